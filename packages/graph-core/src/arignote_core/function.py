@@ -1,0 +1,213 @@
+"""``function``: compile symbolic outputs (and shared-variable updates) into a Python callable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .fgraph import FunctionGraph
+from .graph import Constant, Variable, clone_replace, graph_inputs
+from .mode import Mode, get_mode
+from .shared import SharedVariable
+
+_NO_DEFAULT = object()
+
+
+@dataclass
+class In:
+    """A function input with options: a default ``value`` and a keyword ``name``."""
+
+    variable: Variable
+    value: Any = _NO_DEFAULT
+    name: str | None = None
+
+    @property
+    def keyword(self) -> str | None:
+        return self.name if self.name is not None else self.variable.name
+
+    @property
+    def has_default(self) -> bool:
+        return self.value is not _NO_DEFAULT
+
+
+def _as_in(item: Any, position: int) -> In:
+    spec = item if isinstance(item, In) else In(item)
+    var = spec.variable
+    if not isinstance(var, Variable):
+        raise TypeError(f"function input {position} must be a symbolic variable, got {type(var).__name__}")
+    if isinstance(var, Constant):
+        raise TypeError(f"function input {position} ({var}) is a constant; constants cannot be inputs")
+    if isinstance(var, SharedVariable):
+        raise TypeError(f"function input {position} ({var}) is a shared variable; shared variables are implicit "
+                        "inputs, don't list them")
+    if var.owner is not None:
+        raise TypeError(f"function input {position} ({var}) is computed by {var.owner.op}; inputs must be "
+                        "variables that nothing computes (use givens to substitute an intermediate)")
+    return spec
+
+
+def _pairs(mapping: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None) -> list[tuple[Any, Any]]:
+    if mapping is None:
+        return []
+    return list(mapping.items()) if isinstance(mapping, Mapping) else [tuple(p) for p in mapping]  # type: ignore
+
+
+def _check_updates(updates: list[tuple[Any, Any]]) -> list[tuple[SharedVariable, Variable]]:
+    from .tensors.basic import as_tensor
+
+    checked = []
+    seen: set[SharedVariable] = set()
+    for target, expr in updates:
+        if not isinstance(target, SharedVariable):
+            raise TypeError(f"updates can only change shared variables; {target} is not one")
+        if target in seen:
+            raise ValueError(f"shared variable {target} is updated twice")
+        seen.add(target)
+        expr = as_tensor(expr)
+        if not target.type.is_compatible(expr.type):
+            raise TypeError(f"update of {target} ({target.type}) by {expr} of type {expr.type}: the update must "
+                            "have the shared variable's dtype and a compatible shape; cast it with "
+                            f".astype('{target.type.dtype}')")  # type: ignore[attr-defined]
+        checked.append((target, expr))
+    return checked
+
+
+def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None, givens: Any = None,
+             mode: Mode | str | None = None, trust_input: bool = False, allow_input_downcast: bool = False,
+             on_unused_input: str = "raise", name: str | None = None) -> Function:
+    """Compile ``outputs`` as a function of ``inputs``.
+
+    ``updates`` (a dict or pairs) gives new values for shared variables, all applied after the outputs are
+    computed; ``givens`` substitutes variables of the graph before compiling. ``mode`` picks rewrites and the
+    backend (default: the reference evaluator).
+    """
+    specs = [_as_in(item, i) for i, item in enumerate(inputs)]
+    single = outputs is not None and not isinstance(outputs, list | tuple)
+    from .tensors.basic import as_tensor
+
+    out_list = [] if outputs is None else [as_tensor(o) for o in ([outputs] if single else outputs)]
+    update_pairs = _check_updates(_pairs(updates))
+    replacements = {}
+    for old, new in _pairs(givens):
+        new = as_tensor(new) if not isinstance(new, Variable) else new
+        if not old.type.is_compatible(new.type):
+            raise TypeError(f"givens: {old} of type {old.type} cannot be replaced by {new} of type {new.type}")
+        replacements[old] = new
+    all_outputs = out_list + [expr for _, expr in update_pairs]
+    if replacements:
+        all_outputs, _ = clone_replace(all_outputs, replacements)
+    explicit = [s.variable for s in specs]
+    used = {id(v) for v in graph_inputs(all_outputs, stop_at=explicit)}
+    unused = [v for v in explicit if id(v) not in used]
+    if unused and on_unused_input == "raise":
+        raise ValueError(f"input {unused[0]} is not used to compute the outputs; remove it or pass "
+                         "on_unused_input='ignore'")
+    shared_inputs = [v for v in graph_inputs(all_outputs, stop_at=explicit) if isinstance(v, SharedVariable)]
+    for target, _ in update_pairs:
+        if target not in shared_inputs:
+            shared_inputs.append(target)
+    fgraph = FunctionGraph(explicit + shared_inputs, all_outputs, clone=True)
+    return Function(specs, shared_inputs, [t for t, _ in update_pairs], len(out_list), single, fgraph,
+                    get_mode(mode), trust_input, allow_input_downcast, name)
+
+
+class Function:
+    """A compiled function: call it with input values; shared-variable updates apply after each call."""
+
+    def __init__(self, specs: list[In], shared_inputs: list[SharedVariable], update_targets: list[SharedVariable],
+                 n_outputs: int, single: bool, fgraph: FunctionGraph, mode: Mode, trust_input: bool,
+                 allow_input_downcast: bool, name: str | None) -> None:
+        self.specs = specs
+        self.shared_inputs = shared_inputs
+        self.update_targets = update_targets
+        self.n_outputs = n_outputs
+        self.single = single
+        self.fgraph = fgraph
+        self.mode = mode
+        self.trust_input = trust_input
+        self.allow_input_downcast = allow_input_downcast
+        self.name = name
+        self._setup()
+
+    def _setup(self) -> None:
+        if self.mode.rewriter is not None:
+            self.mode.rewriter(self.fgraph)
+        self.backend = self.mode.resolve_backend()
+        self.executable = self.backend.compile(self.fgraph, self.mode)
+        self._keywords = {s.keyword: i for i, s in enumerate(self.specs) if s.keyword is not None}
+        self._types = [s.variable.type for s in self.specs]
+
+    @property
+    def inputs(self) -> list[Variable]:
+        return [s.variable for s in self.specs]
+
+    def _bind(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[Any]:
+        n = len(self.specs)
+        if len(args) > n:
+            raise TypeError(f"{self._label()} takes {n} inputs, got {len(args)}")
+        values: list[Any] = list(args) + [_NO_DEFAULT] * (n - len(args))
+        for key, value in kwargs.items():
+            if key not in self._keywords:
+                raise TypeError(f"{self._label()} has no input named {key!r}; inputs: "
+                                f"{', '.join(map(str, self._keywords)) or 'none by name'}")
+            i = self._keywords[key]
+            if values[i] is not _NO_DEFAULT:
+                raise TypeError(f"{self._label()} got input {key!r} both by position and by name")
+            values[i] = value
+        for i, value in enumerate(values):
+            if value is _NO_DEFAULT:
+                spec = self.specs[i]
+                if not spec.has_default:
+                    raise TypeError(f"{self._label()}: missing input {self._describe(i)}")
+                values[i] = spec.value
+        return values
+
+    def _describe(self, i: int) -> str:
+        var = self.specs[i].variable
+        return f"'{self.specs[i].keyword}' (argument {i})" if self.specs[i].keyword else f"argument {i} ({var})"
+
+    def _label(self) -> str:
+        return f"function {self.name!r}" if self.name else "function"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        values = self._bind(args, kwargs)
+        if not self.trust_input:
+            for i, (t, value) in enumerate(zip(self._types, values, strict=True)):
+                try:
+                    values[i] = t.filter(value, allow_downcast=self.allow_input_downcast)
+                except TypeError as exc:
+                    raise TypeError(f"bad input {self._describe(i)} to {self._label()}: {exc}") from None
+        values.extend(s.get_value(borrow=True) for s in self.shared_inputs)
+        results = self.executable(values)
+        outputs = results[: self.n_outputs]
+        for target, value in zip(self.update_targets, results[self.n_outputs:], strict=True):
+            target.set_value(value, borrow=True)
+        outputs = [o.copy() if not o.flags.writeable or any(o is v for v in values) else o for o in outputs]
+        return outputs[0] if self.single else outputs
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for key in ("backend", "executable", "_keywords", "_types"):
+            state.pop(key, None)
+        state["mode"] = replace_rewriter(self.mode)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._setup()
+
+    def copy(self) -> Function:
+        """An independent copy with its own shared variables."""
+        import copy
+
+        return copy.deepcopy(self)
+
+
+def replace_rewriter(mode: Mode) -> Mode:
+    """The mode without its rewriter: a pickled function's graph is already rewritten."""
+    from dataclasses import replace
+
+    return replace(mode, rewriter=None)

@@ -1,0 +1,69 @@
+"""Modes: which rewrites run and which backend compiles, as an explicit object passed to ``function``.
+
+Backends and named modes come from installed packages through the entry-point groups ``arignote.backends``
+and ``arignote.modes``; graph-core itself provides the ``reference`` backend (NumPy, no rewrites).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib.metadata import entry_points
+from typing import Any, Protocol
+
+from .fgraph import FunctionGraph
+
+#: What a backend produces: called with the values of ``fgraph.inputs``, returns those of ``fgraph.outputs``.
+Executable = Callable[[Sequence[Any]], list[Any]]
+
+
+class Backend(Protocol):
+    """Turns a (rewritten) FunctionGraph into an executable."""
+
+    name: str
+
+    def compile(self, fgraph: FunctionGraph, mode: Mode) -> Executable: ...
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How to compile: a backend (by name or object), a rewriter run on the graph first, backend options."""
+
+    backend: Any = "reference"
+    rewriter: Callable[[FunctionGraph], Any] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def with_options(self, **options: Any) -> Mode:
+        return replace(self, options={**self.options, **options})
+
+    def resolve_backend(self) -> Backend:
+        if not isinstance(self.backend, str):
+            return self.backend  # type: ignore[no-any-return]
+        return get_backend(self.backend)
+
+
+def get_backend(name: str) -> Backend:
+    """The backend registered under ``name`` (``reference`` is built in)."""
+    if name == "reference":
+        from .evaluator import ReferenceBackend
+
+        return ReferenceBackend()
+    found = {ep.name: ep for ep in entry_points(group="arignote.backends")}
+    if name not in found:
+        raise ValueError(f"no backend named {name!r}; available: {', '.join(['reference', *sorted(found)])}")
+    backend = found[name].load()
+    return backend() if isinstance(backend, type) or callable(backend) and not hasattr(backend, "compile") \
+        else backend
+
+
+def get_mode(mode: Mode | str | None) -> Mode:
+    """A Mode from a Mode, a mode or backend name, or None (the reference evaluator)."""
+    if mode is None:
+        return Mode()
+    if isinstance(mode, Mode):
+        return mode
+    named = {ep.name: ep for ep in entry_points(group="arignote.modes")}
+    if mode in named:
+        found = named[mode].load()
+        return found() if callable(found) and not isinstance(found, Mode) else found  # type: ignore[no-any-return]
+    return Mode(backend=mode)

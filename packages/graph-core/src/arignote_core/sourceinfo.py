@@ -1,0 +1,49 @@
+"""Where the user created a node: the first stack frame outside Arignote's own packages."""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+from types import FrameType
+from dataclasses import dataclass
+
+_OWN_PACKAGES = ("arignote_core", "arignote_opt", "arignote_grad", "arignote_c", "arignote_cuda", "arignote_nn",
+                 "arignote")
+
+
+def _is_internal(frame: FrameType) -> bool:
+    module = frame.f_globals.get("__name__") or ""
+    return module.partition(".")[0] in _OWN_PACKAGES or frame.f_code.co_filename.startswith("<frozen")
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A file, line and function in user code."""
+
+    filename: str
+    lineno: int
+    function: str
+
+    @property
+    def line(self) -> str:
+        return linecache.getline(self.filename, self.lineno).strip()
+
+    def short(self) -> str:
+        return f"{os.path.basename(self.filename)}:{self.lineno}"
+
+    def __str__(self) -> str:
+        text = f'File "{self.filename}", line {self.lineno}, in {self.function}'
+        code = self.line
+        return f"{text}\n    {code}" if code else text
+
+
+def user_location() -> SourceLocation | None:
+    """The innermost frame of the caller that is not inside Arignote."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if not _is_internal(frame):
+            return SourceLocation(code.co_filename, frame.f_lineno, code.co_name)
+        frame = frame.f_back
+    return None

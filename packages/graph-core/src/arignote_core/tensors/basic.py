@@ -1,0 +1,298 @@
+"""Building tensors: ``as_tensor``, constructors (``dmatrix``...), and the shape-making ops."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..dtypes import as_dtype, is_integer, result_dtype, weak_spec
+from ..graph import Apply, Constant, Op, Variable, dtype_spec, shared_constant
+from .type import TensorType
+from .variable import TensorConstant, TensorVariable
+
+
+def constant(value: Any, dtype: Any = None, name: str | None = None) -> TensorConstant:
+    """A constant tensor; Python scalars give weak constants (NumPy 2 promotion)."""
+    weak = dtype is None and isinstance(value, bool | int | float | complex)
+    if weak:
+        weak_spec(value)
+    array = np.asarray(value, dtype=dtype)
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"cannot make a tensor constant from {type(value).__name__} {value!r:.60}")
+    result = TensorConstant(TensorType(array.dtype, array.shape), array, name=name, weak=weak)
+    return shared_constant(result)  # type: ignore[return-value]
+
+
+def as_tensor(value: Any, dtype: Any = None, name: str | None = None, ndim: int | None = None) -> TensorVariable:
+    """``value`` as a symbolic tensor: tensors pass, sequences holding tensors are stacked, data is constant."""
+    if isinstance(value, Variable):
+        if not isinstance(value.type, TensorType):
+            raise TypeError(f"expected a tensor, got {value} of type {value.type}")
+        result: Any = value if dtype is None else cast(value, dtype)
+    elif isinstance(value, list | tuple) and any(isinstance(v, Variable) for v in _flatten(value)):
+        result = stack([as_tensor(v) for v in value])
+        if dtype is not None:
+            result = cast(result, dtype)
+    else:
+        result = constant(value, dtype, name)
+    if ndim is not None and result.ndim != ndim:
+        raise TypeError(f"expected a {ndim}-d tensor, got {result} with {result.ndim} dimensions")
+    return result  # type: ignore[no-any-return]
+
+
+def _flatten(items: Any) -> list[Any]:
+    if isinstance(items, list | tuple):
+        return [leaf for item in items for leaf in _flatten(item)]
+    return [items]
+
+
+def tensor(dtype: Any = "float64", shape: Sequence[int | None] = (), name: str | None = None) -> TensorVariable:
+    """A symbolic input of ``dtype`` with static ``shape`` (None for an unknown size)."""
+    return TensorType(dtype, shape).make_variable(name)  # type: ignore[return-value]
+
+
+def _constructor(ndim: int, dtype: str | None, label: str) -> Any:
+    def make(name: str | None = None, dtype: Any = dtype, shape: Sequence[int | None] | None = None) -> Any:
+        static = (None,) * ndim if shape is None else tuple(shape)
+        if len(static) != ndim:
+            raise ValueError(f"{label} takes a shape of length {ndim}, got {static}")
+        return tensor("float64" if dtype is None else dtype, static, name)
+
+    make.__name__ = label
+    make.__doc__ = f"A symbolic {ndim}-d {'tensor' if dtype is None else dtype} input."
+    return make
+
+
+_PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64",
+             "c": "complex64", "z": "complex128"}
+_KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4, "tensor5": 5}
+
+#: scalar, vector, ..., and Theano's typed forms dscalar, fmatrix, ivector, ...
+CONSTRUCTORS: dict[str, Any] = {}
+for _kind, _ndim in _KINDS.items():
+    CONSTRUCTORS[_kind] = _constructor(_ndim, None, _kind)
+    for _prefix, _dtype in _PREFIXES.items():
+        CONSTRUCTORS[_prefix + _kind] = _constructor(_ndim, _dtype, _prefix + _kind)
+
+
+def cast(x: Any, dtype: Any) -> TensorVariable:
+    """``x`` converted to ``dtype`` (NumPy ``astype``); a no-op when it already has it."""
+    from ..scalars import Cast
+    from .elemwise import Elemwise
+
+    x = as_tensor(x)
+    dtype = as_dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    return Elemwise(Cast(dtype))(x)  # type: ignore[no-any-return]
+
+
+# -----------------------------------------------------------------------------------------------------------
+# shape ops
+
+
+def _index_scalar(value: Any, what: str) -> TensorVariable:
+    """An int64 scalar tensor from an int or an integer scalar variable."""
+    var = as_tensor(value)
+    if var.ndim != 0 or not (is_integer(var.dtype) or var.dtype == "bool"):
+        raise TypeError(f"{what} must be an integer scalar, got {var} of type {var.type}")
+    return cast(var, "int64")
+
+
+def static_int(var: Variable) -> int | None:
+    """The value of an integer scalar known at graph-build time, else None."""
+    value = static_value(var)
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class Shape(Op):
+    """The shape of a tensor as an int64 vector."""
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor(x)
+        return Apply(self, [x], [TensorType("int64", (x.ndim,))])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+        return [np.array(inputs[0].shape, dtype="int64")]
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [(node.inputs[0].type.ndim,)]
+
+
+def shape(x: Any) -> TensorVariable:
+    """Symbolic shape of ``x`` (an int64 vector); constant where every size is static."""
+    x = as_tensor(x)
+    if all(s is not None for s in x.type.shape):
+        return constant(np.array(x.type.shape, dtype="int64"))
+    return Shape()(x)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class MakeVector(Op):
+    """A vector from scalars (``stack`` of 0-d tensors)."""
+
+    dtype: str
+
+    def make_node(self, *scalars: Any) -> Apply:
+        items = [cast(as_tensor(s), self.dtype) for s in scalars]
+        for s in items:
+            if s.ndim != 0:
+                raise TypeError(f"MakeVector takes scalars, got {s} with shape {s.type.shape}")
+        return Apply(self, items, [TensorType(self.dtype, (len(items),))])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+        return [np.array(inputs, dtype=self.dtype).reshape(len(inputs))]
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [(len(node.inputs),)]
+
+
+def stack(items: Sequence[Any]) -> TensorVariable:
+    """Stack 0-d tensors into a vector (the general N-d ``stack`` comes with the op library)."""
+    tensors = [as_tensor(v) for v in items]
+    dtype = result_dtype(*[dtype_spec(t) for t in tensors])
+    return MakeVector(dtype)(*tensors)  # type: ignore[no-any-return]
+
+
+def _shape_vector(shape_value: Any) -> tuple[TensorVariable, tuple[int | None, ...]]:
+    """A shape given as ints/scalars/a vector, as an int64 vector plus what is known statically of it."""
+    if isinstance(shape_value, int | np.integer) or (isinstance(shape_value, Variable) and shape_value.ndim == 0):
+        shape_value = (shape_value,)
+    if isinstance(shape_value, list | tuple):
+        items = [_index_scalar(v, "a shape entry") for v in shape_value]
+        static = tuple(static_int(v) for v in items)
+        if all(s is not None for s in static):
+            return constant(np.array(static, dtype="int64")), static
+        return MakeVector("int64")(*items), static
+    vec = as_tensor(shape_value)
+    if vec.ndim != 1 or vec.type.shape[0] is None or not is_integer(vec.dtype):
+        raise TypeError(f"a shape must be a sequence or an integer vector of static length, got {vec} "
+                        f"of type {vec.type}")
+    vec = cast(vec, "int64")
+    if isinstance(vec, Constant):
+        return vec, tuple(int(v) for v in vec.data)
+    return vec, (None,) * vec.type.shape[0]
+
+
+@dataclass(frozen=True)
+class Reshape(Op):
+    """NumPy's ``reshape``; the new shape is an int64 vector input of static length ``ndim``."""
+
+    ndim: int
+
+    def make_node(self, x: Any, shape_value: Any) -> Apply:
+        x = as_tensor(x)
+        vec, static = _shape_vector(shape_value)
+        if len(static) != self.ndim:
+            raise ValueError(f"Reshape{{{self.ndim}}} got a shape of length {len(static)}")
+        out_shape = _static_reshape(x.type.shape, static)
+        return Apply(self, [x, vec], [TensorType(x.dtype, out_shape)])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+        x, new_shape = inputs
+        return [np.reshape(x, tuple(int(s) for s in new_shape))]
+
+    def __str__(self) -> str:
+        return f"Reshape{{{self.ndim}}}"
+
+
+def _static_reshape(in_shape: tuple[int | None, ...], static: tuple[int | None, ...]) -> tuple[int | None, ...]:
+    if static.count(-1) > 1:
+        raise ValueError(f"reshape: can only specify one unknown dimension, got {static}")
+    known_in = None if None in in_shape else math.prod(in_shape)  # type: ignore[arg-type]
+    if -1 in static and known_in is not None and None not in static:
+        rest = math.prod(s for s in static if s != -1)  # type: ignore[misc]
+        if rest == 0 or known_in % rest:
+            raise ValueError(f"cannot reshape an array of shape {in_shape} into shape {static}")
+        return tuple(known_in // rest if s == -1 else s for s in static)
+    if known_in is not None and None not in static and -1 not in static and \
+            math.prod(static) != known_in:  # type: ignore[arg-type]
+        raise ValueError(f"cannot reshape an array of shape {in_shape} into shape {static}")
+    return tuple(None if s == -1 else s for s in static)
+
+
+def reshape(x: Any, new_shape: Any, ndim: int | None = None) -> TensorVariable:
+    """``x`` with shape ``new_shape`` (ints, scalar variables or an int vector; one entry may be -1)."""
+    vec, static = _shape_vector(new_shape)
+    return Reshape(len(static) if ndim is None else ndim)(x, vec)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class ARange(Op):
+    """NumPy's ``arange(start, stop, step)``."""
+
+    dtype: str
+
+    def make_node(self, start: Any, stop: Any, step: Any) -> Apply:
+        inputs = [as_tensor(v) for v in (start, stop, step)]
+        for v in inputs:
+            if v.ndim != 0:
+                raise TypeError(f"arange takes scalars, got {v} of shape {v.type.shape}")
+        values = [static_value(v) for v in inputs]
+        length = None
+        if all(v is not None for v in values):
+            if values[2] == 0:
+                raise ValueError("arange: step must not be zero")
+            length = len(np.arange(*values))
+        return Apply(self, inputs, [TensorType(self.dtype, (length,))])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+        start, stop, step = (np.asarray(v).item() for v in inputs)
+        return [np.arange(start, stop, step, dtype=self.dtype)]
+
+    def __str__(self) -> str:
+        return f"ARange{{{self.dtype}}}"
+
+
+def static_value(var: Variable) -> Any:
+    """The Python value of a 0-d constant, else None."""
+    if isinstance(var, Constant) and np.ndim(var.data) == 0:
+        return np.asarray(var.data).item()
+    return None
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> TensorVariable:
+    """NumPy's ``arange``: ``arange(stop)``, ``arange(start, stop[, step])``."""
+    if stop is None:
+        start, stop = 0, start
+    inputs = [as_tensor(v) for v in (start, stop, step)]
+    if dtype is None:
+        dtype = result_dtype(*[dtype_spec(v) for v in inputs])
+        dtype = "int64" if dtype == "bool" else dtype
+    return ARange(as_dtype(dtype))(*inputs)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Alloc(Op):
+    """A new array of the given shape filled with ``value`` (broadcast): Theano's ``alloc``."""
+
+    def make_node(self, value: Any, *shape_entries: Any) -> Apply:
+        value = as_tensor(value)
+        dims = [_index_scalar(s, "an alloc shape entry") for s in shape_entries]
+        if value.ndim > len(dims):
+            raise ValueError(f"alloc: value of {value.ndim} dimensions does not fit shape of {len(dims)}")
+        static = [static_int(d) for d in dims]
+        for v_size, size in zip(value.type.shape[::-1], static[::-1]):
+            if v_size not in (None, 1) and size is not None and v_size != size:
+                raise ValueError(f"alloc: value of shape {value.type.shape} cannot be broadcast to {static}")
+        return Apply(self, [value, *dims], [TensorType(value.dtype, static)])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+        value, *dims = inputs
+        out = np.empty(tuple(int(d) for d in dims), dtype=node.outputs[0].type.dtype)
+        out[...] = value
+        return [out]
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [tuple(node.inputs[1:])]
+
+
+def alloc(value: Any, *shape_entries: Any) -> TensorVariable:
+    """``value`` broadcast into a new array of shape ``shape_entries``."""
+    return Alloc()(value, *shape_entries)  # type: ignore[no-any-return]
+

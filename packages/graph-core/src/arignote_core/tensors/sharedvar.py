@@ -1,0 +1,10 @@
+"""Shared tensors: shared variables with the tensor operators."""
+
+from __future__ import annotations
+
+from ..shared import SharedVariable
+from .variable import TensorOperators
+
+
+class TensorSharedVariable(TensorOperators, SharedVariable):
+    """A shared variable holding an ndarray."""
