@@ -54,6 +54,9 @@ def weak_spec(value: object) -> type:
 
 
 def numpy_spec(spec: DtypeSpec) -> np.dtype | type:
+    """The spec as ``ufunc.resolve_dtypes`` takes it (a Python bool is simply ``bool``: the lowest kind)."""
+    if spec is bool:
+        return np.dtype("bool")
     return spec if isinstance(spec, type) else np.dtype(spec)
 
 

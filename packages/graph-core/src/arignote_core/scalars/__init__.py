@@ -19,7 +19,7 @@ def as_scalar(value: Any) -> Variable:
         if not isinstance(value.type, ScalarType):
             raise TypeError(f"expected a scalar variable, got {value} of type {value.type}")
         return value
-    if isinstance(value, bool | int | float | complex):
+    if type(value) in (bool, int, float, complex):
         weak_spec(value)
         return ScalarConstant(ScalarType(np.asarray(value).dtype), value, weak=True)
     array = np.asarray(value)

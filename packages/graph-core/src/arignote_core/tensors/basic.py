@@ -17,7 +17,7 @@ from .variable import TensorConstant, TensorVariable
 
 def constant(value: Any, dtype: Any = None, name: str | None = None) -> TensorConstant:
     """A constant tensor; Python scalars give weak constants (NumPy 2 promotion)."""
-    weak = dtype is None and isinstance(value, bool | int | float | complex)
+    weak = dtype is None and type(value) in (bool, int, float, complex)
     if weak:
         weak_spec(value)
     array = np.asarray(value, dtype=dtype)

@@ -88,16 +88,13 @@ class TensorType(Type):
             return raw.astype(target)
         # Python numbers are weak, as in NumPy: they go into any type that represents them exactly
         # (a Python float into any float type).
-        converted = raw.astype(target)
-        exact = {
-            "f": raw.dtype.kind in "biuf",
-            "c": True,
-            "b": False,
-            "i": raw.dtype.kind in "biuf" and bool(np.all(converted == raw)),
-            "u": raw.dtype.kind in "biuf" and bool(np.all(converted == raw)),
-        }[target.kind]
-        if exact:
-            return converted
+        if target.kind == "c" or (target.kind == "f" and raw.dtype.kind in "biuf"):
+            return raw.astype(target)
+        if target.kind in "iu" and raw.dtype.kind in "biuf":
+            with np.errstate(invalid="ignore"):
+                converted = raw.astype(target)
+            if np.all(converted == raw):
+                return converted
         raise TypeError(f"expected {self.expected()}, got {describe_value(value)}: converting {raw.dtype} "
                         f"values to {self.dtype} would lose information")
 

@@ -1,0 +1,101 @@
+"""Inputs are checked against their types; every kind of bad input gets an error naming it."""
+
+import numpy as np
+import pytest
+
+import arignote_core as ac
+
+
+@pytest.fixture
+def f():
+    x = ac.tensor("float32", (None, 3), name="x")
+    n = ac.iscalar("n")
+    return ac.function([x, n], x.sum() * n)
+
+
+def test_good_inputs_are_converted_when_nothing_is_lost(f):
+    assert f(np.ones((2, 3), np.float32), 2) == 12.0
+    assert f([[1.0, 2.0, 3.0]], np.int8(1)) == 6.0  # Python floats go into float32, int8 into int32
+    assert f(np.ones((2, 3), np.int16), 1) == 6.0  # int16 -> float32 is a safe cast
+
+
+@pytest.mark.parametrize("value, fragment", [
+    (np.ones((2, 3), np.float64), "casting float64 to float32 could lose precision"),
+    (np.ones(3, np.float32), "wrong number of dimensions (1 instead of 2)"),
+    (np.ones((2, 4), np.float32), "dimension 1 has size 4, the type requires 3"),
+    ("hello", "not a numeric array"),
+    ({"a": 1}, "not a numeric array"),
+    (np.array(["a", "b"]), "not a numeric array"),
+])
+def test_bad_first_input(f, value, fragment):
+    with pytest.raises(TypeError) as info:
+        f(value, 1)
+    message = str(info.value)
+    assert "'x' (argument 0)" in message
+    assert "expected float32 array of shape (?, 3)" in message
+    assert fragment in message
+
+
+@pytest.mark.parametrize("value, fragment", [
+    (1.5, "would lose information"),
+    (2**40, "would lose information"),
+    (np.int64(3), "casting int64 to int32 could lose precision"),
+    (1 + 2j, "would lose information"),
+])
+def test_values_that_lose_precision(f, value, fragment):
+    with pytest.raises(TypeError, match="'n' \\(argument 1\\)") as info:
+        f(np.ones((1, 3), np.float32), value)
+    assert fragment in str(info.value)
+
+
+def test_allow_input_downcast():
+    x = ac.fvector("x")
+    g = ac.function([x], x * 2, allow_input_downcast=True)
+    out = g(np.array([1.0, 2.0]))
+    assert out.dtype == np.float32
+
+
+def test_wrong_number_of_arguments_and_names(f):
+    with pytest.raises(TypeError, match="missing input 'n' \\(argument 1\\)"):
+        f(np.ones((1, 3), np.float32))
+    with pytest.raises(TypeError, match="takes 2 inputs, got 3"):
+        f(1, 2, 3)
+    with pytest.raises(TypeError, match="no input named 'm'"):
+        f(np.ones((1, 3), np.float32), m=2)
+    assert f(x=np.ones((1, 3), np.float32), n=3) == 9.0
+
+
+def test_defaults_and_keywords():
+    x, y = ac.dscalar("x"), ac.dscalar("y")
+    g = ac.function([x, ac.In(y, value=10.0, name="offset")], x + y)
+    assert g(1.0) == 11.0
+    assert g(1.0, offset=2.0) == 3.0
+    with pytest.raises(TypeError, match="both by position and by name"):
+        g(1.0, 2.0, offset=3.0)
+
+
+def test_trust_input_skips_checks():
+    x = ac.dvector("x")
+    g = ac.function([x], x + 1, trust_input=True)
+    np.testing.assert_array_equal(g(np.arange(3.0)), np.arange(3.0) + 1)
+
+
+def test_bad_function_arguments():
+    x = ac.dvector("x")
+    with pytest.raises(TypeError, match="is a constant"):
+        ac.function([ac.constant(1.0)], x)
+    with pytest.raises(TypeError, match="is computed by"):
+        ac.function([x + 1], x)
+    with pytest.raises(ValueError, match="not used"):
+        ac.function([x, ac.dvector("unused")], x)
+    assert ac.function([x, ac.dvector("u")], x, on_unused_input="ignore")([1.0], [2.0]) == [1.0]
+    with pytest.raises(ac.MissingInputError, match="not among the inputs"):
+        ac.function([x], x + ac.dvector("y"))
+
+
+def test_shared_set_value_is_checked():
+    w = ac.shared(np.zeros(3), name="w")
+    with pytest.raises(TypeError, match="set_value of shared variable w"):
+        w.set_value(np.zeros((2, 2)))
+    w.set_value([1, 2, 3])
+    np.testing.assert_array_equal(w.get_value(), [1.0, 2.0, 3.0])

@@ -1,0 +1,71 @@
+"""Updates apply together after the outputs are computed; givens substitute; eval evaluates."""
+
+import numpy as np
+import pytest
+
+import arignote_core as ac
+
+
+def test_swap_updates_apply_after_all_outputs():
+    a, b = ac.shared(1.0, name="a"), ac.shared(2.0, name="b")
+    f = ac.function([], [a + 0, b + 0], updates={a: b, b: a})
+    assert f() == [1.0, 2.0]
+    assert (a.get_value(), b.get_value()) == (2.0, 1.0)
+    assert f() == [2.0, 1.0]
+    assert (a.get_value(), b.get_value()) == (1.0, 2.0)
+
+
+def test_accumulator_and_outputs_see_old_values():
+    total = ac.shared(np.zeros(2), name="total")
+    x = ac.dvector("x")
+    f = ac.function([x], total * 1, updates=[(total, total + x)])
+    np.testing.assert_array_equal(f([1.0, 2.0]), [0.0, 0.0])
+    np.testing.assert_array_equal(f([1.0, 2.0]), [1.0, 2.0])
+    np.testing.assert_array_equal(total.get_value(), [2.0, 4.0])
+
+
+def test_update_type_must_match():
+    w = ac.shared(np.zeros(2, np.float32), name="w")
+    with pytest.raises(TypeError, match="cast it with .astype\\('float32'\\)"):
+        ac.function([], [], updates={w: w + np.float64(1)})
+    with pytest.raises(TypeError, match="only change shared variables"):
+        ac.function([], [], updates={ac.dvector("v"): w})
+    f = ac.function([], [], updates={w: w + 1})  # weak scalar keeps float32
+    f()
+    np.testing.assert_array_equal(w.get_value(), [1.0, 1.0])
+
+
+def test_givens_substitute_variables():
+    x, y = ac.dscalar("x"), ac.dscalar("y")
+    z = x * 2 + 1
+    f = ac.function([y], z, givens={x: y * 10})
+    assert f(3.0) == 61.0
+    w = ac.shared(5.0, name="w")
+    g = ac.function([], z, givens=[(x, w)])
+    assert g() == 11.0
+    with pytest.raises(TypeError, match="cannot be replaced"):
+        ac.function([y], z, givens={x: ac.dvector()})
+
+
+def test_eval():
+    x = ac.dvector("x")
+    np.testing.assert_array_equal((x * 2).eval({x: np.array([1.0, 2.0])}), [2.0, 4.0])
+    assert ac.constant(3.0).eval() == 3.0
+
+
+def test_outputs_are_not_aliases_of_inputs_or_constants():
+    x = ac.dvector("x")
+    f = ac.function([x], [x, ac.constant(np.arange(3.0)) + 0])
+    value = np.arange(3.0)
+    out, const = f(value)
+    assert out is not value and not np.shares_memory(out, value)
+    out[0] = 99.0
+    assert value[0] == 0.0
+    assert const.flags.writeable
+
+
+def test_no_outputs_and_single_vs_list():
+    x = ac.dvector("x")
+    assert ac.function([x], [], on_unused_input="ignore")(np.ones(2)) == []
+    assert isinstance(ac.function([x], [x.sum()])(np.ones(2)), list)
+    assert ac.function([x], x.sum())(np.ones(2)).shape == ()
