@@ -90,7 +90,7 @@ def test_small_constants_are_shared_and_compare_by_value():
 
 
 def test_composite_equality_and_evaluation():
-    from arignote_core.scalars import Composite, ScalarType, SCALAR_OPS
+    from arignote_core.scalars import SCALAR_OPS, Composite, ScalarType
 
     def make():
         a, b = ScalarType("float64")(), ScalarType("float64")()

@@ -8,7 +8,7 @@ import arignote_core as ac
 def test_mlp_softmax_cross_entropy_matches_numpy():
     rng = np.random.default_rng(42)
     sizes = [784, 64, 32, 10]
-    params = [(rng.normal(0, 0.1, (m, n)), rng.normal(0, 0.1, n)) for m, n in zip(sizes, sizes[1:])]
+    params = [(rng.normal(0, 0.1, (m, n)), rng.normal(0, 0.1, n)) for m, n in zip(sizes, sizes[1:], strict=False)]
     x, labels = ac.dmatrix("x"), ac.lvector("labels")
     h = x
     shared = [(ac.shared(w, name=f"W{k}"), ac.shared(b, name=f"b{k}")) for k, (w, b) in enumerate(params)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 BOOL = ("bool",)
@@ -62,7 +64,7 @@ def numpy_spec(spec: DtypeSpec) -> np.dtype | type:
 
 def result_dtype(*specs: DtypeSpec) -> str:
     """NumPy 2's ``result_type`` over dtypes and weak Python scalars (``int``/``float``/...)."""
-    probes = [_WEAK_PROBE[s] if isinstance(s, type) else np.dtype(s) for s in specs]
+    probes: list[Any] = [_WEAK_PROBE[s] if isinstance(s, type) else np.dtype(s) for s in specs]
     return as_dtype(np.result_type(*probes))
 
 

@@ -6,8 +6,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from .fgraph import FunctionGraph
 from .graph import Constant, Variable, clone_replace, graph_inputs
 from .mode import Mode, get_mode
@@ -58,7 +56,7 @@ def _pairs(mapping: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None) -> lis
 def _check_updates(updates: list[tuple[Any, Any]]) -> list[tuple[SharedVariable, Variable]]:
     from .tensors.basic import as_tensor
 
-    checked = []
+    checked: list[tuple[SharedVariable, Variable]] = []
     seen: set[SharedVariable] = set()
     for target, expr in updates:
         if not isinstance(target, SharedVariable):
@@ -109,7 +107,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None,
     for target, _ in update_pairs:
         if target not in shared_inputs:
             shared_inputs.append(target)
-    fgraph = FunctionGraph(explicit + shared_inputs, all_outputs, clone=True)
+    fgraph = FunctionGraph([*explicit, *shared_inputs], all_outputs, clone=True)
     return Function(specs, shared_inputs, [t for t, _ in update_pairs], len(out_list), single, fgraph,
                     get_mode(mode), trust_input, allow_input_downcast, name)
 

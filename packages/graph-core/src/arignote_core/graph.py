@@ -46,7 +46,7 @@ class Variable:
 
     def __init__(self, type: Type, owner: Apply | None = None, index: int | None = None,
                  name: str | None = None) -> None:
-        self.type = type
+        self.type: Any = type
         self.owner = owner
         self.index = index
         self.name = name

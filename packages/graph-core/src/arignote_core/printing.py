@@ -91,7 +91,7 @@ def _format(var: Variable, names: dict[Variable, str], parent_precedence: int = 
     if node is None:
         return str(var)
     op = node.op
-    scalar_op = op.scalar_op if type(op).__name__ == "Elemwise" else op
+    scalar_op: Any = getattr(op, "scalar_op", op) if type(op).__name__ == "Elemwise" else op
     symbol = getattr(scalar_op, "symbol", None)
     if symbol is not None and len(node.inputs) == 2:
         prec = _PRECEDENCE[symbol]

@@ -105,7 +105,7 @@ def _define(base: type[ScalarOp], name: str, nin: int, **attrs: Any) -> ScalarOp
     """Create, register in this module (for pickling) and instantiate a parameterless scalar op class."""
     cls_name = _camel(name)
     namespace = {"nin": nin, "name": name, "__module__": __name__, "__qualname__": cls_name, **attrs}
-    cls = dataclass(frozen=True)(type(cls_name, (base,), namespace))
+    cls: Any = dataclass(frozen=True)(type(cls_name, (base,), namespace))
     globals()[cls_name] = cls
     return cls()
 

@@ -62,10 +62,12 @@ class Composite(ScalarOp):
     def impl(self, *inputs: Any) -> Any:
         values: dict[Variable, Any] = dict(zip(self.inputs, inputs, strict=True))
         for node in self.nodes:
-            args = [values[v] if v in values else v.data for v in node.inputs]
-            outs = node.op.run(args, [o.type.dtype for o in node.outputs])
+            args = [values[v] if v in values else v.data for v in node.inputs]  # type: ignore[attr-defined]
+            outs = node.op.run(  # type: ignore[attr-defined]
+                args, [o.type.dtype for o in node.outputs])
             values.update(zip(node.outputs, outs, strict=True))
-        results = tuple(values[o] if o in values else np.asarray(o.data) for o in self.outputs)
+        results = tuple(values[o] if o in values else np.asarray(o.data)  # type: ignore[attr-defined]
+                        for o in self.outputs)
         return results if self.nout > 1 else results[0]
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -161,7 +161,7 @@ def stack(items: Sequence[Any]) -> TensorVariable:
 
 def _shape_vector(shape_value: Any) -> tuple[TensorVariable, tuple[int | None, ...]]:
     """A shape given as ints/scalars/a vector, as an int64 vector plus what is known statically of it."""
-    if isinstance(shape_value, int | np.integer) or (isinstance(shape_value, Variable) and shape_value.ndim == 0):
+    if isinstance(shape_value, int | np.integer) or (isinstance(shape_value, Variable) and shape_value.type.ndim == 0):
         shape_value = (shape_value,)
     if isinstance(shape_value, list | tuple):
         items = [_index_scalar(v, "a shape entry") for v in shape_value]
@@ -176,7 +176,8 @@ def _shape_vector(shape_value: Any) -> tuple[TensorVariable, tuple[int | None, .
     vec = cast(vec, "int64")
     if isinstance(vec, Constant):
         return vec, tuple(int(v) for v in vec.data)
-    return vec, (None,) * vec.type.shape[0]
+    length = int(vec.type.shape[0])
+    return vec, (None,) * length
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,7 @@ class Alloc(Op):
         if value.ndim > len(dims):
             raise ValueError(f"alloc: value of {value.ndim} dimensions does not fit shape of {len(dims)}")
         static = [static_int(d) for d in dims]
-        for v_size, size in zip(value.type.shape[::-1], static[::-1]):
+        for v_size, size in zip(value.type.shape[::-1], static[::-1], strict=False):
             if v_size not in (None, 1) and size is not None and v_size != size:
                 raise ValueError(f"alloc: value of shape {value.type.shape} cannot be broadcast to {static}")
         return Apply(self, [value, *dims], [TensorType(value.dtype, static)])

@@ -70,8 +70,9 @@ class Elemwise(Op):
         return [o if o.shape == shape else np.broadcast_to(o, shape).copy() for o in outs]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        from . import math
+        from ..scalars import SCALAR_OPS
 
+        switch, equal = Elemwise(SCALAR_OPS["switch"]), Elemwise(SCALAR_OPS["equal"])
         out_shape = []
         for axis, static in enumerate(node.outputs[0].type.shape):  # type: ignore[attr-defined]
             if static is not None:
@@ -81,7 +82,7 @@ class Elemwise(Op):
                           if inp.type.shape[axis] != 1]  # type: ignore[attr-defined]
             dim = candidates[0]
             for other in candidates[1:]:
-                dim = math.where(math.equal(dim, 1), other, dim)
+                dim = switch(equal(dim, 1), other, dim)
             out_shape.append(dim)
         return [tuple(out_shape)] * len(node.outputs)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..shared import SharedVariable
-from .variable import TensorOperators
+from .variable import TensorVariable
 
 
-class TensorSharedVariable(TensorOperators, SharedVariable):
+class TensorSharedVariable(TensorVariable, SharedVariable):
     """A shared variable holding an ndarray."""

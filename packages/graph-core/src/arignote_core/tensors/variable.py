@@ -154,7 +154,7 @@ class TensorVariable(TensorOperators, Variable):
     type: TensorType
 
 
-class TensorConstant(TensorOperators, Constant):
+class TensorConstant(TensorVariable, Constant):
     """A constant tensor."""
 
     type: TensorType
