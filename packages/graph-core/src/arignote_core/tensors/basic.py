@@ -176,7 +176,8 @@ def _shape_vector(shape_value: Any) -> tuple[TensorVariable, tuple[int | None, .
     vec = cast(vec, "int64")
     if isinstance(vec, Constant):
         return vec, tuple(int(v) for v in vec.data)
-    length = int(vec.type.shape[0])
+    length = vec.type.shape[0]
+    assert length is not None  # checked above
     return vec, (None,) * length
 
 
