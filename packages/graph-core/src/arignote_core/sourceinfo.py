@@ -5,8 +5,8 @@ from __future__ import annotations
 import linecache
 import os
 import sys
-from types import FrameType
 from dataclasses import dataclass
+from types import FrameType
 
 _OWN_PACKAGES = ("arignote_core", "arignote_opt", "arignote_grad", "arignote_c", "arignote_cuda", "arignote_nn",
                  "arignote")
