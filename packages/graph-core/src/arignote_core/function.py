@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from .fgraph import FunctionGraph
 from .graph import Constant, Variable, clone_replace, graph_inputs
 from .mode import Mode, get_mode
 from .shared import SharedVariable
+from .tensors.type import TensorType
 
 _NO_DEFAULT = object()
 
@@ -137,6 +140,8 @@ class Function:
         self.executable = self.backend.compile(self.fgraph, self.mode)
         self._keywords = {s.keyword: i for i, s in enumerate(self.specs) if s.keyword is not None}
         self._types = [s.variable.type for s in self.specs]
+        self._fast_checks = [_fast_check(t) for t in self._types]
+        self._copy_outputs = [_aliases_outside(out, self.fgraph) for out in self.fgraph.outputs[: self.n_outputs]]
 
     @property
     def inputs(self) -> list[Variable]:
@@ -171,24 +176,29 @@ class Function:
         return f"function {self.name!r}" if self.name else "function"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        values = self._bind(args, kwargs)
+        values = list(args) if not kwargs and len(args) == len(self.specs) else self._bind(args, kwargs)
         if not self.trust_input:
-            for i, (t, value) in enumerate(zip(self._types, values, strict=True)):
-                try:
-                    values[i] = t.filter(value, allow_downcast=self.allow_input_downcast)
-                except TypeError as exc:
-                    raise TypeError(f"bad input {self._describe(i)} to {self._label()}: {exc}") from None
-        values.extend(s.get_value(borrow=True) for s in self.shared_inputs)
+            for i, check in enumerate(self._fast_checks):
+                if not check(values[i]):
+                    values[i] = self._filter(i, values[i])
+        for shared in self.shared_inputs:
+            values.append(shared._value)
         results = self.executable(values)
-        outputs = results[: self.n_outputs]
-        for target, value in zip(self.update_targets, results[self.n_outputs:], strict=True):
-            target.set_value(value, borrow=True)
-        outputs = [o.copy() if not o.flags.writeable or any(o is v for v in values) else o for o in outputs]
+        n = self.n_outputs
+        for target, value in zip(self.update_targets, results[n:], strict=True):
+            target.store(value)
+        outputs = [o.copy() if copy else o for o, copy in zip(results[:n], self._copy_outputs, strict=True)]
         return outputs[0] if self.single else outputs
+
+    def _filter(self, i: int, value: Any) -> Any:
+        try:
+            return self._types[i].filter(value, allow_downcast=self.allow_input_downcast)
+        except TypeError as exc:
+            raise TypeError(f"bad input {self._describe(i)} to {self._label()}: {exc}") from None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("backend", "executable", "_keywords", "_types"):
+        for key in ("backend", "executable", "_keywords", "_types", "_fast_checks", "_copy_outputs"):
             state.pop(key, None)
         state["mode"] = replace_rewriter(self.mode)
         return state
@@ -202,6 +212,31 @@ class Function:
         import copy
 
         return copy.deepcopy(self)
+
+
+def _fast_check(t: Any) -> Callable[[Any], bool]:
+    """A cheap test that a value is already exactly of type ``t`` (the common case needs no conversion)."""
+    if not isinstance(t, TensorType):
+        return lambda value: False
+    dtype, ndim = np.dtype(t.dtype), t.ndim
+    static = [(axis, size) for axis, size in enumerate(t.shape) if size is not None]
+
+    def check(value: Any) -> bool:
+        return (type(value) is np.ndarray and value.dtype is dtype and value.ndim == ndim
+                and all(value.shape[axis] == size for axis, size in static))
+
+    return check
+
+
+def _aliases_outside(var: Variable, fgraph: FunctionGraph) -> bool:
+    """Whether an output may share memory with an input, a shared value or a constant (then it is copied)."""
+    while True:
+        if var.owner is None:
+            return True
+        view_of = var.owner.op.view_map.get(var.index or 0)
+        if not view_of:
+            return False
+        var = var.owner.inputs[view_of[0]]
 
 
 def replace_rewriter(mode: Mode) -> Mode:

@@ -175,6 +175,9 @@ class Op:
     the registries of autograd-sym and the backends.
     """
 
+    #: ``{output index: [input indices]}``: outputs that may share memory with (be views of) those inputs.
+    view_map: ClassVar[dict[int, list[int]]] = {}
+
     def make_node(self, *inputs: Any) -> Apply:
         raise NotImplementedError
 

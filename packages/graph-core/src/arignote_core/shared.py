@@ -28,6 +28,10 @@ class SharedVariable(Variable):
         except TypeError as exc:
             raise TypeError(f"set_value of shared variable {self}: {exc}") from None
 
+    def store(self, value: Any) -> None:
+        """Set a value already known to have the right type (compiled functions' updates), without checks."""
+        self._value = value
+
     def clone(self) -> SharedVariable:
         return self
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -186,6 +186,7 @@ class Reshape(Op):
     """NumPy's ``reshape``; the new shape is an int64 vector input of static length ``ndim``."""
 
     ndim: int
+    view_map: ClassVar[dict[int, list[int]]] = {0: [0]}
 
     def make_node(self, x: Any, shape_value: Any) -> Apply:
         x = as_tensor(x)

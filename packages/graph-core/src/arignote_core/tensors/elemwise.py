@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..graph import Apply, Constant, Op, Variable, dtype_spec
-from ..scalars import ScalarOp
+from ..scalars import Composite, ScalarOp
 from .basic import as_tensor
 from .type import TensorType, format_shape
 
@@ -63,9 +64,11 @@ class Elemwise(Op):
         return Apply(self, padded, [TensorType(d, shape) for d in out_dtypes])
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
-        in_dtypes, _ = self.scalar_op.resolve([dtype_spec(v) for v in node.inputs])
+        in_dtypes, out_dtypes = _resolve(self.scalar_op, tuple(dtype_spec(v) for v in node.inputs))
         args = [x if x.dtype == d else x.astype(d) for x, d in zip(inputs, in_dtypes, strict=True)]
-        outs = self.scalar_op.run(args, [o.type.dtype for o in node.outputs])
+        outs = self.scalar_op.run(args, out_dtypes)
+        if not isinstance(self.scalar_op, Composite):
+            return outs  # a ufunc's result already has the broadcast shape
         shape = np.broadcast_shapes(*(x.shape for x in inputs))
         return [o if o.shape == shape else np.broadcast_to(o, shape).copy() for o in outs]
 
@@ -90,6 +93,11 @@ class Elemwise(Op):
         return f"Elemwise{{{self.scalar_op}}}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _resolve(scalar_op: ScalarOp, specs: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return scalar_op.resolve(specs)
+
+
 def _check_fits(var: Constant, dtype: str, op: Op) -> None:
     value = np.asarray(var.data).item()
     if isinstance(value, int) and not isinstance(value, bool) and np.dtype(dtype).kind in "iu":
@@ -104,6 +112,7 @@ class DimShuffle(Op):
 
     input_ndim: int
     new_order: tuple[int | str, ...]
+    view_map: ClassVar[dict[int, list[int]]] = {0: [0]}
 
     def __post_init__(self) -> None:
         axes = [d for d in self.new_order if d != "x"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -122,6 +122,7 @@ class Subtensor(Op):
     """Basic indexing (a view in NumPy): integers, slices and newaxis."""
 
     entries: tuple[Entry, ...]
+    view_map: ClassVar[dict[int, list[int]]] = {0: [0]}
 
     def make_node(self, x: Any, *symbolic: Any) -> Apply:
         x = as_tensor(x)
