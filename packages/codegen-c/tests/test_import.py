@@ -1,0 +1,23 @@
+"""Smoke test: the installed package and its declared sibling dependencies import."""
+
+import importlib
+from importlib.metadata import version
+
+import pytest
+
+import arignote_c
+
+SIBLINGS = [
+    "arignote_core",
+    "arignote_opt",
+]
+
+
+def test_version_matches_metadata() -> None:
+    assert arignote_c.__version__ == version("arignote-codegen-c")
+
+
+@pytest.mark.parametrize("name", SIBLINGS)
+def test_sibling_imports(name: str) -> None:
+    module = importlib.import_module(name)
+    assert isinstance(module.__version__, str)

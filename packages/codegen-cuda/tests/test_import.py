@@ -1,0 +1,24 @@
+"""Smoke test: the installed package and its declared sibling dependencies import."""
+
+import importlib
+from importlib.metadata import version
+
+import pytest
+
+import arignote_cuda
+
+SIBLINGS = [
+    "arignote_core",
+    "arignote_opt",
+    "arignote_c",
+]
+
+
+def test_version_matches_metadata() -> None:
+    assert arignote_cuda.__version__ == version("arignote-codegen-cuda")
+
+
+@pytest.mark.parametrize("name", SIBLINGS)
+def test_sibling_imports(name: str) -> None:
+    module = importlib.import_module(name)
+    assert isinstance(module.__version__, str)
