@@ -21,10 +21,35 @@ from .printing import dprint, pprint
 from .scalars import Composite, ScalarOp, ScalarType
 from .shared import SharedVariable, shared
 from .sourceinfo import SourceLocation
-from .tensors import (AdvancedSubtensor, Alloc, ARange, ArgReduce, DimShuffle, Dot, Elemwise, MakeVector, MatMul,
-                     Reduce, Reshape, Shape, Subtensor, TensorConstant, TensorSharedVariable, TensorType,
-                     TensorVariable, alloc, arange, as_tensor, cast, constant, dimshuffle, reshape, shape, stack,
-                     tensor)
+from .tensors import (
+                     AdvancedSubtensor,
+                     Alloc,
+                     ARange,
+                     ArgReduce,
+                     DimShuffle,
+                     Dot,
+                     Elemwise,
+                     MakeVector,
+                     MatMul,
+                     Reduce,
+                     Reshape,
+                     Shape,
+                     Subtensor,
+                     TensorConstant,
+                     TensorSharedVariable,
+                     TensorType,
+                     TensorVariable,
+                     alloc,
+                     arange,
+                     as_tensor,
+                     cast,
+                     constant,
+                     dimshuffle,
+                     reshape,
+                     shape,
+                     stack,
+                     tensor,
+)
 from .tensors.basic import CONSTRUCTORS
 from .tensors.math import *  # noqa: F403
 from .tensors.math import ALIASES, ELEMWISE_FUNCTIONS
