@@ -180,7 +180,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff over the repository (ruff.toml) and mypy over graph-core's public API; reports both."""
-    session.install("ruff", "mypy", "numpy>=2.0")
+    session.install("ruff==0.17.6", "mypy==2.4.1", "numpy>=2.0")
     mypy = ["mypy", "--ignore-missing-imports", "packages/graph-core/src/arignote_core/__init__.py"]
     run_each(
         session, {"ruff": partial(session.run, "ruff", "check", "."), "mypy": partial(session.run, *mypy)}

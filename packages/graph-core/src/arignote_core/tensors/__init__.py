@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from . import math
-from .basic import (CONSTRUCTORS, Alloc, ARange, MakeVector, Reshape, Shape, alloc, arange, as_tensor, cast,
-                    constant, reshape, shape, stack, tensor)
+from .basic import (
+                    CONSTRUCTORS,
+                    Alloc,
+                    ARange,
+                    MakeVector,
+                    Reshape,
+                    Shape,
+                    alloc,
+                    arange,
+                    as_tensor,
+                    cast,
+                    constant,
+                    reshape,
+                    shape,
+                    stack,
+                    tensor,
+)
 from .elemwise import DimShuffle, Elemwise, dimshuffle
 from .indexing import AdvancedSubtensor, Subtensor
 from .products import Dot, MatMul
