@@ -163,10 +163,15 @@ def integration(session: nox.Session) -> None:
     pytest(session, "integration-tests", "integration")
 
 
-@nox.session
+# The peers the benchmarks compare against. torch is pinned to the CPU build this kind of machine holds
+# offline (a plain "torch" pulls a multi-GB CUDA build); pip, not uv, finds that local file.
+BENCH_PEERS = ["pytensor", "jax[cpu]", "numexpr", "numba", "torch==2.13.0", "matplotlib"]
+
+
+@nox.session(venv_backend="virtualenv")
 def bench(session: nox.Session) -> None:
-    """Time the quick benchmarks against the CPU stack; writes benchmarks/results/."""
-    session.install(*local(closure(["arignote"])))
+    """Time the quick benchmarks against the CPU stack and the peers; writes benchmarks/results/."""
+    session.install(*local(closure(["arignote"])), *BENCH_PEERS)
     session.run("python", "benchmarks/run.py", "--quick", *session.posargs)
 
 

@@ -1,113 +1,223 @@
-"""Benchmark W1, ``exp(-x**2) * sin(y) + x*y`` in float64, against NumPy and whichever peers are installed.
+"""Run the benchmark workloads against every installed peer, interleaved, and report ratios to NumPy.
 
-Usage: ``python benchmarks/run.py [--quick]``. Prints a Markdown table of median times and ratios to NumPy and
-writes it to ``benchmarks/results/quick.md`` (or ``full.md`` without ``--quick``).
+Usage: ``python benchmarks/run.py [--quick] [--only W1,W4]``. Writes ``benchmarks/results/{quick,full}.md`` and a
+PNG plot beside it (when matplotlib is installed). Peers that are not installed are listed as such; a peer whose
+result disagrees with NumPy is reported as wrong and never timed.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import datetime
+import importlib
 import os
 import platform
-from collections.abc import Callable
+import statistics
+import sys
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from timing import median_times
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "workloads"))
 
-Kernel = Callable[[np.ndarray, np.ndarray], object]
-SIZES = [10**3, 10**6]
+import floors  # noqa: E402
+import peers  # noqa: E402
+from suite import Workload  # noqa: E402
+from timing import calibrate, sample_times  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results"
+WORKLOADS = ["w1_elementwise", "w2_softmax", "w3_matrix_chain", "w4_mlp_step", "w5_call_overhead", "convnet_step"]
 
 
-def numpy_w1() -> Kernel:
-    return lambda x, y: np.exp(-(x**2)) * np.sin(y) + x * y
+@dataclass
+class Row:
+    peer: str
+    median: float | None = None
+    spread: float | None = None
+    status: str = ""
 
 
-def arignote_reference_w1() -> Kernel:
-    import arignote_core as ac
-
-    x, y = ac.dvector("x"), ac.dvector("y")
-    return ac.function([x, y], ac.exp(-(x**2)) * ac.sin(y) + x * y)
+def _load(module: str) -> Workload:
+    return importlib.import_module(module).WORKLOAD  # type: ignore[no-any-return]
 
 
-# Each peer builds its W1 kernel; a peer whose import fails is reported as "not installed".
-PEERS: dict[str, Callable[[], Kernel]] = {
-    "numpy": numpy_w1,
-    "arignote (reference evaluator)": arignote_reference_w1,
-}
-
-
-def load_peers() -> tuple[dict[str, Kernel], list[str]]:
-    """The kernels of the installed peers, and the names of the missing ones."""
-    kernels: dict[str, Kernel] = {}
-    missing: list[str] = []
-    for name, build in PEERS.items():
+def build_peers(workload: Workload, variant: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Steps of the peers that built and agree with the NumPy oracle; a status for each of the others."""
+    steps: dict[str, Any] = {}
+    status: dict[str, str] = {}
+    oracle = None
+    for name, builder in workload.peers.items():
         try:
-            kernels[name] = build()
-        except ImportError:
-            missing.append(name)
-    return kernels, missing
-
-
-def measure(kernels: dict[str, Kernel], size: int, repeats: int, min_time: float) -> dict[str, float]:
-    """Median seconds per call of every kernel at ``size`` elements, after checking each against NumPy."""
-    rng = np.random.default_rng(0)
-    x, y = rng.standard_normal(size), rng.standard_normal(size)
-    expected = numpy_w1()(x, y)
-    for name, kernel in kernels.items():
-        np.testing.assert_allclose(np.asarray(kernel(x, y)), expected, rtol=1e-12, err_msg=name)
-    return median_times(
-        {name: (lambda k=kernel: k(x, y)) for name, kernel in kernels.items()}, repeats, min_time
-    )
-
-
-def format_seconds(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
-
-
-def table(medians: dict[int, dict[str, float]], missing: list[str]) -> str:
-    """Markdown table: one row per peer, median and ratio to NumPy per size."""
-    header = "| peer | " + " | ".join(f"n=10^{round(math.log10(n))} median | ratio" for n in SIZES) + " |"
-    rule = "|---|" + "---:|---:|" * len(SIZES)
-    rows = [header, rule]
-    for name in PEERS:
-        if name in missing:
-            rows.append(f"| {name} | " + " | ".join("not installed | –" for _ in SIZES) + " |")
+            step, result = builder(variant)
+            value = np.asarray(result())
+        except ImportError as exc:
+            status[name] = f"not installed ({exc.name or exc})"
             continue
-        cells = [
-            f"{format_seconds(medians[n][name])} | {medians[n][name] / medians[n]['numpy']:.2f}"
-            for n in SIZES
-        ]
-        rows.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+        except Exception as exc:  # a peer failing must not stop the others
+            status[name] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''}"
+            traceback.print_exc(file=sys.stderr)
+            continue
+        if oracle is None:
+            oracle = value
+        elif not np.allclose(value, oracle, rtol=workload.rtol(variant), atol=workload.rtol(variant)):
+            status[name] = f"wrong result (max abs diff {np.max(np.abs(value - oracle)):.3g})"
+            continue
+        steps[name] = step
+    return steps, status
+
+
+def time_steps(steps: dict[str, Any], repeats: int, min_time: float) -> dict[str, list[float]]:
+    """Interleaved samples of seconds per call for each step (warm-up and calibration first)."""
+    for step in steps.values():
+        step()
+    loops = {name: calibrate(step, min_time) for name, step in steps.items()}
+    return sample_times(steps, loops, repeats)
+
+
+def run_workload(workload: Workload, quick: bool) -> list[tuple[Any, list[Row]]]:
+    variants = workload.quick_variants if quick and workload.quick_variants else workload.variants
+    repeats, min_time = (5, 0.02) if quick else (15, 0.1)
+    out = []
+    for variant in variants:
+        steps, status = build_peers(workload, variant)
+        samples = time_steps(steps, repeats, min_time)
+        rows = []
+        for name in workload.peers:
+            if name in samples:
+                values = samples[name]
+                med = statistics.median(values)
+                rows.append(Row(name, med, (max(values) - min(values)) / med))
+            else:
+                rows.append(Row(name, status=status[name]))
+        out.append((variant, rows))
+        print(f"{workload.name} {workload.label(variant)}: done", file=sys.stderr)
+    return out
+
+
+def _seconds(s: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s * 1e9:.3g} ns"
+
+
+def table(workload: Workload, results: list[tuple[Any, list[Row]]], floor: Any) -> str:
+    lines = [f"### {workload.name}: {workload.title}", ""]
+    for variant, rows in results:
+        base = next((r.median for r in rows if r.peer == workload.baseline and r.median), None)
+        lines += [f"variant `{workload.label(variant)}`" + (f", physical floor {_seconds(floor(variant))}"
+                                                              if floor else ""), "",
+                  f"| peer | median | spread | / {workload.baseline} |" + (" / floor |" if floor else ""),
+                  "|---|---:|---:|---:|" + ("---:|" if floor else "")]
+        for r in rows:
+            if r.median is None:
+                lines.append(f"| {r.peer} | {r.status} | | |" + (" |" if floor else ""))
+                continue
+            ratio = f"{r.median / base:.2f}" if base else "–"
+            cells = f"| {r.peer} | {_seconds(r.median)} | ±{100 * r.spread / 2:.0f}% | {ratio} |"
+            lines.append(cells + (f" {r.median / floor(variant):.1f} |" if floor else ""))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def floors_for(bandwidth: float, gemm: float) -> dict[str, Any]:
+    """Per workload: the time no implementation can beat on this machine, from bytes moved or flops."""
+    n_in, n_hidden, n_out = 784, 500, 10
+    return {
+        "W1": lambda n: 3 * 8 * n / bandwidth,
+        "W2": lambda n: 2 * 8 * n * n / bandwidth,
+        "W3": lambda n: (2 * 10 * n * n * 2) / gemm,
+        "W4": lambda v: 3 * 2 * v[1] * (n_in * n_hidden + n_hidden * n_out) / gemm,
+    }
+
+
+def plot(all_results: dict[str, list[tuple[Any, list[Row]]]], path: Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    labels, series = [], {}
+    for wname, results in all_results.items():
+        for variant, rows in results:
+            base = next((r.median for r in rows if r.peer == "numpy" and r.median), None)  # NumPy-relative only
+            if not base:
+                continue
+            labels.append(f"{wname} {variant}")
+            for r in rows:
+                series.setdefault(r.peer, []).append(r.median / base if r.median else np.nan)
+    fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(labels)), 5))
+    width = 0.8 / max(1, len(series))
+    for k, (peer, ratios) in enumerate(series.items()):
+        ratios += [np.nan] * (len(labels) - len(ratios))
+        ax.bar(np.arange(len(labels)) + k * width, ratios, width, label=peer)
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("time / NumPy time (log; lower is faster)")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few repeats, short samples (for CI)")
+    parser.add_argument("--quick", action="store_true", help="fewer variants and repeats (minutes)")
+    parser.add_argument("--only", default="", help="comma-separated workload names, e.g. W1,W4,W6")
     args = parser.parse_args()
-    repeats, min_time = (5, 0.005) if args.quick else (21, 0.05)
+    only = {w.strip().upper() for w in args.only.split(",") if w.strip()}
 
-    kernels, missing = load_peers()
-    medians = {n: measure(kernels, n, repeats, min_time) for n in SIZES}
-    report = "\n\n".join(
-        [
-            "# W1: `exp(-x**2) * sin(y) + x*y`, float64",
-            f"{'quick' if args.quick else 'full'} run: median of {repeats} interleaved repeats, "
-            f"ratio = time / NumPy time (lower is faster). Python {platform.python_version()}, "
-            f"NumPy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs.",
-            table(medians, missing),
-        ]
-    )
+    bandwidth, gemm = floors.memory_bandwidth(), floors.gemm_rate()
+    floor = floors_for(bandwidth, gemm)
+    sections, all_results = [], {}
+    for module in WORKLOADS:
+        workload = _load(module)
+        if only and workload.name.upper() not in only:
+            continue
+        results = run_workload(workload, args.quick)
+        all_results[workload.name] = results
+        sections.append(table(workload, results, floor.get(workload.name)))
+    if not only or "W6" in only:
+        sections.append(w6_section())
+    name = "quick" if args.quick else "full"
+    header = [
+        f"# Arignote benchmarks ({name} run)",
+        "",
+        f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{peers.THREADS} thread(s) per peer, Python {platform.python_version()}, NumPy {np.__version__}. "
+        f"Memory bandwidth {bandwidth / 1e9:.1f} GB/s (large copy), GEMM {gemm / 1e9:.1f} GFLOP/s (float64 "
+        "1024^3). Median of interleaved repeats; spread = half the min-max range; / NumPy = time ratio "
+        "(lower is faster); / floor = time over the machine's physical floor.",
+        "",
+    ]
+    report = "\n".join(header) + "\n".join(sections)
     print(report)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / ("quick.md" if args.quick else "full.md")).write_text(report + "\n", encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(report + "\n", encoding="utf-8")
+    if plot(all_results, RESULTS / f"{name}.png"):
+        print(f"plot: {RESULTS / f'{name}.png'}", file=sys.stderr)
+
+
+def w6_section() -> str:
+    import w6_compile
+
+    results, failures = w6_compile.measure(list(w6_compile.SCRIPTS))
+    lines = ["### W6: compile of the W4 training function in a fresh process", "",
+             "| peer | import | cold first result | warm first result |", "|---|---:|---:|---:|"]
+    for peer in w6_compile.SCRIPTS:
+        if peer in results:
+            r = results[peer]
+            lines.append(f"| {peer} | {_seconds(r['import'])} | {_seconds(r['cold'])} | {_seconds(r['warm'])} |")
+        else:
+            lines.append(f"| {peer} | {failures.get(peer, 'not run')[:90]} | | |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

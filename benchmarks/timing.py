@@ -34,6 +34,15 @@ def calibrate(fn: Thunk, min_time: float) -> int:
         base *= 10
 
 
+def sample_times(fns: Mapping[str, Thunk], loops: Mapping[str, int], repeats: int) -> dict[str, list[float]]:
+    """``repeats`` interleaved samples (one per callable per round) of seconds per call."""
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            samples[name].append(_time_loops(fn, loops[name]) / loops[name])
+    return samples
+
+
 def median_times(fns: Mapping[str, Thunk], repeats: int, min_time: float) -> dict[str, float]:
     """Median seconds per call of each callable.
 
@@ -43,8 +52,4 @@ def median_times(fns: Mapping[str, Thunk], repeats: int, min_time: float) -> dic
     for fn in fns.values():
         fn()
     loops = {name: calibrate(fn, min_time) for name, fn in fns.items()}
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            samples[name].append(_time_loops(fn, loops[name]) / loops[name])
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return {name: statistics.median(values) for name, values in sample_times(fns, loops, repeats).items()}

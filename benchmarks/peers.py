@@ -1,0 +1,45 @@
+"""Importing peers, each configured for a fair single-machine CPU comparison."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+THREADS = os.environ.get("BENCH_THREADS", str(os.cpu_count() or 1))
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, THREADS)
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+
+def jax() -> Any:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def numexpr() -> Any:
+    import numexpr
+
+    numexpr.set_num_threads(int(THREADS))
+    return numexpr
+
+
+def torch() -> Any:
+    import torch
+
+    torch.set_num_threads(int(THREADS))
+    return torch
+
+
+def pytensor() -> Any:
+    import pytensor
+
+    return pytensor
+
+
+def arignote() -> Any:
+    import arignote
+
+    return arignote

@@ -1,0 +1,81 @@
+"""W2: row softmax of a 1000x1000 float64 matrix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import peers
+from suite import Workload
+
+
+def _input(n: int) -> np.ndarray:
+    return np.random.default_rng(1).standard_normal((n, n)) * 10
+
+
+def _bind(fn: Any, n: int) -> Any:
+    x = _input(n)
+    step = lambda: fn(x)  # noqa: E731
+    return step, step
+
+
+def numpy_(n: int) -> Any:
+    def softmax(x: np.ndarray) -> np.ndarray:
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    return _bind(softmax, n)
+
+
+def jax_(n: int) -> Any:
+    jax = peers.jax()
+    f = jax.jit(lambda x: jax.nn.softmax(x, axis=1))
+    x = jax.device_put(_input(n))
+    step = lambda: f(x).block_until_ready()  # noqa: E731
+    return step, lambda: np.asarray(step())
+
+
+def pytensor_(mode: str) -> Any:
+    def build(n: int) -> Any:
+        peers.pytensor()
+        import pytensor
+        import pytensor.tensor as pt
+        from pytensor.tensor.special import softmax
+
+        x = pt.dmatrix("x")
+        return _bind(pytensor.function([x], softmax(x, axis=1), mode=mode), n)
+
+    return build
+
+
+def torch_(n: int) -> Any:
+    torch = peers.torch()
+    x = torch.from_numpy(_input(n))
+    step = lambda: torch.softmax(x, dim=1)  # noqa: E731
+    return step, lambda: step().numpy()
+
+
+def arignote_(mode: str) -> Any:
+    def build(n: int) -> Any:
+        ar = peers.arignote()
+        x = ar.dmatrix("x")
+        return _bind(ar.function([x], ar.softmax(x, axis=1), mode=mode), n)
+
+    return build
+
+
+WORKLOAD = Workload(
+    name="W2",
+    title="row softmax of an n x n float64 matrix",
+    variants=(1000,),
+    peers={
+        "numpy": numpy_,
+        "arignote C": arignote_("fast_run"),
+        "jax (jit)": jax_,
+        "pytensor C": pytensor_("FAST_RUN"),
+        "pytensor numba": pytensor_("NUMBA"),
+        "torch": torch_,
+    },
+    rtol=lambda n: 1e-10,
+)

@@ -1,0 +1,75 @@
+"""W6: compile time of the W4 training function in a fresh process, cold (empty cache) and warm (cached).
+
+Each measurement is a new Python process that imports the peer, then times building the graph, compiling it and
+computing the first result (imports are reported separately). Cold uses a new empty compile cache; warm reuses
+the cache the cold run filled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+
+_PRELUDE = """
+import json, sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, {here!r}); sys.path.insert(0, {here!r} + "/workloads")
+import peers
+{imports}
+t1 = time.perf_counter()
+import w4_mlp_step as w4
+data = w4._data("float32", 128)
+{body}
+t2 = time.perf_counter()
+print(json.dumps({{"import": t1 - t0, "first_result": t2 - t1}}))
+"""
+
+SCRIPTS = {
+    "arignote C": ("ar = peers.arignote()",
+                   "f, params = w4.arignote_training_function(ar, data, 'float32')\nf(data['x'], data['y'])"),
+    "jax (jit)": ("jax = peers.jax()", "step, _ = w4.jax_(('float32', 128))\nstep()"),
+    "pytensor C": ("peers.pytensor()\nimport pytensor", "step, _ = w4.pytensor_(('float32', 128))\nstep()"),
+    "torch.compile": ("torch = peers.torch()", "step, _ = w4.torch_(('float32', 128))\nstep()"),
+}
+
+
+def _cache_env(peer: str, cache: str) -> dict[str, str]:
+    env = dict(os.environ)
+    if peer.startswith("arignote"):
+        env["ARIGNOTE_CACHE_DIR"] = cache
+    elif peer.startswith("pytensor"):
+        env["PYTENSOR_FLAGS"] = f"compiledir={cache}"
+    return env
+
+
+def _run(peer: str, cache: str) -> dict[str, float]:
+    imports, body = SCRIPTS[peer]
+    code = _PRELUDE.format(here=str(HERE), imports=imports, body=body)
+    done = subprocess.run([sys.executable, "-c", code], env=_cache_env(peer, cache), capture_output=True,
+                          text=True, timeout=900)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        raise RuntimeError(f"{peer}: {last}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(peer_names: list[str]) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    """Cold and warm first-result times per peer, and the reason for each peer that could not run."""
+    results: dict[str, dict[str, float]] = {}
+    failures: dict[str, str] = {}
+    for peer in peer_names:
+        with tempfile.TemporaryDirectory(prefix="w6-") as cache:
+            try:
+                cold = _run(peer, cache)
+                warm = _run(peer, cache)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                failures[peer] = str(exc)
+                continue
+        results[peer] = {"import": cold["import"], "cold": cold["first_result"], "warm": warm["first_result"]}
+    return results, failures
