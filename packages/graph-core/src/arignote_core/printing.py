@@ -10,17 +10,18 @@ from typing import Any, TextIO
 from .graph import Constant, Variable
 
 
-def _roots(obj: Any) -> tuple[list[Variable], str]:
+def graph_roots(obj: Any) -> list[Variable]:
+    """The output variables of variables, a FunctionGraph or a compiled Function."""
     from .fgraph import FunctionGraph
     from .function import Function
 
     if isinstance(obj, Function):
-        return list(obj.fgraph.outputs), "compiled"
+        return list(obj.fgraph.outputs)
     if isinstance(obj, FunctionGraph):
-        return list(obj.outputs), "graph"
+        return list(obj.outputs)
     if isinstance(obj, Variable):
-        return [obj], "graph"
-    return list(obj), "graph"
+        return [obj]
+    return list(obj)
 
 
 def _ids() -> Any:
@@ -44,7 +45,7 @@ def _ids() -> Any:
 def dprint(obj: Any, file: TextIO | None = None, depth: int = -1, print_source: bool = True) -> str:
     """Print ``obj`` (variables, a FunctionGraph or a compiled Function) as an indented tree, one node a line:
     op, output type, node id, and the user's source line. Shared subtrees print once, then by id."""
-    roots, _ = _roots(obj)
+    roots = graph_roots(obj)
     ident = _ids()
     printed: set[int] = set()
     out = io.StringIO()
@@ -105,7 +106,7 @@ def _format(var: Variable, names: dict[Variable, str], parent_precedence: int = 
 
 def pprint(obj: Any, file: TextIO | None = None) -> str:
     """A one-line mathematical form of each output, e.g. ``sum(exp(x * 2.0))``; returns the text."""
-    roots, _ = _roots(obj)
+    roots = graph_roots(obj)
     text = "\n".join(_format(r, {}) for r in roots)
     if file is not None:
         file.write(text + "\n")
