@@ -32,7 +32,8 @@ def to_dot(obj: Any, name: str = "arignote") -> str:
     def ident(item: Any) -> str:
         return ids.setdefault(id(item), f"n{len(ids)}")
 
-    lines = [f"digraph {_quote(name)} {{", "  rankdir=BT;", '  graph [fontname="Helvetica"]; node [fontname="Helvetica", fontsize=10];']
+    lines = [f"digraph {_quote(name)} {{", "  rankdir=BT;", '  graph [fontname="Helvetica"];',
+             '  node [fontname="Helvetica", fontsize=10];']
     emitted: set[str] = set()
     for node in toposort(roots):
         lines.extend(_node_lines(node, ident))
