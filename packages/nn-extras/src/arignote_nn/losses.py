@@ -1,0 +1,54 @@
+"""Losses: categorical and binary cross-entropy (from probabilities or from logits), mean squared error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import arignote_core as ac
+from arignote_core import TensorVariable, as_tensor
+from arignote_core.dtypes import is_integer
+
+from .softmax import log_softmax
+
+
+def _pick(values: TensorVariable, labels: TensorVariable, axis: int) -> TensorVariable:
+    """``values`` at the class ``labels`` along ``axis`` (a one-hot mask summed, so that gradients reach only the
+    picked entries and no other entry is read)."""
+    axis = axis % values.ndim
+    if labels.ndim != values.ndim - 1:
+        raise ValueError(f"integer labels must have one dimension less than the predictions, got labels of type "
+                         f"{labels.type} for predictions of type {values.type}")
+    classes = ac.arange(values.shape[axis]).dimshuffle(*["x" if a != axis else 0 for a in range(values.ndim)])
+    expanded = labels.dimshuffle(*[*range(axis), "x", *range(axis, labels.ndim)])
+    return ac.sum(ac.where(ac.eq(classes, expanded), values, 0), axis=axis)  # type: ignore[no-any-return]
+
+
+def categorical_crossentropy(predictions: Any, targets: Any, from_logits: bool = False,
+                             axis: int = -1) -> TensorVariable:
+    """Cross-entropy of each example: ``-sum(targets * log(predictions), axis)``.
+
+    ``predictions`` are probabilities, or unnormalized logits with ``from_logits`` (stable: a log-softmax).
+    ``targets`` are class probabilities (one-hot rows) of the predictions' shape, or integer class labels with
+    the class axis left out. The result has the class axis removed.
+    """
+    predictions, targets = as_tensor(predictions), as_tensor(targets)
+    if is_integer(targets.dtype):
+        if from_logits:
+            return -_pick(log_softmax(predictions, axis), targets, axis)  # type: ignore[no-any-return]
+        return -ac.log(_pick(predictions, targets, axis))  # type: ignore[no-any-return]
+    log_probs = log_softmax(predictions, axis) if from_logits else ac.log(predictions)
+    return -ac.sum(targets * log_probs, axis=axis)  # type: ignore[no-any-return]
+
+
+def binary_crossentropy(predictions: Any, targets: Any, from_logits: bool = False) -> TensorVariable:
+    """Elementwise ``-(t log p + (1 - t) log(1 - p))``; with ``from_logits`` the stable ``softplus(x) - t x``."""
+    predictions, targets = as_tensor(predictions), as_tensor(targets)
+    if from_logits:
+        return ac.softplus(predictions) - targets * predictions  # type: ignore[no-any-return]
+    return -(targets * ac.log(predictions) + (1 - targets) * ac.log1p(-predictions))  # type: ignore[no-any-return]
+
+
+def mse(predictions: Any, targets: Any, axis: Any = None) -> TensorVariable:
+    """Mean squared error over ``axis`` (all axes by default)."""
+    diff = as_tensor(predictions) - as_tensor(targets)
+    return ac.mean(diff * diff, axis=axis)
