@@ -69,3 +69,21 @@ def test_no_outputs_and_single_vs_list():
     assert ac.function([x], [], on_unused_input="ignore")(np.ones(2)) == []
     assert isinstance(ac.function([x], [x.sum()])(np.ones(2)), list)
     assert ac.function([x], x.sum())(np.ones(2)).shape == ()
+
+
+def test_default_updates_apply_unless_overridden():
+    state = ac.shared(0.0, name="state")
+    state.default_update = state + 1
+    f = ac.function([], state * 1)
+    assert [float(f()) for _ in range(3)] == [0.0, 1.0, 2.0]
+    g = ac.function([], state * 1, updates={state: state * 0})
+    assert float(g()) == 3.0 and state.get_value() == 0.0
+    h = ac.function([], state * 1, no_default_updates=True)
+    h()
+    assert state.get_value() == 0.0
+
+
+def test_random_stream_advances_without_explicit_updates():
+    stream = ac.RandomStream(7)
+    f = ac.function([], stream.normal(size=(3,)))
+    assert not np.array_equal(f(), f())

@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from . import scalars, tensors
+from . import dot as _dot_module  # noqa: F401 -- loaded first so that the name ``dot`` ends up the function
+from . import linalg, random, scalars, tensors
 from ._version import __version__
 from .dtypes import ALL_DTYPES
 from .evaluator import ReferenceBackend
@@ -18,54 +19,82 @@ from .function import Function, In, function
 from .graph import Apply, Constant, Op, Type, Variable, clone_replace, graph_inputs, toposort
 from .mode import Backend, Mode, get_backend, get_mode
 from .printing import dprint, pprint
+from .random import RandomStream
 from .scalars import Composite, ScalarOp, ScalarType
 from .shared import SharedVariable, shared
 from .sourceinfo import SourceLocation
 from .tensors import (
-                     AdvancedSubtensor,
-                     Alloc,
-                     ARange,
-                     ArgReduce,
-                     DimShuffle,
-                     Dot,
-                     Elemwise,
-                     MakeVector,
-                     MatMul,
-                     Reduce,
-                     Reshape,
-                     Shape,
-                     Subtensor,
-                     TensorConstant,
-                     TensorSharedVariable,
-                     TensorType,
-                     TensorVariable,
-                     alloc,
-                     arange,
-                     as_tensor,
-                     cast,
-                     constant,
-                     dimshuffle,
-                     reshape,
-                     shape,
-                     stack,
-                     tensor,
+    AdvancedSubtensor,
+    Alloc,
+    ARange,
+    ArgReduce,
+    ArgSort,
+    BinCount,
+    CheckAndRaise,
+    CumOp,
+    DimShuffle,
+    Dot,
+    Einsum,
+    Elemwise,
+    Interp,
+    Join,
+    MakeVector,
+    MatMul,
+    Nonzero,
+    Reduce,
+    Repeat,
+    Reshape,
+    SearchSorted,
+    Shape,
+    Sort,
+    SpecifyShape,
+    Subtensor,
+    TensorConstant,
+    TensorSharedVariable,
+    TensorType,
+    TensorVariable,
+    Unique,
+    alloc,
+    as_tensor,
+    cast,
+    constant,
+    shape,
+    tensor,
 )
-from .tensors.basic import CONSTRUCTORS
+from .tensors import math as _math
+from .tensors.basic import CONSTRUCTORS, arange
+from .tensors.broadcast import BroadcastTo, SumToShape, sum_to_shape
+from .tensors.checks import *  # noqa: F403
+from .tensors.contractions import *  # noqa: F403
+from .tensors.creation import *  # noqa: F403
+from .tensors.cumulative import *  # noqa: F403
+from .tensors.extra_math import *  # noqa: F403
+from .tensors.join import *  # noqa: F403
 from .tensors.math import *  # noqa: F403
-from .tensors.math import ALIASES, ELEMWISE_FUNCTIONS
+from .tensors.padding import *  # noqa: F403
+from .tensors.selection import *  # noqa: F403
+from .tensors.shape_inference import infer_shape, infer_shapes
+from .tensors.shaping import *  # noqa: F403
+from .tensors.sorting import *  # noqa: F403
+from .tensors.statistics import *  # noqa: F403
+from .tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor, inc_subtensor, set_subtensor
 
 globals().update(CONSTRUCTORS)
 
-_MATH_NAMES = sorted(set(ELEMWISE_FUNCTIONS) | set(ALIASES) | {
-    "where", "switch", "clip", "sum", "prod", "max", "min", "all", "any", "mean", "argmax", "argmin", "dot",
-    "matmul", "transpose"})
+#: The op library's modules, by theme (each lists its public names in ``__all__``).
+LIBRARY_MODULES = (_math, *(getattr(tensors, name) for name in (
+    "checks", "contractions", "creation", "cumulative", "extra_math", "join", "padding", "selection", "shaping",
+    "sorting", "statistics")))
+_LIBRARY_NAMES = {name for module in LIBRARY_MODULES for name in module.__all__}
 
 __all__ = sorted({
-    "__version__", "ALL_DTYPES", "AdvancedSubtensor", "Alloc", "ARange", "Apply", "ArgReduce", "Backend",
-    "Composite", "Constant", "DimShuffle", "Dot", "Elemwise", "Function", "FunctionGraph", "In", "MakeVector",
-    "MatMul", "MissingInputError", "Mode", "Op", "Reduce", "ReferenceBackend", "Reshape", "ScalarOp",
-    "ScalarType", "Shape", "SharedVariable", "SourceLocation", "Subtensor", "TensorConstant",
-    "TensorSharedVariable", "TensorType", "TensorVariable", "Type", "Variable", "alloc", "arange",
-    "as_tensor", "cast", "clone_replace", "constant", "dimshuffle", "dprint", "function", "get_backend",
-    "get_mode", "graph_inputs", "pprint", "reshape", "scalars", "shape", "shared", "stack", "tensor", "tensors",
-    "toposort", *CONSTRUCTORS, *_MATH_NAMES})
+    "__version__", "ALL_DTYPES", "AdvancedIncSubtensor", "AdvancedSubtensor", "BroadcastTo", "IncSubtensor",
+    "SumToShape", "inc_subtensor", "set_subtensor", "sum_to_shape", "Alloc", "ARange", "Apply", "ArgReduce", "ArgSort",
+    "Backend", "BinCount", "CheckAndRaise", "Composite", "Constant", "CumOp", "DimShuffle", "Dot", "Einsum",
+    "Elemwise", "Function", "FunctionGraph", "In", "Interp", "Join", "LIBRARY_MODULES", "MakeVector", "MatMul",
+    "MissingInputError", "Mode", "Nonzero", "Op", "RandomStream", "Reduce", "ReferenceBackend", "Repeat",
+    "Reshape", "ScalarOp", "ScalarType", "SearchSorted", "Shape", "SharedVariable", "Sort", "SourceLocation",
+    "SpecifyShape", "Subtensor", "TensorConstant", "TensorSharedVariable", "TensorType", "TensorVariable", "Type",
+    "Unique", "Variable", "alloc", "arange", "as_tensor", "cast", "clone_replace", "constant", "dprint", "function",
+    "get_backend", "get_mode", "graph_inputs", "infer_shape", "infer_shapes", "linalg", "pprint", "random",
+    "scalars", "shape", "shared", "tensor", "tensors", "toposort", *CONSTRUCTORS, *_LIBRARY_NAMES})

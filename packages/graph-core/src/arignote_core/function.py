@@ -78,11 +78,13 @@ def _check_updates(updates: list[tuple[Any, Any]]) -> list[tuple[SharedVariable,
 
 def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None, givens: Any = None,
              mode: Mode | str | None = None, trust_input: bool = False, allow_input_downcast: bool = False,
-             on_unused_input: str = "raise", name: str | None = None) -> Function:
+             on_unused_input: str = "raise", name: str | None = None, no_default_updates: bool = False) -> Function:
     """Compile ``outputs`` as a function of ``inputs``.
 
     ``updates`` (a dict or pairs) gives new values for shared variables, all applied after the outputs are
-    computed; ``givens`` substitutes variables of the graph before compiling. ``mode`` picks rewrites and the
+    computed; ``givens`` substitutes variables of the graph before compiling. A shared variable the graph uses
+    that has a ``default_update`` (a random stream's state) gets it unless ``updates`` says otherwise or
+    ``no_default_updates`` is set. ``mode`` picks rewrites and the
     backend (default: the reference evaluator).
     """
     specs = [_as_in(item, i) for i, item in enumerate(inputs)]
@@ -97,6 +99,8 @@ def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None,
         if not old.type.is_compatible(new.type):
             raise TypeError(f"givens: {old} of type {old.type} cannot be replaced by {new} of type {new.type}")
         replacements[old] = new
+    if not no_default_updates:
+        update_pairs += _default_updates(out_list + [expr for _, expr in update_pairs], update_pairs)
     all_outputs = out_list + [expr for _, expr in update_pairs]
     if replacements:
         all_outputs, _ = clone_replace(all_outputs, replacements)
@@ -212,6 +216,21 @@ class Function:
         import copy
 
         return copy.deepcopy(self)
+
+
+def _default_updates(outputs: list[Variable], explicit: list[tuple[SharedVariable, Variable]]
+                     ) -> list[tuple[SharedVariable, Variable]]:
+    """(shared, default_update) for the shared variables ``outputs`` use that have one and no explicit update."""
+    updated = {target for target, _ in explicit}
+    found: list[tuple[SharedVariable, Variable]] = []
+    pending = list(outputs)
+    while pending:
+        new = [(var, var.default_update) for var in graph_inputs(pending)
+               if isinstance(var, SharedVariable) and var.default_update is not None and var not in updated]
+        updated.update(var for var, _ in new)
+        found += new  # type: ignore[arg-type]
+        pending = [expr for _, expr in new]  # a default update may use further shared variables
+    return _check_updates(found)
 
 
 def _fast_check(t: Any) -> Callable[[Any], bool]:

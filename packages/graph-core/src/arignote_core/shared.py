@@ -16,6 +16,9 @@ class SharedVariable(Variable):
     def __init__(self, type: Type, value: Any, name: str | None = None, borrow: bool = False) -> None:
         super().__init__(type, name=name)
         self._value = type.filter(value if borrow else _copy(value))
+        #: the update a compiled function applies when it uses this variable and gives no update of its own
+        #: (a random generator's state advancing after each draw)
+        self.default_update: Variable | None = None
 
     def get_value(self, borrow: bool = False) -> Any:
         """The current value (a copy unless ``borrow``)."""

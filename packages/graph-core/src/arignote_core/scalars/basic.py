@@ -50,8 +50,8 @@ class ScalarOp(Op):
         """Apply ``impl`` to arrays and give results exactly the dtypes ``out_dtypes``."""
         with np.errstate(all="ignore"):
             result = self.impl(*inputs)
-        results = result if self.nout > 1 else (result,)
-        return [np.asarray(r).astype(d, copy=False) for r, d in zip(results, out_dtypes, strict=True)]
+            results = result if self.nout > 1 else (result,)
+            return [np.asarray(r).astype(d, copy=False) for r, d in zip(results, out_dtypes, strict=True)]
 
     def __str__(self) -> str:
         return self.name
@@ -68,6 +68,9 @@ class UfuncOp(ScalarOp):
     ufunc: ClassVar[np.ufunc]
 
     def resolve(self, specs: Sequence[DtypeSpec]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if specs and all(isinstance(s, type) for s in specs):
+            # only Python scalars: NumPy gives them their default dtypes (int64, float64, ...)
+            specs = [result_dtype(s) for s in specs]
         try:
             dtypes = self.ufunc.resolve_dtypes(tuple(numpy_spec(s) for s in specs) + (None,) * self.nout)
         except (TypeError, np._core._exceptions._UFuncNoLoopError) as exc:  # type: ignore[attr-defined]

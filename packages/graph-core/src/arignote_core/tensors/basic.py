@@ -34,7 +34,9 @@ def as_tensor(value: Any, dtype: Any = None, name: str | None = None, ndim: int 
             raise TypeError(f"expected a tensor, got {value} of type {value.type}")
         result: Any = value if dtype is None else cast(value, dtype)
     elif isinstance(value, list | tuple) and any(isinstance(v, Variable) for v in _flatten(value)):
-        result = stack([as_tensor(v) for v in value])
+        from .join import stack as stack_any
+
+        result = stack_any([as_tensor(v) for v in value])
         if dtype is not None:
             result = cast(result, dtype)
     else:
@@ -200,6 +202,17 @@ class Reshape(Op):
         x, new_shape = inputs
         return [np.reshape(x, tuple(int(s) for s in new_shape))]
 
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        from . import math as tm
+
+        total = math.prod(input_shapes[0]) if input_shapes[0] else 1
+        entries = [node.inputs[1][i] for i in range(self.ndim)]  # type: ignore[index]
+        if not entries:
+            return [()]
+        product = tm.prod(node.inputs[1])
+        missing = tm.floor_divide(total, tm.where(tm.less(product, 0), -product, 1))
+        return [tuple(tm.where(tm.equal(e, -1), missing, e) for e in entries)]
+
     def __str__(self) -> str:
         return f"Reshape{{{self.ndim}}}"
 
@@ -248,6 +261,13 @@ class ARange(Op):
         start, stop, step = (np.asarray(v).item() for v in inputs)
         return [np.arange(start, stop, step, dtype=self.dtype)]
 
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        from . import math as tm
+
+        start, stop, step = node.inputs
+        length = tm.ceil(tm.true_divide(tm.subtract(stop, start), step))
+        return [(cast(tm.maximum(length, 0), "int64"),)]
+
     def __str__(self) -> str:
         return f"ARange{{{self.dtype}}}"
 
@@ -259,10 +279,14 @@ def static_value(var: Variable) -> Any:
     return None
 
 
-def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> TensorVariable:
+def arange(start: Any = None, stop: Any = None, step: Any = 1, dtype: Any = None) -> TensorVariable:
     """NumPy's ``arange``: ``arange(stop)``, ``arange(start, stop[, step])``."""
+    if start is None and stop is None:
+        raise TypeError("arange() requires stop to be specified.")
     if stop is None:
         start, stop = 0, start
+    elif start is None:
+        start = 0
     inputs = [as_tensor(v) for v in (start, stop, step)]
     if dtype is None:
         dtype = result_dtype(*[dtype_spec(v) for v in inputs])

@@ -34,11 +34,11 @@ def _slice_length(size: int | None, start: Any, stop: Any, step: Any) -> int | N
 
 
 def _consumed(entry: Entry, index_type: TensorType | None) -> int:
-    """How many axes of the indexed array an entry uses up."""
+    """How many axes of the indexed array an entry uses up (a 0-d boolean uses none: it adds an axis)."""
     if entry[0] == "newaxis":
         return 0
     if entry[0] == "array" and index_type is not None and index_type.dtype == "bool":
-        return max(index_type.ndim, 1)
+        return index_type.ndim
     return 1
 
 
@@ -99,22 +99,108 @@ def _static_shape(x_type: TensorType, entries: Sequence[Entry], array_types: Seq
             else:
                 pieces.append(("adv", index_type.shape))
         axis += used
-    rest = x_type.shape[axis:]
-    if not advanced:
-        return tuple(d for _, dims in pieces for d in dims) + rest
     from .elemwise import broadcast_static_shapes
 
-    adv_shapes = [s for k, s in pieces if k == "adv"]
-    ndim = max(len(s) for s in adv_shapes)
-    adv = broadcast_static_shapes([(1,) * (ndim - len(s)) + tuple(s) for s in adv_shapes], what)
+    def broadcast(shapes: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+        ndim = max(len(s) for s in shapes)
+        return broadcast_static_shapes([(1,) * (ndim - len(s)) + tuple(s) for s in shapes], what)
+
+    return _arrange(pieces, x_type.shape[axis:], advanced, broadcast)
+
+
+def _arrange(pieces: list[tuple[str, Any]], rest: tuple[Any, ...], advanced: bool,
+             broadcast: Any) -> tuple[Any, ...]:
+    """NumPy's layout of an indexing result: the broadcast advanced dimensions replace the advanced entries
+    where these are adjacent, else they come first; basic dimensions keep their order; untouched axes last."""
+    if not advanced:
+        return tuple(d for _, dims in pieces for d in dims) + tuple(rest)
+    adv = broadcast([s for k, s in pieces if k == "adv"])
     positions = [i for i, (k, _) in enumerate(pieces) if k == "adv"]
     adjacent = positions == list(range(positions[0], positions[-1] + 1))
     basic = [(i, dims) for i, (k, dims) in enumerate(pieces) if k == "dims"]
     if adjacent:
         before = tuple(d for i, dims in basic if i < positions[0] for d in dims)
         after = tuple(d for i, dims in basic if i > positions[0] for d in dims)
-        return before + adv + after + rest
-    return adv + tuple(d for _, dims in basic for d in dims) + rest
+        return before + tuple(adv) + after + tuple(rest)
+    return tuple(adv) + tuple(d for _, dims in basic for d in dims) + tuple(rest)
+
+
+# -----------------------------------------------------------------------------------------------------------
+# symbolic shapes
+
+
+def _is_static(*values: Any) -> bool:
+    return all(v is None or isinstance(v, int) for v in values)
+
+
+def _wrap(i: Any, n: Any) -> Any:
+    from . import math as tm
+
+    if isinstance(i, int):
+        return i + n if i < 0 else i
+    return tm.where(tm.less(i, 0), i + n, i)
+
+
+def _clamp(v: Any, lo: Any, hi: Any) -> Any:
+    from . import math as tm
+
+    return tm.minimum(tm.maximum(v, lo), hi)
+
+
+def slice_length(size: Any, start: Any, stop: Any, step: Any) -> Any:
+    """``len(range(*slice(start, stop, step).indices(size)))`` for ints or int64 scalar variables."""
+    from . import math as tm
+
+    if _is_static(size, start, stop, step) and size is not None:
+        return len(range(*slice(start, stop, step).indices(size)))
+    if step is None or isinstance(step, int):
+        step = 1 if step is None else step
+        if step > 0:
+            lo = 0 if start is None else _clamp(_wrap(start, size), 0, size)
+            hi = size if stop is None else _clamp(_wrap(stop, size), 0, size)
+            return tm.maximum(tm.floor_divide(hi - lo + (step - 1), step), 0)
+        hi = size - 1 if start is None else _clamp(_wrap(start, size), -1, size - 1)
+        lo = -1 if stop is None else _clamp(_wrap(stop, size), -1, size - 1)
+        return tm.maximum(tm.floor_divide(hi - lo + (-step - 1), -step), 0)
+    forward = slice_length(size, start, stop, 1)
+    backward = slice_length(size, start, stop, -1)
+    length = tm.where(tm.greater(step, 0), forward, backward)
+    magnitude = tm.absolute(step)
+    return tm.floor_divide(length + magnitude - 1, magnitude)
+
+
+def _symbolic_shape(node: Apply, input_shapes: Sequence[tuple[Any, ...]], entries: Sequence[Entry]
+                    ) -> list[tuple[Any, ...]] | None:
+    x_shape, *rest_shapes = input_shapes
+    inputs = iter(zip(node.inputs[1:], rest_shapes, strict=True))
+    advanced = any(e[0] == "array" for e in entries)
+    pieces: list[tuple[str, Any]] = []
+    axis = 0
+
+    def take(part: Any) -> Any:
+        return next(inputs)[0] if part == INPUT else part
+
+    for entry in entries:
+        kind = entry[0]
+        if kind == "int":
+            take(entry[1])
+            pieces.append(("adv", ()) if advanced else ("dims", ()))
+            axis += 1
+        elif kind == "slice":
+            start, stop, step = (take(p) for p in entry[1:])
+            pieces.append(("dims", (slice_length(x_shape[axis], start, stop, step),)))
+            axis += 1
+        elif kind == "newaxis":
+            pieces.append(("dims", (1,)))
+        else:
+            var, shape = next(inputs)
+            if var.type.dtype == "bool":  # type: ignore[attr-defined]
+                return None
+            pieces.append(("adv", shape))
+            axis += 1
+    from .shape_inference import broadcast_shapes
+
+    return [_arrange(pieces, tuple(x_shape[axis:]), advanced, broadcast_shapes)]
 
 
 @dataclass(frozen=True)
@@ -132,6 +218,9 @@ class Subtensor(Op):
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
         x, *symbolic = inputs
         return [np.asarray(x[_build_index(self.entries, symbolic)])]
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]] | None:
+        return _symbolic_shape(node, input_shapes, self.entries)
 
     def __str__(self) -> str:
         return f"Subtensor{{{_format_entries(self.entries)}}}"
@@ -153,6 +242,9 @@ class AdvancedSubtensor(Op):
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
         x, *symbolic = inputs
         return [np.asarray(x[_build_index(self.entries, symbolic)])]
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]] | None:
+        return _symbolic_shape(node, input_shapes, self.entries)
 
     def __str__(self) -> str:
         return f"AdvancedSubtensor{{{_format_entries(self.entries)}}}"
@@ -228,7 +320,7 @@ def parse_index(x: Variable, index: Any) -> tuple[tuple[Entry, ...], list[Variab
             continue
         if _is_array_index(item):
             arr = as_tensor(item)
-            consumed += max(arr.ndim, 1) if arr.dtype == "bool" else 1
+            consumed += arr.ndim if arr.dtype == "bool" else 1
         else:
             consumed += 1
     for item in items:

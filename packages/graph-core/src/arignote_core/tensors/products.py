@@ -70,3 +70,11 @@ class MatMul(Op):
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
         return [np.asarray(np.matmul(*inputs), dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        from .shape_inference import broadcast_shapes
+
+        sa, sb = (tuple(s) for s in input_shapes)
+        a = sa if len(sa) > 1 else (1,) + sa
+        b = sb if len(sb) > 1 else sb + (1,)
+        return [broadcast_shapes([a[:-2], b[:-2]]) + (a[-2],) * (len(sa) > 1) + (b[-1],) * (len(sb) > 1)]

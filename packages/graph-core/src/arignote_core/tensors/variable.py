@@ -90,6 +90,19 @@ class TensorOperators:
 
         return getitem(self, index)
 
+    def set(self, value: Any) -> Any:
+        """For ``y = x[idx]``: a copy of ``x`` with ``x[idx]`` set to ``value`` (``x[idx].set(v)``)."""
+        from .subtensor_update import set_subtensor
+
+        return set_subtensor(self, value)
+
+    def inc(self, value: Any) -> Any:
+        """For ``y = x[idx]``: a copy of ``x`` with ``value`` added at ``x[idx]``, repeated indices accumulating
+        (``x[idx].inc(v)``, NumPy's ``np.add.at``)."""
+        from .subtensor_update import inc_subtensor
+
+        return inc_subtensor(self, value)
+
     # -- methods -------------------------------------------------------------------------------------------
     def sum(self, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
         return _math().sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
@@ -121,10 +134,8 @@ class TensorOperators:
         return _math().transpose(self, axes[0] if len(axes) == 1 else (axes or None))
 
     def dimshuffle(self, *pattern: Any) -> Any:
-        from .elemwise import dimshuffle
-
-        return dimshuffle(self, pattern[0] if len(pattern) == 1 and isinstance(pattern[0], list | tuple)
-                          else pattern)
+        return _lib().dimshuffle(self, pattern[0] if len(pattern) == 1 and isinstance(pattern[0], list | tuple)
+                                 else pattern)
 
     def astype(self, dtype: Any) -> Any:
         from .basic import cast
@@ -134,18 +145,94 @@ class TensorOperators:
     def dot(self, other: Any) -> Any:
         return _math().dot(self, other)
 
-    def flatten(self) -> Any:
-        from .basic import reshape
+    def flatten(self, ndim: int = 1) -> Any:
+        return _lib().flatten(self, ndim)
 
-        return reshape(self, (-1,))
+    def ravel(self) -> Any:
+        return _lib().ravel(self)
 
-    ravel = flatten
+    def squeeze(self, axis: Any = None) -> Any:
+        return _lib().squeeze(self, axis)
+
+    def clip(self, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+        return _math().clip(self, min, max)
+
+    def round(self, decimals: int = 0) -> Any:
+        return _lib().round(self, decimals)
+
+    def cumsum(self, axis: Any = None, dtype: Any = None) -> Any:
+        return _lib().cumsum(self, axis, dtype)
+
+    def cumprod(self, axis: Any = None, dtype: Any = None) -> Any:
+        return _lib().cumprod(self, axis, dtype)
+
+    def nonzero(self) -> Any:
+        return _lib().nonzero(self)
+
+    def sort(self, axis: int = -1, kind: str | None = None) -> Any:
+        return _lib().sort(self, axis, kind)
+
+    def argsort(self, axis: int = -1, kind: str | None = None) -> Any:
+        return _lib().argsort(self, axis, kind)
+
+    def repeat(self, repeats: Any, axis: Any = None) -> Any:
+        return _lib().repeat(self, repeats, axis)
+
+    def take(self, indices: Any, axis: Any = None, mode: str = "raise") -> Any:
+        return _lib().take(self, indices, axis, mode=mode)
+
+    def conj(self) -> Any:
+        return _math().conjugate(self)
+
+    conjugate = conj
+
+    @property
+    def real(self) -> Any:
+        return _math().real(self)
+
+    @property
+    def imag(self) -> Any:
+        return _math().imag(self)
+
+    def std(self, axis: Any = None, dtype: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
+        return _lib().std(self, axis, dtype, ddof, keepdims)
+
+    def var(self, axis: Any = None, dtype: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
+        return _lib().var(self, axis, dtype, ddof, keepdims)
+
+    def ptp(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _lib().ptp(self, axis, keepdims)
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _math().all(self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _math().any(self, axis=axis, keepdims=keepdims)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Any:
+        return _lib().trace(self, offset, axis1, axis2, dtype)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+        return _lib().diagonal(self, offset, axis1, axis2)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        return _lib().swapaxes(self, axis1, axis2)
+
+    def copy(self) -> Any:
+        return _lib().copy(self)
 
 
 def _math() -> Any:
     from . import math
 
     return math
+
+
+def _lib() -> Any:
+    """The op library by name (``flatten``, ``sort``...), imported lazily: it is built on this module."""
+    import arignote_core
+
+    return arignote_core
 
 
 class TensorVariable(TensorOperators, Variable):

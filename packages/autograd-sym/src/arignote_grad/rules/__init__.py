@@ -1,0 +1,23 @@
+"""Derivative rules for graph-core's ops; importing this package registers them all."""
+
+from . import (
+           checks,
+           contractions,
+           cumulative,
+           decompositions,
+           elemwise,
+           indexing,
+           interpolation,
+           joining,
+           linalg,
+           products,
+           random,
+           reduce,
+           scalar,
+           shape,
+           sorting,
+           special,
+)
+
+__all__ = ["checks", "contractions", "cumulative", "decompositions", "elemwise", "indexing", "interpolation",
+           "joining", "linalg", "products", "random", "reduce", "scalar", "shape", "sorting", "special"]

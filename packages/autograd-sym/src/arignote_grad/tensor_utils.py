@@ -1,0 +1,93 @@
+"""Small tensor helpers the rules and the engines share: which variables carry gradients, zeros, shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from arignote_core import Constant, Variable, as_tensor, cast, constant
+from arignote_core import shape as shape_vector
+from arignote_core.tensors.broadcast import broadcast_to, sum_to_shape
+from arignote_core.tensors.elemwise import dimshuffle
+from arignote_core.tensors.math import sum as tensor_sum
+from arignote_core.tensors.math import where
+
+
+def is_differentiable(var: Variable) -> bool:
+    """Whether ``var`` can carry a gradient: real floating point values only."""
+    dtype = getattr(var.type, "dtype", None)
+    return dtype is not None and np.dtype(dtype).kind == "f"
+
+
+def value_kind(var: Variable) -> str:
+    """'integer-valued', 'boolean' or 'complex-valued', for messages about non-differentiable variables."""
+    kind = np.dtype(var.type.dtype).kind  # type: ignore[attr-defined]
+    return {"b": "boolean", "c": "complex-valued (complex gradients are not supported)"}.get(kind, "integer-valued")
+
+
+def shape_of(x: Variable) -> Variable:
+    """The shape of ``x`` as an int64 vector: a constant when static, else ``Shape(x)``."""
+    return shape_vector(x)
+
+
+def zeros_like(x: Variable) -> Variable:
+    """Zeros of ``x``'s dtype and shape (a broadcast scalar, never a large constant)."""
+    return broadcast_to(constant(np.zeros((), dtype=x.type.dtype)), shape_of(x))  # type: ignore[attr-defined]
+
+
+def ones_like(x: Variable) -> Variable:
+    """Ones of ``x``'s dtype and shape."""
+    one = constant(np.ones((), dtype=x.type.dtype))  # type: ignore[attr-defined]
+    return one if x.type.ndim == 0 else broadcast_to(one, shape_of(x))  # type: ignore[attr-defined]
+
+
+def cast_to(g: Any, like: Variable) -> Variable:
+    """``g`` with the dtype of ``like``."""
+    g = as_tensor(g)
+    return g if g.dtype == like.type.dtype else cast(g, like.type.dtype)  # type: ignore[attr-defined]
+
+
+def same_shape_for_sure(a: Variable, b: Variable) -> bool:
+    """Whether ``a`` and ``b`` have equal shapes known at build time."""
+    sa, sb = a.type.shape, b.type.shape  # type: ignore[attr-defined]
+    return sa == sb and None not in sa
+
+
+def unbroadcast_to(g: Variable, x: Variable) -> Variable:
+    """``g`` (of a shape ``x`` broadcasts to) summed back to ``x``'s shape, unless the shapes are surely equal."""
+    if same_shape_for_sure(g, x):
+        return g
+    return sum_to_shape(g, shape_of(x))
+
+
+def broadcast_like(g: Variable, x: Variable) -> Variable:
+    """``g`` broadcast to ``x``'s shape, unless the shapes are surely equal already."""
+    if same_shape_for_sure(g, x):
+        return g
+    return broadcast_to(g, shape_of(x))
+
+
+def drop_axes(g: Variable, axes: Sequence[int]) -> Variable:
+    """``g`` without the given axes, which have size 1 (at run time, if not statically)."""
+    unknown = [a for a in axes if g.type.shape[a] != 1]  # type: ignore[attr-defined]
+    if unknown:
+        g = tensor_sum(g, axis=unknown, keepdims=True)
+    return dimshuffle(g, [d for d in range(g.type.ndim) if d not in axes])  # type: ignore[attr-defined]
+
+
+def indicator(condition: Variable, dtype: str) -> Variable:
+    """1 where ``condition`` holds, else 0, in ``dtype``: a mask with zero derivative everywhere (a ``where``
+    on constants, not a cast of a boolean, whose derivative would be undefined)."""
+    one, zero = constant(np.ones((), dtype=dtype)), constant(np.zeros((), dtype=dtype))
+    return where(condition, one, zero)
+
+
+def is_constant_value(var: Any, value: float) -> bool:
+    """Whether ``var`` is a Python number or a weak constant equal to ``value`` everywhere."""
+    if isinstance(var, bool | int | float) and not isinstance(var, bool):
+        return bool(var == value)
+    if isinstance(var, Constant) and var.weak:
+        return bool(np.all(np.asarray(var.data) == value))
+    return False

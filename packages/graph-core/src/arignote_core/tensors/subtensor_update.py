@@ -1,0 +1,138 @@
+"""Writing through an index: ``set_subtensor`` and ``inc_subtensor`` (Theano's names), pure versions of NumPy's
+``x[idx] = v`` and ``x[idx] += v``.
+
+``IncSubtensor`` handles basic indices, ``AdvancedIncSubtensor`` integer and boolean arrays. Incrementing with
+repeated indices accumulates every occurrence (``numpy.add.at``), which is what the gradient of indexing needs;
+setting with repeated indices keeps the last write, as NumPy does. The index entries are those of
+:mod:`arignote_core.tensors.indexing`. Both ops return a new array; the input is never changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..dtypes import can_cast_safely
+from ..graph import Apply, Constant, Op, Variable
+from .basic import as_tensor, cast
+from .indexing import AdvancedSubtensor, Entry, Subtensor, _build_index, _format_entries, _input_kinds, _static_shape
+from .type import format_shape
+
+
+def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: str) -> Variable:
+    """``value`` as a tensor of ``x``'s dtype that broadcasts into ``region`` (the shape of ``x[idx]``)."""
+    v = as_tensor(value)
+    if v.dtype != x.dtype:  # type: ignore[attr-defined]
+        weak = isinstance(v, Constant) and v.weak
+        if not weak and not can_cast_safely(v.dtype, x.dtype):  # type: ignore[attr-defined]
+            raise TypeError(f"{what}: cannot write values of dtype {v.dtype} into {x} of dtype "
+                            f"{x.dtype} without losing information; cast them first")  # type: ignore[attr-defined]
+        v = cast(v, x.dtype)  # type: ignore[attr-defined]
+    if v.ndim > len(region):
+        raise ValueError(f"{what}: a value of {v.ndim} dimensions does not fit the indexed region of shape "
+                         f"{format_shape(region)}")
+    for have, want in zip(v.type.shape[::-1], region[::-1], strict=False):
+        if have is not None and want is not None and have not in (1, want):
+            raise ValueError(f"{what}: a value of shape {format_shape(v.type.shape)} cannot be broadcast to the "
+                             f"indexed region of shape {format_shape(region)}")
+    return v
+
+
+@dataclass(frozen=True)
+class IncSubtensor(Op):
+    """``x`` with ``x[index]`` incremented by ``v`` (or set to ``v`` when ``set_instead_of_inc``); basic index.
+
+    Inputs: ``x``, ``v``, then the index's symbolic scalars as in :class:`Subtensor`.
+    """
+
+    entries: tuple[Entry, ...]
+    set_instead_of_inc: bool = False
+
+    def make_node(self, x: Any, value: Any, *symbolic: Any) -> Apply:
+        x = as_tensor(x)
+        region = _static_shape(x.type, self.entries, [], str(self))
+        v = _check_value(x, value, region, str(self))
+        return Apply(self, [x, v, *symbolic], [x.type])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+        x, v, *symbolic = inputs
+        out = np.array(x, copy=True)
+        index = _build_index(self.entries, symbolic)
+        if self.set_instead_of_inc:
+            out[index] = v
+        else:
+            out[index] += v
+        return [out]
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [input_shapes[0]]
+
+    def __str__(self) -> str:
+        verb = "Set" if self.set_instead_of_inc else "Inc"
+        return f"{verb}Subtensor{{{_format_entries(self.entries)}}}"
+
+
+@dataclass(frozen=True)
+class AdvancedIncSubtensor(Op):
+    """``x`` with ``x[index]`` incremented by ``v`` (``numpy.add.at``: repeated indices accumulate) or set to
+    ``v`` (repeated indices: the last write wins); the index has integer or boolean arrays.
+
+    Inputs: ``x``, ``v``, then the index's symbolic pieces as in :class:`AdvancedSubtensor`.
+    """
+
+    entries: tuple[Entry, ...]
+    set_instead_of_inc: bool = False
+
+    def make_node(self, x: Any, value: Any, *symbolic: Any) -> Apply:
+        x = as_tensor(x)
+        pieces = [as_tensor(s) for s in symbolic]
+        array_types = [p.type for p, kind in zip(pieces, _input_kinds(self.entries), strict=True)
+                       if kind == "array"]
+        region = _static_shape(x.type, self.entries, array_types, str(self))
+        v = _check_value(x, value, region, str(self))
+        return Apply(self, [x, v, *pieces], [x.type])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+        x, v, *symbolic = inputs
+        out = np.array(x, copy=True)
+        index = _build_index(self.entries, symbolic)
+        if self.set_instead_of_inc:
+            out[index] = v
+        else:
+            np.add.at(out, index, v)
+        return [out]
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [input_shapes[0]]
+
+    def __str__(self) -> str:
+        verb = "Set" if self.set_instead_of_inc else "Inc"
+        return f"Advanced{verb}Subtensor{{{_format_entries(self.entries)}}}"
+
+
+def _rebuild(target: Any, value: Any, set_instead_of_inc: bool, what: str) -> Variable:
+    node = getattr(target, "owner", None)
+    if node is None or not isinstance(node.op, Subtensor | AdvancedSubtensor):
+        raise TypeError(f"{what} takes the result of indexing, like {what}(x[idx], v); got {target}"
+                        + ("" if node is None else f" computed by {node.op}")
+                        + ". (x[...] or x[:] is x itself: use broadcast_to or alloc to fill a whole array.)")
+    x, *symbolic = node.inputs
+    op_class = IncSubtensor if isinstance(node.op, Subtensor) else AdvancedIncSubtensor
+    return op_class(node.op.entries, set_instead_of_inc)(x, value, *symbolic)  # type: ignore[no-any-return]
+
+
+def set_subtensor(target: Any, value: Any) -> Variable:
+    """A copy of ``x`` with ``x[idx]`` set to ``value``, for ``target = x[idx]`` (NumPy's ``x[idx] = value``)."""
+    return _rebuild(target, value, True, "set_subtensor")
+
+
+def inc_subtensor(target: Any, value: Any) -> Variable:
+    """A copy of ``x`` with ``value`` added at ``x[idx]``, for ``target = x[idx]``; with integer array indices,
+    repeated positions accumulate every increment (``numpy.add.at``), unlike ``x[idx] += value``."""
+    return _rebuild(target, value, False, "inc_subtensor")
+
+
+__all__ = ["AdvancedIncSubtensor", "IncSubtensor", "inc_subtensor", "set_subtensor"]

@@ -1,0 +1,11 @@
+"""The case table, by theme; ``ALL_CASES`` is every case in a stable order."""
+
+from __future__ import annotations
+
+from ..case import Case
+from . import creation, elemwise, indexing, linalg, products, random, reductions, searching, shaping, statistics
+
+MODULES = [elemwise, reductions, indexing, shaping, creation, searching, statistics, products, linalg,
+           random]
+
+ALL_CASES: list[Case] = [case for module in MODULES for case in module.CASES]

@@ -1,0 +1,270 @@
+"""Conformance cases of ``arignote_core.linalg``: decompositions and solvers on well-conditioned matrices,
+stacks, run-time shapes, every dtype (integers compute in float64, float16 is refused), norms, ranks, powers,
+tensor forms, and SciPy's solve_triangular, cho_solve, expm and block_diag.
+
+Decompositions defined up to signs or phases (eig, eigh, svd, qr) are compared through what defines them
+(reconstruction, orthogonality, the eigenvalue equation), so that every backend can pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import scipy.linalg
+
+from ... import linalg as la
+from ...tensors import math as tm
+from ..case import Case, Sample, sample
+from ..generators import fixed
+
+LINALG_DTYPES = ("float64", "float32", "complex128", "complex64", "int64", "int8", "bool", "float16")
+TOL = {"float32": (2e-4, 2e-5), "complex64": (2e-4, 2e-5), "float64": (1e-9, 1e-11), "complex128": (1e-9, 1e-11)}
+INTEGER_OUTPUT = "integer output (a rank)"
+
+
+def _matrix(rng: np.random.Generator, shape: Sequence[int], dtype: str, kind: str = "general") -> np.ndarray:
+    """A well-conditioned matrix (stack) of ``kind``: general, spd (Hermitian positive definite), or lower."""
+    n = shape[-1]
+    a = rng.normal(size=tuple(shape))
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.normal(size=tuple(shape))
+    if kind == "spd":
+        a = a @ np.conj(np.swapaxes(a, -1, -2)) + n * np.eye(n)
+    elif kind == "lower":
+        a = np.tril(a) + n * np.eye(n)
+    elif shape[-2] == n:
+        a = a + n * np.eye(n)
+    if np.dtype(dtype).kind in "iub":
+        a = np.round(a) if np.dtype(dtype).kind != "b" else np.eye(n, dtype=bool) | (a > 2)
+    return np.asarray(a).astype(dtype)
+
+
+def _square_samples(kind: str = "general", dtypes: Sequence[str] = LINALG_DTYPES) -> Callable[..., list[Sample]]:
+    def make(rng: np.random.Generator) -> list[Sample]:
+        out = [sample(_matrix(rng, (3, 3), d, kind), label=d) for d in dtypes]
+        out += [sample(_matrix(rng, (2, 4, 4), "float64", kind), label="stack"),
+                sample(_matrix(rng, (3, 3), "float64", kind), static=["none"], label="run-time shape"),
+                sample(_matrix(rng, (3, 3), "float64", kind).T, tags=["view"], label="transposed view"),
+                sample(np.ones((2, 3)), tags=["error", "build-error"], label="not square"),
+                sample(np.ones((2, 3)), static=["none"], tags=["error"], label="not square at run time"),
+                sample(np.ones(3), tags=["error", "build-error"], label="1-d")]
+        return out
+
+    return make
+
+
+def _solve_samples(kind: str = "general") -> Callable[..., list[Sample]]:
+    def make(rng: np.random.Generator) -> list[Sample]:
+        out = []
+        for dtype in ("float64", "float32", "complex128", "int64"):
+            out.append(sample(_matrix(rng, (3, 3), dtype, kind), rng.normal(size=3).astype(dtype), label=dtype))
+        a = _matrix(rng, (2, 3, 3), "float64", kind)
+        out += [sample(a[0], rng.normal(size=(3, 2)), label="matrix right-hand side"),
+                sample(a, rng.normal(size=(2, 3, 4)), label="stacks"),
+                sample(a, rng.normal(size=(3, 1)), label="broadcast right-hand side"),
+                sample(a[0], rng.normal(size=3), static=["none", "none"], label="run-time shapes"),
+                sample(a[0], np.ones(4), tags=["error", "build-error"], label="sizes differ")]
+        return out
+
+    return make
+
+
+def _assert_close(got: np.ndarray, want: np.ndarray, dtype: str, what: str) -> None:
+    rtol, atol = TOL.get(dtype, (1e-9, 1e-11))
+    np.testing.assert_allclose(got, want, rtol=rtol * 10, atol=atol * 100 + rtol, err_msg=what)
+
+
+def _check_eig(expected: Sequence[np.ndarray], got: Sequence[np.ndarray], s: Sample) -> None:
+    a = s.values[0].astype(got[1].dtype)
+    w, v = got
+    _assert_close(np.sort_complex(w.ravel()), np.sort_complex(expected[0].astype(w.dtype).ravel()), w.dtype.name,
+                  "eigenvalues")
+    _assert_close(a @ v, v * w[..., None, :], w.dtype.name, "a v = v w")
+
+
+def _check_eigh(expected: Sequence[np.ndarray], got: Sequence[np.ndarray], s: Sample) -> None:
+    w, v = got
+    _assert_close(w, expected[0], w.dtype.name, "eigenvalues")
+    a = s.values[0].astype(v.dtype)
+    _assert_close(a @ v, v * w[..., None, :], v.dtype.name, "a v = v w")
+
+
+def _check_svd(expected: Sequence[np.ndarray], got: Sequence[np.ndarray], s: Sample) -> None:
+    u, sv, vh = got
+    _assert_close(sv, expected[1], sv.dtype.name, "singular values")
+    k = sv.shape[-1]
+    rebuilt = (u[..., :, :k] * sv[..., None, :]) @ vh[..., :k, :]
+    _assert_close(rebuilt, s.values[0].astype(u.dtype), u.dtype.name, "U S Vh = a")
+
+
+def _check_qr(expected: Sequence[np.ndarray], got: Sequence[np.ndarray], s: Sample) -> None:
+    q, r = got
+    _assert_close(q @ r, s.values[0].astype(q.dtype), q.dtype.name, "Q R = a")
+    _assert_close(np.abs(r), np.abs(expected[1]), r.dtype.name, "|R|")
+
+
+def _eig_oracle(a: np.ndarray) -> list[np.ndarray]:
+    w, v = np.linalg.eig(a)
+    dtype = np.result_type(w.dtype, np.complex64)
+    return [w.astype(dtype), v.astype(dtype)]
+
+
+def _lstsq_samples(rng: np.random.Generator) -> list[Sample]:
+    a = rng.normal(size=(5, 3))
+    return [sample(a, rng.normal(size=5), label="overdetermined"), sample(a, rng.normal(size=(5, 2)), label="2-d b"),
+            sample(a.T.copy(), rng.normal(size=3), label="underdetermined"),
+            sample(a.astype("float32"), rng.normal(size=5).astype("float32"), label="float32")]
+
+
+def _norm_samples(rng: np.random.Generator) -> list[Sample]:
+    m, v = rng.normal(size=(3, 4)), rng.normal(size=5)
+    out = [sample(m, label="matrix, default"), sample(v, label="vector, default")]
+    out += [sample(v, ord=o, label=f"vector ord {o}") for o in (np.inf, -np.inf, 0, 1, 2, 3, -1.5)]
+    out += [sample(m, ord=o, label=f"matrix ord {o}") for o in ("fro", "nuc", np.inf, -np.inf, 1, -1, 2, -2)]
+    out += [sample(rng.normal(size=(2, 3, 4)), axis=(2, 0), ord=1, keepdims=True, label="axes, keepdims"),
+            sample(rng.normal(size=(2, 3, 4)), axis=1, ord=3, label="vector axis"),
+            sample(np.arange(6).reshape(2, 3), label="int"), sample(m.astype("complex64") * 1j, label="complex64"),
+            sample(m.astype("float32"), axis=1, label="float32"), sample(v, ord="fro", tags=["error"]),
+            sample(m, keepdims=True, label="keepdims")]
+    return out
+
+
+def _power_samples(rng: np.random.Generator) -> list[Sample]:
+    a = _matrix(rng, (3, 3), "float64") / 3
+    return [sample(a, n=n, label=f"n={n}") for n in (0, 1, 2, 3, 5, -1, -2)] + [
+        sample(np.array([[1, 1], [1, 0]]), n=6, label="int"), sample(_matrix(rng, (2, 3, 3), "float64") / 3, n=3,
+                                                                    label="stack")]
+
+
+def _rank_samples(rng: np.random.Generator) -> list[Sample]:
+    low = rng.normal(size=(4, 2)) @ rng.normal(size=(2, 5))
+    return [sample(low, label="rank 2"), sample(rng.normal(size=(3, 3)), label="full"),
+            sample(np.stack([low[:3, :3], np.eye(3)]), label="stack"), sample(np.zeros(4), label="1-d zeros"),
+            sample(low, tol=1e3, label="tol"), sample(np.array([0.0, 1.0]), label="1-d")]
+
+
+def _multi_dot_samples(rng: np.random.Generator) -> list[Sample]:
+    return [sample(rng.normal(size=(2, 3)), rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), label="matrices"),
+            sample(rng.normal(size=3), rng.normal(size=(3, 4)), rng.normal(size=4), label="vector ends"),
+            sample(rng.normal(size=3).astype("float32"), rng.normal(size=(3, 2)).astype("float32"),
+                   rng.normal(size=(2, 2)).astype("float32"), label="float32")]
+
+
+def _tensorinv_samples(rng: np.random.Generator) -> list[Sample]:
+    return [sample(_matrix(rng, (6, 6), "float64").reshape(6, 2, 3), ind=1, label="ind 1"),
+            sample(_matrix(rng, (6, 6), "float64").reshape(2, 3, 6), label="ind 2")]
+
+
+def _tensorsolve_samples(rng: np.random.Generator) -> list[Sample]:
+    a = _matrix(rng, (6, 6), "float64").reshape(2, 3, 6)
+    return [sample(a, rng.normal(size=(2, 3)), label="plain"),
+            sample(a.reshape(6, 2, 3).transpose(1, 2, 0).copy(), rng.normal(size=(2, 3)), axes=(0, 1),
+                   label="axes")]
+
+
+def _triangular_samples(rng: np.random.Generator) -> list[Sample]:
+    low = _matrix(rng, (3, 3), "float64", "lower")
+    return [sample(low, rng.normal(size=3), lower=True, label="lower"),
+            sample(low.T.copy(), rng.normal(size=(3, 2)), label="upper, matrix b"),
+            sample(low, rng.normal(size=3), lower=True, trans=1, label="transposed"),
+            sample(low, rng.normal(size=3), lower=True, unit_diagonal=True, label="unit diagonal"),
+            sample(low.astype("float32"), rng.normal(size=3).astype("float32"), lower=True, label="float32")]
+
+
+def _cho_solve_samples(rng: np.random.Generator) -> list[Sample]:
+    spd = _matrix(rng, (3, 3), "float64", "spd")
+    c = np.linalg.cholesky(spd)
+    return [sample(c, rng.normal(size=3), lower=True, label="lower"),
+            sample(c.T.conj().copy(), rng.normal(size=(3, 2)), lower=False, label="upper")]
+
+
+def _block_diag_samples(rng: np.random.Generator) -> list[Sample]:
+    return [sample(rng.normal(size=(2, 2)), rng.normal(size=(1, 3)), label="two"),
+            sample(rng.normal(size=3).astype("float32"), np.array(2, "int8"), rng.normal(size=(2, 1)),
+                   label="vector, scalar, matrix"),
+            sample(np.zeros((0, 2)), rng.normal(size=(2, 2)), label="empty block")]
+
+
+CASES: list[Case] = [
+    Case(name="linalg.cholesky", function="linalg.cholesky", build=la.cholesky, oracle=np.linalg.cholesky,
+         samples=_square_samples("spd"), tolerances=TOL),
+    Case(name="linalg.cholesky/upper", function="linalg.cholesky", build=lambda a: la.cholesky(a, upper=True),
+         oracle=lambda a: np.linalg.cholesky(a, upper=True), samples=_square_samples("spd", ("float64",)),
+         tolerances=TOL),
+    Case(name="linalg.inv", function="linalg.inv", build=la.inv, oracle=np.linalg.inv, samples=_square_samples(),
+         tolerances=TOL),
+    Case(name="linalg.det", function="linalg.det", build=la.det, oracle=np.linalg.det, samples=_square_samples(),
+         tolerances=TOL),
+    Case(name="linalg.slogdet", function="linalg.slogdet", build=la.slogdet, oracle=np.linalg.slogdet,
+         samples=_square_samples(), tolerances=TOL, grad_wrt=(0,)),
+    Case(name="linalg.eig", function="linalg.eig", build=la.eig, oracle=_eig_oracle, compare=_check_eig,
+         samples=_square_samples(dtypes=("float64", "float32", "complex128", "int64")), differentiable=False,
+         why_not_differentiable="complex eigenvectors of a general matrix are defined up to a phase"),
+    Case(name="linalg.eigh", function="linalg.eigh", build=la.eigh, oracle=np.linalg.eigh, compare=_check_eigh,
+         samples=_square_samples("spd", ("float64", "float32", "complex128", "int64")), tolerances=TOL),
+    Case(name="linalg.eigvalsh", function="linalg.eigvalsh", build=la.eigvalsh, oracle=np.linalg.eigvalsh,
+         samples=_square_samples("spd"), tolerances=TOL),
+    Case(name="linalg.eigvalsh/upper", function="linalg.eigvalsh", build=lambda a: la.eigvalsh(a, UPLO="U"),
+         oracle=lambda a: np.linalg.eigvalsh(a, UPLO="U"), samples=_square_samples("spd", ("float64",)),
+         tolerances=TOL),
+    Case(name="linalg.svd", function="linalg.svd", build=la.svd, oracle=np.linalg.svd, compare=_check_svd,
+         samples=fixed(*(sample(np.random.default_rng(k).normal(size=shape), **kw) for k, (shape, kw) in enumerate(
+             [((3, 4), {}), ((4, 3), {"full_matrices": False}), ((2, 3, 3), {}), ((5, 2), {})]))),
+         tolerances=TOL),
+    Case(name="linalg.svdvals", function="linalg.svdvals", build=la.svdvals, oracle=np.linalg.svdvals,
+         samples=_square_samples(), tolerances=TOL),
+    Case(name="linalg.qr", function="linalg.qr", build=la.qr, oracle=np.linalg.qr, compare=_check_qr,
+         samples=fixed(*(sample(np.random.default_rng(k).normal(size=shape), **kw) for k, (shape, kw) in enumerate(
+             [((4, 3), {}), ((3, 4), {}), ((4, 3), {"mode": "complete"}), ((2, 3, 3), {})]))), tolerances=TOL),
+    Case(name="linalg.qr/r", function="linalg.qr", build=lambda a: tm.absolute(la.qr(a, mode="r")),
+         oracle=lambda a: np.abs(np.linalg.qr(a, mode="r")),
+         samples=fixed(sample(np.random.default_rng(2).normal(size=(4, 3)))), tolerances=TOL,
+         differentiable=False, why_not_differentiable="compared up to signs (absolute values)"),
+    Case(name="linalg.pinv", function="linalg.pinv", build=la.pinv, oracle=np.linalg.pinv, tolerances=TOL,
+         samples=fixed(sample(np.random.default_rng(4).normal(size=(3, 5))),
+                       sample(np.random.default_rng(5).normal(size=(2, 4, 3))),
+                       sample(np.random.default_rng(6).normal(size=(3, 3)), rcond=0.5))),
+    Case(name="linalg.solve", function="linalg.solve", build=la.solve, oracle=np.linalg.solve,
+         samples=_solve_samples(), tolerances=TOL),
+    Case(name="linalg.lstsq", function="linalg.lstsq", build=la.lstsq, oracle=np.linalg.lstsq,
+         samples=_lstsq_samples, tolerances=TOL, dynamic_shape=True, grad_wrt=(0, 1)),
+    Case(name="linalg.matrix_rank", function="linalg.matrix_rank", build=la.matrix_rank,
+         oracle=np.linalg.matrix_rank, samples=_rank_samples, differentiable=False,
+         why_not_differentiable=INTEGER_OUTPUT),
+    Case(name="linalg.matrix_power", function="linalg.matrix_power", build=la.matrix_power,
+         oracle=np.linalg.matrix_power, samples=_power_samples, tolerances=TOL),
+    Case(name="linalg.multi_dot", function="linalg.multi_dot", build=lambda *xs: la.multi_dot(list(xs)),
+         oracle=lambda *xs: np.linalg.multi_dot(list(xs)), samples=_multi_dot_samples, tolerances=TOL),
+    Case(name="linalg.norm", function="linalg.norm", build=la.norm, oracle=np.linalg.norm, samples=_norm_samples,
+         tolerances=TOL),
+    Case(name="linalg.vector_norm", function="linalg.vector_norm", build=lambda x, **kw: la.vector_norm(x, **kw),
+         oracle=lambda x, **kw: np.linalg.vector_norm(x, **kw), tolerances=TOL,
+         samples=fixed(sample(np.arange(12.0).reshape(3, 4) - 5), sample(np.arange(24.0).reshape(2, 3, 4), axis=(0, 2),
+                                                                         keepdims=True),
+                       sample(np.arange(5.0), ord=np.inf), sample(np.arange(6).reshape(2, 3), axis=1, ord=1),
+                       sample(np.arange(6.0).reshape(2, 3), keepdims=True))),
+    Case(name="linalg.matrix_norm", function="linalg.matrix_norm", build=lambda x, **kw: la.matrix_norm(x, **kw),
+         oracle=lambda x, **kw: np.linalg.matrix_norm(x, **kw), tolerances=TOL,
+         samples=fixed(sample(np.arange(12.0).reshape(3, 4) - 5), sample(np.arange(24.0).reshape(2, 3, 4), ord=1),
+                       sample(np.arange(9.0).reshape(3, 3), ord="nuc", keepdims=True))),
+    Case(name="linalg.cond", function="linalg.cond", build=la.cond, oracle=np.linalg.cond, tolerances=TOL,
+         samples=fixed(*(sample(_matrix(np.random.default_rng(7), (3, 3), "float64"), **kw)
+                         for kw in ({}, {"p": 2}, {"p": -2}, {"p": 1}, {"p": "fro"}, {"p": np.inf})),
+                       sample(np.random.default_rng(8).normal(size=(2, 3, 3))))),
+    Case(name="linalg.tensorinv", function="linalg.tensorinv", build=la.tensorinv, oracle=np.linalg.tensorinv,
+         samples=_tensorinv_samples, tolerances=TOL),
+    Case(name="linalg.tensorsolve", function="linalg.tensorsolve", build=la.tensorsolve,
+         oracle=np.linalg.tensorsolve, samples=_tensorsolve_samples, tolerances=TOL),
+    Case(name="linalg.solve_triangular", function="linalg.solve_triangular", build=la.solve_triangular,
+         oracle=scipy.linalg.solve_triangular, samples=_triangular_samples, tolerances=TOL),
+    Case(name="linalg.cho_solve", function="linalg.cho_solve", build=lambda c, b, lower: la.cho_solve((c, lower), b),
+         oracle=lambda c, b, lower: scipy.linalg.cho_solve((c, lower), b), samples=_cho_solve_samples,
+         tolerances=TOL),
+    Case(name="linalg.expm", function="linalg.expm", build=la.expm, oracle=scipy.linalg.expm, tolerances=TOL,
+         samples=fixed(sample(np.random.default_rng(9).normal(size=(3, 3))),
+                       sample(np.random.default_rng(10).normal(size=(2, 2, 2)).astype("float32")),
+                       sample(np.array([[0, 1], [-1, 0]])))),
+    Case(name="linalg.block_diag", function="linalg.block_diag", build=la.block_diag,
+         oracle=scipy.linalg.block_diag, samples=_block_diag_samples),
+]

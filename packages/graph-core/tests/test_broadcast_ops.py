@@ -1,0 +1,58 @@
+"""BroadcastTo and SumToShape against NumPy, including axes that are of size 1 only at run time."""
+
+import numpy as np
+import pytest
+
+import arignote_core as ac
+from arignote_core.tensors.broadcast import BroadcastTo, SumToShape, broadcast_to, sum_to_shape, sum_to_shape_value
+
+
+def test_broadcast_to_matches_numpy():
+    x = ac.dmatrix("x")
+    out = broadcast_to(x, (2, 3, 4))
+    assert out.type.shape == (2, 3, 4)
+    value = np.arange(4.0).reshape(1, 4)
+    np.testing.assert_array_equal(ac.function([x], out)(value), np.broadcast_to(value, (2, 3, 4)))
+
+
+def test_broadcast_to_a_symbolic_shape_keeps_what_is_static():
+    x, y = ac.dvector("x"), ac.tensor("float64", (3, None), name="y")
+    out = broadcast_to(x, y.shape)
+    assert out.type.shape == (3, None)
+    np.testing.assert_array_equal(ac.function([x, y], out)([1.0, 2.0], np.zeros((3, 2))), [[1, 2]] * 3)
+
+
+@pytest.mark.parametrize(("shape", "target"), [((2, 3, 4), (3, 4)), ((2, 3, 4), (1, 4)), ((3, 4), (3, 1)),
+                                                ((3, 4), ()), ((1, 4), (1, 4)), ((3, 1), (1, 1)), ((0, 2), (1, 2))])
+def test_sum_to_shape_matches_numpy(shape, target):
+    value = np.arange(np.prod(shape), dtype=float).reshape(shape)
+    x = ac.tensor("float64", (None,) * len(shape), name="x")
+    t = ac.tensor("int64", (len(target),), name="target")
+    out = ac.function([x, t], sum_to_shape(x, t))(value, np.array(target, dtype="int64").reshape(-1))
+    lead = len(shape) - len(target)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(target) if s == 1 and shape[lead + i] != 1)
+    np.testing.assert_array_equal(out, value.sum(axis=axes).reshape(target))
+    assert out.shape == target
+
+
+def test_sum_to_shape_decides_at_run_time():
+    x, y = ac.dmatrix("x"), ac.dmatrix("y")
+    f = ac.function([x, y], sum_to_shape(x * y, y.shape))
+    np.testing.assert_array_equal(f(np.ones((3, 4)), np.ones((1, 4))), np.full((1, 4), 3.0))
+    np.testing.assert_array_equal(f(np.ones((3, 4)), np.ones((3, 4))), np.ones((3, 4)))
+
+
+def test_bad_shapes_are_refused_with_clear_errors():
+    with pytest.raises(ValueError, match="cannot broadcast"):
+        broadcast_to(ac.tensor("float64", (3,)), (2, 4))
+    with pytest.raises(ValueError, match="cannot sum"):
+        sum_to_shape(ac.tensor("float64", (3, 4)), (2, 4))
+    with pytest.raises(ValueError, match="cannot sum"):
+        sum_to_shape_value(np.ones((3, 4)), (2, 4))
+
+
+def test_infer_shape_and_op_equality():
+    x = ac.dmatrix("x")
+    node = sum_to_shape(x, (1, 4)).owner
+    assert node.op.infer_shape(node, [(x.shape[0], x.shape[1])]) == [(1, 4)]
+    assert BroadcastTo() == BroadcastTo() and SumToShape() == SumToShape()
