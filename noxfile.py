@@ -134,10 +134,16 @@ def run_each(session: nox.Session, steps: Mapping[str, Callable[[], object]]) ->
         session.error(f"failed: {', '.join(failed)}")
 
 
+# Summaries printed after a package's tests: graph-core's conformance suite (ops, cases, dtypes).
+REPORTS_AFTER_TESTS = {"graph-core": ["python", "-m", "arignote_core.testing"]}
+
+
 def _tests_session(folder: str) -> None:
     def run(session: nox.Session) -> None:
         session.install(*local(closure([folder]), {folder: "test"}))
         pytest(session, PACKAGES[folder].tests, folder)
+        if folder in REPORTS_AFTER_TESTS:
+            session.run(*REPORTS_AFTER_TESTS[folder])
 
     run.__doc__ = f"Test {PACKAGES[folder].dist} with only its declared sibling dependencies installed."
     nox.session(name=f"tests-{folder}")(run)

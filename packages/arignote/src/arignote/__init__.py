@@ -1,8 +1,36 @@
 """Arignote: an optimizing compiler for tensor expressions in Python (the full stack).
 
-One user API, `import arignote as ar`, over graph-core, graph-opt, autograd-sym, codegen-c and nn-extras.
+``import arignote as ar`` gives one API over every part: tensor constructors and the NumPy-named op library
+(graph-core), ``function``/``shared``/``In`` compiling with the ``fast_run`` mode by default (graph-opt's rewrites
+and the C backend), gradients (autograd-sym), ``ar.nn`` (nn-extras), ``ar.random.RandomStream``, ``ar.linalg``,
+``dprint``/``pprint``/``to_dot``. Defaults come from ``ARIGNOTE_*`` environment variables, read once at import
+(see :mod:`arignote.config`); a function can always be given its own ``mode``.
+
+>>> import arignote as ar
+>>> x = ar.dvector("x")
+>>> f = ar.function([x], ar.grad((x ** 2).sum(), x))
+>>> f([1.0, 2.0]).tolist()
+[2.0, 4.0]
 """
 
-from arignote_core import *  # noqa: F403
+from __future__ import annotations
 
-from ._version import __version__ as __version__
+import arignote_nn as nn
+from arignote_core import *  # noqa: F403
+from arignote_core import __all__ as _core_names
+from arignote_core.dot import to_dot
+from arignote_grad import (Lop, Rop, disconnected_grad, grad, grad_clip, grad_scale, hessian, hessian_vector_product,
+                           jacobian, verify_grad, zero_grad)
+
+from . import config as _config_module
+from ._version import __version__
+from .api import CONSTRUCTORS, function, render
+from .modes import fast_compile, fast_run
+
+config = _config_module.from_environment()
+globals().update(CONSTRUCTORS)
+
+__all__ = sorted({
+    *_core_names, *CONSTRUCTORS, "Lop", "Rop", "__version__", "config", "disconnected_grad", "fast_compile",
+    "fast_run", "function", "grad", "grad_clip", "grad_scale", "hessian", "hessian_vector_product", "jacobian",
+    "nn", "render", "to_dot", "verify_grad", "zero_grad"})

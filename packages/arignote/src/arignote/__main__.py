@@ -1,0 +1,7 @@
+"""``python -m arignote`` is the ``arignote`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,52 @@
+"""What the meta-package adds on top of graph-core's names: the default mode, floatX, pictures."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import arignote_core
+from arignote_core import Function, Mode
+from arignote_core.dot import to_dot
+from arignote_core.tensors.basic import CONSTRUCTORS as _CORE_CONSTRUCTORS
+
+from .config import from_environment
+
+_CONFIG = from_environment()
+
+
+def function(inputs: Any, outputs: Any = None, *, mode: Mode | str | None = None, **kwargs: Any) -> Function:
+    """graph-core's :func:`arignote_core.function`, with ``mode`` defaulting to ``ARIGNOTE_MODE`` (``fast_run``)."""
+    return arignote_core.function(inputs, outputs, mode=_CONFIG.mode if mode is None else mode, **kwargs)
+
+
+def _with_floatx(make: Any) -> Any:
+    def constructor(name: str | None = None, dtype: Any = None, shape: Any = None) -> Any:
+        return make(name, dtype=_CONFIG.floatX if dtype is None else dtype, shape=shape)
+
+    constructor.__name__ = constructor.__qualname__ = make.__name__
+    constructor.__doc__ = f"{make.__doc__} Its dtype defaults to floatX (ARIGNOTE_FLOATX, now {_CONFIG.floatX})."
+    return constructor
+
+
+#: ``scalar vector matrix tensor3...`` take floatX; the typed forms (``dmatrix``, ``ivector``...) are graph-core's.
+CONSTRUCTORS = {name: _with_floatx(make) if name in ("scalar", "vector", "matrix", "tensor3", "tensor4", "tensor5")
+                else make for name, make in _CORE_CONSTRUCTORS.items()}
+
+
+def render(obj: Any, path: str | Path) -> Path:
+    """Draw a graph or compiled function to ``path`` (.svg, .png or .pdf) with Graphviz's ``dot`` program;
+    without it, write the DOT text (``path`` with a ``.dot`` suffix) and say how to render it."""
+    path = Path(path)
+    text = to_dot(obj)
+    dot = shutil.which("dot")
+    if dot is None:
+        dot_path = path.with_suffix(".dot")
+        dot_path.write_text(text, encoding="utf-8")
+        raise RuntimeError(f"Graphviz's dot program is not installed; the DOT text is in {dot_path} "
+                           f"(render it with: dot -T{path.suffix.lstrip('.') or 'svg'} {dot_path} -o {path})")
+    subprocess.run([dot, f"-T{path.suffix.lstrip('.') or 'svg'}", "-o", str(path)], input=text, text=True,
+                   check=True)
+    return path

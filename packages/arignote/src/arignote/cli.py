@@ -1,0 +1,97 @@
+"""The ``arignote`` command: ``info``, ``cache info|clear``, ``bench``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import shutil
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+PARTS = [("arignote", "arignote"), ("arignote-graph-core", "arignote_core"), ("arignote-graph-opt", "arignote_opt"),
+         ("arignote-autograd-sym", "arignote_grad"), ("arignote-codegen-c", "arignote_c"),
+         ("arignote-nn-extras", "arignote_nn"), ("arignote-codegen-cuda", "arignote_cuda")]
+
+
+def _version_of(dist: str) -> str:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _compiler() -> str:
+    for cc in ("gcc", "cc", "clang"):
+        path = shutil.which(cc)
+        if path:
+            first = subprocess.run([path, "--version"], capture_output=True, text=True).stdout.splitlines()
+            return f"{path} ({first[0] if first else '?'})"
+    return "none found: functions run on the reference evaluator"
+
+
+def _openmp(cc: str | None) -> str:
+    if cc is None:
+        return "no compiler"
+    done = subprocess.run([cc, "-fopenmp", "-x", "c", "-", "-o", "/dev/null"], input="int main(){return 0;}",
+                          capture_output=True, text=True)
+    return "yes (-fopenmp)" if done.returncode == 0 else "no"
+
+
+def _gpu() -> str:
+    if shutil.which("nvidia-smi") is None:
+        return "none seen (no nvidia-smi)"
+    done = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
+    return done.stdout.strip() or "nvidia-smi found no GPU"
+
+
+def info() -> int:
+    """Print versions of every part, the compiler, BLAS, OpenMP, GPU and the compile cache."""
+    from .config import from_environment
+
+    config = from_environment()
+    print(f"Python {platform.python_version()} on {platform.machine()} ({platform.system()})")
+    for dist, _ in PARTS:
+        print(f"  {dist:24} {_version_of(dist)}")
+    print(f"compiler:  {_compiler()}")
+    print(f"OpenMP:    {_openmp(shutil.which('gcc') or shutil.which('cc'))}")
+    import scipy
+
+    print(f"BLAS:      SciPy {scipy.__version__}'s bundled BLAS (scipy.linalg.cython_blas)")
+    print(f"GPU:       {_gpu()}")
+    print(f"mode:      {config.mode} (ARIGNOTE_MODE); floatX {config.floatX}; threads "
+          f"{config.threads or 'all available'}")
+    return cache(["info"])
+
+
+def cache(args: list[str]) -> int:
+    """Delegate to codegen-c's cache command."""
+    module = importlib.import_module("arignote_c.__main__")
+    return int(module.main(["cache", *args]))
+
+
+def bench(args: list[str]) -> int:
+    """Run the quick benchmarks that ship with the package (NumPy beside Arignote)."""
+    from .quickbench import main
+
+    return main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="arignote", description="Arignote: the tensor-expression compiler.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("info", help="versions, compiler, BLAS, OpenMP, GPU, cache")
+    cache_parser = sub.add_parser("cache", help="the compile cache")
+    cache_parser.add_argument("action", choices=["info", "clear"])
+    sub.add_parser("bench", help="quick benchmarks against NumPy")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "info":
+        return info()
+    if args.command == "cache":
+        return cache([args.action, *rest])
+    return bench(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

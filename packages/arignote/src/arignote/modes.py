@@ -1,0 +1,41 @@
+"""The named modes of the full stack, found by graph-core's ``function`` through ``arignote.modes``.
+
+- ``fast_run``: every standard rewrite, then the C backend (the default of :func:`arignote.function`);
+- ``fast_compile``: only the canonicalizing rewrites, then the reference evaluator;
+- ``reference``: no rewrite, the reference evaluator (graph-core's own);
+- ``c``: the C backend with its own defaults (from codegen-c); ``cuda`` when codegen-cuda is installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arignote_core import Mode
+
+from .config import Config, from_environment
+
+
+def backend_options(config: Config) -> dict[str, Any]:
+    """Mode options that come from the session's Config."""
+    options: dict[str, Any] = {}
+    if config.cache_dir is not None:
+        options["cache_dir"] = config.cache_dir
+    if config.threads is not None:
+        options["threads"] = config.threads
+    return options
+
+
+def fast_run(config: Config | None = None) -> Mode:
+    """All standard rewrites (canonicalize, stabilize, specialize, fuse), compiled to C."""
+    from arignote_c import CBackend
+    from arignote_opt import standard_rewriter
+
+    return Mode(backend=CBackend(), rewriter=standard_rewriter(),
+                options=backend_options(config or from_environment()))
+
+
+def fast_compile(config: Config | None = None) -> Mode:
+    """Few rewrites, no compiler: the quickest way to a first result."""
+    from arignote_opt import standard_rewriter
+
+    return Mode(backend="reference", rewriter=standard_rewriter(exclude=("specialize", "fuse")))

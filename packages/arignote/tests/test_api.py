@@ -1,0 +1,85 @@
+"""The full-stack API: one import, modes by name, config from the environment, the CLI, pictures."""
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import arignote as ar
+from arignote.cli import main as cli_main
+from arignote.config import from_environment
+
+
+def test_one_import_gives_every_part():
+    for name in ["dmatrix", "function", "shared", "In", "grad", "jacobian", "hessian", "Lop", "Rop",
+                 "verify_grad", "dprint", "pprint", "to_dot", "exp", "softmax", "linalg", "random"]:
+        assert hasattr(ar, name), name
+    assert hasattr(ar.nn, "conv2d") and hasattr(ar.random, "RandomStream") and hasattr(ar.linalg, "solve")
+
+
+@pytest.mark.parametrize("mode", ["fast_run", "fast_compile", "reference", "c"])
+def test_modes_agree_with_numpy(mode):
+    x = ar.dmatrix("x")
+    y = ar.log(1 + ar.exp(x)).sum(axis=1)
+    f = ar.function([x], [y, ar.grad(y.sum(), x)], mode=mode)
+    value = np.random.default_rng(0).normal(size=(3, 4))
+    out, gx = f(value)
+    np.testing.assert_allclose(out, np.log1p(np.exp(value)).sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(gx, 1 / (1 + np.exp(-value)), rtol=1e-12)
+
+
+def test_default_mode_compiles_to_c():
+    x = ar.dvector("x")
+    f = ar.function([x], ar.exp(x) * 2)
+    assert f.backend.name == "c"
+    assert ar.function([x], x * 2, mode="reference").backend.name == "reference"
+
+
+def test_config_from_environment():
+    config = from_environment({"ARIGNOTE_MODE": "reference", "ARIGNOTE_FLOATX": "float32",
+                               "ARIGNOTE_THREADS": "2", "ARIGNOTE_CACHE_DIR": "/tmp/x"})
+    assert (config.mode, config.floatX, config.threads, str(config.cache_dir)) == ("reference", "float32", 2,
+                                                                                  "/tmp/x")
+    with pytest.raises(ValueError, match="ARIGNOTE_FLOATX must be one of"):
+        from_environment({"ARIGNOTE_FLOATX": "float16"})
+    with pytest.raises(ValueError, match="ARIGNOTE_THREADS must be a positive integer"):
+        from_environment({"ARIGNOTE_THREADS": "zero"})
+
+
+def test_floatx_sets_untyped_constructors():
+    code = "import arignote as ar; print(ar.matrix().dtype, ar.dmatrix().dtype, ar.ivector().dtype)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={"ARIGNOTE_FLOATX": "float32", "PATH": "/usr/bin:/bin"})
+    assert done.stdout.split() == ["float32", "float64", "int32"]
+
+
+def test_compiled_function_pickles_across_processes(tmp_path):
+    x = ar.dvector("x")
+    w = ar.shared(np.arange(3.0), name="w")
+    f = ar.function([x], ar.tanh(x * w).sum(), updates={w: w + 1})
+    path = tmp_path / "f.pkl"
+    path.write_bytes(pickle.dumps(f))
+    code = (f"import pickle, numpy as np; f = pickle.load(open({str(path)!r}, 'rb')); "
+            "print(float(f(np.ones(3))), float(f(np.ones(3))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, second = map(float, done.stdout.split())
+    assert first == pytest.approx(np.tanh(np.arange(3.0)).sum())
+    assert second == pytest.approx(np.tanh(np.arange(3.0) + 1).sum())
+
+
+def test_cli_info_and_cache(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARIGNOTE_CACHE_DIR", str(tmp_path / "cache"))
+    assert cli_main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "arignote-graph-core" in out and "compiler:" in out and "BLAS:" in out and "cache:" in out
+    assert cli_main(["cache", "clear"]) == 0
+    assert "removed" in capsys.readouterr().out
+
+
+def test_to_dot_of_a_compiled_function_shows_fused_kernels():
+    x, y = ar.dvector("x"), ar.dvector("y")
+    f = ar.function([x, y], ar.exp(-(x**2)) * ar.sin(y) + x * y)
+    text = ar.to_dot(f)
+    assert "fused kernel" in text
