@@ -96,6 +96,7 @@ COMBOS = {
     "core+opt": ["graph-core", "graph-opt"],
     "core+grad": ["graph-core", "autograd-sym"],
     "core+c": ["graph-core", "codegen-c"],
+    "core+grad+nn": ["graph-core", "autograd-sym", "nn-extras"],
     "full": ORDER,
 }
 nox.options.sessions = [*(f"tests-{folder}" for folder in ORDER), "combos", "integration", "lint", "build"]
