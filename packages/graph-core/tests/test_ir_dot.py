@@ -5,7 +5,7 @@ import re
 import numpy as np
 
 import arignote_core as ac
-from arignote_core.dot import to_dot
+from arignote_core.dotgraph import to_dot
 from arignote_core.scalars import SCALAR_OPS, Composite, ScalarType
 
 

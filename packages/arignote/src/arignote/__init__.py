@@ -18,9 +18,19 @@ from __future__ import annotations
 import arignote_nn as nn
 from arignote_core import *  # noqa: F403
 from arignote_core import __all__ as _core_names
-from arignote_core.dot import to_dot
-from arignote_grad import (Lop, Rop, disconnected_grad, grad, grad_clip, grad_scale, hessian, hessian_vector_product,
-                           jacobian, verify_grad, zero_grad)
+from arignote_grad import (
+                           Lop,
+                           Rop,
+                           disconnected_grad,
+                           grad,
+                           grad_clip,
+                           grad_scale,
+                           hessian,
+                           hessian_vector_product,
+                           jacobian,
+                           verify_grad,
+                           zero_grad,
+)
 
 from . import config as _config_module
 from ._version import __version__
@@ -33,4 +43,4 @@ globals().update(CONSTRUCTORS)
 __all__ = sorted({
     *_core_names, *CONSTRUCTORS, "Lop", "Rop", "__version__", "config", "disconnected_grad", "fast_compile",
     "fast_run", "function", "grad", "grad_clip", "grad_scale", "hessian", "hessian_vector_product", "jacobian",
-    "nn", "render", "to_dot", "verify_grad", "zero_grad"})
+    "nn", "render", "verify_grad", "zero_grad"})

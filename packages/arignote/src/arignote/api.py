@@ -9,7 +9,7 @@ from typing import Any
 
 import arignote_core
 from arignote_core import Function, Mode
-from arignote_core.dot import to_dot
+from arignote_core.dotgraph import to_dot
 from arignote_core.tensors.basic import CONSTRUCTORS as _CORE_CONSTRUCTORS
 
 from .config import from_environment

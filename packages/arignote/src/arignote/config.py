@@ -2,8 +2,9 @@
 
 ``ARIGNOTE_MODE`` (default ``fast_run``), ``ARIGNOTE_CACHE_DIR`` (the C backend's compile cache),
 ``ARIGNOTE_FLOATX`` (``float64`` or ``float32``: the dtype of constructors without a type prefix) and
-``ARIGNOTE_THREADS`` (threads for compiled loops; default: the CPUs this process may use). Nothing inside the compiler reads these: they become
-the default ``Mode`` of :func:`arignote.function`, and a function can always be given its own.
+``ARIGNOTE_THREADS`` (threads for compiled loops; default: the CPUs this process may use). Nothing inside the
+compiler reads these: they become the default ``Mode`` of :func:`arignote.function`, and a function can always
+be given its own.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-from . import dot as _dot_module  # noqa: F401 -- loaded first so that the name ``dot`` ends up the function
 from . import linalg, random, scalars, tensors
 from ._version import __version__
+from .dotgraph import to_dot
 from .dtypes import ALL_DTYPES
 from .evaluator import ReferenceBackend
 from .fgraph import FunctionGraph, MissingInputError
@@ -76,6 +76,7 @@ from .tensors.selection import *  # noqa: F403
 from .tensors.shape_inference import infer_shape, infer_shapes
 from .tensors.shaping import *  # noqa: F403
 from .tensors.sorting import *  # noqa: F403
+from .tensors.special import LogSoftmax, LogSumExp, Softmax, log_softmax, logsumexp, softmax
 from .tensors.statistics import *  # noqa: F403
 from .tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor, inc_subtensor, set_subtensor
 
@@ -89,7 +90,8 @@ _LIBRARY_NAMES = {name for module in LIBRARY_MODULES for name in module.__all__}
 
 __all__ = sorted({
     "__version__", "ALL_DTYPES", "AdvancedIncSubtensor", "AdvancedSubtensor", "BroadcastTo", "IncSubtensor",
-    "SumToShape", "inc_subtensor", "set_subtensor", "sum_to_shape", "Alloc", "ARange", "Apply", "ArgReduce", "ArgSort",
+    "SumToShape", "inc_subtensor", "set_subtensor", "sum_to_shape", "LogSoftmax", "LogSumExp", "Softmax",
+    "log_softmax", "logsumexp", "softmax", "to_dot", "Alloc", "ARange", "Apply", "ArgReduce", "ArgSort",
     "Backend", "BinCount", "CheckAndRaise", "Composite", "Constant", "CumOp", "DimShuffle", "Dot", "Einsum",
     "Elemwise", "Function", "FunctionGraph", "In", "Interp", "Join", "LIBRARY_MODULES", "MakeVector", "MatMul",
     "MissingInputError", "Mode", "Nonzero", "Op", "RandomStream", "Reduce", "ReferenceBackend", "Repeat",

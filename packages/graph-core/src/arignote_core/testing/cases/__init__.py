@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from ..case import Case
-from . import creation, elemwise, indexing, linalg, products, random, reductions, searching, shaping, statistics
+from . import (
+               creation,
+               elemwise,
+               indexing,
+               linalg,
+               products,
+               random,
+               reductions,
+               searching,
+               shaping,
+               special,
+               statistics,
+)
 
 MODULES = [elemwise, reductions, indexing, shaping, creation, searching, statistics, products, linalg,
-           random]
+           random, special]
 
 ALL_CASES: list[Case] = [case for module in MODULES for case in module.CASES]

@@ -1,0 +1,380 @@
+"""Canonical sums and products: flattened, like terms collected, constants folded, terms sorted.
+
+A sum (``add``, ``subtract``, ``negative``) becomes a left-deep chain of ``add`` over sorted terms, each term
+``t``, ``-t`` or ``t * c`` (``c`` a number), with one folded constant last: ``x - y`` is ``x + (-y)``,
+``2*x + y - x`` is ``x + y`` (terms sorted), ``x - x`` is zeros of ``x``'s shape. A product (``multiply``,
+``true_divide``, ``reciprocal``, integer powers) becomes ``numerator / denominator`` with sorted factors, each
+``t`` or ``t ** k``, times one constant coefficient: ``x * y * x / 2`` is ``(x ** 2 * y) * 0.5``.
+
+Both only look through inner nodes used once (flattening a shared subexpression would compute it twice) and
+of the result's dtype (reordering across dtype promotions would change integer overflow and rounding).
+Removing terms can shrink a broadcast shape, so a result that might be smaller is broadcast back
+(:func:`.shapes.keep_shape`). Like every fast-math compiler, they assume finite values (``x - x`` is 0).
+"""
+
+from __future__ import annotations
+
+import weakref
+import zlib
+from typing import Any
+
+import numpy as np
+
+from arignote_core import Apply, Constant, FunctionGraph, Variable
+
+from ..engine import Replacement
+from .rulesets import CANONICALIZE
+from .shapes import broadcast_shape, filled, keep_shape
+from .util import as_python_number, fits, kind, only_client, scalar_constant, scalar_name
+from .vocabulary import elemwise
+
+# A form describes an expression to build or compare with the graph: ("leaf", var), ("const", number), or
+# (scalar op name, *child forms).
+Form = tuple[Any, ...]
+
+SUM_OPS = ("add", "subtract", "negative")
+PRODUCT_ROOTS = ("multiply", "true_divide")
+PRODUCT_OPS = ("multiply", "true_divide", "negative", "reciprocal", "square", "power")
+
+
+# -----------------------------------------------------------------------------------------------------------
+# a deterministic order of terms
+
+
+_ORDER_CACHES: weakref.WeakKeyDictionary[FunctionGraph, dict[Variable, int]] = weakref.WeakKeyDictionary()
+_OP_KEYS: dict[Any, int] = {}
+
+
+def _op_key(op: Any) -> int:
+    key = _OP_KEYS.get(op)
+    if key is None:
+        key = _OP_KEYS[op] = zlib.crc32(str(op).encode())
+    return key
+
+
+def order_key(fgraph: FunctionGraph, var: Variable) -> int:
+    """A structural key of ``var``, equal across runs for equal graphs (so sorted sums are reproducible)."""
+    cache = _ORDER_CACHES.get(fgraph)
+    if cache is None:
+        cache = _ORDER_CACHES[fgraph] = {v: hash((1, i)) for i, v in enumerate(fgraph.inputs)}
+    stack = [var]
+    while stack:
+        top = stack[-1]
+        if top in cache:
+            stack.pop()
+            continue
+        node = top.owner
+        if node is None:
+            if isinstance(top, Constant):
+                cache[top] = hash((2, zlib.crc32(np.ascontiguousarray(top.data).tobytes()), str(top.type)))
+            else:
+                cache[top] = hash((0, zlib.crc32((top.name or "").encode())))
+            stack.pop()
+            continue
+        missing = [v for v in node.inputs if v not in cache]
+        if missing:
+            stack.extend(missing)
+            continue
+        cache[top] = hash((3, _op_key(node.op), top.index, *(cache[v] for v in node.inputs)))
+        stack.pop()
+    return cache[var]
+
+
+# -----------------------------------------------------------------------------------------------------------
+# forms
+
+
+def matches(form: Form, var: Variable) -> bool:
+    """Whether the graph at ``var`` is exactly ``form``."""
+    kind = form[0]
+    if kind == "leaf":
+        return var is form[1]
+    if kind == "const":
+        value = scalar_constant(var)
+        return value is not None and bool(value == form[1])
+    node = var.owner
+    if scalar_name(node) != kind or len(node.inputs) != len(form) - 1:  # type: ignore[union-attr]
+        return False
+    return all(matches(f, v) for f, v in zip(form[1:], node.inputs, strict=True))  # type: ignore[union-attr]
+
+
+def build(form: Form) -> Any:
+    """The expression ``form`` describes (a number for a constant: it becomes a weak constant)."""
+    kind = form[0]
+    if kind == "leaf":
+        return form[1]
+    if kind == "const":
+        return form[1]
+    return elemwise(kind)(*(build(f) for f in form[1:]))
+
+
+def chain(op: str, forms: list[Form]) -> Form | None:
+    """``forms`` joined left-deep by ``op``."""
+    if not forms:
+        return None
+    result = forms[0]
+    for form in forms[1:]:
+        result = (op, result, form)
+    return result
+
+
+# -----------------------------------------------------------------------------------------------------------
+# flattening
+
+
+def _foldable_constant(var: Variable, dtype: str) -> Any:
+    """The number of a one-element constant that promotion lets into ``dtype`` unchanged, else None."""
+    value = scalar_constant(var)
+    if value is None or not isinstance(var, Constant):
+        return None
+    if var.weak or np.can_cast(var.type.dtype, dtype, "safe"):  # type: ignore[attr-defined]
+        return value
+    return None
+
+
+def _inside(node: Apply | None, ops: tuple[str, ...], dtype: str) -> bool:
+    """Whether ``node`` is one of ``ops`` computing ``dtype`` from inputs of ``dtype`` (or foldable constants)."""
+    if scalar_name(node) not in ops:
+        return False
+    assert node is not None
+    if node.outputs[0].type.dtype != dtype:  # type: ignore[attr-defined]
+        return False
+    return all(v.type.dtype == dtype or _foldable_constant(v, dtype) is not None  # type: ignore[attr-defined]
+               for v in node.inputs)
+
+
+def _absorbed(fgraph: FunctionGraph, node: Apply, roots: tuple[str, ...], ops: tuple[str, ...]) -> bool:
+    """Whether ``node`` is flattened into a larger expression rooted above it (which will handle it)."""
+    client = only_client(fgraph, node.outputs[0])
+    return client is not None and scalar_name(client) in roots and _inside(client, ops, node.outputs[0].type.dtype)
+
+
+def _supported(dtype: str) -> bool:
+    return kind(dtype) in "ifc"
+
+
+# -----------------------------------------------------------------------------------------------------------
+# sums
+
+
+def split_coefficient(fgraph: FunctionGraph, var: Variable, dtype: str) -> tuple[Any, Variable]:
+    """``(c, t)`` for a term ``t * c`` (used once, ``c`` a foldable number), else ``(1, var)``."""
+    node = var.owner
+    if scalar_name(node) == "multiply" and only_client(fgraph, var) is not None and var.type.dtype == dtype:  # type: ignore
+        a, b = node.inputs  # type: ignore[union-attr]
+        for const, other in ((b, a), (a, b)):
+            value = _foldable_constant(const, dtype)
+            if value is not None and other.type.dtype == dtype and scalar_constant(other) is None:  # type: ignore
+                return value, other
+    return 1, var
+
+
+def flatten_sum(fgraph: FunctionGraph, root: Variable, dtype: str) -> tuple[list[tuple[Any, Variable]], Any,
+                                                                             list[Variable]]:
+    """The terms ``(coefficient, base)`` of the sum at ``root`` in order, the folded constant, and every leaf."""
+    terms: list[tuple[Any, Variable]] = []
+    constant: Any = 0
+    leaves: list[Variable] = []
+    stack: list[tuple[Variable, int, bool]] = [(root, 1, True)]
+    while stack:
+        var, sign, is_root = stack.pop()
+        node = var.owner
+        if (is_root or only_client(fgraph, var) is not None) and _inside(node, SUM_OPS, dtype):
+            assert node is not None
+            name = scalar_name(node)
+            if name == "negative":
+                stack.append((node.inputs[0], -sign, False))
+            else:
+                second = -sign if name == "subtract" else sign
+                stack.append((node.inputs[1], second, False))
+                stack.append((node.inputs[0], sign, False))
+            continue
+        leaves.append(var)
+        value = _foldable_constant(var, dtype)
+        if value is not None:
+            constant = constant + sign * value
+            continue
+        coef, base = split_coefficient(fgraph, var, dtype)
+        terms.append((sign * coef, base))
+    return terms, constant, leaves
+
+
+def collect(fgraph: FunctionGraph, terms: list[tuple[Any, Variable]]) -> tuple[list[tuple[Any, Variable]],
+                                                                                   list[Variable]]:
+    """Like terms added up and sorted; returns the nonzero ones and the bases that cancelled out."""
+    totals: dict[Variable, Any] = {}
+    for coef, base in terms:
+        totals[base] = totals.get(base, 0) + coef
+    kept = [(c, b) for b, c in totals.items() if c != 0]
+    kept.sort(key=lambda item: order_key(fgraph, item[1]))
+    return kept, [b for b, c in totals.items() if c == 0]
+
+
+def _term_form(coef: Any, base: Variable) -> Form:
+    if coef == 1:
+        return ("leaf", base)
+    if coef == -1:
+        return ("negative", ("leaf", base))
+    return ("multiply", ("leaf", base), ("const", coef))
+
+
+def _finish(form: Form | None, constant_only: Any, root: Variable, dropped: list[Variable],
+            leaves: list[Variable]) -> Variable:
+    """Build ``form`` (or a filled array when only a constant is left) with ``root``'s dtype and shape."""
+    dtype = root.type.dtype  # type: ignore[attr-defined]
+    if form is None:
+        return filled(as_python_number(constant_only, dtype), dtype, broadcast_shape(leaves))
+    return keep_shape(build(form), dropped, root, leaves)
+
+
+@CANONICALIZE.node_rule(*(elemwise(name) for name in SUM_OPS), tags=("algebra",))
+def canonical_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """Flatten a sum, collect like terms, fold constants, sort: ``x - y`` is ``x + (-y)``, ``x - x`` is 0."""
+    root = node.outputs[0]
+    dtype = root.type.dtype  # type: ignore[attr-defined]
+    if not _supported(dtype) or kind(dtype) == "u" or not _inside(node, SUM_OPS, dtype):
+        return None
+    if _absorbed(fgraph, node, SUM_OPS, SUM_OPS):
+        return None
+    terms, constant, leaves = flatten_sum(fgraph, root, dtype)
+    if not fits(constant, dtype):
+        return None
+    kept, cancelled = collect(fgraph, terms)
+    if any(not fits(c, dtype) for c, _ in kept):
+        return None
+    forms = [_term_form(c, b) for c, b in kept]
+    if constant != 0:
+        forms.append(("const", as_python_number(constant, dtype)))
+    form = chain("add", forms)
+    if form is not None and form[0] == "const":
+        form = None
+    if form is not None and matches(form, root):
+        return None
+    dropped = cancelled + [v for v in leaves if isinstance(v, Constant)]
+    return _finish(form, constant, root, dropped, leaves)
+
+
+# -----------------------------------------------------------------------------------------------------------
+# products
+
+
+def _integral(k: Any) -> bool:
+    return not isinstance(k, complex) and float(k).is_integer()
+
+
+class _Product:
+    """The factors of a product: base -> exponent (in first-seen order) and a numeric coefficient."""
+
+    def __init__(self, dtype: str) -> None:
+        self.dtype = dtype
+        self.exponents: dict[Variable, Any] = {}
+        self.coefficient: Any = 1
+        self.leaves: list[Variable] = []
+        self.ok = True
+
+    def add_factor(self, var: Variable, exponent: Any) -> None:
+        self.leaves.append(var)
+        value = _foldable_constant(var, self.dtype)
+        if value is not None:
+            if value == 0 and exponent < 0:
+                self.ok = False
+                return
+            self.coefficient = self.coefficient * value ** exponent
+            return
+        self.exponents[var] = self.exponents.get(var, 0) + exponent
+
+
+def _power_exponent(node: Apply, dtype: str) -> Any:
+    """The exponent of ``t ** k`` when ``k`` is an integral number (a power that flattens), else None."""
+    k = _foldable_constant(node.inputs[1], dtype)
+    if k is None or not _integral(k):
+        return None
+    if kind(dtype) in "iu" and k < 0:
+        return None
+    return int(k)
+
+
+def flatten_product(fgraph: FunctionGraph, root: Variable, dtype: str) -> _Product:
+    product = _Product(dtype)
+    float_like = kind(dtype) in "fc"
+    stack: list[tuple[Variable, Any, bool]] = [(root, 1, True)]
+    while stack:
+        var, exponent, is_root = stack.pop()
+        node = var.owner
+        name = scalar_name(node)
+        inner = (is_root or only_client(fgraph, var) is not None) and _inside(node, PRODUCT_OPS, dtype)
+        if inner and name in ("multiply", "true_divide"):
+            assert node is not None
+            if name == "true_divide" and not float_like:
+                inner = False
+            else:
+                second = -exponent if name == "true_divide" else exponent
+                stack.append((node.inputs[1], second, False))
+                stack.append((node.inputs[0], exponent, False))
+                continue
+        if inner and name == "negative" and not is_root:
+            assert node is not None
+            product.coefficient = -product.coefficient
+            stack.append((node.inputs[0], exponent, False))
+            continue
+        if inner and name == "reciprocal" and float_like:
+            assert node is not None
+            stack.append((node.inputs[0], -exponent, False))
+            continue
+        if inner and name == "square" and not is_root:
+            assert node is not None
+            stack.append((node.inputs[0], 2 * exponent, False))
+            continue
+        if inner and name == "power" and not is_root:
+            assert node is not None
+            k = _power_exponent(node, dtype)
+            if k is not None and scalar_constant(node.inputs[0]) is None:
+                stack.append((node.inputs[0], k * exponent, False))
+                continue
+        product.add_factor(var, exponent)
+    return product
+
+
+def _factor_form(base: Variable, exponent: int) -> Form:
+    return ("leaf", base) if exponent == 1 else ("power", ("leaf", base), ("const", exponent))
+
+
+@CANONICALIZE.node_rule(*(elemwise(name) for name in PRODUCT_ROOTS), tags=("algebra",))
+def canonical_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """Flatten a product, collect powers of equal factors, fold the coefficient, sort: ``x * x`` is
+    ``x ** 2``, ``x / x`` is 1, ``x * 1`` is ``x``."""
+    root = node.outputs[0]
+    dtype = root.type.dtype  # type: ignore[attr-defined]
+    if not _supported(dtype) or not _inside(node, PRODUCT_OPS, dtype):
+        return None
+    if _absorbed(fgraph, node, PRODUCT_ROOTS, PRODUCT_OPS):
+        return None
+    product = flatten_product(fgraph, root, dtype)
+    coefficient = product.coefficient
+    if not product.ok or not fits(coefficient, dtype):
+        return None
+    numerator, denominator, cancelled = [], [], []
+    for base in sorted(product.exponents, key=lambda b: order_key(fgraph, b)):
+        k = product.exponents[base]
+        if k == 0:
+            cancelled.append(base)
+        elif k > 0:
+            numerator.append(_factor_form(base, k))
+        else:
+            denominator.append(_factor_form(base, -k))
+    body = chain("multiply", numerator)
+    if denominator:
+        body = ("true_divide", body or ("const", 1), chain("multiply", denominator))
+    form: Form | None
+    if body is None:
+        form = None
+    elif coefficient == 1:
+        form = body
+    elif coefficient == -1:
+        form = ("negative", body)
+    else:
+        form = ("multiply", body, ("const", as_python_number(coefficient, dtype)))
+    if form is not None and matches(form, root):
+        return None
+    dropped = cancelled + [v for v in product.leaves if isinstance(v, Constant)]
+    return _finish(form, coefficient, root, dropped, product.leaves)

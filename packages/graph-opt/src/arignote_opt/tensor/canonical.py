@@ -1,0 +1,215 @@
+"""Canonicalize: useless shape ops and casts removed, dimshuffles composed and moved to the inputs of
+elementwise ops (so that sums and products see through them), ``log(exp(x))``, trivial powers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arignote_core import (
+    Alloc,
+    Apply,
+    Constant,
+    DimShuffle,
+    Elemwise,
+    FunctionGraph,
+    MakeVector,
+    Reshape,
+    Shape,
+    Subtensor,
+    Variable,
+)
+from arignote_core.scalars import Cast
+from arignote_core.tensors.broadcast import BroadcastTo, SumToShape
+
+from ..engine import Replacement
+from .rulesets import CANONICALIZE
+from .shapes import broadcast_shape, filled, shape_source
+from .util import apply_keeping_constants, is_real_float, only_client, scalar_constant
+from .vocabulary import elemwise
+
+
+@CANONICALIZE.node_rule(DimShuffle, tags=("shape_ops",))
+def useless_dimshuffle(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``x.dimshuffle(0, 1, ..., n-1)`` is ``x``."""
+    op = node.op
+    if tuple(op.new_order) == tuple(range(op.input_ndim)):  # type: ignore[attr-defined]
+        return node.inputs[0]
+    return None
+
+
+@CANONICALIZE.node_rule(DimShuffle, tags=("shape_ops",))
+def compose_dimshuffles(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """A dimshuffle of a dimshuffle is one dimshuffle (a transpose of a transpose is nothing)."""
+    inner = node.inputs[0].owner
+    if inner is None or not isinstance(inner.op, DimShuffle):
+        return None
+    first = inner.op.new_order
+    order = tuple("x" if d == "x" else first[d] for d in node.op.new_order)  # type: ignore[attr-defined]
+    source = inner.inputs[0]
+    if order == tuple(range(inner.op.input_ndim)):
+        return source
+    return DimShuffle(inner.op.input_ndim, order)(source)
+
+
+@CANONICALIZE.node_rule(DimShuffle, tags=("shape_ops",))
+def dimshuffle_through_elemwise(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``f(x, y).dimshuffle(p)`` is ``f(x.dimshuffle(p), y.dimshuffle(p))`` when ``f(x, y)`` has no other
+    use: the dimshuffle moves to the inputs, where it is free (a view) and out of the way of fusion."""
+    inner = node.inputs[0].owner
+    if inner is None or not isinstance(inner.op, Elemwise) or len(inner.outputs) != 1:
+        return None
+    if only_client(fgraph, inner.outputs[0]) is not node:
+        return None
+    shuffled = [apply_keeping_constants(node.op, v) for v in inner.inputs]
+    return inner.op(*shuffled)
+
+
+def _is_size_of(entry: Variable, var: Variable, axis: int) -> bool:
+    """Whether the int64 scalar ``entry`` is the size of ``var`` along ``axis``."""
+    static = var.type.shape[axis]  # type: ignore[attr-defined]
+    value = scalar_constant(entry)
+    if static is not None and value is not None and isinstance(entry, Constant):
+        return bool(value == static)
+    node = entry.owner
+    if node is None or not isinstance(node.op, Subtensor) or node.op.entries != (("int", axis),):
+        return False
+    shape_node = node.inputs[0].owner
+    return shape_node is not None and isinstance(shape_node.op, Shape) and shape_node.inputs[0] is var
+
+
+def _describes_shape_of(shape_vec: Variable, var: Variable) -> bool:
+    """Whether the int64 vector ``shape_vec`` is ``var``'s shape."""
+    ndim = var.type.ndim  # type: ignore[attr-defined]
+    if shape_vec.type.shape != (ndim,):  # type: ignore[attr-defined]
+        return False
+    static = var.type.shape  # type: ignore[attr-defined]
+    if isinstance(shape_vec, Constant):
+        return None not in static and tuple(int(s) for s in np.asarray(shape_vec.data)) == tuple(static)
+    node = shape_vec.owner
+    if node is None:
+        return False
+    if isinstance(node.op, Shape):
+        return node.inputs[0] is var
+    if isinstance(node.op, MakeVector):
+        return all(_is_size_of(entry, var, axis) for axis, entry in enumerate(node.inputs))
+    return False
+
+
+@CANONICALIZE.node_rule(Reshape, tags=("shape_ops",))
+def useless_reshape(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``x.reshape(x.shape)`` is ``x``; so is reshaping a vector to ``(-1,)``."""
+    x, shape_vec = node.inputs
+    if x.type.ndim != node.op.ndim:  # type: ignore[attr-defined]
+        return None
+    if x.type.ndim == 1 and isinstance(shape_vec, Constant) and \
+            int(np.asarray(shape_vec.data).reshape(-1)[0]) in (-1, x.type.shape[0]):  # type: ignore[attr-defined]
+        return x
+    return x if _describes_shape_of(shape_vec, x) else None
+
+
+@CANONICALIZE.node_rule(Reshape, tags=("shape_ops",))
+def reshape_of_reshape(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """A reshape of a reshape is one reshape (only the element order matters, and reshaping keeps it)."""
+    inner = node.inputs[0].owner
+    if inner is None or not isinstance(inner.op, Reshape):
+        return None
+    return node.op(inner.inputs[0], node.inputs[1])
+
+
+@CANONICALIZE.node_rule(Alloc, tags=("shape_ops",))
+def useless_alloc(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``alloc(v, *v.shape)`` is ``v`` (the broadcast adds nothing)."""
+    value, *dims = node.inputs
+    if value.type.ndim != len(dims):  # type: ignore[attr-defined]
+        return None
+    return value if all(_is_size_of(d, value, axis) for axis, d in enumerate(dims)) else None
+
+
+@CANONICALIZE.node_rule(Alloc, tags=("shape_ops",))
+def alloc_of_alloc(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``alloc(alloc(v, ...), *shape)`` is ``alloc(v, *shape)``."""
+    inner = node.inputs[0].owner
+    if inner is None or not isinstance(inner.op, Alloc):
+        return None
+    return node.op(inner.inputs[0], *node.inputs[1:])
+
+
+def _cast_dtype(node: Apply | None) -> str | None:
+    if node is None or not isinstance(node.op, Elemwise) or not isinstance(node.op.scalar_op, Cast):
+        return None
+    return node.op.scalar_op.dtype  # type: ignore[no-any-return]
+
+
+@CANONICALIZE.node_rule((Elemwise, Cast), tags=("casts",))
+def useless_cast(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """A cast to the dtype the input already has is the input."""
+    dtype = _cast_dtype(node)
+    if dtype is None or node.inputs[0].type.dtype != dtype:  # type: ignore[attr-defined]
+        return None
+    return node.inputs[0]
+
+
+@CANONICALIZE.node_rule((Elemwise, Cast), tags=("casts",))
+def cast_of_cast(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``cast(cast(x, a), b)`` is ``cast(x, b)`` when the first cast loses nothing."""
+    outer = _cast_dtype(node)
+    inner_node = node.inputs[0].owner
+    inner = _cast_dtype(inner_node)
+    if outer is None or inner is None:
+        return None
+    assert inner_node is not None
+    source = inner_node.inputs[0]
+    if not np.can_cast(source.type.dtype, inner, "safe"):  # type: ignore[attr-defined]
+        return None
+    if source.type.dtype == outer:  # type: ignore[attr-defined]
+        return source
+    return node.op(source)
+
+
+CANONICALIZE.pattern("log_of_exp", "log(exp(x)) -> x", constraints={"x": lambda v: is_real_float(v.type.dtype)},
+                     tags=("algebra",))
+CANONICALIZE.pattern("power_one", "x ** 1 -> x", tags=("algebra",))
+
+
+@CANONICALIZE.node_rule(elemwise("power"), tags=("algebra",))
+def power_zero(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``x ** 0`` is ones of the shape of ``x``."""
+    base, exponent = node.inputs
+    if scalar_constant(exponent) != 0 or not isinstance(exponent, Constant):
+        return None
+    out = node.outputs[0]
+    return filled(1, out.type.dtype, broadcast_shape([base, exponent]))  # type: ignore[attr-defined]
+
+
+def _shape_vector_of(shape_vec: Variable, var: Variable) -> bool:
+    """Whether ``shape_vec`` is provably ``var``'s shape (read off ``var`` or off a variable of its shape)."""
+    if _describes_shape_of(shape_vec, var):
+        return True
+    node = shape_vec.owner
+    if node is None or not isinstance(node.op, Shape):
+        return False
+    other = node.inputs[0]
+    return other.type.ndim == var.type.ndim and shape_source(other) is shape_source(var)  # type: ignore
+
+
+@CANONICALIZE.node_rule(BroadcastTo, tags=("shape_ops",))
+def useless_broadcast_to(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``broadcast_to(x, x.shape)`` is ``x``."""
+    x, shape_vec = node.inputs
+    return x if _shape_vector_of(shape_vec, x) else None
+
+
+@CANONICALIZE.node_rule(BroadcastTo, tags=("shape_ops",))
+def broadcast_of_broadcast(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``broadcast_to(broadcast_to(x, s), t)`` is ``broadcast_to(x, t)``."""
+    inner = node.inputs[0].owner
+    if inner is None or not isinstance(inner.op, BroadcastTo):
+        return None
+    return node.op(inner.inputs[0], node.inputs[1])
+
+
+@CANONICALIZE.node_rule(SumToShape, tags=("shape_ops",))
+def useless_sum_to_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """Summing ``x`` down to its own shape is ``x`` (gradients of broadcasts that did not broadcast)."""
+    x, shape_vec = node.inputs
+    return x if _shape_vector_of(shape_vec, x) else None

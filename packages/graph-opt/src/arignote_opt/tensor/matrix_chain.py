@@ -1,0 +1,106 @@
+"""Chains of matrix products reassociated by cost: ``(A @ B) @ v`` is ``A @ (B @ v)`` when that is cheaper.
+
+The order comes from the dynamic program behind ``numpy.linalg.multi_dot`` (cost in multiply-adds). It needs
+every size of the chain to be static; a vector at either end counts as a matrix with one row or column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arignote_core import Apply, Dot, FunctionGraph, MatMul, Variable
+
+from ..engine import Replacement
+from .rulesets import SPECIALIZE
+from .util import only_client
+
+Tree = Any  # a leaf index, or a pair of trees
+
+
+def _is_product(node: Apply | None) -> bool:
+    return node is not None and isinstance(node.op, Dot | MatMul) and \
+        all(v.type.ndim in (1, 2) for v in node.inputs)  # type: ignore[attr-defined]
+
+
+def _flatten(fgraph: FunctionGraph, var: Variable, leaves: list[Variable], is_root: bool, dtype: str) -> Tree:
+    node = var.owner
+    if _is_product(node) and var.type.dtype == dtype and (is_root or only_client(fgraph, var) is not None):  # type: ignore
+        assert node is not None
+        return (_flatten(fgraph, node.inputs[0], leaves, False, dtype),
+                _flatten(fgraph, node.inputs[1], leaves, False, dtype))
+    leaves.append(var)
+    return len(leaves) - 1
+
+
+def _dims(leaves: list[Variable]) -> list[int] | None:
+    """``p`` with leaf ``i`` of shape ``(p[i], p[i+1])``; None if a size is unknown or a vector is inside."""
+    dims: list[int] = []
+    last = len(leaves) - 1
+    for i, leaf in enumerate(leaves):
+        shape = leaf.type.shape  # type: ignore[attr-defined]
+        if None in shape or (len(shape) == 1 and 0 < i < last):
+            return None
+        rows, cols = shape if len(shape) == 2 else ((1, shape[0]) if i == 0 else (shape[0], 1))
+        if dims and dims[-1] != rows:
+            return None
+        if not dims:
+            dims.append(rows)
+        dims.append(cols)
+    return dims
+
+
+def _cost(tree: Tree, dims: list[int]) -> tuple[int, int, int]:
+    """(multiply-adds, first row index, last column index) of computing ``tree``."""
+    if isinstance(tree, int):
+        return 0, tree, tree + 1
+    left, first, mid = _cost(tree[0], dims)
+    right, _, end = _cost(tree[1], dims)
+    return left + right + dims[first] * dims[mid] * dims[end], first, end
+
+
+def optimal_order(dims: list[int]) -> tuple[int, Tree]:
+    """The cheapest parenthesization of a chain with sizes ``dims`` (``numpy.linalg.multi_dot``'s program)."""
+    n = len(dims) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = -1
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if cost[i][j] < 0 or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def tree(i: int, j: int) -> Tree:
+        return i if i == j else (tree(i, split[i][j]), tree(split[i][j] + 1, j))
+
+    return cost[0][n - 1], tree(0, n - 1)
+
+
+def _build(tree: Tree, leaves: list[Variable]) -> Variable:
+    if isinstance(tree, int):
+        return leaves[tree]
+    return Dot()(_build(tree[0], leaves), _build(tree[1], leaves))  # type: ignore[no-any-return]
+
+
+@SPECIALIZE.node_rule(Dot, MatMul, tags=("blas", "matrix_chain"))
+def reassociate_matrix_chain(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """Compute a chain of three or more matrix products in the cheapest order."""
+    out = node.outputs[0]
+    if not _is_product(node):
+        return None
+    user = only_client(fgraph, out)
+    if _is_product(user) and user.outputs[0].type.dtype == out.type.dtype:  # type: ignore[union-attr, attr-defined]
+        return None
+    leaves: list[Variable] = []
+    tree = _flatten(fgraph, out, leaves, True, out.type.dtype)  # type: ignore[attr-defined]
+    if len(leaves) < 3 or any(v.type.dtype != out.type.dtype for v in leaves):  # type: ignore[attr-defined]
+        return None
+    dims = _dims(leaves)
+    if dims is None:
+        return None
+    best, order = optimal_order(dims)
+    if best >= _cost(tree, dims)[0]:
+        return None
+    return _build(order, leaves)

@@ -1,0 +1,93 @@
+"""Shape rewrites: ``shape(f(x))`` from the shapes of ``f``'s inputs (``Op.infer_shape``), without computing
+``f``; sizes known statically become constants."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arignote_core import Apply, FunctionGraph, MakeVector, Shape, Subtensor, constant
+
+from ..engine import Replacement
+from .rulesets import CANONICALIZE, SHAPE
+from .shapes import keep_shape, shape_of
+from .util import scalar_constant
+from .vocabulary import elemwise
+
+
+@SHAPE.node_rule(Shape, tags=("shape",))
+def static_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """The shape of a variable whose type knows every size is a constant."""
+    sizes = node.inputs[0].type.shape  # type: ignore[attr-defined]
+    if None in sizes:
+        return None
+    return constant(np.array(sizes, dtype="int64"))
+
+
+@SHAPE.node_rule(Shape, tags=("shape",))
+def inferred_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``shape(f(x, y))`` computed from ``shape(x)`` and ``shape(y)`` by ``f``'s ``infer_shape`` (sizes the type
+    knows are taken from the type)."""
+    var = node.inputs[0]
+    producer = var.owner
+    if producer is None:
+        return None
+    shapes = producer.op.infer_shape(producer, [shape_of(v) if hasattr(v.type, "shape") else ()
+                                                for v in producer.inputs])
+    if shapes is None:
+        return None
+    sizes = shapes[var.index]  # type: ignore[index]
+    if len(sizes) != var.type.ndim:  # type: ignore[attr-defined]
+        raise ValueError(f"{producer.op}.infer_shape gave {len(sizes)} sizes for a {var.type.ndim}-d output")
+    if not sizes:
+        return constant(np.zeros(0, dtype="int64"))
+    static = var.type.shape  # type: ignore[attr-defined]
+    return MakeVector("int64")(*(size if known is None else known for size, known in zip(sizes, static,
+                                                                                          strict=True)))
+
+
+@SHAPE.node_rule(Subtensor, tags=("shape",))
+def size_of_static_axis(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``shape(x)[k]`` is a constant when the type of ``x`` knows that size."""
+    source = node.inputs[0].owner
+    if source is None or not isinstance(source.op, Shape) or len(node.op.entries) != 1:  # type: ignore[attr-defined]
+        return None
+    kind, k = node.op.entries[0][:2]  # type: ignore[attr-defined]
+    if kind != "int" or not isinstance(k, int):
+        return None
+    size = source.inputs[0].type.shape[k]  # type: ignore[attr-defined]
+    return None if size is None else constant(np.int64(size))
+
+
+@SHAPE.node_rule(Subtensor, tags=("shape",))
+def entry_of_make_vector(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``make_vector(a, b, c)[1]`` is ``b``."""
+    source = node.inputs[0].owner
+    if source is None or not isinstance(source.op, MakeVector) or len(node.op.entries) != 1:  # type: ignore
+        return None
+    kind, k = node.op.entries[0][:2]  # type: ignore[attr-defined]
+    if kind != "int" or not isinstance(k, int) or not -len(source.inputs) <= k < len(source.inputs):
+        return None
+    return source.inputs[k]
+
+
+@CANONICALIZE.node_rule(elemwise("switch"), tags=("algebra",))
+def switch_of_equal_branches(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``where(c, a, a)`` is ``a`` (broadcast to ``c``'s shape if that could be larger)."""
+    cond, a, b = node.inputs
+    if a is not b:
+        return None
+    return keep_shape(a, [cond], node.outputs[0], [cond, a])
+
+
+@CANONICALIZE.node_rule(elemwise("switch"), tags=("algebra",))
+def switch_of_constant_condition(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``where(True, a, b)`` is ``a`` and ``where(False, a, b)`` is ``b`` (for a one-element condition)."""
+    cond, a, b = node.inputs
+    value = scalar_constant(cond)
+    if value is None:
+        return None
+    chosen, other = (a, b) if value else (b, a)
+    out = node.outputs[0]
+    if chosen.type.dtype != out.type.dtype:  # type: ignore[attr-defined]
+        return None
+    return keep_shape(chosen, [cond, other], out, [cond, a, b])

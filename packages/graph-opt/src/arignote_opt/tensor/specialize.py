@@ -1,0 +1,101 @@
+"""Specialize: cheaper forms for execution. Powers become squares, square roots and products; the canonical
+``a + (-b)`` becomes ``a - b``; softmax, log-softmax and log-sum-exp are lowered to max-shifted elementwise
+ops and reductions, which fusion turns into a few loops."""
+
+from __future__ import annotations
+
+from arignote_core import Apply, Constant, FunctionGraph, Variable, dimshuffle
+from arignote_core.tensors import math
+from arignote_core.tensors.special import LogSoftmax, LogSumExp, Softmax
+
+from ..engine import Replacement
+from .fused_reduce import max_with_identity
+from .rulesets import SPECIALIZE
+from .util import is_float, is_real_float, scalar_constant
+from .vocabulary import elemwise
+
+_FLOAT = {"x": is_float}
+
+SPECIALIZE.pattern("square", "x ** 2 -> sqr(x)", tags=("powers",))
+SPECIALIZE.pattern("sqrt", "x ** 0.5 -> sqrt(x)", constraints=_FLOAT, tags=("powers",))
+SPECIALIZE.pattern("reciprocal", "x ** -1 -> reciprocal(x)", constraints=_FLOAT, tags=("powers",))
+SPECIALIZE.pattern("reciprocal_sqrt", "x ** -0.5 -> reciprocal(sqrt(x))", constraints=_FLOAT, tags=("powers",))
+SPECIALIZE.pattern("subtract", "a + -b -> a - b", tags=("arithmetic",))
+SPECIALIZE.pattern("negate", "x * -1 -> -x", tags=("arithmetic",))
+SPECIALIZE.pattern("divide", "a * reciprocal(b) -> a / b", tags=("arithmetic",))
+
+#: Integer powers up to this exponent become products (by repeated squaring).
+MAX_POWER_AS_PRODUCTS = 16
+
+
+def _power_by_squaring(x: Variable, k: int) -> Variable:
+    result = None
+    square = x
+    while k:
+        if k & 1:
+            result = square if result is None else result * square
+        k >>= 1
+        if k:
+            square = elemwise("square")(square)
+    assert result is not None
+    return result
+
+
+@SPECIALIZE.node_rule(elemwise("power"), tags=("powers",))
+def integer_power(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``x ** k`` for a small integer ``k >= 3`` is a few multiplications (``x ** -k`` their reciprocal)."""
+    x, exponent = node.inputs
+    k = scalar_constant(exponent)
+    if not isinstance(exponent, Constant) or k is None or isinstance(k, complex) or not float(k).is_integer():
+        return None
+    k = int(k)
+    if not 3 <= abs(k) <= MAX_POWER_AS_PRODUCTS or (k < 0 and not is_float(x)):
+        return None
+    result = _power_by_squaring(x, abs(k))
+    return elemwise("reciprocal")(result) if k < 0 else result
+
+
+def _safe_max(x: Variable, axes: tuple[int, ...]) -> Variable:
+    """``max(x, axes)``, or 0 where it is not finite (so that ``x - m`` never makes ``inf - inf``, and an empty
+    axis is no error)."""
+    m = max_with_identity(x, axes)
+    return math.where(math.isfinite(m), m, 0)
+
+
+def _restore_axes(v: Variable, axes: tuple[int, ...], ndim: int) -> Variable:
+    """``v`` (reduced over ``axes``) with those axes back as length-1 axes, as ``keepdims`` gives."""
+    kept = iter(range(ndim - len(axes)))
+    return dimshuffle(v, ["x" if i in axes else next(kept) for i in range(ndim)])
+
+
+@SPECIALIZE.node_rule(Softmax, tags=("lower_special",))
+def lower_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``softmax(x)`` as ``e / sum(e)`` with ``e = exp(x - max(x))``."""
+    x, axes = node.inputs[0], node.op.axes  # type: ignore[attr-defined]
+    if not is_real_float(x.type.dtype):  # type: ignore[attr-defined]
+        return None
+    e = math.exp(x - _restore_axes(_safe_max(x, axes), axes, x.type.ndim))  # type: ignore[attr-defined]
+    return e / _restore_axes(math.sum(e, axis=axes), axes, x.type.ndim)  # type: ignore[attr-defined]
+
+
+@SPECIALIZE.node_rule(LogSoftmax, tags=("lower_special",))
+def lower_log_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``log_softmax(x)`` as ``s - log(sum(exp(s)))`` with ``s = x - max(x)``."""
+    x, axes = node.inputs[0], node.op.axes  # type: ignore[attr-defined]
+    if not is_real_float(x.type.dtype):  # type: ignore[attr-defined]
+        return None
+    ndim = x.type.ndim  # type: ignore[attr-defined]
+    shifted = x - _restore_axes(_safe_max(x, axes), axes, ndim)
+    return shifted - _restore_axes(math.log(math.sum(math.exp(shifted), axis=axes)), axes, ndim)
+
+
+@SPECIALIZE.node_rule(LogSumExp, tags=("lower_special",))
+def lower_logsumexp(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``logsumexp(x)`` as ``m + log(sum(exp(x - m)))`` with ``m = max(x)``."""
+    x, op = node.inputs[0], node.op
+    if not is_real_float(x.type.dtype):  # type: ignore[attr-defined]
+        return None
+    axes, ndim = op.axes, x.type.ndim  # type: ignore[attr-defined]
+    m = _safe_max(x, axes)
+    result = m + math.log(math.sum(math.exp(x - _restore_axes(m, axes, ndim)), axis=axes))
+    return _restore_axes(result, axes, ndim) if op.keepdims else result  # type: ignore[attr-defined]

@@ -1,0 +1,109 @@
+"""Stabilize: rewrite expressions that lose precision or overflow into forms that do not.
+
+They run after canonicalization, so they match canonical forms (``exp(x) - 1`` is ``exp(x) + -1``,
+``1 - sigmoid(x)`` is ``-sigmoid(x) + 1``); commutative matching finds ``1 + x`` written either way.
+"""
+
+from __future__ import annotations
+
+from arignote_core import AdvancedSubtensor, Apply, DimShuffle, FunctionGraph, Reduce, Reshape, Subtensor, Variable
+from arignote_core.tensors.special import LogSoftmax, LogSumExp, Softmax
+
+from ..engine import Replacement
+from .rulesets import STABILIZE
+from .util import scalar_name
+from .vocabulary import elemwise
+
+STABILIZE.pattern("log_sigmoid", "log(sigmoid(x)) -> -softplus(-x)", tags=("stability",))
+STABILIZE.pattern("log_one_minus_sigmoid", "log(-sigmoid(x) + 1) -> -softplus(x)", tags=("stability",))
+STABILIZE.pattern("log_of_difference_sigmoid", "log(1 - sigmoid(x)) -> -softplus(x)", tags=("stability",))
+STABILIZE.pattern("log1p_of_minus_sigmoid", "log1p(-sigmoid(x)) -> -softplus(x)", tags=("stability",))
+STABILIZE.pattern("log1p", "log(1 + x) -> log1p(x)", tags=("stability",))
+STABILIZE.pattern("expm1", "exp(x) + -1 -> expm1(x)", tags=("stability",))
+STABILIZE.pattern("expm1_of_difference", "exp(x) - 1 -> expm1(x)", tags=("stability",))
+STABILIZE.pattern("softplus", "log1p(exp(x)) -> softplus(x)", tags=("stability",))
+STABILIZE.pattern("sqrt_of_square", "sqrt(x ** 2) -> abs(x)", tags=("stability",))
+STABILIZE.pattern("sqrt_of_sqr", "sqrt(sqr(x)) -> abs(x)", tags=("stability",))
+
+#: Ops that only move or select elements: ``log`` commutes with them.
+_SELECTIONS = (DimShuffle, Subtensor, AdvancedSubtensor, Reshape)
+
+
+def _through_selections(var: Variable, target: type, depth: int = 3) -> tuple[Variable, list[Apply]] | None:
+    """``(t, [selections...])`` when ``var`` is ``t``'s output seen through up to ``depth`` selections."""
+    chain: list[Apply] = []
+    while var.owner is not None and isinstance(var.owner.op, _SELECTIONS) and len(chain) < depth:
+        chain.append(var.owner)
+        var = var.owner.inputs[0]
+    if var.owner is None or not isinstance(var.owner.op, target):
+        return None
+    return var, chain
+
+
+def _reapply(var: Variable, chain: list[Apply]) -> Variable:
+    """``var`` through the same selections (outermost last in ``chain`` order reversed)."""
+    for node in reversed(chain):
+        var = node.op(var, *node.inputs[1:])
+    return var
+
+
+@STABILIZE.node_rule(elemwise("log"), tags=("stability",))
+def log_of_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``log(softmax(x))`` is ``log_softmax(x)`` (finite where softmax underflows to 0), also through indexing
+    and dimshuffles: ``log(softmax(x)[i, y])`` (the cross-entropy) is ``log_softmax(x)[i, y]``."""
+    found = _through_selections(node.inputs[0], Softmax)
+    if found is None:
+        return None
+    softmax_out, chain = found
+    softmax_node = softmax_out.owner
+    assert softmax_node is not None
+    return _reapply(LogSoftmax(softmax_node.op.axes)(softmax_node.inputs[0]), chain)
+
+
+@STABILIZE.node_rule(elemwise("log"), tags=("stability",))
+def log_of_sum_of_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``log(sum(exp(x), axes))`` is ``logsumexp(x, axes)``, computed with the max shift (also with
+    ``keepdims``, a dimshuffle between the log and the sum)."""
+    found = _through_selections(node.inputs[0], Reduce, depth=1)
+    if found is None:
+        return None
+    total, chain = found
+    if chain and not isinstance(chain[0].op, DimShuffle):
+        return None
+    reduce_node = total.owner
+    assert reduce_node is not None
+    source = reduce_node.inputs[0]
+    if scalar_name(reduce_node) is not None or reduce_node.op.scalar_op.name != "add" or \
+            scalar_name(source.owner) != "exp":
+        return None
+    x = source.owner.inputs[0]  # type: ignore[union-attr]
+    if reduce_node.op.dtype != source.type.dtype:  # type: ignore[attr-defined]
+        return None
+    result = LogSumExp(reduce_node.op.axes)(x)
+    return _reapply(result, chain) if result.type.dtype == node.outputs[0].type.dtype else None  # type: ignore
+
+
+def _keepdims_axes(node: Apply | None) -> tuple[Variable, tuple[int, ...]] | None:
+    """``(sum's input, axes)`` for ``sum(v, axes, keepdims=True)`` (a dimshuffle putting back the axes)."""
+    if node is None or not isinstance(node.op, DimShuffle):
+        return None
+    reduce_node = node.inputs[0].owner
+    if reduce_node is None or not isinstance(reduce_node.op, Reduce) or reduce_node.op.scalar_op.name != "add":
+        return None
+    axes = reduce_node.op.axes
+    ndim = reduce_node.inputs[0].type.ndim  # type: ignore[attr-defined]
+    kept = iter(range(ndim - len(axes)))
+    expected = tuple("x" if i in axes else next(kept) for i in range(ndim))
+    return (reduce_node.inputs[0], axes) if node.op.new_order == expected else None
+
+
+@STABILIZE.node_rule(elemwise("true_divide"), tags=("stability",))
+def softmax_from_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``exp(x) / sum(exp(x), axes, keepdims=True)`` is ``softmax(x, axes)`` (no overflow at large ``x``)."""
+    numerator, denominator = node.inputs
+    found = _keepdims_axes(denominator.owner)
+    if found is None or found[0] is not numerator or scalar_name(numerator.owner) != "exp":
+        return None
+    x = numerator.owner.inputs[0]  # type: ignore[union-attr]
+    result = Softmax(found[1])(x)
+    return result if result.type.dtype == node.outputs[0].type.dtype else None  # type: ignore[attr-defined]

@@ -1,0 +1,187 @@
+"""Stabilization: each rule keeps values where the naive form is accurate, and fixes a real failure of the
+unrewritten graph (overflow to inf, log of an underflowed 0, cancellation), checked against exact values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.special
+from opt_helpers import STRICT, assert_rule, evaluate, fired, rewrite, sample
+
+import arignote_core as ac
+from arignote_core.tensors.special import log_softmax, logsumexp, softmax
+from arignote_opt import Phase, RewriteOptions, Rewriter
+from arignote_opt.tensor import FOLD, STABILIZE
+
+RNG = np.random.default_rng(7)
+NO_CANONICALIZE = Rewriter([Phase("stabilize", (FOLD, STABILIZE))], RewriteOptions(strict=True))
+
+
+def before_and_after(output, inputs, values, rewriter=STRICT):
+    original = evaluate(ac.FunctionGraph(inputs, [output]), values)[0]
+    fgraph, report = rewrite([output], inputs, rewriter)
+    return original, evaluate(fgraph, values)[0], report
+
+
+def test_log1p_is_exact_for_tiny_x():
+    x = ac.dvector("x")
+    naive, rewritten, report = before_and_after(ac.log(1 + x), [x], [np.array([1e-20, 1e-10])])
+    assert fired(report, "log1p") == 1
+    assert naive[0] == 0.0
+    np.testing.assert_array_equal(rewritten, np.log1p([1e-20, 1e-10]))
+    assert rewritten[0] == 1e-20
+
+
+@pytest.mark.parametrize("rewriter, rule", [(STRICT, "expm1"), (NO_CANONICALIZE, "expm1_of_difference")])
+def test_expm1_keeps_the_digits_exp_minus_one_loses(rewriter, rule):
+    x = ac.dvector("x")
+    values = np.array([1e-10, -3e-12])
+    naive, rewritten, report = before_and_after(ac.exp(x) - 1, [x], [values], rewriter)
+    assert fired(report, rule) == 1
+    assert abs(naive[0] - 1e-10) / 1e-10 > 1e-8
+    np.testing.assert_array_equal(rewritten, np.expm1(values))
+
+
+def test_log_softmax_is_finite_at_logits_of_1000():
+    x = ac.dmatrix("x")
+    logits = np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])
+    naive, rewritten, report = before_and_after(ac.log(softmax(x)), [x], [logits])
+    assert fired(report, "log_of_softmax") == 1
+    assert np.isinf(naive).any()
+    np.testing.assert_allclose(rewritten, scipy.special.log_softmax(logits, axis=-1), rtol=1e-14)
+    assert np.isfinite(rewritten).all()
+
+
+def test_exp_over_sum_of_exp_becomes_a_softmax_that_does_not_overflow():
+    x = ac.dmatrix("x")
+    logits = np.array([[1000.0, 999.0, 0.0], [-5.0, 0.0, 5.0]])
+    naive, rewritten, report = before_and_after(ac.exp(x) / ac.sum(ac.exp(x), axis=1, keepdims=True), [x],
+                                                [logits])
+    assert fired(report, "softmax_from_exp") == 1
+    assert np.isnan(naive).any()
+    np.testing.assert_allclose(rewritten, scipy.special.softmax(logits, axis=1), rtol=1e-14)
+
+
+def cross_entropy_inputs():
+    logits = np.array([[800.0, 0.0, -800.0], [0.5, 0.25, 3.0]])
+    labels = np.array([2, 0])
+    return logits, labels, np.eye(3)[labels]
+
+
+def test_cross_entropy_with_one_hot_targets_is_finite_at_logits_of_800():
+    x, y = ac.dmatrix("x"), ac.dmatrix("y")
+    logits, _, one_hot = cross_entropy_inputs()
+    loss = -ac.sum(y * ac.log(softmax(x)), axis=1)
+    fgraph, report = rewrite([loss], [x, y])
+    naive = evaluate(ac.FunctionGraph([x, y], [loss]), [logits, one_hot])[0]
+    rewritten = evaluate(fgraph, [logits, one_hot])[0]
+    assert fired(report, "log_of_softmax") == 1
+    assert not np.isfinite(naive[0])
+    expected = -np.sum(one_hot * scipy.special.log_softmax(logits, axis=1), axis=1)
+    np.testing.assert_allclose(rewritten, expected, rtol=1e-14)
+    assert rewritten[0] == 1600.0
+
+
+def test_cross_entropy_with_integer_labels_is_finite_at_logits_of_800():
+    x, labels = ac.dmatrix("x"), ac.lvector("labels")
+    logits, label_values, _ = cross_entropy_inputs()
+    picked = softmax(x)[ac.arange(x.shape[0]), labels]
+    loss = -ac.log(picked)
+    naive, rewritten, report = before_and_after(loss, [x, labels], [logits, label_values])
+    assert fired(report, "log_of_softmax") == 1
+    assert np.isinf(naive[0])
+    expected = -scipy.special.log_softmax(logits, axis=1)[np.arange(2), label_values]
+    np.testing.assert_allclose(rewritten, expected, rtol=1e-14)
+
+
+def test_logsumexp_of_two_thousands_is_exact():
+    x = ac.dvector("x")
+    naive, rewritten, report = before_and_after(ac.log(ac.sum(ac.exp(x))), [x], [np.array([1000.0, 1000.0])])
+    assert fired(report, "log_of_sum_of_exp") == 1
+    assert np.isinf(naive)
+    assert rewritten == 1000.0 + np.log(2.0)
+
+
+def test_logsumexp_with_keepdims_and_an_axis():
+    x = ac.dmatrix("x")
+    values = np.array([[1000.0, 1000.0, -np.inf], [-np.inf, -np.inf, -np.inf], [0.0, 1.0, 2.0]])
+    expr = ac.log(ac.sum(ac.exp(x), axis=1, keepdims=True))
+    _, rewritten, report = before_and_after(expr, [x], [values])
+    assert fired(report, "log_of_sum_of_exp") == 1
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(rewritten, scipy.special.logsumexp(values, axis=1, keepdims=True), rtol=1e-14)
+
+
+def test_softplus_replaces_log_of_one_plus_exp():
+    x = ac.dvector("x")
+    values = np.array([800.0, 1.0, -800.0])
+    naive, rewritten, report = before_and_after(ac.log(1 + ac.exp(x)), [x], [values])
+    assert fired(report, "softplus") == 1
+    assert np.isinf(naive[0])
+    np.testing.assert_allclose(rewritten, np.logaddexp(0, values), rtol=1e-14)
+
+
+@pytest.mark.parametrize("rewriter, rule", [(STRICT, "log_one_minus_sigmoid"),
+                                            (NO_CANONICALIZE, "log_of_difference_sigmoid")])
+def test_log_of_sigmoid_and_of_its_complement_are_finite(rewriter, rule):
+    x = ac.dvector("x")
+    values = np.array([-800.0, 0.0, 800.0])
+    naive, rewritten, report = before_and_after(ac.log(ac.sigmoid(x)), [x], [values], rewriter)
+    assert fired(report, "log_sigmoid") == 1 and np.isinf(naive[0])
+    np.testing.assert_allclose(rewritten, -np.logaddexp(0, -values), rtol=1e-14)
+    naive, rewritten, report = before_and_after(ac.log(1 - ac.sigmoid(x)), [x], [values], rewriter)
+    assert fired(report, rule) == 1 and np.isinf(naive[2])
+    np.testing.assert_allclose(rewritten, -np.logaddexp(0, values), rtol=1e-14)
+
+
+def test_log1p_of_minus_sigmoid_is_finite():
+    x = ac.dvector("x")
+    values = np.array([800.0, 0.0])
+    naive, rewritten, report = before_and_after(ac.log1p(-ac.sigmoid(x)), [x], [values], NO_CANONICALIZE)
+    assert fired(report, "log1p_of_minus_sigmoid") == 1 and np.isinf(naive[0])
+    np.testing.assert_allclose(rewritten, -np.logaddexp(0, values), rtol=1e-14)
+
+
+@pytest.mark.parametrize("square, rule", [(lambda x: x ** 2, "sqrt_of_square"), (lambda x: x * x, "sqrt_of_square"),
+                                          (ac.sqr, "sqrt_of_sqr")])
+def test_sqrt_of_a_square_is_abs_even_where_the_square_overflows(square, rule):
+    x = ac.dvector("x")
+    values = np.array([1e200, -3.0, 0.0])
+    naive, rewritten, report = before_and_after(ac.sqrt(square(x)), [x], [values])
+    assert fired(report, rule) == 1 and np.isinf(naive[0])
+    np.testing.assert_array_equal(rewritten, np.abs(values))
+
+
+M = ac.dmatrix
+
+
+@pytest.mark.parametrize("rule, build", [
+    ("log1p", lambda x: ac.log(2 + x)),
+    ("expm1", lambda x: ac.exp(x) - 2),
+    ("softplus", lambda x: ac.log1p(ac.exp(x) * 2)),
+    ("log_sigmoid", lambda x: ac.log(ac.tanh(x) + 2)),
+    ("sqrt_of_square", lambda x: ac.sqrt(ac.abs(x) ** 3)),
+    ("log_of_softmax", lambda x: ac.log(ac.exp(x) + 1)),
+    ("log_of_sum_of_exp", lambda x: ac.log(ac.sum(ac.abs(x) + 1, axis=0))),
+    ("log_of_sum_of_exp", lambda x: ac.log(ac.max(ac.exp(x), axis=0))),
+    ("softmax_from_exp", lambda x: ac.exp(x) / ac.sum(ac.exp(x), axis=0, keepdims=True).T[:, :1]),
+    ("softmax_from_exp", lambda x: ac.exp(x) / ac.sum(ac.exp(2 * x), axis=1, keepdims=True)),
+])
+def test_stabilizations_do_not_fire_on_lookalikes(rule, build):
+    x = M("x")
+    assert_rule(rule, False, build(x), [x], [sample("float64", (3, 3), RNG)])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("build", [
+    lambda x: ac.log(1 + x * x), lambda x: ac.exp(x) - 1, lambda x: ac.log(ac.sigmoid(x)),
+    lambda x: log_softmax(x, axis=0), lambda x: logsumexp(x, axis=1), lambda x: ac.log(softmax(x, axis=None)),
+])
+def test_stabilized_graphs_match_numpy_in_the_accurate_range(dtype, build):
+    x = ac.tensor(dtype, (None, None), "x")
+    for shape in [(3, 4), (1, 5), (2, 0)]:
+        values = sample(dtype, shape, RNG)
+        fgraph, _ = rewrite([build(x)], [x])
+        naive = evaluate(ac.FunctionGraph([x], [build(x)]), [values])[0]
+        np.testing.assert_allclose(evaluate(fgraph, [values])[0], naive, rtol=1e-5 if dtype == "float32" else 1e-12,
+                                   atol=1e-6)
