@@ -98,11 +98,17 @@ def _elementwise_case(name: str, nin: int, domain: Any, int_domain: Any, reason:
                 differentiable=not reason, why_not_differentiable=reason)
 
 
+#: Bessel functions at the int64 edge values (about 2**63) have a condition number near 1e18: libm and SciPy's
+#: cephes reduce the argument differently and agree only to about 2e-10 there (the values are below 3e-10).
+ILL_CONDITIONED_AT_EDGES = {"j0": {"float64": (1e-10, 1e-9)}, "j1": {"float64": (1e-10, 1e-9)}}
+
+
 def _special_case(name: str) -> Case:
     function, domain, wrt = SPECIAL[name]
     nin = 2 if isinstance(domain, list) else 1
     return Case(name=name, function=name, build=getattr(tm, name), oracle=_like_exp(function),
-                samples=elementwise(nin, dtypes=SPECIAL_DTYPES, domain=domain), grad_wrt=wrt)
+                samples=elementwise(nin, dtypes=SPECIAL_DTYPES, domain=domain), grad_wrt=wrt,
+                tolerances=ILL_CONDITIONED_AT_EDGES.get(name, {}))
 
 
 def _polygamma_samples(rng: np.random.Generator) -> list[Any]:

@@ -1,0 +1,1 @@
+"""The emitter: scalar expressions and loops as C (or, through a dialect, CUDA) source."""

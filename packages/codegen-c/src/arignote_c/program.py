@@ -1,0 +1,200 @@
+"""Linking: a FunctionGraph becomes one C module of kernels plus a runtime Program that calls them.
+
+Slots number every value: the graph's inputs first (in ``fgraph.inputs`` order), then constants, then node
+outputs. Each node is lowered to a step; nodes without a C lowering become Python steps that run their
+reference ``perform`` (reported as fallbacks). An intermediate's slot is released after its last use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from arignote_core.evaluator import raise_node_error
+from arignote_core.fgraph import FunctionGraph
+from arignote_core.graph import Apply, Constant, Variable
+from arignote_core.tensors import TensorType
+
+from . import lowering_indexing  # noqa: F401  (registers its lowerings)
+from . import runtime as rt
+from .build import Builder, BuiltModule, ModuleSource
+from .emit.context import EmitContext, Unsupported
+from .emit.dialect import C_DIALECT
+from .emit.kernels import KernelSource
+from .library import KernelLibrary
+from .lowering import ARRAY_STRUCT, StepPlan, lower, python_step
+from .options import COptions
+from .report import format_report
+
+
+@dataclass
+class StepInfo:
+    """What a report says about a step."""
+
+    node: Apply
+    label: str
+    kernels: tuple[str, ...]
+    reason: str = ""
+
+
+class ProgramInfo:
+    """What a Program was built from; the C executor calls it to convert inputs, name failing nodes, report."""
+
+    def __init__(self, fgraph: FunctionGraph, steps: list[StepInfo], modules: list[str], built: bool) -> None:
+        self.fgraph = fgraph
+        self.steps = steps
+        #: the modules holding the kernels
+        self.modules = modules
+        #: whether this process compiled a module for this program (False: every kernel came from the cache)
+        self.built = built
+        self.input_types = [v.type for v in fgraph.inputs]
+
+    def convert_input(self, index: int, value: Any) -> Any:
+        """``value`` as input ``index`` expects it: its type's filter, then an aligned native-order ndarray."""
+        t = self.input_types[index]
+        array = t.filter(value, allow_downcast=False)
+        if isinstance(array, np.ndarray):
+            array = np.require(array, requirements=["A"])
+            if not array.dtype.isnative:
+                array = array.astype(array.dtype.newbyteorder("="))
+            if type(array) is not np.ndarray:
+                array = np.asarray(array).view(np.ndarray)
+        return array
+
+    def node_error(self, index: int, exc: BaseException, inputs: list[Any]) -> None:
+        raise_node_error(self.steps[index].node, inputs, exc)  # type: ignore[arg-type]
+
+    @property
+    def fallbacks(self) -> list[StepInfo]:
+        """The steps that run a node's Python ``perform``."""
+        return [s for s in self.steps if s.label == "python"]
+
+    def report(self, program: Any) -> str:
+        return format_report(self, *program.stats())
+
+
+def _input_spec(var: Variable) -> tuple[int, str, int, tuple[int, ...]]:
+    t = var.type
+    if not isinstance(t, TensorType):
+        return (-1, "?", 0, ())
+    d = np.dtype(t.dtype)
+    return (d.num, d.kind, d.itemsize, tuple(-1 if s is None else s for s in t.shape))
+
+
+def plan_steps(fgraph: FunctionGraph, ctx: EmitContext) -> tuple[list[StepPlan | None], list[str]]:
+    """A plan per node (None where it falls back) and why each fallback happened."""
+    plans: list[StepPlan | None] = []
+    reasons = []
+    for node in fgraph.toposort():
+        try:
+            plans.append(lower(ctx, node))
+            reasons.append("")
+        except Unsupported as exc:
+            plans.append(None)
+            reasons.append(str(exc))
+    return plans, reasons
+
+
+def needed_kernels(plans: Sequence[StepPlan | None]) -> list[KernelSource]:
+    """Every kernel of the plans, once, in a canonical order (the same kernels give the same module)."""
+    found = {k.name: k for p in plans if p is not None for k in p.kernels}
+    return [found[name] for name in sorted(found)]
+
+
+def kernel_module(kernels: Sequence[KernelSource], ctx: EmitContext) -> ModuleSource:
+    """One module holding ``kernels``."""
+    struct = ARRAY_STRUCT + "\n" if any(k.name.startswith("ag_user") for k in kernels) else ""
+    text = ERROR_CODES + ctx.prelude() + struct + "\n".join(k.text for k in kernels)
+    return ModuleSource(text, struct + "\n".join(k.cdef for k in kernels))
+
+
+@dataclass
+class LinkedKernels:
+    """Where the kernels of a program are: their addresses, the modules holding them, whether one was built."""
+
+    addresses: dict[str, int]
+    modules: list[BuiltModule]
+    built: bool
+
+
+def link_kernels(plans: Sequence[StepPlan | None], ctx: EmitContext, library: KernelLibrary) -> LinkedKernels:
+    """The address of every kernel of the plans, compiling the ones the library lacks into one new module."""
+    kernels = needed_kernels(plans)
+    modules = {k.name: library.find(k.name) for k in kernels}
+    missing = [k for k in kernels if modules[k.name] is None]
+    built = library.build(missing, kernel_module(missing, ctx)) if missing else None
+    modules.update((k.name, built) for k in missing)
+    used = list({m.name: m for m in modules.values() if m is not None}.values())
+    return LinkedKernels({name: m.address(name) for name, m in modules.items() if m is not None}, used,
+                         built is not None and built.entry.built)
+
+
+#: the kernel error codes, as the runtime (common.h) numbers them
+ERROR_CODES = "enum { AG_ERR_NEGATIVE_POWER = 1 };\n"
+
+
+def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime: Callable[[], ModuleType]) -> Any:
+    """The executable Program for ``fgraph``; ``get_runtime()`` waits for the runtime module (which may be
+    compiling meanwhile)."""
+    ctx = EmitContext(C_DIALECT, builder.toolchain.vector_math)
+    order = fgraph.toposort()
+    plans, reasons = plan_steps(fgraph, ctx)
+    linked = link_kernels(plans, ctx, KernelLibrary(builder))
+    runtime = get_runtime()
+    if any(p is not None and p.kind in (rt.STEP_MATMUL, rt.STEP_GEMM) for p in plans):
+        rt.ensure_blas(runtime)
+
+    slots: dict[Variable, int] = {}
+    for var in fgraph.inputs:
+        slots.setdefault(var, len(slots))
+    constants = []
+    for node in order:
+        for var in node.inputs:
+            if isinstance(var, Constant) and var not in slots:
+                slots[var] = len(slots)
+                constants.append((slots[var], var.data))
+    for var in fgraph.outputs:
+        if isinstance(var, Constant) and var not in slots:
+            slots[var] = len(slots)
+            constants.append((slots[var], var.data))
+    for node in order:
+        for var in node.outputs:
+            slots.setdefault(var, len(slots))
+
+    keep = {slots[v] for v in fgraph.outputs} | set(range(len(fgraph.inputs))) | {s for s, _ in constants}
+    last_use: dict[int, int] = {}
+    step_inputs = []
+    for k, (node, plan) in enumerate(zip(order, plans, strict=True)):
+        ins = [slots[v] for v in (plan.inputs if plan is not None else node.inputs)]
+        step_inputs.append(ins)
+        for s in ins:
+            last_use[s] = k
+    frees: list[list[int]] = [[] for _ in order]
+    for k, node in enumerate(order):
+        for var in node.outputs:
+            s = slots[var]
+            if s not in keep:  # released after its last use, or at once when nothing uses it
+                frees[max(last_use.get(s, k), k)].append(s)
+
+    steps, infos = [], []
+    for k, (node, plan) in enumerate(zip(order, plans, strict=True)):
+        outs = tuple(slots[v] for v in node.outputs)
+        types = tuple(np.dtype(o.type.dtype).num if isinstance(o.type, TensorType) else -1 for o in node.outputs)
+        if plan is None:
+            steps.append((rt.STEP_PYTHON, tuple(step_inputs[k]), outs, types, (0, 0, 0), (), python_step(node),
+                          tuple(frees[k])))
+            infos.append(StepInfo(node, "python", (), reasons[k]))
+            continue
+        fns = [linked.addresses[kn.name] for kn in plan.kernels]
+        fns += [0] * (3 - len(fns))
+        steps.append((plan.kind, tuple(step_inputs[k]), outs, types, tuple(fns), tuple(plan.ip), plan.obj,
+                      tuple(frees[k])))
+        infos.append(StepInfo(node, plan.label, tuple(kn.name for kn in plan.kernels)))
+    info = ProgramInfo(fgraph, infos, [m.name for m in linked.modules], linked.built)
+    return runtime.Program(len(slots), tuple(_input_spec(v) for v in fgraph.inputs),
+                           tuple(slots[v] for v in fgraph.outputs), tuple(constants), tuple(steps), info,
+                           options.runtime_tuple(), tuple(m.module for m in linked.modules))

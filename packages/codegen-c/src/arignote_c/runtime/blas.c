@@ -1,0 +1,265 @@
+/* dot / matmul through the BLAS that SciPy bundles: the function pointers come from the capsules of
+ * scipy.linalg.cython_blas (set_blas), so nothing links against a system BLAS. Column-major BLAS computes the
+ * row-major product C = A B as C^T = B^T A^T; an operand that BLAS cannot address (no unit stride on either
+ * axis, negative strides) is copied to C order first. Index 0 of each table is float32, 1 is float64. */
+
+typedef void (*ag_gemm_t)(char *, char *, int *, int *, int *, void *, void *, int *, void *, int *, void *, void *,
+                          int *);
+typedef void (*ag_gemv_t)(char *, int *, int *, void *, void *, int *, void *, int *, void *, void *, int *);
+
+static ag_gemm_t ag_gemm_fn[2];
+static ag_gemv_t ag_gemv_fn[2];
+
+/* A matrix operand: rows x cols, strides in elements. */
+typedef struct {
+    char *data;
+    int64_t rows, cols, rs, cs;
+} ag_mat;
+
+/* How BLAS addresses the column-major rows x cols matrix m: 'N' with leading dimension ld, or 'T' of its
+ * transpose. Returns 0 when it cannot. */
+static int ag_blas_layout(const ag_mat *m, char *trans, int *ld) {
+    int64_t rmin = m->rows > 1 ? m->rows : 1, cmin = m->cols > 1 ? m->cols : 1;
+    if (m->rs == 1 || m->rows <= 1) {
+        int64_t l = m->cols <= 1 ? rmin : m->cs;
+        if (l >= rmin && l <= INT_MAX) { *trans = 'N'; *ld = (int)l; return 1; }
+    }
+    if (m->cs == 1 || m->cols <= 1) {
+        int64_t l = m->rows <= 1 ? cmin : m->rs;
+        if (l >= cmin && l <= INT_MAX) { *trans = 'T'; *ld = (int)l; return 1; }
+    }
+    return 0;
+}
+
+static int ag_blas_size_ok(int64_t n) {
+    if (n > INT_MAX) {
+        PyErr_SetString(PyExc_ValueError, "dimension too large for BLAS (more than 2**31 - 1)");
+        return 0;
+    }
+    return 1;
+}
+
+/* c (m x n, C-contiguous) = alpha a (m x k) b (k x n) + beta c */
+static void ag_gemm(int t, const ag_mat *a, const ag_mat *b, char *c, double alpha_value, double beta_value) {
+    int m = (int)a->rows, k = (int)a->cols, n = (int)b->cols, ldc = n > 1 ? n : 1, lda, ldb;
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (int64_t i = 0; i < (int64_t)m * n; ++i) {
+            if (t) ((double *)c)[i] = beta_value == 0 ? 0.0 : beta_value * ((double *)c)[i];
+            else ((float *)c)[i] = beta_value == 0 ? 0.0f : (float)beta_value * ((float *)c)[i];
+        }
+        return;
+    }
+    ag_mat bt = {b->data, b->cols, b->rows, b->cs, b->rs}, at = {a->data, a->cols, a->rows, a->cs, a->rs};
+    char tb, ta;
+    ag_blas_layout(&bt, &tb, &ldb);
+    ag_blas_layout(&at, &ta, &lda);
+    double alpha_d = alpha_value, beta_d = beta_value;
+    float alpha_f = (float)alpha_value, beta_f = (float)beta_value;
+    void *alpha = t ? (void *)&alpha_d : (void *)&alpha_f, *beta = t ? (void *)&beta_d : (void *)&beta_f;
+    if (n == 1 && ag_gemv_fn[t]) {
+        /* c^T = a b  as a matrix-vector product */
+        int inc = (int)(b->rs > 0 ? b->rs : 1), one_i = 1;
+        if (ta == 'N') { /* a^T is k x m column-major: c = (a^T)^T b */
+            char tr = 'T';
+            ag_gemv_fn[t](&tr, &k, &m, alpha, a->data, &lda, b->data, &inc, beta, c, &one_i);
+        } else {         /* a is m x k column-major */
+            char tr = 'N';
+            ag_gemv_fn[t](&tr, &m, &k, alpha, a->data, &lda, b->data, &inc, beta, c, &one_i);
+        }
+        return;
+    }
+    ag_gemm_fn[t](&tb, &ta, &n, &m, &k, alpha, b->data, &ldb, a->data, &lda, beta, c, &ldc);
+}
+
+/* An operand BLAS can address, copying the array to C order when it cannot. */
+static PyArrayObject *ag_blas_ready(PyArrayObject *x) {
+    int nd = PyArray_NDIM(x), isz = (int)PyArray_ITEMSIZE(x), ok = 1;
+    for (int d = 0; d < nd; ++d) ok &= PyArray_STRIDE(x, d) % isz == 0;
+    if (ok && nd >= 1) {
+        int64_t last = PyArray_DIM(x, nd - 1), ls = PyArray_STRIDE(x, nd - 1) / isz;
+        if (nd == 1) {
+            ok = last <= 1 || ls > 0;
+        } else {
+            ag_mat m = {NULL, PyArray_DIM(x, nd - 2), last, PyArray_STRIDE(x, nd - 2) / isz, ls};
+            ag_mat mt = {NULL, m.cols, m.rows, m.cs, m.rs};
+            char tr;
+            int ld;
+            ok = ag_blas_layout(&mt, &tr, &ld);
+        }
+    }
+    if (ok) {
+        Py_INCREF(x);
+        return x;
+    }
+    return (PyArrayObject *)PyArray_NewCopy(x, NPY_CORDER);
+}
+
+static ag_mat ag_as_mat(PyArrayObject *x, int as_row, char *data) {
+    int nd = PyArray_NDIM(x), isz = (int)PyArray_ITEMSIZE(x);
+    ag_mat m;
+    m.data = data;
+    if (nd == 1) {
+        int64_t n = PyArray_DIM(x, 0), s = PyArray_STRIDE(x, 0) / isz;
+        if (n <= 1) s = 1;
+        if (as_row) { m.rows = 1; m.cols = n; m.rs = n > 1 ? n : 1; m.cs = s; }
+        else        { m.rows = n; m.cols = 1; m.rs = s; m.cs = 1; }
+    } else {
+        m.rows = PyArray_DIM(x, nd - 2);
+        m.cols = PyArray_DIM(x, nd - 1);
+        m.rs = PyArray_STRIDE(x, nd - 2) / isz;
+        m.cs = PyArray_STRIDE(x, nd - 1) / isz;
+    }
+    return m;
+}
+
+/* matmul semantics (NumPy's, vectors promoted, batch axes broadcast); dot is the same for ndim <= 2.
+ * The output has shape batch + (m if a is a matrix) + (n if b is a matrix). */
+static int ag_matmul(ag_outctx *ctx, PyArrayObject *a0, PyArrayObject *b0, int typenum) {
+    int t = typenum == NPY_FLOAT64 ? 1 : 0, rc = -1;
+    if (!ag_gemm_fn[t]) {
+        PyErr_SetString(PyExc_RuntimeError, "BLAS is not loaded");
+        return -1;
+    }
+    PyArrayObject *a = ag_blas_ready(a0), *b = a ? ag_blas_ready(b0) : NULL;
+    if (!b) goto done;
+    int na = PyArray_NDIM(a), nb = PyArray_NDIM(b);
+    int ba = na > 2 ? na - 2 : 0, bb = nb > 2 ? nb - 2 : 0, nbatch = ba > bb ? ba : bb;
+    npy_intp shape[AG_MAXDIMS], batch[AG_MAXDIMS];
+    int64_t sa[AG_MAXDIMS], sb[AG_MAXDIMS];
+    for (int d = 0; d < nbatch; ++d) {
+        int da = d - (nbatch - ba), db = d - (nbatch - bb);
+        int64_t za = da >= 0 ? PyArray_DIM(a, da) : 1, zb = db >= 0 ? PyArray_DIM(b, db) : 1;
+        if (za != zb && za != 1 && zb != 1) {
+            PyErr_Format(PyExc_ValueError, "matmul: batch dimensions %lld and %lld cannot be broadcast together",
+                         (long long)za, (long long)zb);
+            goto done;
+        }
+        batch[d] = za == 1 ? zb : za;
+        sa[d] = da >= 0 && za != 1 ? PyArray_STRIDE(a, da) : 0;
+        sb[d] = db >= 0 && zb != 1 ? PyArray_STRIDE(b, db) : 0;
+        shape[d] = batch[d];
+    }
+    ag_mat ma = ag_as_mat(a, 1, PyArray_DATA(a)), mb = ag_as_mat(b, 0, PyArray_DATA(b));
+    if (ma.cols != mb.rows) {
+        PyErr_Format(PyExc_ValueError, "shapes not aligned: %lld (last dim of the first) != %lld (contracted dim of the second)",
+                     (long long)ma.cols, (long long)mb.rows);
+        goto done;
+    }
+    if (!ag_blas_size_ok(ma.rows) || !ag_blas_size_ok(ma.cols) || !ag_blas_size_ok(mb.cols)) goto done;
+    int nd = nbatch;
+    if (na > 1) shape[nd++] = ma.rows;
+    if (nb > 1) shape[nd++] = mb.cols;
+    PyArrayObject *out = ag_alloc_output(ctx, 0, nd, shape);
+    if (!out) goto done;
+    int64_t count = 1, idx[AG_MAXDIMS] = {0};
+    for (int d = 0; d < nbatch; ++d) count *= batch[d];
+    size_t out_step = (size_t)ma.rows * mb.cols * PyArray_ITEMSIZE(out);
+    int release = ma.rows * ma.cols * mb.cols * count > 100000;
+    PyThreadState *save = release ? PyEval_SaveThread() : NULL;
+    char *pa = PyArray_DATA(a), *pb = PyArray_DATA(b), *pc = PyArray_DATA(out);
+    for (int64_t i = 0; i < count; ++i) {
+        ma.data = pa;
+        mb.data = pb;
+        ag_gemm(t, &ma, &mb, pc, 1.0, 0.0);
+        pc += out_step;
+        for (int d = nbatch - 1; d >= 0; --d) {
+            pa += sa[d];
+            pb += sb[d];
+            if (++idx[d] < batch[d]) break;
+            pa -= sa[d] * batch[d];
+            pb -= sb[d] * batch[d];
+            idx[d] = 0;
+        }
+    }
+    if (save) PyEval_RestoreThread(save);
+    rc = 0;
+done:
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    return rc;
+}
+
+static int ag_scalar_value(PyObject *v, double *out) {
+    PyArrayObject *a = (PyArrayObject *)v;
+    if (!PyArray_Check(v) || PyArray_NDIM(a) != 0) {
+        PyErr_SetString(PyExc_TypeError, "alpha and beta must be 0-d arrays");
+        return -1;
+    }
+    *out = PyArray_TYPE(a) == NPY_FLOAT64 ? *(double *)PyArray_DATA(a) : (double)*(float *)PyArray_DATA(a);
+    return 0;
+}
+
+/* graph-opt's Gemm / Gemv: out = beta c + alpha op(a) op(b), c broadcast to the product's shape (and not read
+ * when beta is 0). Returns 1 when c is larger than the product (broadcast the other way): the caller then runs
+ * the reference implementation. */
+static int ag_gemm_step(ag_outctx *ctx, PyArrayObject *c0, PyObject *alpha_v, PyArrayObject *a0, PyArrayObject *b0,
+                        PyObject *beta_v, int trans_a, int trans_b, int typenum) {
+    int t = typenum == NPY_FLOAT64 ? 1 : 0, rc = -1;
+    double alpha, beta;
+    if (ag_scalar_value(alpha_v, &alpha) < 0 || ag_scalar_value(beta_v, &beta) < 0) return -1;
+    PyArrayObject *a = ag_blas_ready(a0), *b = a ? ag_blas_ready(b0) : NULL;
+    if (!b) goto done;
+    ag_mat ma = ag_as_mat(a, 1, PyArray_DATA(a)), mb = ag_as_mat(b, 0, PyArray_DATA(b));
+    if (trans_a) ma = (ag_mat){ma.data, ma.cols, ma.rows, ma.cs, ma.rs};
+    if (trans_b && PyArray_NDIM(b) == 2) mb = (ag_mat){mb.data, mb.cols, mb.rows, mb.cs, mb.rs};
+    if (ma.cols != mb.rows) {
+        PyErr_Format(PyExc_ValueError, "inner sizes differ: %lld and %lld", (long long)ma.cols, (long long)mb.rows);
+        goto done;
+    }
+    if (!ag_blas_size_ok(ma.rows) || !ag_blas_size_ok(ma.cols) || !ag_blas_size_ok(mb.cols)) goto done;
+    int vector = PyArray_NDIM(b) == 1, nd = vector ? 1 : 2, cnd = PyArray_NDIM(c0);
+    npy_intp shape[2] = {ma.rows, mb.cols};
+    int64_t cs[2] = {0, 0};
+    for (int d = 0; d < cnd; ++d) {
+        int od = nd - cnd + d;
+        npy_intp z = PyArray_DIM(c0, d);
+        if (z != 1 && z != shape[od]) {
+            if (shape[od] == 1) { rc = 1; goto done; }
+            PyErr_Format(PyExc_ValueError, "cannot broadcast c of size %lld to %lld", (long long)z, (long long)shape[od]);
+            goto done;
+        }
+        cs[od] = z == 1 ? 0 : PyArray_STRIDE(c0, d);
+    }
+    PyArrayObject *out = ag_alloc_output(ctx, 0, nd, shape);
+    if (!out) goto done;
+    if (beta != 0) {
+        char *o = PyArray_DATA(out), *src = PyArray_DATA(c0);
+        int64_t rows = vector ? shape[0] : shape[0], cols = vector ? 1 : shape[1];
+        int64_t rstride = vector ? cs[0] : cs[0], cstride = vector ? 0 : cs[1];
+        for (int64_t i = 0; i < rows; ++i)
+            for (int64_t j = 0; j < cols; ++j) {
+                char *from = src + i * rstride + j * cstride;
+                if (t) ((double *)o)[i * cols + j] = *(double *)from;
+                else ((float *)o)[i * cols + j] = *(float *)from;
+            }
+    }
+    int release = ma.rows * ma.cols * mb.cols > 100000;
+    PyThreadState *save = release ? PyEval_SaveThread() : NULL;
+    ag_gemm(t, &ma, &mb, PyArray_DATA(out), alpha, beta);
+    if (save) PyEval_RestoreThread(save);
+    rc = 0;
+done:
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    return rc;
+}
+
+static int ag_set_blas(PyObject *capi) {
+    static const char *names[][2] = {{"sgemm", "sgemv"}, {"dgemm", "dgemv"}};
+    for (int t = 0; t < 2; ++t) {
+        void *ptrs[2];
+        for (int j = 0; j < 2; ++j) {
+            PyObject *cap = PyDict_GetItemString(capi, names[t][j]);
+            if (!cap) {
+                PyErr_Format(PyExc_KeyError, "cython_blas has no %s", names[t][j]);
+                return -1;
+            }
+            ptrs[j] = PyCapsule_GetPointer(cap, PyCapsule_GetName(cap));
+            if (!ptrs[j]) return -1;
+        }
+        ag_gemm_fn[t] = (ag_gemm_t)ptrs[0];
+        ag_gemv_fn[t] = (ag_gemv_t)ptrs[1];
+    }
+    return 0;
+}

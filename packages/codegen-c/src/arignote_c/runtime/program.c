@@ -1,0 +1,285 @@
+/* The executor: a compiled function as a list of steps over numbered slots (inputs first, then constants and
+ * intermediates). Calling a Program checks its inputs, runs the steps and returns the outputs as a list.
+ *
+ * Buffers: every step output slot keeps the last array it allocated; the next call reuses it when nobody else
+ * holds a reference (reference count 1) and it has the same shape, so a steady loop allocates nothing, and an
+ * array the caller kept is never overwritten. */
+
+enum {
+    AG_STEP_ELEMWISE = 1, AG_STEP_REDUCE = 2, AG_STEP_DIMSHUFFLE = 3, AG_STEP_SUBTENSOR = 4, AG_STEP_RESHAPE = 5,
+    AG_STEP_SHAPE = 6, AG_STEP_MATMUL = 7, AG_STEP_PYTHON = 8, AG_STEP_ARRAY = 9, AG_STEP_GEMM = 10, AG_STEP_MAKE_VECTOR = 11,
+    AG_STEP_BROADCAST_TO = 12, AG_STEP_ALLOC = 13, AG_STEP_SUM_TO_SHAPE = 14, AG_STEP_INC_SUBTENSOR = 15, AG_STEP_TAKE = 16,
+    AG_STEP_ADVANCED_INC = 17
+};
+
+typedef struct {
+    int kind, nin, nout, nip, nfree;
+    int *ins, *outs, *out_types, *frees;
+    void *fn[3];
+    int64_t *ip;
+    PyObject *obj;
+    double seconds;
+    int64_t calls;
+} ag_step;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    int nslots, ninputs, noutputs, nsteps, profile, busy;
+    int *in_typenum, *in_itemsize, *in_ndim, *output_slots;
+    char *in_kind, *is_const;
+    int64_t *in_shape;
+    PyObject **values, **pool;
+    ag_step *steps;
+    PyObject *info, *keepalive;
+    ag_par par;
+    int64_t gil_threshold, peak_bytes;
+} ag_program;
+
+struct ag_outctx {
+    ag_program *p;
+    ag_step *s;
+    PyObject **values;
+    int usepool;
+};
+
+static PyArrayObject *ag_alloc_output(ag_outctx *ctx, int index, int nd, const npy_intp *shape) {
+    int slot = ctx->s->outs[index], typenum = ctx->s->out_types[index];
+    PyObject *cached = ctx->usepool ? ctx->p->pool[slot] : NULL;
+    if (cached && Py_REFCNT(cached) == 1) {
+        PyArrayObject *a = (PyArrayObject *)cached;
+        int same = PyArray_NDIM(a) == nd && PyArray_TYPE(a) == typenum && PyArray_ISWRITEABLE(a);
+        for (int d = 0; same && d < nd; ++d) same = PyArray_DIM(a, d) == shape[d];
+        if (same) {
+            Py_INCREF(cached);
+            Py_XSETREF(ctx->values[slot], cached);
+            return a;
+        }
+    }
+    PyObject *fresh = PyArray_EMPTY(nd, (npy_intp *)shape, typenum, 0);
+    if (!fresh) return NULL;
+    if (ctx->usepool) {
+        Py_INCREF(fresh);
+        Py_XSETREF(ctx->p->pool[slot], fresh);
+    }
+    Py_XSETREF(ctx->values[slot], fresh);
+    return (PyArrayObject *)fresh;
+}
+
+#define AG_IN_ARRAY(ctx, i) ((PyArrayObject *)(ctx)->values[(ctx)->s->ins[i]])
+
+/* NumPy's broadcasting of the inputs (all of ndim nd) into shape; a ValueError like NumPy's when impossible. */
+static int ag_broadcast(ag_outctx *ctx, int nin, int nd, npy_intp *shape) {
+    for (int d = 0; d < nd; ++d) shape[d] = 1;
+    for (int i = 0; i < nin; ++i) {
+        PyArrayObject *a = AG_IN_ARRAY(ctx, i);
+        for (int d = 0; d < nd; ++d) {
+            npy_intp z = PyArray_DIM(a, d);
+            if (z == 1 || z == shape[d]) continue;
+            if (shape[d] != 1) goto mismatch;
+            shape[d] = z;
+        }
+    }
+    return 0;
+mismatch: {
+        PyObject *text = PyUnicode_FromString("operands could not be broadcast together with shapes");
+        for (int i = 0; text && i < nin; ++i) {
+            PyObject *dims = PyObject_Repr(PyObject_GetAttrString((PyObject *)AG_IN_ARRAY(ctx, i), "shape"));
+            PyObject *joined = dims ? PyUnicode_FromFormat("%U %U", text, dims) : NULL;
+            Py_XDECREF(dims);
+            Py_SETREF(text, joined);
+        }
+        if (text) PyErr_SetObject(PyExc_ValueError, text);
+        Py_XDECREF(text);
+        return -1;
+    }
+}
+
+/* Fill the operand columns of it for the array a, broadcast (stride 0) where its size is 1. */
+static void ag_iter_operand(ag_iter *it, int k, PyArrayObject *a, int role) {
+    it->data[k] = PyArray_DATA(a);
+    it->itemsize[k] = (int)PyArray_ITEMSIZE(a);
+    it->role[k] = role;
+    for (int d = 0; d < it->ndim; ++d)
+        it->strides[k][d] = PyArray_DIM(a, d) == 1 ? 0 : PyArray_STRIDE(a, d);
+}
+
+/* Strides that are not a multiple of the item size (possible with exotic views) go through a copy. */
+static int ag_strides_ok(PyArrayObject *a) {
+    for (int d = 0; d < PyArray_NDIM(a); ++d)
+        if (PyArray_STRIDE(a, d) % (npy_intp)PyArray_ITEMSIZE(a)) return 0;
+    return 1;
+}
+
+static int ag_fix_strides(ag_outctx *ctx, int nin) {
+    for (int i = 0; i < nin; ++i) {
+        PyArrayObject *a = AG_IN_ARRAY(ctx, i);
+        if (ag_strides_ok(a)) continue;
+        PyObject *copy = PyArray_NewCopy(a, NPY_CORDER);
+        if (!copy) return -1;
+        Py_SETREF(ctx->values[ctx->s->ins[i]], copy);
+    }
+    return 0;
+}
+
+static int ag_run_unlocked(ag_outctx *ctx, int64_t size, ag_fold_fn fold, ag_loop_fn loop, ag_combine_fn combine,
+                           ag_iter *it, const char *identity) {
+    int rc;
+    if (size >= ctx->p->gil_threshold) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = fold ? ag_run_reduce(fold, loop, combine, it, &ctx->p->par, identity) : ag_run_loop(loop, it, &ctx->p->par);
+        Py_END_ALLOW_THREADS
+    } else {
+        rc = fold ? ag_run_reduce(fold, loop, combine, it, &ctx->p->par, identity) : ag_run_loop(loop, it, &ctx->p->par);
+    }
+    return rc ? ag_set_kernel_error(rc) : 0;
+}
+
+/* ip: ndim */
+static int ag_step_elemwise(ag_outctx *ctx) {
+    ag_step *s = ctx->s;
+    int nd = (int)s->ip[0], nin = s->nin;
+    npy_intp shape[AG_MAXDIMS];
+    if (ag_fix_strides(ctx, nin) < 0 || ag_broadcast(ctx, nin, nd, shape) < 0) return -1;
+    ag_iter it;
+    it.nops = nin + s->nout;
+    it.ndim = nd;
+    for (int d = 0; d < nd; ++d) it.shape[d] = shape[d];
+    for (int i = 0; i < nin; ++i) ag_iter_operand(&it, i, AG_IN_ARRAY(ctx, i), AG_IN);
+    for (int o = 0; o < s->nout; ++o) {
+        PyArrayObject *out = ag_alloc_output(ctx, o, nd, shape);
+        if (!out) return -1;
+        ag_iter_operand(&it, nin + o, out, AG_OUT);
+    }
+    return ag_run_unlocked(ctx, ag_iter_size(&it), NULL, (ag_loop_fn)s->fn[0], NULL, &it, NULL);
+}
+
+/* The reduction of the broadcast inputs (ndim nd) over the dimensions where reduced[d], into output `index`
+ * of shape out_shape; out_dim[d] is the output dimension of each kept input dimension. obj: (identity as a 0-d
+ * array of the output dtype, ufunc name); fn: fold, accumulate, combine. */
+static int ag_reduce_into(ag_outctx *ctx, int nin, int nd, const int *reduced, int out_nd, const npy_intp *out_shape,
+                          const int *out_dim, int no_identity) {
+    ag_step *s = ctx->s;
+    npy_intp shape[AG_MAXDIMS];
+    if (ag_fix_strides(ctx, nin) < 0 || ag_broadcast(ctx, nin, nd, shape) < 0) return -1;
+    int64_t reduced_size = 1;
+    for (int d = 0; d < nd; ++d)
+        if (reduced[d]) reduced_size *= shape[d];
+    PyArrayObject *identity = (PyArrayObject *)PyTuple_GET_ITEM(s->obj, 0);
+    if (reduced_size == 0 && no_identity) {
+        PyErr_Format(PyExc_ValueError, "zero-size array to reduction operation %U which has no identity",
+                     PyTuple_GET_ITEM(s->obj, 1));
+        return -1;
+    }
+    PyArrayObject *out = ag_alloc_output(ctx, 0, out_nd, out_shape);
+    if (!out) return -1;
+    int isz = (int)PyArray_ITEMSIZE(out);
+    char *o = PyArray_DATA(out), *init = PyArray_DATA(identity);
+    for (npy_intp i = 0, n = PyArray_SIZE(out); i < n; ++i) memcpy(o + i * isz, init, isz);
+    ag_iter it;
+    it.nops = nin + 1;
+    it.ndim = nd;
+    for (int d = 0; d < nd; ++d) it.shape[d] = shape[d];
+    for (int i = 0; i < nin; ++i) ag_iter_operand(&it, i, AG_IN_ARRAY(ctx, i), AG_IN);
+    it.data[nin] = o;
+    it.itemsize[nin] = isz;
+    it.role[nin] = AG_INOUT;
+    for (int d = 0; d < nd; ++d)
+        it.strides[nin][d] = reduced[d] || shape[d] == 1 ? 0 : PyArray_STRIDE(out, out_dim[d]);
+    return ag_run_unlocked(ctx, ag_iter_size(&it), (ag_fold_fn)s->fn[0], (ag_loop_fn)s->fn[1],
+                           (ag_combine_fn)s->fn[2], &it, init);
+}
+
+/* ip: ndim, naxes, axes..., no_identity */
+static int ag_step_reduce(ag_outctx *ctx) {
+    ag_step *s = ctx->s;
+    int nd = (int)s->ip[0], naxes = (int)s->ip[1], reduced[AG_MAXDIMS] = {0}, out_dim[AG_MAXDIMS], out_nd = 0;
+    npy_intp shape[AG_MAXDIMS], out_shape[AG_MAXDIMS];
+    for (int j = 0; j < naxes; ++j) reduced[s->ip[2 + j]] = 1;
+    if (ag_broadcast(ctx, s->nin, nd, shape) < 0) return -1;
+    for (int d = 0; d < nd; ++d) {
+        out_dim[d] = reduced[d] ? -1 : out_nd;
+        if (!reduced[d]) out_shape[out_nd++] = shape[d];
+    }
+    return ag_reduce_into(ctx, s->nin, nd, reduced, out_nd, out_shape, out_dim, (int)s->ip[2 + naxes]);
+}
+
+static int ag_set_output(ag_outctx *ctx, int index, PyObject *value) {
+    if (!value) return -1;
+    Py_XSETREF(ctx->values[ctx->s->outs[index]], value);
+    return 0;
+}
+
+/* obj: callable(list of inputs) -> list of outputs (ndarrays of the output dtypes) */
+static int ag_step_python(ag_outctx *ctx) {
+    ag_step *s = ctx->s;
+    PyObject *args = PyList_New(s->nin);
+    if (!args) return -1;
+    for (int i = 0; i < s->nin; ++i) {
+        PyObject *v = ctx->values[s->ins[i]];
+        Py_INCREF(v);
+        PyList_SET_ITEM(args, i, v);
+    }
+    PyObject *results = PyObject_CallOneArg(s->obj, args);
+    Py_DECREF(args);
+    if (!results) return -1;
+    if (!PyList_CheckExact(results) || PyList_GET_SIZE(results) != s->nout) {
+        Py_DECREF(results);
+        PyErr_SetString(PyExc_TypeError, "fallback step must return a list with one array per output");
+        return -1;
+    }
+    for (int o = 0; o < s->nout; ++o) {
+        PyObject *v = PyList_GET_ITEM(results, o);
+        Py_INCREF(v);
+        ag_set_output(ctx, o, v);
+    }
+    Py_DECREF(results);
+    return 0;
+}
+
+/* fn[0]: ag_array_fn; ip: mode (0: every output has the shape of input ip[1]; 1: obj(list of input shapes)
+ * gives the list of output shapes; 2: input 0's shape without axis ip[1], or () when ip[1] < 0) */
+static int ag_step_array(ag_outctx *ctx) {
+    ag_step *s = ctx->s;
+    ag_array arrays[AG_MAXOPS];
+    PyObject *shapes = NULL;
+    if (s->ip[0] == 1) {
+        PyObject *in_shapes = PyList_New(s->nin);
+        if (!in_shapes) return -1;
+        for (int i = 0; i < s->nin; ++i)
+            PyList_SET_ITEM(in_shapes, i, PyObject_GetAttrString(ctx->values[s->ins[i]], "shape"));
+        shapes = PyObject_CallOneArg(s->obj, in_shapes);
+        Py_DECREF(in_shapes);
+        if (!shapes) return -1;
+    }
+    for (int o = 0; o < s->nout; ++o) {
+        npy_intp shape[AG_MAXDIMS];
+        int nd;
+        if (shapes) {
+            PyObject *t = PySequence_Fast(PySequence_GetItem(shapes, o), "output shapes must be sequences");
+            if (!t) { Py_DECREF(shapes); return -1; }
+            nd = (int)PySequence_Fast_GET_SIZE(t);
+            for (int d = 0; d < nd; ++d) shape[d] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(t, d));
+            Py_DECREF(t);
+        } else if (s->ip[0] == 2) {
+            PyArrayObject *x = AG_IN_ARRAY(ctx, 0);
+            nd = 0;
+            for (int d = 0; s->ip[1] >= 0 && d < PyArray_NDIM(x); ++d)
+                if (d != s->ip[1]) shape[nd++] = PyArray_DIM(x, d);
+        } else {
+            PyArrayObject *like = AG_IN_ARRAY(ctx, s->ip[1]);
+            nd = PyArray_NDIM(like);
+            memcpy(shape, PyArray_DIMS(like), nd * sizeof(npy_intp));
+        }
+        if (PyErr_Occurred() || !ag_alloc_output(ctx, o, nd, shape)) { Py_XDECREF(shapes); return -1; }
+    }
+    Py_XDECREF(shapes);
+    for (int k = 0; k < s->nin + s->nout; ++k) {
+        PyArrayObject *a = (PyArrayObject *)ctx->values[k < s->nin ? s->ins[k] : s->outs[k - s->nin]];
+        arrays[k] = (ag_array){PyArray_DATA(a), PyArray_NDIM(a), (const int64_t *)PyArray_DIMS(a),
+                               (const int64_t *)PyArray_STRIDES(a), PyArray_TYPE(a)};
+    }
+    int rc = ((ag_array_fn)s->fn[0])(arrays, arrays + s->nin);
+    if (rc && !PyErr_Occurred()) PyErr_Format(PyExc_RuntimeError, "C kernel returned error code %d", rc);
+    return rc ? -1 : 0;
+}
