@@ -154,12 +154,16 @@ for _folder in ORDER:
     _tests_session(_folder)
 
 
+# Extras beyond [test] that a combination installs: autograd-sym's gradients are compared with JAX's there.
+COMBO_EXTRAS = {"core+grad": {"autograd-sym": "test,jax"}}
+
+
 @nox.session
 @nox.parametrize("stack", [nox.param(name, id=name) for name in COMBOS])
 def combos(session: nox.Session, stack: str) -> None:
     """Install a combination of packages together and run the tests of every package installed."""
     packages = closure(COMBOS[stack])
-    session.install(*local(packages, {p.folder: "test" for p in packages}))
+    session.install(*local(packages, {p.folder: "test" for p in packages} | COMBO_EXTRAS.get(stack, {})))
     run_each(session, {p.folder: partial(pytest, session, p.tests, p.folder) for p in packages})
 
 

@@ -40,7 +40,10 @@ SCRIPTS = {
 
 
 def _cache_env(peer: str, cache: str) -> dict[str, str]:
+    """The child's environment: the peer's compile cache in ``cache``, and Python bytecode cached as in an
+    installed package (the cold run writes it, the warm run reads it), for every peer alike."""
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if peer.startswith("arignote"):
         env["ARIGNOTE_CACHE_DIR"] = cache
     elif peer.startswith("pytensor"):

@@ -100,8 +100,11 @@ def test_inputs_are_converted_like_the_reference(c_mode) -> None:
     np.testing.assert_array_equal(f([[1, 2], [3, 4]]), np.array([[2, 4], [6, 8]], "float32"))
     with pytest.raises(TypeError, match="dimension 1 has size 3"):
         f(np.zeros((2, 3), "float32"))
-    with pytest.raises(TypeError, match="could lose precision"):
+    with pytest.raises(TypeError, match="bad input 'x' \\(argument 0\\) to function: .*could lose precision"):
         f(np.zeros((2, 2), "float64"))
+    down = function([x], x * 2, mode=c_mode, allow_input_downcast=True)
+    np.testing.assert_array_equal(down(np.ones((1, 2))), np.array([[2.0, 2.0]], "float32"))
+    np.testing.assert_array_equal(f(np.ones((4, 2), "float32")[::2]), np.full((2, 2), 2.0, "float32"))
     # the executable checks its inputs too: a wrong value is converted (or refused), never misread
     np.testing.assert_array_equal(f.executable([[[1.0, 2.0]]])[0], np.array([[2.0, 4.0]], "float32"))
     with pytest.raises(TypeError):
@@ -139,3 +142,14 @@ def test_unknown_options_are_left_to_other_components(cache_dir) -> None:
     mode = Mode(backend=CBackend(), options={"cache_dir": str(cache_dir), "threads": 1, "optimizer": "fast"})
     x = tensor("float64", (None,), "x")
     assert function([x], x * 3, mode=mode)(np.ones(2)).tolist() == [3.0, 3.0]
+
+
+def test_function_profile_flag_and_report(cache_dir) -> None:
+    mode = Mode(backend=CBackend(), options={"cache_dir": str(cache_dir), "threads": 1})
+    x = tensor("float64", (None,), "x")
+    f = function([x], ac.exp(x).sum(), mode=mode, profile=True)
+    f(np.arange(10.0))
+    assert "Profile: 1 call(s)" in f.report()
+    plain = function([x], ac.exp(x).sum(), mode=mode)
+    plain(np.arange(10.0))
+    assert "Profile:" not in plain.report() and "kernel" in plain.report()

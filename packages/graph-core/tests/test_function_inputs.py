@@ -99,3 +99,10 @@ def test_shared_set_value_is_checked():
         w.set_value(np.zeros((2, 2)))
     w.set_value([1, 2, 3])
     np.testing.assert_array_equal(w.get_value(), [1.0, 2.0, 3.0])
+
+
+def test_report_of_a_backend_without_one_says_so() -> None:
+    x = ac.dvector("x")
+    f = ac.function([x], x + 1, name="inc", profile=True)
+    assert f.mode.options["profile"] is True
+    assert f.report() == "function 'inc': the reference backend keeps no report"

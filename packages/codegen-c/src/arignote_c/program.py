@@ -26,7 +26,7 @@ from .emit.context import EmitContext, Unsupported
 from .emit.dialect import C_DIALECT
 from .emit.kernels import KernelSource
 from .library import KernelLibrary
-from .lowering import ARRAY_STRUCT, StepPlan, lower, python_step
+from .lowering import ARRAY_STRUCT, StepPlan, load_extensions, lower, python_step
 from .options import COptions
 from .report import format_report
 
@@ -52,11 +52,16 @@ class ProgramInfo:
         #: whether this process compiled a module for this program (False: every kernel came from the cache)
         self.built = built
         self.input_types = [v.type for v in fgraph.inputs]
+        #: converts an input value that does not fit as it is (``Program.set_input_filter``; graph-core's
+        #: ``Function`` sets its own, which names the input and honours ``allow_input_downcast``)
+        self.input_filter: Callable[[int, Any], Any] | None = None
 
     def convert_input(self, index: int, value: Any) -> Any:
-        """``value`` as input ``index`` expects it: its type's filter, then an aligned native-order ndarray."""
-        t = self.input_types[index]
-        array = t.filter(value, allow_downcast=False)
+        """``value`` as input ``index`` expects it: the input filter, then an aligned native-order ndarray."""
+        if self.input_filter is not None:
+            array = self.input_filter(index, value)
+        else:
+            array = self.input_types[index].filter(value, allow_downcast=False)
         if isinstance(array, np.ndarray):
             array = np.require(array, requirements=["A"])
             if not array.dtype.isnative:
@@ -87,6 +92,7 @@ def _input_spec(var: Variable) -> tuple[int, str, int, tuple[int, ...]]:
 
 def plan_steps(fgraph: FunctionGraph, ctx: EmitContext) -> tuple[list[StepPlan | None], list[str]]:
     """A plan per node (None where it falls back) and why each fallback happened."""
+    load_extensions()
     plans: list[StepPlan | None] = []
     reasons = []
     for node in fgraph.toposort():

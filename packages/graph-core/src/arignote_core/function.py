@@ -78,14 +78,16 @@ def _check_updates(updates: list[tuple[Any, Any]]) -> list[tuple[SharedVariable,
 
 def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None, givens: Any = None,
              mode: Mode | str | None = None, trust_input: bool = False, allow_input_downcast: bool = False,
-             on_unused_input: str = "raise", name: str | None = None, no_default_updates: bool = False) -> Function:
+             on_unused_input: str = "raise", name: str | None = None, no_default_updates: bool = False,
+             profile: bool = False) -> Function:
     """Compile ``outputs`` as a function of ``inputs``.
 
     ``updates`` (a dict or pairs) gives new values for shared variables, all applied after the outputs are
     computed; ``givens`` substitutes variables of the graph before compiling. A shared variable the graph uses
     that has a ``default_update`` (a random stream's state) gets it unless ``updates`` says otherwise or
     ``no_default_updates`` is set. ``mode`` picks rewrites and the
-    backend (default: the reference evaluator).
+    backend (default: the reference evaluator). ``profile=True`` asks the backend to time every node (the mode
+    option ``profile``); ``f.report()`` then prints the table.
     """
     specs = [_as_in(item, i) for i, item in enumerate(inputs)]
     single = outputs is not None and not isinstance(outputs, list | tuple)
@@ -115,8 +117,11 @@ def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None,
         if target not in shared_inputs:
             shared_inputs.append(target)
     fgraph = FunctionGraph([*explicit, *shared_inputs], all_outputs, clone=True)
+    resolved = get_mode(mode)
+    if profile:
+        resolved = resolved.with_options(profile=True)
     return Function(specs, shared_inputs, [t for t, _ in update_pairs], len(out_list), single, fgraph,
-                    get_mode(mode), trust_input, allow_input_downcast, name)
+                    resolved, trust_input, allow_input_downcast, name)
 
 
 class Function:
@@ -146,6 +151,13 @@ class Function:
         self._types = [s.variable.type for s in self.specs]
         self._fast_checks = [_fast_check(t) for t in self._types]
         self._copy_outputs = [_aliases_outside(out, self.fgraph) for out in self.fgraph.outputs[: self.n_outputs]]
+        self._copies = any(self._copy_outputs)
+        # an executable that checks its inputs itself (in C) takes our filter for values that do not fit as they
+        # are: its errors then name the input as ours do, and the call path skips the Python checks
+        set_filter = getattr(self.executable, "set_input_filter", None)
+        if set_filter is not None:
+            set_filter(self._convert_input)
+        self._check_in_python = set_filter is None and not self.trust_input
 
     @property
     def inputs(self) -> list[Variable]:
@@ -180,19 +192,34 @@ class Function:
         return f"function {self.name!r}" if self.name else "function"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        values = list(args) if not kwargs and len(args) == len(self.specs) else self._bind(args, kwargs)
-        if not self.trust_input:
-            for i, check in enumerate(self._fast_checks):
-                if not check(values[i]):
-                    values[i] = self._filter(i, values[i])
-        for shared in self.shared_inputs:
-            values.append(shared._value)
+        values: Sequence[Any] = args if not kwargs and len(args) == len(self.specs) else self._bind(args, kwargs)
+        if self._check_in_python:
+            values = [v if check(v) else self._filter(i, v) for i, (v, check) in enumerate(zip(values,
+                                                                                             self._fast_checks))]
+        if self.shared_inputs:
+            values = [*values, *[shared._value for shared in self.shared_inputs]]
         results = self.executable(values)
-        n = self.n_outputs
-        for target, value in zip(self.update_targets, results[n:], strict=True):
-            target.store(value)
-        outputs = [o.copy() if copy else o for o, copy in zip(results[:n], self._copy_outputs, strict=True)]
-        return outputs[0] if self.single else outputs
+        if self.update_targets:
+            n = self.n_outputs
+            for target, value in zip(self.update_targets, results[n:], strict=True):
+                target.store(value)
+            results = results[:n]
+        if self._copies:
+            results = [o.copy() if copy else o for o, copy in zip(results, self._copy_outputs, strict=True)]
+        return results[0] if self.single else results
+
+    def report(self) -> str:
+        """What the backend compiled, what fell back to Python, and (when profiled) where the time went."""
+        report = getattr(self.executable, "report", None)
+        if report is None:
+            return f"{self._label()}: the {self.backend.name} backend keeps no report"
+        return str(report())
+
+    def _convert_input(self, i: int, value: Any) -> Any:
+        """Input ``i`` of the compiled graph (the explicit inputs, then the shared variables) converted."""
+        if i < len(self.specs):
+            return self._filter(i, value)
+        return self.fgraph.inputs[i].type.filter(value)
 
     def _filter(self, i: int, value: Any) -> Any:
         try:
@@ -202,7 +229,8 @@ class Function:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("backend", "executable", "_keywords", "_types", "_fast_checks", "_copy_outputs"):
+        for key in ("backend", "executable", "_keywords", "_types", "_fast_checks", "_copy_outputs", "_copies",
+                    "_check_in_python"):
             state.pop(key, None)
         state["mode"] = replace_rewriter(self.mode)
         return state

@@ -291,6 +291,11 @@ static PyObject *ag_program_set_profile(PyObject *self, PyObject *flag) {
     Py_RETURN_NONE;
 }
 
+static PyObject *ag_program_set_input_filter(PyObject *self, PyObject *fn) {
+    if (PyObject_SetAttrString(((ag_program *)self)->info, "input_filter", fn) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *ag_program_report(PyObject *self, PyObject *unused) {
     return PyObject_CallMethod(((ag_program *)self)->info, "report", "O", self);
 }
@@ -300,6 +305,8 @@ static PyMethodDef ag_program_methods[] = {
     {"reset_stats", ag_program_reset_stats, METH_NOARGS, "Zero the profile counters."},
     {"set_profile", ag_program_set_profile, METH_O, "Turn timing of every step on or off."},
     {"report", ag_program_report, METH_NOARGS, "A text report: fallbacks, and time per node when profiling."},
+    {"set_input_filter", ag_program_set_input_filter, METH_O,
+     "filter(index, value) -> value: converts an input that is not already of its type (or raises)."},
     {NULL, NULL, 0, NULL}};
 
 static PyMemberDef ag_program_members[] = {
