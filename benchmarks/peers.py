@@ -8,6 +8,10 @@ from typing import Any
 THREADS = os.environ.get("BENCH_THREADS", str(os.cpu_count() or 1))
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, THREADS)
+# Idle worker threads sleep at once instead of spinning: peers run interleaved in one process, and a pool left
+# spinning by one peer (OpenMP's, OpenBLAS's) would take the cores from the next one on a small machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 

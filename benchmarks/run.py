@@ -191,7 +191,9 @@ def main() -> None:
         f"# Arignote benchmarks ({name} run)",
         "",
         f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"{peers.THREADS} thread(s) per peer, Python {platform.python_version()}, NumPy {np.__version__}. "
+        f"{peers.THREADS} thread(s) per peer (idle pools sleeping: OMP_WAIT_POLICY="
+        f"{os.environ['OMP_WAIT_POLICY']}, OPENBLAS_THREAD_TIMEOUT={os.environ['OPENBLAS_THREAD_TIMEOUT']}), "
+        f"Python {platform.python_version()}, NumPy {np.__version__}. "
         f"Memory bandwidth {bandwidth / 1e9:.1f} GB/s (large copy), GEMM {gemm / 1e9:.1f} GFLOP/s (float64 "
         "1024^3). Median of interleaved repeats; spread = half the min-max range; / NumPy = time ratio "
         "(lower is faster); / floor = time over the machine's physical floor.",

@@ -138,8 +138,8 @@ def pytensor_(variant: tuple[str, int]) -> Any:
     z = h @ params["W2"] + params["b2"]
     loss = -pt.mean(log_softmax(z, axis=1)[pt.arange(y.shape[0]), y])
     grads = pytensor.grad(loss, list(params.values()))
-    f = pytensor.function([x, y], [], updates=[(p, p - LEARNING_RATE * g) for p, g in
-                                               zip(params.values(), grads, strict=True)])
+    rate = np.asarray(LEARNING_RATE, dtype=variant[0])  # a Python float would upcast float32 to floatX=float64
+    f = pytensor.function([x, y], [], updates=[(p, p - rate * g) for p, g in zip(params.values(), grads, strict=True)])
     step = lambda: f(data["x"], data["y"])  # noqa: E731
     return step, _first_step(step, params, data, read=lambda: params["W1"].get_value())
 

@@ -30,7 +30,7 @@ def fast_run(config: Config | None = None) -> Mode:
     from arignote_c import CBackend
     from arignote_opt import standard_rewriter
 
-    return Mode(backend=CBackend(), rewriter=standard_rewriter(),
+    return Mode(backend=CBackend(), rewriter=standard_rewriter(exclude=CBackend.skipped_rewrites),
                 options=backend_options(config or from_environment()))
 
 

@@ -37,7 +37,7 @@ def c_mode() -> Mode:
     """The named mode ``"c"``: graph-opt's standard rewrites (fusion included), then this backend."""
     from arignote_opt import standard_rewriter
 
-    return Mode(backend=CBackend(), rewriter=standard_rewriter())
+    return Mode(backend=CBackend(), rewriter=standard_rewriter(exclude=CBackend.skipped_rewrites))
 
 
 class CBackend:
@@ -48,6 +48,9 @@ class CBackend:
     """
 
     name = "c"
+    #: graph-opt rules a mode for this backend leaves out: they would lower ops it has whole kernels for
+    #: (softmax and log-softmax over one axis, see ``lowering_special``)
+    skipped_rewrites = ("lower_softmax", "lower_log_softmax")
 
     def compile(self, fgraph: FunctionGraph, mode: Mode) -> Any:
         options = COptions.from_mapping(mode.options)

@@ -3,13 +3,17 @@
 A lowering returns a ``StepPlan`` (a runtime step kind, the node inputs it reads, the kernels it calls and its
 parameters) or raises ``Unsupported``; the node then runs its reference ``perform`` from the compiled program.
 An op outside the registry can bring its own C through a ``c_code(node) -> CKernel`` method, or a function
-registered with ``register_c_code`` (see ``CKernel``).
+registered with ``register_c_code`` (see ``CKernel``). A package that cannot depend on this one registers from
+a function it declares under the entry-point group ``arignote_c.extensions``, run before the first lowering.
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from typing import Any
 
 import numpy as np
@@ -54,6 +58,17 @@ def register_lowering(*op_classes: type) -> Callable[[Lowering], Lowering]:
     return add
 
 
+@functools.cache
+def load_extensions() -> None:
+    """Run every ``arignote_c.extensions`` entry point (a function registering lowerings or C code), once per
+    process; one that fails is reported in a warning and its ops run their ``perform``."""
+    for ep in entry_points(group="arignote_c.extensions"):
+        try:
+            ep.load()()
+        except Exception as exc:  # noqa: BLE001 -- a broken extension must not break the backend
+            warnings.warn(f"the C backend extension {ep.name!r} ({ep.value}) failed to load: {exc!r}", stacklevel=2)
+
+
 def lower(ctx: EmitContext, node: Apply) -> StepPlan:
     """The step for ``node``, or ``Unsupported``."""
     op = node.op
@@ -95,13 +110,15 @@ class CKernel:
     ``{char *data; int ndim; const int64_t *shape; const int64_t *strides; int typenum;}`` (strides in bytes)
     and the outputs are already allocated; return 0, or nonzero for an error (set a Python exception first to
     choose it). ``output_shapes`` is the index of the input whose shape every output has, or a function from
-    the list of input shapes to the list of output shapes. ``support`` goes at file scope before the function
-    (helpers, ``#include`` lines).
+    the list of input shapes to the list of output shapes (called on every run, so it may also check them and
+    raise); with ``shapes_from_values`` it is given the input values instead, for outputs sized by an input's
+    values. ``support`` goes at file scope before the function (helpers, ``#include`` lines).
     """
 
     body: str
-    output_shapes: int | Callable[[list[tuple[int, ...]]], list[tuple[int, ...]]] = 0
+    output_shapes: int | Callable[[list[Any]], list[tuple[int, ...]]] = 0
     support: str = ""
+    shapes_from_values: bool = False
 
 
 #: C code of ops by class: ``fn(node) -> CKernel``
@@ -128,7 +145,10 @@ def _array_step(node: Apply, kernel: CKernel) -> StepPlan:
         ip, obj = (0, kernel.output_shapes), None
     else:
         shapes = kernel.output_shapes
-        ip, obj = (1, 0), lambda in_shapes: [tuple(s) for s in shapes([tuple(x) for x in in_shapes])]
+        if kernel.shapes_from_values:
+            ip, obj = (3, 0), lambda values: [tuple(s) for s in shapes(values)]
+        else:
+            ip, obj = (1, 0), lambda in_shapes: [tuple(s) for s in shapes([tuple(x) for x in in_shapes])]
     return StepPlan(rt.STEP_ARRAY, node, list(node.inputs), [source], ip, obj, label="user")
 
 

@@ -19,7 +19,7 @@ from arignote_core.fgraph import FunctionGraph
 from arignote_core.graph import Apply, Constant, Variable
 from arignote_core.tensors import TensorType
 
-from . import lowering_indexing  # noqa: F401  (registers its lowerings)
+from . import lowering_indexing, lowering_special  # noqa: F401  (register their lowerings)
 from . import runtime as rt
 from .build import Builder, BuiltModule, ModuleSource
 from .emit.context import EmitContext, Unsupported

@@ -238,16 +238,19 @@ static int ag_step_python(ag_outctx *ctx) {
 }
 
 /* fn[0]: ag_array_fn; ip: mode (0: every output has the shape of input ip[1]; 1: obj(list of input shapes)
- * gives the list of output shapes; 2: input 0's shape without axis ip[1], or () when ip[1] < 0) */
+ * gives the list of output shapes; 3: the same from the list of input values; 2: input 0's shape without axis
+ * ip[1], or () when ip[1] < 0) */
 static int ag_step_array(ag_outctx *ctx) {
     ag_step *s = ctx->s;
     ag_array arrays[AG_MAXOPS];
     PyObject *shapes = NULL;
-    if (s->ip[0] == 1) {
+    if (s->ip[0] == 1 || s->ip[0] == 3) {
         PyObject *in_shapes = PyList_New(s->nin);
         if (!in_shapes) return -1;
-        for (int i = 0; i < s->nin; ++i)
-            PyList_SET_ITEM(in_shapes, i, PyObject_GetAttrString(ctx->values[s->ins[i]], "shape"));
+        for (int i = 0; i < s->nin; ++i) {
+            PyObject *v = ctx->values[s->ins[i]];
+            PyList_SET_ITEM(in_shapes, i, s->ip[0] == 3 ? Py_NewRef(v) : PyObject_GetAttrString(v, "shape"));
+        }
         shapes = PyObject_CallOneArg(s->obj, in_shapes);
         Py_DECREF(in_shapes);
         if (!shapes) return -1;
