@@ -39,3 +39,11 @@ def test_the_c_mode_keeps_softmax_whole(cache_dir) -> None:
     f = compare([x], [ac.softmax(x * 2, axis=1)], [np.arange(6.0).reshape(2, 3)], mode)
     kinds = {type(s.node.op).__name__ for s in f.executable.info.steps}
     assert "Softmax" in kinds and not f.executable.info.fallbacks
+
+
+def test_rows_split_over_threads(cache_dir) -> None:
+    mode = Mode(backend=CBackend(), options={"cache_dir": str(cache_dir), "threads": 2, "parallel_threshold": 16,
+                                             "gil_threshold": 16})
+    x = ac.dmatrix("x")
+    value = np.random.default_rng(1).standard_normal((37, 11)) * 50
+    compare([x], [ac.softmax(x, axis=1), ac.log_softmax(x, axis=0)], [value], mode)

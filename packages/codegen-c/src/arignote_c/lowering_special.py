@@ -1,8 +1,9 @@
 """Softmax and log-softmax over one axis as one C kernel each, row by row.
 
 graph-opt can lower these ops to max, exp, sum and divide (its ``lower_softmax`` rules), which costs four passes
-over memory; a row at a time, the row stays in cache and memory is read once and written once. The C modes
-(``c``, ``fast_run``) keep the ops (``CBackend.kept_ops``) so that these kernels run. The results follow the
+over memory; a row at a time, the row stays in cache and memory is read once and written once. The runtime's
+rows step splits the rows over threads. The C modes (``c``, ``fast_run``) keep the ops whole
+(``CBackend.skipped_rewrites``) so that these kernels run. The results follow the
 reference ``perform``: the max shift is 0 where the row's max is not finite, so NaN and infinities give what
 the naive formula gives. Several axes, or float16, run the reference ``perform``.
 """
@@ -47,27 +48,24 @@ def _row_kernel(ctx: EmitContext, node: Apply) -> str:
     # the same row code twice: unit strides (the common case, vector loads) and any strides (gathers)
     unit = row.replace("X(i)", "x[i]").replace("Y(i)", "y[i]")
     strided = row.replace("X(i)", "x[i * xs]").replace("Y(i)", "y[i * ys]")
-    return f"""int NAME(const ag_array *in, const ag_array *out) {{
-    const ag_array *xa = &in[0], *ya = &out[0];
+    return f"""int NAME(const ag_array *xa, const ag_array *ya, int64_t begin, int64_t end) {{
     const int axis = {op.axes[0]}, nd = xa->ndim;
     const int64_t n = xa->shape[axis];
-    int64_t outer = 1, idx[64] = {{0}};
-    for (int d = 0; d < nd; ++d) if (d != axis) outer *= xa->shape[d];
-    if (n == 0 || outer == 0) return 0;
     const int64_t xs = xa->strides[axis] / (int64_t)sizeof({t}), ys = ya->strides[axis] / (int64_t)sizeof({t});
-    for (int64_t o = 0; o < outer; ++o) {{
+    for (int64_t o = begin; o < end; ++o) {{
         const char *xb = xa->data;
         char *yb = ya->data;
-        for (int d = 0; d < nd; ++d) if (d != axis) {{ xb += idx[d] * xa->strides[d]; yb += idx[d] * ya->strides[d]; }}
+        for (int64_t d = nd - 1, r = o; d >= 0; --d) {{
+            if (d == axis) continue;
+            const int64_t i = r % xa->shape[d];
+            r /= xa->shape[d];
+            xb += i * xa->strides[d];
+            yb += i * ya->strides[d];
+        }}
         const {t} *restrict x = (const {t} *)xb;
         {t} *restrict y = ({t} *)yb;
         if (xs == 1 && ys == 1) {unit}
         else {strided}
-        for (int d = nd - 1; d >= 0; --d) {{
-            if (d == axis) continue;
-            if (++idx[d] < xa->shape[d]) break;
-            idx[d] = 0;
-        }}
     }}
     return 0;
 }}"""
@@ -75,5 +73,6 @@ def _row_kernel(ctx: EmitContext, node: Apply) -> str:
 
 @register_lowering(Softmax, LogSoftmax)
 def _lower_softmax(ctx: EmitContext, node: Apply) -> StepPlan:
-    source = named_kernel(_row_kernel(ctx, node), "int NAME(const ag_array *, const ag_array *);", prefix="ag_user")
-    return StepPlan(rt.STEP_ARRAY, node, [node.inputs[0]], [source], (0, 0), label="kernel")
+    source = named_kernel(_row_kernel(ctx, node), "int NAME(const ag_array *, const ag_array *, int64_t, int64_t);",
+                          prefix="ag_user")
+    return StepPlan(rt.STEP_ROWS, node, [node.inputs[0]], [source], (node.op.axes[0],), label="kernel")

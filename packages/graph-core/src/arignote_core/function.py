@@ -194,8 +194,8 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         values: Sequence[Any] = args if not kwargs and len(args) == len(self.specs) else self._bind(args, kwargs)
         if self._check_in_python:
-            values = [v if check(v) else self._filter(i, v) for i, (v, check) in enumerate(zip(values,
-                                                                                             self._fast_checks))]
+            checks = zip(values, self._fast_checks, strict=True)
+            values = [v if check(v) else self._filter(i, v) for i, (v, check) in enumerate(checks)]
         if self.shared_inputs:
             values = [*values, *[shared._value for shared in self.shared_inputs]]
         results = self.executable(values)

@@ -21,7 +21,7 @@ SOURCES = ("common.h", "loops.c", "views.c", "blas.c", "program.c", "indexing.c"
 #: Step kinds, as program.c numbers them.
 (STEP_ELEMWISE, STEP_REDUCE, STEP_DIMSHUFFLE, STEP_SUBTENSOR, STEP_RESHAPE, STEP_SHAPE, STEP_MATMUL, STEP_PYTHON,
  STEP_ARRAY, STEP_GEMM, STEP_MAKE_VECTOR, STEP_BROADCAST_TO, STEP_ALLOC, STEP_SUM_TO_SHAPE, STEP_INC_SUBTENSOR,
- STEP_TAKE, STEP_ADVANCED_INC) = range(1, 18)
+ STEP_TAKE, STEP_ADVANCED_INC, STEP_ROWS) = range(1, 19)
 
 _LOADED: dict[str, ModuleType] = {}
 

@@ -9,7 +9,7 @@ enum {
     AG_STEP_ELEMWISE = 1, AG_STEP_REDUCE = 2, AG_STEP_DIMSHUFFLE = 3, AG_STEP_SUBTENSOR = 4, AG_STEP_RESHAPE = 5,
     AG_STEP_SHAPE = 6, AG_STEP_MATMUL = 7, AG_STEP_PYTHON = 8, AG_STEP_ARRAY = 9, AG_STEP_GEMM = 10, AG_STEP_MAKE_VECTOR = 11,
     AG_STEP_BROADCAST_TO = 12, AG_STEP_ALLOC = 13, AG_STEP_SUM_TO_SHAPE = 14, AG_STEP_INC_SUBTENSOR = 15, AG_STEP_TAKE = 16,
-    AG_STEP_ADVANCED_INC = 17
+    AG_STEP_ADVANCED_INC = 17, AG_STEP_ROWS = 18
 };
 
 typedef struct {
@@ -285,4 +285,40 @@ static int ag_step_array(ag_outctx *ctx) {
     int rc = ((ag_array_fn)s->fn[0])(arrays, arrays + s->nin);
     if (rc && !PyErr_Occurred()) PyErr_Format(PyExc_RuntimeError, "C kernel returned error code %d", rc);
     return rc ? -1 : 0;
+}
+
+typedef int (*ag_rows_fn)(const ag_array *in, const ag_array *out, int64_t begin, int64_t end);
+
+/* fn[0]: ag_rows_fn, run on the rows [begin, end) of input 0 along axis ip[0] (a row: every index but that
+ * axis, in C order); the output has input 0's shape. Large inputs run without the GIL, their rows split over
+ * the threads. The kernel touches no Python object and returns 0 or a kernel error code. */
+static int ag_step_rows(ag_outctx *ctx) {
+    ag_step *s = ctx->s;
+    if (ag_fix_strides(ctx, 1) < 0) return -1;
+    PyArrayObject *x = AG_IN_ARRAY(ctx, 0);
+    int nd = PyArray_NDIM(x);
+    PyArrayObject *y = ag_alloc_output(ctx, 0, nd, PyArray_DIMS(x));
+    if (!y) return -1;
+    int64_t size = PyArray_SIZE(x), n = PyArray_DIM(x, (int)s->ip[0]), rows = n ? size / n : 0;
+    if (rows == 0) return 0;
+    ag_array arrays[2] = {
+        {PyArray_DATA(x), nd, (const int64_t *)PyArray_DIMS(x), (const int64_t *)PyArray_STRIDES(x), PyArray_TYPE(x)},
+        {PyArray_DATA(y), nd, (const int64_t *)PyArray_DIMS(y), (const int64_t *)PyArray_STRIDES(y), PyArray_TYPE(y)}};
+    ag_rows_fn fn = (ag_rows_fn)s->fn[0];
+    int nt = ag_threads_for(&ctx->p->par, size), rc = 0;
+    if (nt > rows) nt = (int)rows;
+    PyThreadState *save = size >= ctx->p->gil_threshold ? PyEval_SaveThread() : NULL;
+    if (nt > 1) {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) reduction(| : rc)
+        {
+            int t = omp_get_thread_num(), T = omp_get_num_threads();
+            rc |= fn(arrays, arrays + 1, rows * t / T, rows * (t + 1) / T);
+        }
+#endif
+    } else {
+        rc = fn(arrays, arrays + 1, 0, rows);
+    }
+    if (save) PyEval_RestoreThread(save);
+    return rc ? ag_set_kernel_error(rc) : 0;
 }
