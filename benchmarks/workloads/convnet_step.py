@@ -4,6 +4,10 @@ Variants: ``("conv", N, C, H, F, K)`` is one 'same'-padded convolution, forward 
 filters) of the sum of its output times a fixed cotangent; ``("lenet", N)`` is one SGD step of conv(1->6, 5x5),
 relu, 2x2 max pool, conv(6->16, 5x5), relu, pool, dense 256->120, relu, dense 120->10, softmax cross-entropy on
 28x28 float32 images.
+
+The conv variant asks for the two gradients only: Arignote computes those two convolutions and drops the forward
+one, whose value they do not need (XLA may too); PyTorch's autograd runs the forward convolution as well.
+Arignote's convolutions and pooling run nn-extras' C kernels (registered with the C backend by an entry point).
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ def conv_pads(padding: PaddingSpec, in_hw: Sequence[int], kernel_hw: Sequence[in
                  for a in (0, 1))  # type: ignore[return-value]
 
 
-def _out_hw(padded_hw: Sequence[int], kernel_hw: Sequence[int], stride: Pair, dilation: Pair) -> Pair:
+def output_hw(padded_hw: Sequence[int], kernel_hw: Sequence[int], stride: Pair, dilation: Pair) -> Pair:
+    """(OH, OW) of a convolution of an input padded to ``padded_hw``; ValueError when the kernel does not fit."""
     sizes = [(padded_hw[a] - dilation[a] * (kernel_hw[a] - 1) - 1) // stride[a] + 1 for a in (0, 1)]
     if min(sizes) < 1:
         raise ValueError(f"conv2d: the kernel {tuple(kernel_hw)} with dilation {dilation} does not fit the padded "
@@ -30,7 +31,8 @@ def _out_hw(padded_hw: Sequence[int], kernel_hw: Sequence[int], stride: Pair, di
     return sizes[0], sizes[1]
 
 
-def _check_channels(channels: int, filters: int, filter_channels: int, groups: int) -> None:
+def check_channels(channels: int, filters: int, filter_channels: int, groups: int) -> None:
+    """ValueError unless the input channels and the filters agree with ``groups``."""
     if channels != filter_channels * groups or filters % groups:
         raise ValueError(f"conv2d: input with {channels} channels and {filters} filters of {filter_channels} "
                          f"channels do not match groups={groups} (need channels == filter channels * groups and "
@@ -41,11 +43,12 @@ def _columns(x: np.ndarray, kernel_hw: Sequence[int], stride: Pair, dilation: Pa
              pads: Pads) -> tuple[np.ndarray, Pair]:
     """The windows of padded ``x`` as a view (N, C, OH, OW, KH, KW), and (OH, OW)."""
     xp = pad_spatial(x, pads)
-    out = _out_hw(xp.shape[2:], kernel_hw, stride, dilation)
+    out = output_hw(xp.shape[2:], kernel_hw, stride, dilation)
     return window_view(xp, (int(kernel_hw[0]), int(kernel_hw[1])), stride, dilation, out), out
 
 
-def _check_output(gy: np.ndarray, out: Pair, what: str) -> None:
+def check_output(gy: np.ndarray, out: Pair, what: str) -> None:
+    """ValueError unless the output gradient ``gy`` has the spatial shape ``out``."""
     if tuple(gy.shape[2:]) != out:
         raise ValueError(f"{what}: the output gradient has spatial shape {tuple(gy.shape[2:])}, but the "
                          f"convolution gives {out}")
@@ -56,7 +59,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: Pair, padding: PaddingS
     """Cross-correlation of ``x`` (N, C, H, W) with ``w`` (F, C / groups, KH, KW): (N, F, OH, OW)."""
     n, c = x.shape[:2]
     f, cg, kh, kw = w.shape
-    _check_channels(c, f, cg, groups)
+    check_channels(c, f, cg, groups)
     pads = conv_pads(padding, x.shape[2:], (kh, kw), stride, dilation)
     cols, (oh, ow) = _columns(x, (kh, kw), stride, dilation, pads)
     fg = f // groups
@@ -73,11 +76,11 @@ def conv2d_grad_input(w: np.ndarray, gy: np.ndarray, input_shape: Sequence[int],
     """The gradient of ``<conv2d(x, w), gy>`` in ``x`` of shape ``input_shape`` (the transposed convolution)."""
     n, c, h, wd = (int(s) for s in input_shape)
     f, cg, kh, kw = w.shape
-    _check_channels(c, f, cg, groups)
+    check_channels(c, f, cg, groups)
     pads = conv_pads(padding, (h, wd), (kh, kw), stride, dilation)
     padded_hw = (h + sum(pads[0]), wd + sum(pads[1]))
-    oh, ow = _out_hw(padded_hw, (kh, kw), stride, dilation)
-    _check_output(gy, (oh, ow), "conv2d_grad_input")
+    oh, ow = output_hw(padded_hw, (kh, kw), stride, dilation)
+    check_output(gy, (oh, ow), "conv2d_grad_input")
     if gy.shape[:2] != (n, f):
         raise ValueError(f"conv2d_grad_input: output gradient of shape {gy.shape} for {n} images and {f} filters")
     fg = f // groups
@@ -96,10 +99,10 @@ def conv2d_grad_weights(x: np.ndarray, gy: np.ndarray, filter_shape: Sequence[in
     """The gradient of ``<conv2d(x, w), gy>`` in ``w`` of shape ``filter_shape``."""
     n, c = x.shape[:2]
     f, cg, kh, kw = (int(s) for s in filter_shape)
-    _check_channels(c, f, cg, groups)
+    check_channels(c, f, cg, groups)
     pads = conv_pads(padding, x.shape[2:], (kh, kw), stride, dilation)
     cols, (oh, ow) = _columns(x, (kh, kw), stride, dilation, pads)
-    _check_output(gy, (oh, ow), "conv2d_grad_weights")
+    check_output(gy, (oh, ow), "conv2d_grad_weights")
     fg = f // groups
     gw = np.empty((f, cg, kh, kw), dtype=np.result_type(x, gy))
     for g in range(groups):

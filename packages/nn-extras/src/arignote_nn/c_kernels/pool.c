@@ -1,0 +1,173 @@
+/* 2-d pooling over the last two axes (max, sum, the two averages) and its gradients: one pass over the windows
+ * of each plane, planes split over threads when there are many. Written once for a type real_t; NN(name) gives
+ * the name for that type. Sums accumulate in double. The maximum of a window is its first one in row-major
+ * window order, padding counting as minus infinity and NaN as the largest, as NumPy's argmax over the padded
+ * windows finds it. */
+
+/* The maximum of window (sy, sx) of plane x (byte strides ry, rx): NaN when it holds one. */
+static real_t NN(window_max)(const char *x, int64_t ry, int64_t rx, nn_span sy, nn_span sx) {
+    real_t best = -INFINITY;
+    int nan = 0;
+    for (int64_t i = sy.lo; i < sy.hi; ++i)
+        for (int64_t j = sx.lo; j < sx.hi; ++j) {
+            const real_t v = *(const real_t *)(x + i * ry + j * rx);
+            best = v > best ? v : best;
+            nan |= v != v;
+        }
+    return nan ? (real_t)NAN : best;
+}
+
+/* The first maximum of window (sy, sx) of plane x: its position in *iy, *ix, both -1 when that is the padding
+ * (a window starting in the padding whose elements are all minus infinity). Branch-free selects: on random
+ * data a branch per element would be mispredicted half the time. */
+static void NN(window_argmax)(const char *x, int64_t ry, int64_t rx, nn_span sy, nn_span sx, int64_t *iy,
+                              int64_t *ix) {
+    const real_t best = NN(window_max)(x, ry, rx, sy, sx);
+    const int nan = best != best;
+    int64_t fy = -1, fx = -1;
+    if (!(best == -INFINITY && (sy.start < 0 || sx.start < 0)))
+        for (int64_t i = sy.lo; i < sy.hi; ++i)
+            for (int64_t j = sx.lo; j < sx.hi; ++j) {
+                const real_t v = *(const real_t *)(x + i * ry + j * rx);
+                const int64_t take = -(int64_t)((fy < 0) & ((v == best) | (nan & (v != v))));
+                fy = (i & take) | (fy & ~take);
+                fx = (j & take) | (fx & ~take);
+            }
+    *iy = fy;
+    *ix = fx;
+}
+
+/* One call of a pooling kernel: planes of `in` (..., h, w) pooled to (oh, ow). */
+typedef struct {
+    const nn_pool_params *p;
+    const ag_array *in, *pooled, *other;
+    real_t *out;
+    int64_t planes, h, w, oh, ow;
+} NN(pool_job);
+
+static NN(pool_job) NN(pool_job_of)(const nn_pool_params *p, const ag_array *in, const ag_array *pooled,
+                                    const ag_array *other, real_t *out) {
+    NN(pool_job) j = {p, in, pooled, other, out, nn_planes(in), in->shape[in->ndim - 2], in->shape[in->ndim - 1],
+                      pooled->shape[pooled->ndim - 2], pooled->shape[pooled->ndim - 1]};
+    return j;
+}
+
+/* Run fn over the planes of j, on several threads when the windows hold many elements. */
+static int NN(pool_run)(NN(pool_job) *j, nn_range_fn fn) {
+    const int64_t work = j->planes * j->oh * j->ow * j->p->ws[0] * j->p->ws[1];
+    int64_t workers = work >= NN_PARALLEL_POOL ? nn_threads() : 1;
+    if (workers > j->planes) workers = j->planes;
+    if (workers <= 1) {
+        fn(j, 0, j->planes, 0);
+        return 0;
+    }
+    PyThreadState *save = PyEval_SaveThread();
+    nn_parallel(fn, j, j->planes, (int)workers);
+    PyEval_RestoreThread(save);
+    return 0;
+}
+
+static void NN(pool_forward_range)(void *arg, int64_t begin, int64_t end, int worker) {
+    const NN(pool_job) *j = (const NN(pool_job) *)arg;
+    const nn_pool_params *p = j->p;
+    const ag_array *x = j->in;
+    const int64_t ry = x->strides[x->ndim - 2], rx = x->strides[x->ndim - 1];
+    real_t *y = j->out + begin * j->oh * j->ow;
+    (void)worker;
+    for (int64_t q = begin; q < end; ++q) {
+        const char *plane = x->data + nn_plane_offset(x, q);
+        for (int64_t oy = 0; oy < j->oh; ++oy) {
+            const nn_span sy = nn_pool_span(p, 0, oy, j->h);
+            for (int64_t ox = 0; ox < j->ow; ++ox, ++y) {
+                const nn_span sx = nn_pool_span(p, 1, ox, j->w);
+                if (p->mode == NN_POOL_MAX) {
+                    *y = NN(window_max)(plane, ry, rx, sy, sx);
+                    continue;
+                }
+                double total = 0;
+                for (int64_t i = sy.lo; i < sy.hi; ++i)
+                    for (int64_t k = sx.lo; k < sx.hi; ++k) total += *(const real_t *)(plane + i * ry + k * rx);
+                if (p->mode != NN_POOL_SUM)
+                    total /= (double)(nn_pool_count(p, 0, sy, j->h) * nn_pool_count(p, 1, sx, j->w));
+                *y = (real_t)total;
+            }
+        }
+    }
+}
+
+/* max_pool2d_grad (other NULL: each output gradient of `pooled` added at its window's first maximum) or
+ * max_pool2d_grad_grad (`other` = ggx read at each window's first maximum) */
+static void NN(max_grads_range)(void *arg, int64_t begin, int64_t end, int worker) {
+    const NN(pool_job) *j = (const NN(pool_job) *)arg;
+    const ag_array *x = j->in, *gy = j->pooled, *ggx = j->other;
+    const int64_t ry = x->strides[x->ndim - 2], rx = x->strides[x->ndim - 1];
+    const ag_array *src = ggx ? ggx : gy;
+    const int64_t sy = src->strides[src->ndim - 2], sx = src->strides[src->ndim - 1];
+    (void)worker;
+    for (int64_t q = begin; q < end; ++q) {
+        const char *plane = x->data + nn_plane_offset(x, q);
+        const char *from = src->data + nn_plane_offset(src, q);
+        real_t *result = j->out + q * (ggx ? j->oh * j->ow : j->h * j->w);
+        if (!ggx) memset(result, 0, j->h * j->w * sizeof(real_t));
+        for (int64_t oy = 0; oy < j->oh; ++oy) {
+            const nn_span span_y = nn_pool_span(j->p, 0, oy, j->h);
+            for (int64_t ox = 0; ox < j->ow; ++ox) {
+                int64_t iy, ix;
+                NN(window_argmax)(plane, ry, rx, span_y, nn_pool_span(j->p, 1, ox, j->w), &iy, &ix);
+                if (ggx)
+                    *result++ = iy < 0 ? 0 : *(const real_t *)(from + iy * sy + ix * sx);
+                else if (iy >= 0)
+                    result[iy * j->w + ix] += *(const real_t *)(from + oy * sy + ox * sx);
+            }
+        }
+    }
+}
+
+/* average_pool2d_grad: each output gradient of `pooled` spread (divided) over its window of the input */
+static void NN(average_grad_range)(void *arg, int64_t begin, int64_t end, int worker) {
+    const NN(pool_job) *j = (const NN(pool_job) *)arg;
+    const nn_pool_params *p = j->p;
+    const ag_array *gy = j->pooled;
+    const int64_t ry = gy->strides[gy->ndim - 2], rx = gy->strides[gy->ndim - 1];
+    (void)worker;
+    for (int64_t q = begin; q < end; ++q) {
+        const char *plane = gy->data + nn_plane_offset(gy, q);
+        real_t *gx = j->out + q * j->h * j->w;
+        memset(gx, 0, j->h * j->w * sizeof(real_t));
+        for (int64_t oy = 0; oy < j->oh; ++oy) {
+            const nn_span sy = nn_pool_span(p, 0, oy, j->h);
+            for (int64_t ox = 0; ox < j->ow; ++ox) {
+                const nn_span sx = nn_pool_span(p, 1, ox, j->w);
+                const real_t g = *(const real_t *)(plane + oy * ry + ox * rx);
+                const real_t v = p->mode == NN_POOL_SUM ? g : (real_t)((double)g / (double)(
+                    nn_pool_count(p, 0, sy, j->h) * nn_pool_count(p, 1, sx, j->w)));
+                for (int64_t i = sy.lo; i < sy.hi; ++i)
+                    for (int64_t k = sx.lo; k < sx.hi; ++k) gx[i * j->w + k] += v;
+            }
+        }
+    }
+}
+
+/* y = pool2d(x) */
+static int NN(pool2d_forward)(const ag_array *in, const ag_array *out, const nn_pool_params *p) {
+    NN(pool_job) j = NN(pool_job_of)(p, &in[0], &out[0], NULL, (real_t *)out[0].data);
+    return NN(pool_run)(&j, NN(pool_forward_range));
+}
+
+/* gx = max_pool2d_grad(x, gy) */
+static int NN(max_pool2d_grad)(const ag_array *in, const ag_array *out, const nn_pool_params *p) {
+    NN(pool_job) j = NN(pool_job_of)(p, &in[0], &in[1], NULL, (real_t *)out[0].data);
+    return NN(pool_run)(&j, NN(max_grads_range));
+}
+
+/* ggy = max_pool2d_grad_grad(x, ggx) */
+static int NN(max_pool2d_grad_grad)(const ag_array *in, const ag_array *out, const nn_pool_params *p) {
+    NN(pool_job) j = NN(pool_job_of)(p, &in[0], &out[0], &in[1], (real_t *)out[0].data);
+    return NN(pool_run)(&j, NN(max_grads_range));
+}
+
+/* gx (the input's shape) = average_pool2d_grad(gy) */
+static int NN(average_pool2d_grad)(const ag_array *in, const ag_array *out, const nn_pool_params *p) {
+    NN(pool_job) j = NN(pool_job_of)(p, &out[0], &in[0], NULL, (real_t *)out[0].data);
+    return NN(pool_run)(&j, NN(average_grad_range));
+}
