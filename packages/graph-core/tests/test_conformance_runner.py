@@ -123,6 +123,15 @@ def test_grad_samples_are_float64_without_edges():
     assert floor.grad_samples() == [] and floor.why_not_differentiable
 
 
+def test_points_without_derivative_are_kept_for_values_but_not_for_gradients():
+    (svd,) = cases("linalg.svd")
+    kinks = svd.nondifferentiable_samples()
+    assert kinks and all("full_matrices" in s.why_not_differentiable for s in kinks)
+    described = {s.describe() for s in kinks}
+    assert described <= {s.describe() for s in svd.make_samples()}
+    assert not described & {s.describe() for s in svd.grad_samples()}
+
+
 def test_report_counts_cases_ops_and_dtypes():
     figures = report(cases("a*"))
     assert figures["cases"] == len(cases("a*")) and figures["op classes"] >= 2

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 from opt_helpers import STRICT, assert_rule, check, evaluate, only, ops, rewrite, sample
@@ -142,12 +144,12 @@ CASES = [
     ("useless_reshape", True, [V], lambda v: v.reshape(-1)),
     ("useless_reshape", True, [M], lambda x: x.reshape((x.shape[0], x.shape[1]))),
     ("useless_reshape", False, [M], lambda x: x.reshape((x.shape[1], x.shape[0]))),
-    ("reshape_of_reshape", True, [M], lambda x: x.reshape((-1,)).reshape((2, -1))),
-    ("reshape_of_reshape", False, [M], lambda x: x.reshape((2, -1))),
+    ("shape_op_of_itself", True, [M], lambda x: x.reshape((-1,)).reshape((2, -1))),
+    ("shape_op_of_itself", False, [M], lambda x: x.reshape((2, -1))),
     ("useless_alloc", True, [M], lambda x: ac.alloc(x, x.shape[0], x.shape[1])),
     ("useless_alloc", False, [V], lambda v: ac.alloc(v, 3, v.shape[0])),
-    ("alloc_of_alloc", True, [V], lambda v: ac.alloc(ac.alloc(v, 2, 4), 3, 2, 4)),
-    ("alloc_of_alloc", False, [V], lambda v: ac.alloc(v, 3, 4)),
+    ("shape_op_of_itself", True, [V], lambda v: ac.alloc(ac.alloc(v, 2, 4), 3, 2, 4)),
+    ("shape_op_of_itself", False, [V], lambda v: ac.alloc(v, 3, 4)),
     ("useless_cast", True, [M], lambda x: Elemwise(Cast("float64"))(x)),
     ("useless_cast", False, [M], lambda x: x.astype("float32")),
     ("cast_of_cast", True, [("float32", (2, 3))], lambda x: x.astype("float64").astype("float32")),
@@ -172,12 +174,12 @@ CASES = [
     ("size_of_static_axis", True, [("float64", (3, 4), (3, None))], lambda x: Shape()(x)[0] * x),
     ("size_of_static_axis", False, [M], lambda x: x.shape[1] * x),
     ("entry_of_make_vector", True, [V], lambda v: ac.stack([v[0], v[1] * 2])[1]),
-    ("useless_broadcast_to", True, [M], lambda x: broadcast_to(ac.exp(x), x.shape) + 1),
-    ("useless_broadcast_to", False, [V], lambda v: broadcast_to(v, (3, v.shape[0]))),
-    ("broadcast_of_broadcast", True, [V], lambda v: broadcast_to(broadcast_to(v, (2, 4)), (3, 2, 4))),
-    ("broadcast_of_broadcast", False, [V], lambda v: broadcast_to(v, (3, 4))),
-    ("useless_sum_to_shape", True, [M], lambda x: sum_to_shape(x * 2, x.shape)),
-    ("useless_sum_to_shape", False, [M, V], lambda x, v: sum_to_shape(x * v, v.shape)),
+    ("useless_broadcast", True, [M], lambda x: broadcast_to(ac.exp(x), x.shape) + 1),
+    ("useless_broadcast", False, [V], lambda v: broadcast_to(v, (3, v.shape[0]))),
+    ("shape_op_of_itself", True, [V], lambda v: broadcast_to(broadcast_to(v, (2, 4)), (3, 2, 4))),
+    ("shape_op_of_itself", False, [V], lambda v: broadcast_to(v, (3, 4))),
+    ("useless_broadcast", True, [M], lambda x: sum_to_shape(x * 2, x.shape)),
+    ("useless_broadcast", False, [M, V], lambda x, v: sum_to_shape(x * v, v.shape)),
     ("entry_of_make_vector", False, [V], lambda v: ac.stack([v[0], v[1] * 2])[ac.lscalar("i") * 0]),
 ]
 
@@ -220,3 +222,40 @@ def test_reshape_rules_keep_element_order():
     x = mat(shape=(2, 6))
     check(x.reshape((3, 4)).reshape((4, 3)), [x], [sample("float64", (2, 6), RNG)])
     assert isinstance(optimize(x.reshape((3, 4)).reshape((4, 3)), CANON).owner.op, Reshape)
+
+
+@dataclass(frozen=True)
+class Relabel(ac.Op):
+    """The identity, standing for autograd's gradient ops (``zero_grad``...) when marked identity at run time."""
+
+    marked: bool
+
+    def make_node(self, x):
+        x = ac.as_tensor(x)
+        return ac.Apply(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        return [inputs[0]]
+
+    @property
+    def identity_at_runtime(self):
+        return self.marked
+
+
+@pytest.mark.parametrize("marked", [True, False])
+def test_ops_that_are_the_identity_at_run_time_vanish(marked):
+    x = mat()
+    fgraph, _ = assert_rule("identity_at_runtime", marked, [ac.exp(Relabel(marked)(x)) + 1], [x],
+                            [sample("float64", (2, 3), RNG)])
+    assert any(isinstance(n.op, Relabel) for n in fgraph.apply_nodes) != marked
+
+
+def test_the_shape_of_a_deep_computation_is_read_off_its_input_in_one_rewrite():
+    x, v = mat(), ac.dvector("v")
+    y = x
+    for _ in range(400):  # deeper than Python's recursion limit allows a recursive walk to go
+        y = ac.sin(y) + v
+    fgraph, report = check(Shape()(y), [x, v], [sample("float64", (3, 4), RNG), sample("float64", (4,), RNG)])
+    assert report.fired()["inferred_shape"] == 1
+    assert {type(n.op) for n in fgraph.apply_nodes} <= {Shape, ac.Subtensor, ac.MakeVector, Elemwise}
+    assert len(fgraph.apply_nodes) < 10

@@ -55,6 +55,8 @@ CASES = [
     ("drop_full_slices", True, lambda x: x.reshape((-1, 5))[:, 0:100]),
     ("drop_full_slices", False, lambda x: x[:, 0:100]),
     ("drop_full_slices", False, lambda x: x[:-1, ::-1]),
+    ("drop_full_slices", True, lambda x: x[None, 1:, :]),  # a new axis takes no axis of x
+    ("drop_full_slices", False, lambda x: x[1, :, None]),
     ("merge_slices", True, lambda x: x[1:][:, 2]),
     ("merge_slices", False, lambda x: x[1:][ac.lscalar("i") * 0]),
     ("slice_before_elemwise", True, lambda x: (ac.exp(x) * 2 + x)[1:3, ::2]),

@@ -110,6 +110,7 @@ BLAS_CASES = [
     ("gemm_from_product", True, [(3, 2), (3, 4)], lambda a, b: ac.dot(a.T, b), Gemm),
     ("gemm_from_product", True, [(2, 3), (3, 4)], lambda a, b: -2.0 * ac.dot(a, b), Gemm),
     ("gemm_from_product", True, [(3, 2), (3,)], lambda a, v: ac.dot(a.T, v), Gemv),
+    ("gemm_from_product", True, [(2, 3), (4, 3), (2, 4)], lambda a, b, c: ac.dot(a, b.T) * ac.exp(c), Gemm),
     ("gemm_from_product", False, [(2, 3), (3, 4)], lambda a, b: ac.dot(a, b), None),
     ("gemm_from_product", False, [(2, 3), (3,)], lambda a, v: ac.dot(v, a.T), None),
     ("transpose_of_product", True, [(2, 3), (3, 4)], lambda a, b: ac.dot(a, b).T, Gemm),

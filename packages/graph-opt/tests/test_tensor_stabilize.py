@@ -9,6 +9,7 @@ import scipy.special
 from opt_helpers import STRICT, assert_rule, evaluate, fired, rewrite, sample
 
 import arignote_core as ac
+from arignote_core.tensors.broadcast import broadcast_to
 from arignote_core.tensors.special import log_softmax, logsumexp, softmax
 from arignote_opt import Phase, RewriteOptions, Rewriter
 from arignote_opt.tensor import FOLD, STABILIZE
@@ -92,6 +93,66 @@ def test_cross_entropy_with_integer_labels_is_finite_at_logits_of_800():
     assert np.isinf(naive[0])
     expected = -scipy.special.log_softmax(logits, axis=1)[np.arange(2), label_values]
     np.testing.assert_allclose(rewritten, expected, rtol=1e-14)
+
+
+def test_a_log_sum_of_exp_already_shifted_by_its_max_is_left_as_it_is():
+    x = ac.dmatrix("x")
+    logits = np.array([[1000.0, 999.0, 0.0], [-5.0, 0.0, 5.0]])
+    shifted = x - ac.max(x, axis=1, keepdims=True)
+    naive, rewritten, report = before_and_after(ac.log(ac.sum(ac.exp(shifted), axis=1)), [x], [logits])
+    assert fired(report, "log_of_sum_of_exp") == 0
+    np.testing.assert_allclose(rewritten, scipy.special.logsumexp(logits, axis=1) - logits.max(axis=1), atol=1e-14)
+    np.testing.assert_array_equal(rewritten, naive)
+    whole = ac.log(ac.sum(ac.exp(shifted)))  # every summed slice holds a row's max: still no overflow
+    assert fired(before_and_after(whole, [x], [logits])[2], "log_of_sum_of_exp") == 0
+    across = ac.log(ac.sum(ac.exp(x - ac.max(x, axis=0, keepdims=True)), axis=1))  # may underflow: stabilized
+    assert fired(before_and_after(across, [x], [logits])[2], "log_of_sum_of_exp") == 1
+
+
+def softmax_pullback(p, g):
+    """What autograd makes of ``g`` reaching ``p = softmax(x)`` (over the last axis)."""
+    return p * (g - ac.sum(g * p, axis=1, keepdims=True))
+
+
+def test_the_gradient_of_log_softmax_through_softmax_is_finite_at_logits_of_800():
+    x, g = ac.dmatrix("x"), ac.dmatrix("g")
+    logits, _, one_hot = cross_entropy_inputs()
+    p = softmax(x, axis=1)
+    grad = softmax_pullback(p, g / p)  # the gradient of log(p) is g / p
+    naive, rewritten, report = before_and_after(grad, [x, g], [logits, -one_hot])
+    assert fired(report, "cancel_division_in_sum") == 1 and fired(report, "cancel_division") == 1
+    assert np.isnan(naive).any()
+    probabilities = scipy.special.softmax(logits, axis=1)
+    np.testing.assert_allclose(rewritten, probabilities - one_hot, atol=1e-15)
+
+
+def test_the_gradient_of_picked_log_probabilities_is_finite_at_logits_of_800():
+    x, labels = ac.dmatrix("x"), ac.lvector("labels")
+    logits, label_values, one_hot = cross_entropy_inputs()
+    p = softmax(x, axis=1)
+    rows = ac.arange(x.shape[0])
+    picked = p[rows, labels]
+    scattered = ac.inc_subtensor(broadcast_to(ac.constant(0.0), p.shape)[rows, labels], -1.0 / picked)
+    naive, rewritten, report = before_and_after(softmax_pullback(p, scattered), [x, labels], [logits, label_values])
+    assert fired(report, "cancel_division_in_sum") == 1 and fired(report, "cancel_division") == 1
+    assert np.isnan(naive).any()
+    np.testing.assert_allclose(rewritten, scipy.special.softmax(logits, axis=1) - one_hot, atol=1e-15)
+
+
+@pytest.mark.parametrize("rule, fires, build", [
+    ("cancel_division", True, lambda a, b, g: (lambda q: q * a + q)(g / a)),  # a shared quotient
+    ("cancel_division", True, lambda a, b, g: (lambda q: [a * q, q])(g[:1] / a)),
+    ("cancel_division", False, lambda a, b, g: (g / a) * b),
+    ("cancel_division_in_sum", True, lambda a, b, g: a * (b - g / a)),
+    ("cancel_division_in_sum", True, lambda a, b, g: (ac.exp(b) + g / a) * a),
+    ("cancel_division_in_sum", False, lambda a, b, g: a * (b + g / b)),
+    ("cancel_division_in_sum", False, lambda a, b, g: (lambda s: [a * s, s])(b + g / a)),
+])
+def test_cancelled_divisions_keep_values(rule, fires, build):
+    a, b, g = ac.dmatrix("a"), ac.dmatrix("b"), ac.dmatrix("g")
+    values = [sample("float64", (3, 4), RNG, 0.5, 2.0) for _ in range(3)]
+    output = build(a, b, g)
+    assert_rule(rule, fires, output if isinstance(output, list) else [output], [a, b, g], values)
 
 
 def test_logsumexp_of_two_thousands_is_exact():

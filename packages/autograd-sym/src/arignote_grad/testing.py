@@ -1,7 +1,7 @@
 """Gradient checks for graph-core's op conformance suite (``arignote_core.testing``), which cannot import
 autograd-sym: ``check_op_gradients(case)`` runs ``verify_grad`` and ``verify_rop`` (float64) on each of a
-case's gradient samples, and ``differentiability_listing()`` lists which cases are declared not
-differentiable and why.
+case's gradient samples, and ``differentiability_listing()`` lists which cases, and which samples of
+differentiable cases, are declared not differentiable and why.
 
 A backend's test suite runs them with its own mode::
 
@@ -48,7 +48,11 @@ def check_op_gradients(case: Any, *, mode: Any = None, forward: bool = True) -> 
 
 
 def differentiability_listing(cases: Any = None) -> list[tuple[str, str]]:
-    """(case name, reason) for every case declared not differentiable, from the conformance table."""
+    """(what, reason) for every case declared not differentiable, and for every sample of a differentiable case
+    declared a point without derivative (``"case at sample: ..."``), from the conformance table."""
     if cases is None:
         from arignote_core.testing import ALL_CASES as cases
-    return sorted((c.name, c.why_not_differentiable) for c in cases if not c.differentiable)
+    listing = [(c.name, c.why_not_differentiable) for c in cases if not c.differentiable]
+    listing += [(f"{c.name} at {s.describe()}", s.why_not_differentiable) for c in cases if c.differentiable
+                for s in c.nondifferentiable_samples()]
+    return sorted(listing)

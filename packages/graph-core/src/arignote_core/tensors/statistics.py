@@ -69,12 +69,23 @@ def var(a: Any, axis: Any = None, dtype: Any = None, ddof: Any = 0, keepdims: bo
     return _var(x, normalize_axes(axis, x.ndim, "var"), dtype, _ddof(ddof, correction), keepdims, mean=mean)
 
 
+def _root_of_variance(x: TensorVariable, axis: Any, variance: TensorVariable, mean: Any, what: str) -> TensorVariable:
+    """``sqrt(variance)``, or ``variance`` itself where every reduced slice statically holds one value (and no
+    mean is given): the variance is then identically 0 (nan with ``ddof >= 1``), its own square root, with
+    derivative 0 where the chain rule through ``sqrt`` (infinite slope at 0) would give nan."""
+    from . import math as tm
+
+    if mean is None and all(x.type.shape[a] == 1 for a in normalize_axes(axis, x.ndim, what)):
+        return variance
+    return tm.sqrt(variance)  # type: ignore[no-any-return]
+
+
 def std(a: Any, axis: Any = None, dtype: Any = None, ddof: Any = 0, keepdims: bool = False, *, mean: Any = None,
         correction: Any = None) -> TensorVariable:
     """NumPy's ``std``: the square root of ``var``."""
-    from . import math as tm
-
-    return tm.sqrt(var(a, axis, dtype, ddof, keepdims, mean=mean, correction=correction))
+    x = as_tensor(a)
+    return _root_of_variance(x, axis, var(x, axis, dtype, ddof, keepdims, mean=mean, correction=correction), mean,
+                             "std")
 
 
 def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> TensorVariable:
@@ -338,9 +349,9 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, ddof: Any = 0, keepdims:
 def nanstd(a: Any, axis: Any = None, dtype: Any = None, ddof: Any = 0, keepdims: bool = False, *,
            mean: Any = None, correction: Any = None) -> TensorVariable:
     """NumPy's ``nanstd``: the square root of ``nanvar``."""
-    from . import math as tm
-
-    return tm.sqrt(nanvar(a, axis, dtype, ddof, keepdims, mean=mean, correction=correction))
+    x = as_tensor(a)
+    return _root_of_variance(x, axis, nanvar(x, axis, dtype, ddof, keepdims, mean=mean, correction=correction),
+                             mean, "nanstd")
 
 
 # -----------------------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ class Sample:
     ``static_shapes`` holds, per input, an int or None per axis (None: the size is known only at run time).
     ``tags`` say what the sample exercises (``edge``, ``empty``, ``view``, ``broadcast``, ``runtime-broadcast``,
     ``error``...); ``build-error`` demands that an expected error is raised when the graph is built.
+    ``why_not_differentiable``, when set, says why the op has no derivative at this sample (a point where it is
+    not differentiable, or arguments that make it not a function), which keeps it out of gradient checks.
     """
 
     values: tuple[np.ndarray, ...]
@@ -33,6 +35,7 @@ class Sample:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     tags: frozenset[str] = frozenset()
     label: str = ""
+    why_not_differentiable: str = ""
 
     @property
     def dtypes(self) -> tuple[str, ...]:
@@ -46,8 +49,9 @@ class Sample:
 
 
 def sample(*values: Any, static: Sequence[Any] | None = None, tags: Sequence[str] = (), label: str = "",
-           **kwargs: Any) -> Sample:
-    """A Sample from arrays; ``static`` is per input ``"full"`` (the default), ``"none"`` or a shape tuple."""
+           not_differentiable: str = "", **kwargs: Any) -> Sample:
+    """A Sample from arrays; ``static`` is per input ``"full"`` (the default), ``"none"`` or a shape tuple;
+    ``not_differentiable`` says why the op has no derivative there (see :class:`Sample`)."""
     arrays = tuple(np.asarray(v) for v in values)
     specs = static if static is not None else ["full"] * len(arrays)
     shapes = []
@@ -58,7 +62,7 @@ def sample(*values: Any, static: Sequence[Any] | None = None, tags: Sequence[str
             shapes.append((None,) * array.ndim)
         else:
             shapes.append(tuple(spec))
-    return Sample(arrays, tuple(shapes), dict(kwargs), frozenset(tags), label)
+    return Sample(arrays, tuple(shapes), dict(kwargs), frozenset(tags), label, not_differentiable)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,7 +107,7 @@ class Case:
 
     def grad_samples(self) -> list[Sample]:
         """Samples suited to a numerical gradient check: float64 floating inputs, no edge values, no empty
-        arrays, no expected errors."""
+        arrays, no expected errors, no points declared not differentiable."""
         if not self.differentiable:
             return []
         chosen = []
@@ -111,10 +115,15 @@ class Case:
             floats = [v.dtype.name for v in s.values if v.dtype.kind == "f"]
             if not floats or any(d != "float64" for d in floats) or any(v.dtype.kind == "c" for v in s.values):
                 continue
-            if s.tags & {"edge", "empty", "error", "build-error"} or any(v.size == 0 for v in s.values):
+            if s.tags & {"edge", "empty", "error", "build-error"} or any(v.size == 0 for v in s.values) \
+                    or s.why_not_differentiable:
                 continue
             chosen.append(s)
         return chosen
+
+    def nondifferentiable_samples(self) -> list[Sample]:
+        """The samples declared not differentiable (``Sample.why_not_differentiable``)."""
+        return [s for s in self.make_samples() if s.why_not_differentiable]
 
     def wrt(self, s: Sample) -> tuple[int, ...]:
         """Indices of the inputs of ``s`` a gradient check differentiates with respect to."""

@@ -1,7 +1,20 @@
 """The standard tensor rewrites. Importing this package registers every rule into the rule sets of
 :mod:`.rulesets` (each module below registers its own)."""
 
-from . import algebra, blas, canonical, folding, fusion, indexing, matrix_chain, shape_rules, specialize, stabilize  # noqa: F401
+from . import (  # noqa: F401
+    algebra,
+    blas,
+    broadcasts,
+    cancel,
+    canonical,
+    folding,
+    fusion,
+    indexing,
+    matrix_chain,
+    shape_rules,
+    specialize,
+    stabilize,
+)
 from .pipeline import STANDARD_PHASES, standard_rewriter
 from .rulesets import BLAS, CANONICALIZE, FOLD, FUSE, INDEXING, SHAPE, SPECIALIZE, STABILIZE
 from .vocabulary import VOCABULARY, elemwise

@@ -191,6 +191,15 @@ def gemm_from_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
     return None
 
 
+def _absorbs(fgraph: FunctionGraph, user: Apply, dtype: str) -> bool:
+    """Whether ``user`` of a product will take it into a GEMM/GEMV of its own: a sum (the added term), or a
+    scaling or negation that is itself a scaled product."""
+    name = scalar_name(user)
+    if name in ("add", "subtract"):
+        return True
+    return name in ("multiply", "negative") and as_product(fgraph, user.outputs[0], dtype) is not None
+
+
 @BLAS.node_rule(Dot, MatMul, elemwise("multiply"), elemwise("negative"), tags=("blas",))
 def gemm_from_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """A product with a transposed operand or a scale is a GEMM/GEMV with flags and alpha (no transposed copy,
@@ -200,7 +209,7 @@ def gemm_from_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if dtype not in BLAS_DTYPES:
         return None
     user = only_client(fgraph, out)
-    if user is not None and scalar_name(user) in ("add", "subtract", "multiply", "negative"):
+    if user is not None and _absorbs(fgraph, user, dtype):
         return None
     product = as_product(fgraph, out, dtype)
     if product is None:

@@ -19,11 +19,11 @@ from arignote_core import (
     Variable,
 )
 from arignote_core.scalars import Cast
-from arignote_core.tensors.broadcast import BroadcastTo, SumToShape
+from arignote_core.tensors.broadcast import BroadcastTo
 
 from ..engine import Replacement
 from .rulesets import CANONICALIZE
-from .shapes import broadcast_shape, filled, shape_source
+from .shapes import broadcast_shape, filled
 from .util import apply_keeping_constants, is_real_float, only_client, scalar_constant
 from .vocabulary import elemwise
 
@@ -107,31 +107,23 @@ def useless_reshape(fgraph: FunctionGraph, node: Apply) -> Replacement:
     return x if _describes_shape_of(shape_vec, x) else None
 
 
-@CANONICALIZE.node_rule(Reshape, tags=("shape_ops",))
-def reshape_of_reshape(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    """A reshape of a reshape is one reshape (only the element order matters, and reshaping keeps it)."""
+@CANONICALIZE.node_rule(Reshape, BroadcastTo, Alloc, tags=("shape_ops",))
+def shape_op_of_itself(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """A reshape of a reshape is one reshape (reshaping keeps the element order); a broadcast (``broadcast_to``,
+    ``alloc``) of a broadcast of the same kind is one broadcast to the outer shape."""
     inner = node.inputs[0].owner
-    if inner is None or not isinstance(inner.op, Reshape):
-        return None
-    return node.op(inner.inputs[0], node.inputs[1])
-
-
-@CANONICALIZE.node_rule(Alloc, tags=("shape_ops",))
-def useless_alloc(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    """``alloc(v, *v.shape)`` is ``v`` (the broadcast adds nothing)."""
-    value, *dims = node.inputs
-    if value.type.ndim != len(dims):  # type: ignore[attr-defined]
-        return None
-    return value if all(_is_size_of(d, value, axis) for axis, d in enumerate(dims)) else None
-
-
-@CANONICALIZE.node_rule(Alloc, tags=("shape_ops",))
-def alloc_of_alloc(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    """``alloc(alloc(v, ...), *shape)`` is ``alloc(v, *shape)``."""
-    inner = node.inputs[0].owner
-    if inner is None or not isinstance(inner.op, Alloc):
+    if inner is None or type(inner.op) is not type(node.op):
         return None
     return node.op(inner.inputs[0], *node.inputs[1:])
+
+
+@CANONICALIZE.node_rule(tags=("shape_ops",))
+def identity_at_runtime(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """An op that declares ``identity_at_runtime`` (autograd's ``zero_grad``, ``grad_clip``...) only changes
+    how gradients are taken; in a graph rewritten to run, it is its input."""
+    if not getattr(node.op, "identity_at_runtime", False) or len(node.inputs) != 1 or len(node.outputs) != 1:
+        return None
+    return node.inputs[0]
 
 
 def _cast_dtype(node: Apply | None) -> str | None:
@@ -179,37 +171,3 @@ def power_zero(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     out = node.outputs[0]
     return filled(1, out.type.dtype, broadcast_shape([base, exponent]))  # type: ignore[attr-defined]
-
-
-def _shape_vector_of(shape_vec: Variable, var: Variable) -> bool:
-    """Whether ``shape_vec`` is provably ``var``'s shape (read off ``var`` or off a variable of its shape)."""
-    if _describes_shape_of(shape_vec, var):
-        return True
-    node = shape_vec.owner
-    if node is None or not isinstance(node.op, Shape):
-        return False
-    other = node.inputs[0]
-    return other.type.ndim == var.type.ndim and shape_source(other) is shape_source(var)  # type: ignore
-
-
-@CANONICALIZE.node_rule(BroadcastTo, tags=("shape_ops",))
-def useless_broadcast_to(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    """``broadcast_to(x, x.shape)`` is ``x``."""
-    x, shape_vec = node.inputs
-    return x if _shape_vector_of(shape_vec, x) else None
-
-
-@CANONICALIZE.node_rule(BroadcastTo, tags=("shape_ops",))
-def broadcast_of_broadcast(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    """``broadcast_to(broadcast_to(x, s), t)`` is ``broadcast_to(x, t)``."""
-    inner = node.inputs[0].owner
-    if inner is None or not isinstance(inner.op, BroadcastTo):
-        return None
-    return node.op(inner.inputs[0], node.inputs[1])
-
-
-@CANONICALIZE.node_rule(SumToShape, tags=("shape_ops",))
-def useless_sum_to_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    """Summing ``x`` down to its own shape is ``x`` (gradients of broadcasts that did not broadcast)."""
-    x, shape_vec = node.inputs
-    return x if _shape_vector_of(shape_vec, x) else None

@@ -36,13 +36,19 @@ def is_full(entry: Entry, size: int | None) -> bool:
     return stop is None or (isinstance(stop, int) and size is not None and stop >= size)
 
 
+def _input_axis(entries: list[Entry], k: int) -> int:
+    """The axis of the indexed array that entry ``k`` applies to (a new axis takes none)."""
+    return sum(1 for e in entries[:k] if e[0] != "newaxis")
+
+
 @INDEXING.node_rule(Subtensor, tags=("indexing",))
 def drop_full_slices(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``x[:, :]`` is ``x``; ``x[1:, :]`` is ``x[1:]`` (trailing full slices say nothing)."""
     entries = node.op.entries  # type: ignore[attr-defined]
     x = node.inputs[0]
     kept = list(entries)
-    while kept and INPUT not in kept[-1] and is_full(kept[-1], x.type.shape[len(kept) - 1]):  # type: ignore
+    while kept and kept[-1][0] == "slice" and INPUT not in kept[-1] and \
+            is_full(kept[-1], x.type.shape[_input_axis(kept, len(kept) - 1)]):  # type: ignore[attr-defined]
         kept.pop()
     if len(kept) == len(entries):
         return None

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from arignote_core import Apply, FunctionGraph, MakeVector, Shape, Subtensor, constant
+from arignote_core import Apply, FunctionGraph, MakeVector, Shape, Subtensor, Variable, constant
 
 from ..engine import Replacement
 from .rulesets import CANONICALIZE, SHAPE
 from .shapes import keep_shape, shape_of
+from .sizes import SizeTerms, size_scalar
 from .util import scalar_constant
 from .vocabulary import elemwise
 
@@ -41,8 +42,21 @@ def inferred_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if not sizes:
         return constant(np.zeros(0, dtype="int64"))
     static = var.type.shape  # type: ignore[attr-defined]
-    return MakeVector("int64")(*(size if known is None else known for size, known in zip(sizes, static,
-                                                                                          strict=True)))
+    entries = []
+    for axis, (size, known) in enumerate(zip(sizes, static, strict=True)):
+        source = None if known is not None else _source_size(fgraph, var, axis)
+        entries.append(known if known is not None else size if source is None else source)
+    return MakeVector("int64")(*entries)
+
+
+def _source_size(fgraph: FunctionGraph, var: Variable, axis: int) -> Variable | None:
+    """The size of ``var`` along ``axis`` read where it comes from (``shape(x)[0]`` for ``exp(x * 2)``, the
+    broadcast of the sizes of ``x`` and ``y`` for ``sin(x) + y``): one rewrite, however deep the graph, rather
+    than one per op between them for every axis asked. None where ``var`` is where the size comes from."""
+    found = SizeTerms(fgraph).axis(var, axis)
+    if any(term[:2] == ("axis", var) for term in found):
+        return None
+    return size_scalar(fgraph, found)
 
 
 @SHAPE.node_rule(Subtensor, tags=("shape",))

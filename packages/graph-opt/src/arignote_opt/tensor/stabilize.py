@@ -77,24 +77,48 @@ def log_of_sum_of_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
             scalar_name(source.owner) != "exp":
         return None
     x = source.owner.inputs[0]  # type: ignore[union-attr]
-    if reduce_node.op.dtype != source.type.dtype:  # type: ignore[attr-defined]
+    if reduce_node.op.dtype != source.type.dtype or _shifted_by_its_max(x, reduce_node.op.axes):  # type: ignore
         return None
     result = LogSumExp(reduce_node.op.axes)(x)
     return _reapply(result, chain) if result.type.dtype == node.outputs[0].type.dtype else None  # type: ignore
 
 
-def _keepdims_axes(node: Apply | None) -> tuple[Variable, tuple[int, ...]] | None:
-    """``(sum's input, axes)`` for ``sum(v, axes, keepdims=True)`` (a dimshuffle putting back the axes)."""
+def _keepdims_axes(node: Apply | None, reduction: str = "add") -> tuple[Variable, tuple[int, ...]] | None:
+    """``(v, axes)`` for ``sum(v, axes, keepdims=True)`` (a dimshuffle putting back the axes), or for another
+    ``reduction`` (``"maximum"``)."""
     if node is None or not isinstance(node.op, DimShuffle):
         return None
     reduce_node = node.inputs[0].owner
-    if reduce_node is None or not isinstance(reduce_node.op, Reduce) or reduce_node.op.scalar_op.name != "add":
+    if reduce_node is None or not isinstance(reduce_node.op, Reduce) or \
+            reduce_node.op.scalar_op.name != reduction:
         return None
     axes = reduce_node.op.axes
     ndim = reduce_node.inputs[0].type.ndim  # type: ignore[attr-defined]
     kept = iter(range(ndim - len(axes)))
     expected = tuple("x" if i in axes else next(kept) for i in range(ndim))
     return (reduce_node.inputs[0], axes) if node.op.new_order == expected else None
+
+
+def _shifted_by_its_max(x: Variable, axes: tuple[int, ...]) -> bool:
+    """Whether ``x`` is ``v - max(v, some of axes, keepdims=True)``: then ``exp(x) <= 1`` with a 1 in every slice
+    that a sum over ``axes`` adds up, so that sum neither overflows nor underflows (a non-finite max makes
+    ``x`` nan, as it makes the log-sum-exp)."""
+    node = x.owner
+    name = scalar_name(node)
+    if name not in ("add", "subtract"):
+        return False
+    assert node is not None
+    first, second = node.inputs
+    if name == "subtract":
+        pairs = [(first, second)]
+    else:
+        pairs = [(v, m.owner.inputs[0]) for v, m in ((first, second), (second, first))  # type: ignore[union-attr]
+                 if scalar_name(m.owner) == "negative"]
+    for v, m in pairs:
+        found = _keepdims_axes(m.owner, "maximum")
+        if found is not None and found[0] is v and set(found[1]) <= set(axes):
+            return True
+    return False
 
 
 @STABILIZE.node_rule(elemwise("true_divide"), tags=("stability",))

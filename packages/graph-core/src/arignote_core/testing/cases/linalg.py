@@ -110,6 +110,33 @@ def _eig_oracle(a: np.ndarray) -> list[np.ndarray]:
     return [w.astype(dtype), v.astype(dtype)]
 
 
+#: Why some samples of decompositions and norms are left out of gradient checks.
+EXTRA_SINGULAR_VECTORS = ("full_matrices=True of a non-square matrix: the singular vectors beyond the smaller "
+                          "size are any orthonormal basis of the complement, not a function of the input")
+EXTRA_Q_COLUMNS = ("mode='complete' of a tall matrix: the columns of Q beyond its width are any orthonormal basis "
+                   "of the complement, not a function of the input")
+SINGULAR_NUCLEAR = "a singular matrix: the nuclear norm (a sum of |singular values|) has a kink at a zero one"
+
+
+def _decomposition_samples(shapes: Sequence[tuple[tuple[int, ...], dict[str, object], str]]) \
+        -> Callable[..., list[Sample]]:
+    """Fixed random matrices of ``shapes`` with keyword arguments and, where set, why there is no derivative."""
+    def make(rng: np.random.Generator) -> list[Sample]:
+        return [sample(np.random.default_rng(k).normal(size=shape), label="x".join(map(str, shape)),
+                       not_differentiable=why, **kw) for k, (shape, kw, why) in enumerate(shapes)]
+
+    return make
+
+
+_svd_samples = _decomposition_samples([
+    ((3, 4), {}, EXTRA_SINGULAR_VECTORS), ((4, 3), {"full_matrices": False}, ""), ((2, 3, 3), {}, ""),
+    ((5, 2), {}, EXTRA_SINGULAR_VECTORS), ((3, 4), {"full_matrices": False}, ""),
+    ((5, 2), {"full_matrices": False}, "")])
+_qr_samples = _decomposition_samples([
+    ((4, 3), {}, ""), ((3, 4), {}, ""), ((4, 3), {"mode": "complete"}, EXTRA_Q_COLUMNS), ((2, 3, 3), {}, ""),
+    ((3, 3), {"mode": "complete"}, "")])
+
+
 def _lstsq_samples(rng: np.random.Generator) -> list[Sample]:
     a = rng.normal(size=(5, 3))
     return [sample(a, rng.normal(size=5), label="overdetermined"), sample(a, rng.normal(size=(5, 2)), label="2-d b"),
@@ -209,14 +236,11 @@ CASES: list[Case] = [
          oracle=lambda a: np.linalg.eigvalsh(a, UPLO="U"), samples=_square_samples("spd", ("float64",)),
          tolerances=TOL),
     Case(name="linalg.svd", function="linalg.svd", build=la.svd, oracle=np.linalg.svd, compare=_check_svd,
-         samples=fixed(*(sample(np.random.default_rng(k).normal(size=shape), **kw) for k, (shape, kw) in enumerate(
-             [((3, 4), {}), ((4, 3), {"full_matrices": False}), ((2, 3, 3), {}), ((5, 2), {})]))),
-         tolerances=TOL),
+         samples=_svd_samples, tolerances=TOL),
     Case(name="linalg.svdvals", function="linalg.svdvals", build=la.svdvals, oracle=np.linalg.svdvals,
          samples=_square_samples(), tolerances=TOL),
     Case(name="linalg.qr", function="linalg.qr", build=la.qr, oracle=np.linalg.qr, compare=_check_qr,
-         samples=fixed(*(sample(np.random.default_rng(k).normal(size=shape), **kw) for k, (shape, kw) in enumerate(
-             [((4, 3), {}), ((3, 4), {}), ((4, 3), {"mode": "complete"}), ((2, 3, 3), {})]))), tolerances=TOL),
+         samples=_qr_samples, tolerances=TOL),
     Case(name="linalg.qr/r", function="linalg.qr", build=lambda a: tm.absolute(la.qr(a, mode="r")),
          oracle=lambda a: np.abs(np.linalg.qr(a, mode="r")),
          samples=fixed(sample(np.random.default_rng(2).normal(size=(4, 3)))), tolerances=TOL,
@@ -247,7 +271,9 @@ CASES: list[Case] = [
     Case(name="linalg.matrix_norm", function="linalg.matrix_norm", build=lambda x, **kw: la.matrix_norm(x, **kw),
          oracle=lambda x, **kw: np.linalg.matrix_norm(x, **kw), tolerances=TOL,
          samples=fixed(sample(np.arange(12.0).reshape(3, 4) - 5), sample(np.arange(24.0).reshape(2, 3, 4), ord=1),
-                       sample(np.arange(9.0).reshape(3, 3), ord="nuc", keepdims=True))),
+                       sample(np.arange(9.0).reshape(3, 3) + 2 * np.eye(3), ord="nuc", label="nuclear"),
+                       sample(np.arange(9.0).reshape(3, 3), ord="nuc", keepdims=True, label="nuclear, singular",
+                              not_differentiable=SINGULAR_NUCLEAR))),
     Case(name="linalg.cond", function="linalg.cond", build=la.cond, oracle=np.linalg.cond, tolerances=TOL,
          samples=fixed(*(sample(_matrix(np.random.default_rng(7), (3, 3), "float64"), **kw)
                          for kw in ({}, {"p": 2}, {"p": -2}, {"p": 1}, {"p": "fro"}, {"p": np.inf})),
