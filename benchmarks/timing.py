@@ -34,11 +34,19 @@ def calibrate(fn: Thunk, min_time: float) -> int:
         base *= 10
 
 
+#: Pause before each sample: worker threads the previous callable left spinning (XLA's, OpenBLAS's) go to sleep
+#: rather than take the cores from the one being timed.
+SETTLE_SECONDS = 0.01
+
+
 def sample_times(fns: Mapping[str, Thunk], loops: Mapping[str, int], repeats: int) -> dict[str, list[float]]:
-    """``repeats`` interleaved samples (one per callable per round) of seconds per call."""
+    """``repeats`` interleaved samples (one per callable per round) of seconds per call; each sample follows a
+    short pause and one untimed call, so that it measures the callable, not the switch from the previous one."""
     samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            time.sleep(SETTLE_SECONDS)
+            fn()
             samples[name].append(_time_loops(fn, loops[name]) / loops[name])
     return samples
 

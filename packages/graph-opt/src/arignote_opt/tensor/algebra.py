@@ -45,15 +45,22 @@ _ORDER_CACHES: weakref.WeakKeyDictionary[FunctionGraph, dict[Variable, int]] = w
 _OP_KEYS: dict[Any, int] = {}
 
 
+def _text_key(text: str) -> int:
+    """A hash of ``text`` that is the same in every process (``hash(str)`` is salted per process)."""
+    return zlib.crc32(text.encode())
+
+
 def _op_key(op: Any) -> int:
     key = _OP_KEYS.get(op)
     if key is None:
-        key = _OP_KEYS[op] = zlib.crc32(str(op).encode())
+        key = _OP_KEYS[op] = _text_key(str(op))
     return key
 
 
 def order_key(fgraph: FunctionGraph, var: Variable) -> int:
-    """A structural key of ``var``, equal across runs for equal graphs (so sorted sums are reproducible)."""
+    """A structural key of ``var``, equal across runs and processes for equal graphs (so sorted sums, and the C
+    kernels made of them, are reproducible: a warm cache must find the kernels a previous process compiled).
+    Only ints are hashed, whose hashes are not salted."""
     cache = _ORDER_CACHES.get(fgraph)
     if cache is None:
         cache = _ORDER_CACHES[fgraph] = {v: hash((1, i)) for i, v in enumerate(fgraph.inputs)}
@@ -66,9 +73,9 @@ def order_key(fgraph: FunctionGraph, var: Variable) -> int:
         node = top.owner
         if node is None:
             if isinstance(top, Constant):
-                cache[top] = hash((2, zlib.crc32(np.ascontiguousarray(top.data).tobytes()), str(top.type)))
+                cache[top] = hash((2, zlib.crc32(np.ascontiguousarray(top.data).tobytes()), _text_key(str(top.type))))
             else:
-                cache[top] = hash((0, zlib.crc32((top.name or "").encode())))
+                cache[top] = hash((0, _text_key(top.name or "")))
             stack.pop()
             continue
         missing = [v for v in node.inputs if v not in cache]
