@@ -1,5 +1,5 @@
-"""Shape-making and indexing steps in C: stack (MakeVector), broadcast_to, alloc, sum_to_shape, set/inc_subtensor,
-integer-array indexing and its set/inc (numpy.add.at), argmax/argmin."""
+"""Shape-making and indexing steps in C: stack (MakeVector), broadcast_to, alloc, sum_to_shape, integer arange,
+set/inc_subtensor, integer-array indexing and its set/inc (numpy.add.at), argmax/argmin."""
 
 from __future__ import annotations
 
@@ -59,7 +59,16 @@ def test_set_and_inc_with_integer_arrays(c_mode) -> None:
     f = compare([x, rows, i, j], outputs, [rng.standard_normal((5, 3)).astype("float32"),
                                            rng.standard_normal((5, 3)).astype("float32"),
                                            np.array([1, 1, 3, -1, 0]), np.array([2, 2, 0, 1, 1])], c_mode)
-    assert [s.label for s in f.executable.info.fallbacks] in ([], ["python"])  # arange may run in NumPy
+    assert not f.executable.info.fallbacks, f.executable.report()
+
+
+@pytest.mark.parametrize("args", [(0, 5, 1), (9, -4, -3), (-2, 7, 4), (5, 5, 1), (4, 1, 1), (10, 0, -3)])
+def test_integer_arange_runs_in_c(args, c_mode) -> None:
+    start, stop, step = lscalar("start"), lscalar("stop"), lscalar("step")
+    f = compare([start, stop, step], [ac.arange(start, stop, step)], [np.int64(a) for a in args], c_mode)
+    assert not f.executable.info.fallbacks, f.executable.report()
+    with pytest.raises(ValueError, match="step must not be zero"):
+        f(1, 2, 0)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float16", "int16", "uint8", "bool"])

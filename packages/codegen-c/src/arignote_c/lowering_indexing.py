@@ -1,5 +1,5 @@
-"""Lowerings of shape-making and indexing ops: MakeVector, BroadcastTo, Alloc, SumToShape, set/inc_subtensor,
-integer-array indexing and its set/inc, and argmax/argmin."""
+"""Lowerings of shape-making and indexing ops: MakeVector, BroadcastTo, Alloc, SumToShape, integer ARange,
+set/inc_subtensor, integer-array indexing and its set/inc, and argmax/argmin."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from arignote_core.graph import Apply, Variable, dtype_spec
-from arignote_core.tensors import AdvancedSubtensor, Alloc, ArgReduce, MakeVector
+from arignote_core.tensors import AdvancedSubtensor, Alloc, ARange, ArgReduce, MakeVector
 from arignote_core.tensors.broadcast import BroadcastTo, SumToShape
 from arignote_core.tensors.indexing import INPUT
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
@@ -75,6 +75,13 @@ def _lower_broadcast_to(ctx: EmitContext, node: Apply) -> StepPlan:
 def _lower_alloc(ctx: EmitContext, node: Apply) -> StepPlan:
     value = node.inputs[0]
     return StepPlan(rt.STEP_ALLOC, node, list(node.inputs), [copy_kernel(ctx, value, node.outputs[0].type.dtype)])
+
+
+@register_lowering(ARange)
+def _lower_arange(ctx: EmitContext, node: Apply) -> StepPlan:
+    if node.op.dtype != "int64" or any(np.dtype(v.type.dtype).kind not in "iu" for v in node.inputs):
+        raise Unsupported("ARange other than of integers to int64 runs in NumPy")
+    return StepPlan(rt.STEP_ARANGE, node, list(node.inputs))
 
 
 @register_lowering(SumToShape)

@@ -32,6 +32,7 @@ static int ag_run_step(ag_outctx *ctx) {
     case AG_STEP_ADVANCED_INC: return ag_step_advanced_inc(ctx);
     case AG_STEP_ARRAY: return ag_step_array(ctx);
     case AG_STEP_ROWS: return ag_step_rows(ctx);
+    case AG_STEP_ARANGE: return ag_step_arange(ctx);
     }
     PyErr_Format(PyExc_RuntimeError, "unknown step kind %d", s->kind);
     return -1;

@@ -107,6 +107,32 @@ static int ag_step_alloc(ag_outctx *ctx) {
     return out ? ag_broadcast_into(ctx, (ag_loop_fn)s->fn[0], AG_IN_ARRAY(ctx, 0), out, AG_OUT) : -1;
 }
 
+/* ARange of integers: start, stop and step are integer scalars; the length is NumPy's,
+ * max(ceil((stop - start) / step), 0). The output dtype is int64. */
+static int ag_step_arange(ag_outctx *ctx) {
+    ag_step *s = ctx->s;
+    long long v[3];
+    for (int i = 0; i < 3; ++i) {
+        PyObject *index = PyNumber_Index(ctx->values[s->ins[i]]);
+        if (!index) return -1;
+        v[i] = PyLong_AsLongLong(index);
+        Py_DECREF(index);
+        if (v[i] == -1 && PyErr_Occurred()) return -1;
+    }
+    long long start = v[0], span = v[1] - v[0], step = v[2];
+    if (step == 0) {
+        PyErr_SetString(PyExc_ValueError, "arange: step must not be zero");
+        return -1;
+    }
+    long long n = step > 0 ? (span <= 0 ? 0 : (span + step - 1) / step) : (span >= 0 ? 0 : (span + step + 1) / step);
+    npy_intp dims[1] = {(npy_intp)n};
+    PyArrayObject *out = ag_alloc_output(ctx, 0, 1, dims);
+    if (!out) return -1;
+    int64_t *data = (int64_t *)PyArray_DATA(out);
+    for (long long i = 0; i < n; ++i) data[i] = start + i * step;
+    return 0;
+}
+
 /* SumToShape: x summed over its leading axes and where the target has size 1; fn: reduce kernels of add. */
 static int ag_step_sum_to_shape(ag_outctx *ctx) {
     PyArrayObject *x = AG_IN_ARRAY(ctx, 0);
