@@ -259,3 +259,16 @@ def test_the_shape_of_a_deep_computation_is_read_off_its_input_in_one_rewrite():
     assert report.fired()["inferred_shape"] == 1
     assert {type(n.op) for n in fgraph.apply_nodes} <= {Shape, ac.Subtensor, ac.MakeVector, Elemwise}
     assert len(fgraph.apply_nodes) < 10
+
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_coefficient_below_one_scales_before_the_product_can_overflow(dtype):
+    """gelu's ``0.5 * x * (1 + erf(x / sqrt 2))`` stays finite near the dtype's maximum after canonicalization."""
+    x = ac.tensor(dtype, (None,), "x")
+    big = np.finfo(dtype).max / 1.5
+    values = [np.array([big, -big, 1.0], dtype)]
+    fgraph, _ = rewrite([0.5 * x * (1 + ac.erf(x / 2 ** 0.5))], [x])
+    got = evaluate(fgraph, values)[0]
+    assert got.dtype == dtype and np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, [big, 0.0, 0.8413447460685429], rtol=1e-6)

@@ -24,8 +24,6 @@ KERNEL_OPS = (nn.Conv2d, nn.Conv2dGradInput, nn.Conv2dGradWeights, nn.Pool2d, nn
               nn.MaxPool2dGradGrad, nn.AveragePool2dGrad)
 #: cases the named mode ``c`` gets wrong through a graph-opt rewrite, not a C kernel: mul canonicalization turns
 #: ``x * (erfc(..) * 0.5)`` into ``x * erfc(..) * 0.5``, which overflows to inf for x near the dtype's maximum
-GRAPH_OPT_ISSUES = {name: "graph-opt reorders gelu's product, which overflows near the dtype's maximum"
-                    for name in ("activation/gelu", "activation/gelu/tanh")}
 GRAD_PARAMS = [pytest.param(case, s, id=f"{case.name}[{s.label}]")
                for case in KERNEL_CASES for s in case.grad_samples()[::4]]
 
@@ -73,14 +71,7 @@ def c_mode(tmp_path_factory):
     return mode
 
 
-def _case_param(case):
-    if case.name not in GRAPH_OPT_ISSUES:
-        return pytest.param(case, id=case.name)
-    known = pytest.mark.xfail(reason=GRAPH_OPT_ISSUES[case.name], strict=True, raises=ConformanceError)
-    return pytest.param(case, id=case.name, marks=known)
-
-
-@pytest.mark.parametrize("case", [_case_param(c) for c in ALL_CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c.name for c in ALL_CASES])
 def test_case_matches_numpy_on_c(case, c_mode):
     assert run_case(case, mode=c_mode) > 0
 

@@ -28,10 +28,11 @@ def _row_kernel(ctx: EmitContext, node: Apply) -> str:
     t, exp = ctx.ctype(dtype), ctx.math("exp", dtype)
     if isinstance(op, Softmax):  # exp(x - shift) goes to the output while it is summed, then is divided in place
         sum_body = f"const {t} e = {exp}(X(i) - shift); Y(i) = e; s += e;"
-        final, log_sum = f"Y(i) = ({t})(Y(i) / s);", ""
+        # one division per row, then products: at most one more rounding than dividing each element
+        final, after_sum = "Y(i) *= inv;", f"const {t} inv = ({t})(1.0 / s);"
     else:
         sum_body = f"s += {exp}(X(i) - shift);"
-        final, log_sum = "Y(i) = (X(i) - shift) - lse;", f"const {t} lse = ({t})log(s);"
+        final, after_sum = "Y(i) = (X(i) - shift) - lse;", f"const {t} lse = ({t})log(s);"
     row = f"""{{
             {t} m = -INFINITY;
             int nan = 0;
@@ -41,7 +42,7 @@ def _row_kernel(ctx: EmitContext, node: Apply) -> str:
             double s = 0;
             #pragma omp simd reduction(+:s)
             for (int64_t i = 0; i < n; ++i) {{ {sum_body} }}
-            {log_sum}
+            {after_sum}
             #pragma omp simd
             for (int64_t i = 0; i < n; ++i) {{ {final} }}
         }}"""

@@ -4,7 +4,9 @@ A sum (``add``, ``subtract``, ``negative``) becomes a left-deep chain of ``add``
 ``t``, ``-t`` or ``t * c`` (``c`` a number), with one folded constant last: ``x - y`` is ``x + (-y)``,
 ``2*x + y - x`` is ``x + y`` (terms sorted), ``x - x`` is zeros of ``x``'s shape. A product (``multiply``,
 ``true_divide``, ``reciprocal``, integer powers) becomes ``numerator / denominator`` with sorted factors, each
-``t`` or ``t ** k``, times one constant coefficient: ``x * y * x / 2`` is ``(x ** 2 * y) * 0.5``.
+``t`` or ``t ** k``, and one constant coefficient: last when it is above 1 (``x * y * 2`` is ``(x * y) * 2``),
+on the first factor when below (``x * y * x / 2`` is ``(x ** 2 * 0.5) * y``), so that it cannot make the
+product overflow.
 
 Both only look through inner nodes used once (flattening a shared subexpression would compute it twice) and
 of the result's dtype (reordering across dtype promotions would change integer overflow and rounding).
@@ -369,6 +371,11 @@ def canonical_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
             numerator.append(_factor_form(base, k))
         else:
             denominator.append(_factor_form(base, -k))
+    if numerator and 0 < abs(coefficient) < 1:
+        # a coefficient below 1 scales the first factor, before the product can overflow (gelu's
+        # 0.5 * x * (1 + erf(...)) near the dtype's maximum); one above 1 comes last, after it might underflow
+        numerator[0] = ("multiply", numerator[0], ("const", as_python_number(coefficient, dtype)))
+        coefficient = 1
     body = chain("multiply", numerator)
     if denominator:
         body = ("true_divide", body or ("const", 1), chain("multiply", denominator))
