@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from typing import Any
+
+if "numpy" in sys.modules:
+    warnings.warn("benchmarks/peers.py was imported after NumPy: NumPy's BLAS threads ignore its settings and "
+                  "spin between calls, slowing the other peers; import peers first", stacklevel=2)
 
 THREADS = os.environ.get("BENCH_THREADS", str(os.cpu_count() or 1))
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

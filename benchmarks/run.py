@@ -14,18 +14,20 @@ import os
 import platform
 import statistics
 import sys
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "workloads"))
 
+import peers  # noqa: E402,I001  (first: it sets the thread pools' environment before NumPy loads its BLAS)
+
+import numpy as np  # noqa: E402
+
 import floors  # noqa: E402
-import peers  # noqa: E402
 from suite import Workload  # noqa: E402
 from timing import calibrate, sample_times  # noqa: E402
 
@@ -70,10 +72,17 @@ def build_peers(workload: Workload, variant: Any) -> tuple[dict[str, Any], dict[
     return steps, status
 
 
+#: Untimed rounds of every step before timing, for at least this long: caches, allocators and thread pools
+#: settle, and a small machine recovers from building the peers (gcc, XLA).
+WARM_UP_SECONDS = 1.0
+
+
 def time_steps(steps: dict[str, Any], repeats: int, min_time: float) -> dict[str, list[float]]:
     """Interleaved samples of seconds per call for each step (warm-up and calibration first)."""
-    for step in steps.values():
-        step()
+    start = time.perf_counter()
+    while time.perf_counter() - start < WARM_UP_SECONDS:
+        for step in steps.values():
+            step()
     loops = {name: calibrate(step, min_time) for name, step in steps.items()}
     return sample_times(steps, loops, repeats)
 
