@@ -1,7 +1,8 @@
 """Linear-algebra ops on stacks of matrices (the last two axes), computed with NumPy and SciPy.
 
 Dtypes follow ``numpy.linalg``: integers and booleans compute in float64, float32 and the complex types keep
-theirs, float16 is refused.
+theirs, float16 is refused. SciPy's linalg is imported inside the ops that use it: importing it costs 0.1 s,
+which every compiled function's first call would otherwise pay.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 from ..dtypes import result_dtype
 from ..graph import Apply, Op
@@ -321,6 +321,8 @@ class Solve(MatrixOp):
         return Apply(self, [a, b], [TensorType(linalg_dtype(a.dtype, b.dtype, what="solve"), shape)])
 
     def compute(self, a: np.ndarray, b: np.ndarray) -> Sequence[Any]:
+        import scipy.linalg  # lazily (module docstring)
+
         if self.assume == "gen":
             return [np.linalg.solve(a, b)]
         return [scipy.linalg.solve(a, b, assume_a=self.assume)]
@@ -348,6 +350,8 @@ class SolveTriangular(MatrixOp):
         return Apply(self, [a, b], [TensorType(dtype, _static_solve_shape(a, b))])
 
     def compute(self, a: np.ndarray, b: np.ndarray) -> Sequence[Any]:
+        import scipy.linalg  # lazily (module docstring)
+
         return [scipy.linalg.solve_triangular(a, b, trans=self.trans, lower=self.lower,
                                               unit_diagonal=self.unit_diagonal)]
 
@@ -368,6 +372,8 @@ class ChoSolve(MatrixOp):
         return Apply(self, [c, b], [TensorType(dtype, _static_solve_shape(c, b))])
 
     def compute(self, c: np.ndarray, b: np.ndarray) -> Sequence[Any]:
+        import scipy.linalg  # lazily (module docstring)
+
         return [scipy.linalg.cho_solve((c, self.lower), b)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -386,6 +392,8 @@ class Expm(MatrixOp):
         return Apply(self, [a], [TensorType(dtype, a.type.shape)])
 
     def compute(self, a: np.ndarray) -> Sequence[Any]:
+        import scipy.linalg  # lazily (module docstring)
+
         return [scipy.linalg.expm(a)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

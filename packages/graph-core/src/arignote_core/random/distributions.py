@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.special
 
 from .philox import mulhilo, philox4x64, to_open_unit, to_unit
 
@@ -122,6 +121,8 @@ def truncated_normal(src: Source, n: int, loc: np.ndarray, scale: np.ndarray, lo
                      upper: np.ndarray) -> np.ndarray:
     """Inversion of the normal CDF between ``lower`` and ``upper`` (in standard deviations), in the tail
     closer to zero for accuracy."""
+    import scipy.special  # here, not at module level: importing it costs 0.3 s
+
     u = to_open_unit(src.block(np.arange(n))[:, 0])
     flip = lower > 0
     lo, hi = np.where(flip, -upper, lower), np.where(flip, -lower, upper)
@@ -245,6 +246,8 @@ def poisson(src: Source, n: int, lam: np.ndarray) -> np.ndarray:
 
 
 def _poisson_ptrs(src: Source, elements: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    import scipy.special  # here, not at module level: importing it costs 0.3 s
+
     slam, loglam = np.sqrt(lam), np.log(lam)
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.special
 
 from ..dtypes import DtypeSpec, as_dtype, numpy_spec, result_dtype, upcast_float
 from ..graph import Apply, Op, dtype_spec
@@ -173,15 +172,28 @@ for _name, _ufunc, _symbol, _comm, _assoc in _UFUNCS:
     SCALAR_OPS[_name] = _define(UfuncOp, _name, _ufunc.nin, ufunc=_ufunc, symbol=_symbol, commutative=_comm,
                                 associative=_assoc)
 
+def _special(name: str) -> Callable[..., Any]:
+    """``scipy.special.<name>``, looked up on first use: importing scipy.special costs 0.3 s, which every
+    ``import arignote_core`` would pay for functions most graphs never call."""
+
+    def call(*args: Any) -> Any:
+        import scipy.special
+
+        return getattr(scipy.special, name)(*args)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
 # (name, function, arity): float-valued math without a NumPy ufunc of its own.
 _FLOAT_FUNCTIONS: list[tuple[str, Callable[..., Any], int]] = [
-    ("sigmoid", scipy.special.expit, 1), ("softplus", _softplus, 1), ("log1mexp", _log1mexp, 1),
-    ("erf", scipy.special.erf, 1), ("erfc", scipy.special.erfc, 1), ("erfinv", scipy.special.erfinv, 1),
-    ("erfcx", scipy.special.erfcx, 1), ("gamma", scipy.special.gamma, 1), ("gammaln", scipy.special.gammaln, 1),
-    ("psi", scipy.special.psi, 1), ("i0", scipy.special.i0, 1), ("i1", scipy.special.i1, 1),
-    ("j0", scipy.special.j0, 1), ("j1", scipy.special.j1, 1), ("jv", scipy.special.jv, 2),
-    ("gammainc", scipy.special.gammainc, 2), ("gammaincc", scipy.special.gammaincc, 2),
-    ("polygamma", scipy.special.polygamma, 2),
+    ("sigmoid", _special("expit"), 1), ("softplus", _softplus, 1), ("log1mexp", _log1mexp, 1),
+    ("erf", _special("erf"), 1), ("erfc", _special("erfc"), 1), ("erfinv", _special("erfinv"), 1),
+    ("erfcx", _special("erfcx"), 1), ("gamma", _special("gamma"), 1), ("gammaln", _special("gammaln"), 1),
+    ("psi", _special("psi"), 1), ("i0", _special("i0"), 1), ("i1", _special("i1"), 1),
+    ("j0", _special("j0"), 1), ("j1", _special("j1"), 1), ("jv", _special("jv"), 2),
+    ("gammainc", _special("gammainc"), 2), ("gammaincc", _special("gammaincc"), 2),
+    ("polygamma", _special("polygamma"), 2),
 ]
 
 for _name, _function, _nin in _FLOAT_FUNCTIONS:
