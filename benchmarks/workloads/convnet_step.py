@@ -42,41 +42,51 @@ def _lenet_data(n: int) -> dict[str, np.ndarray]:
 PARAMS = ("c1", "c2", "d1", "d2")
 
 
-def torch_(variant: tuple[Any, ...]) -> Any:
-    torch = peers.torch()
-    F = torch.nn.functional
-    if variant[0] == "conv":
-        d = {k: torch.from_numpy(v) for k, v in _conv_data(*variant[1:]).items()}
-        x, w = d["x"].clone().requires_grad_(), d["w"].clone().requires_grad_()
+def torch_(compiled: bool) -> Any:
+    """PyTorch eager, or with the forward pass under ``torch.compile`` (AOTAutograd compiles its backward)."""
 
-        def conv_step() -> Any:
-            out = F.conv2d(x, w, padding="same")
-            gx, gw = torch.autograd.grad(out, [x, w], d["g"])
-            return gw
+    def build(variant: tuple[Any, ...]) -> Any:
+        torch = peers.torch()
+        F = torch.nn.functional
+        maybe_compile = torch.compile if compiled else (lambda fn: fn)
+        if variant[0] == "conv":
+            d = {k: torch.from_numpy(v) for k, v in _conv_data(*variant[1:]).items()}
+            x, w = d["x"].clone().requires_grad_(), d["w"].clone().requires_grad_()
+            forward = maybe_compile(lambda x, w: F.conv2d(x, w, padding="same"))
 
-        return conv_step, lambda: conv_step().numpy()
-    data = _lenet_data(variant[1])
-    params = {k: torch.tensor(data[k], requires_grad=True) for k in PARAMS}
-    x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
+            def conv_step() -> Any:
+                gx, gw = torch.autograd.grad(forward(x, w), [x, w], d["g"])
+                return gw
 
-    def step() -> None:
-        h = F.max_pool2d(F.relu(F.conv2d(x, params["c1"])), 2)
-        h = F.max_pool2d(F.relu(F.conv2d(h, params["c2"])), 2)
-        h = F.relu(h.reshape(h.shape[0], -1) @ params["d1"])
-        loss = F.cross_entropy(h @ params["d2"], y)
-        grads = torch.autograd.grad(loss, list(params.values()))
-        with torch.no_grad():
-            for p, g in zip(params.values(), grads, strict=True):
-                p -= LR * g
+            return conv_step, lambda: conv_step().numpy()
+        data = _lenet_data(variant[1])
+        params = {k: torch.tensor(data[k], requires_grad=True) for k in PARAMS}
+        x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
 
-    def result() -> np.ndarray:
-        with torch.no_grad():
-            for k, p in params.items():
-                p.copy_(torch.from_numpy(data[k]))
-        step()
-        return params["c1"].detach().numpy().copy()
+        def loss_of(p: dict[str, Any], x: Any, y: Any) -> Any:
+            h = F.max_pool2d(F.relu(F.conv2d(x, p["c1"])), 2)
+            h = F.max_pool2d(F.relu(F.conv2d(h, p["c2"])), 2)
+            h = F.relu(h.reshape(h.shape[0], -1) @ p["d1"])
+            return F.cross_entropy(h @ p["d2"], y)
 
-    return step, result
+        loss_fn = maybe_compile(loss_of)
+
+        def step() -> None:
+            grads = torch.autograd.grad(loss_fn(params, x, y), list(params.values()))
+            with torch.no_grad():
+                for p, g in zip(params.values(), grads, strict=True):
+                    p -= LR * g
+
+        def result() -> np.ndarray:
+            with torch.no_grad():
+                for k, p in params.items():
+                    p.copy_(torch.from_numpy(data[k]))
+            step()
+            return params["c1"].detach().numpy().copy()
+
+        return step, result
+
+    return build
 
 
 def jax_(variant: tuple[Any, ...]) -> Any:
@@ -166,7 +176,7 @@ WORKLOAD = Workload(
     name="CONV",
     title="conv2d forward+backward and a LeNet training step, float32 (baseline: PyTorch CPU)",
     variants=(("conv", 32, 16, 28, 32, 3), ("lenet", 64)),
-    peers={"torch": torch_, "arignote C": arignote_, "jax (jit)": jax_},
+    peers={"torch": torch_(False), "arignote C": arignote_, "jax (jit)": jax_, "torch.compile": torch_(True)},
     rtol=lambda variant: 2e-3,
     baseline="torch",
 )

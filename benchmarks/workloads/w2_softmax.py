@@ -49,11 +49,16 @@ def pytensor_(mode: str) -> Any:
     return build
 
 
-def torch_(n: int) -> Any:
-    torch = peers.torch()
-    x = torch.from_numpy(_input(n))
-    step = lambda: torch.softmax(x, dim=1)  # noqa: E731
-    return step, lambda: step().numpy()
+def torch_(compiled: bool) -> Any:
+    def build(n: int) -> Any:
+        torch = peers.torch()
+        softmax = lambda x: torch.softmax(x, dim=1)  # noqa: E731
+        fn = torch.compile(softmax) if compiled else softmax
+        x = torch.from_numpy(_input(n))
+        step = lambda: fn(x)  # noqa: E731
+        return step, lambda: step().numpy()
+
+    return build
 
 
 def arignote_(mode: str) -> Any:
@@ -75,7 +80,8 @@ WORKLOAD = Workload(
         "jax (jit)": jax_,
         "pytensor C": pytensor_("FAST_RUN"),
         "pytensor numba": pytensor_("NUMBA"),
-        "torch": torch_,
+        "torch": torch_(False),
+        "torch.compile": torch_(True),
     },
     rtol=lambda n: 1e-10,
 )

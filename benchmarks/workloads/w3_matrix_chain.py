@@ -41,20 +41,28 @@ def jax_(n: int) -> Any:
     return step, lambda: np.asarray(step())
 
 
-def pytensor_(n: int) -> Any:
-    peers.pytensor()
-    import pytensor
-    import pytensor.tensor as pt
+def pytensor_(mode: str) -> Any:
+    def build(n: int) -> Any:
+        peers.pytensor()
+        import pytensor
+        import pytensor.tensor as pt
 
-    a, b, c = (pt.tensor(name, dtype="float64", shape=v.shape) for name, v in zip("abc", _inputs(n), strict=True))
-    return _bind(pytensor.function([a, b, c], pt.dot(pt.dot(a, b), c)), n)
+        a, b, c = (pt.tensor(name, dtype="float64", shape=v.shape) for name, v in zip("abc", _inputs(n), strict=True))
+        return _bind(pytensor.function([a, b, c], pt.dot(pt.dot(a, b), c), mode=mode), n)
+
+    return build
 
 
-def torch_(n: int) -> Any:
-    torch = peers.torch()
-    a, b, c = (torch.from_numpy(v) for v in _inputs(n))
-    step = lambda: (a @ b) @ c  # noqa: E731
-    return step, lambda: step().numpy()
+def torch_(compiled: bool) -> Any:
+    def build(n: int) -> Any:
+        torch = peers.torch()
+        chain = lambda a, b, c: (a @ b) @ c  # noqa: E731
+        fn = torch.compile(chain) if compiled else chain
+        a, b, c = (torch.from_numpy(v) for v in _inputs(n))
+        step = lambda: fn(a, b, c)  # noqa: E731
+        return step, lambda: step().numpy()
+
+    return build
 
 
 def arignote_(n: int) -> Any:
@@ -72,8 +80,10 @@ WORKLOAD = Workload(
         "numpy multi_dot": numpy_multi_dot,
         "arignote C": arignote_,
         "jax (jit)": jax_,
-        "pytensor C": pytensor_,
-        "torch": torch_,
+        "pytensor C": pytensor_("FAST_RUN"),
+        "pytensor numba": pytensor_("NUMBA"),
+        "torch": torch_(False),
+        "torch.compile": torch_(True),
     },
     rtol=lambda n: 1e-9,
 )

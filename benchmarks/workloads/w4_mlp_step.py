@@ -100,48 +100,60 @@ def jax_(variant: tuple[str, int]) -> Any:
     return step, result
 
 
-def torch_(variant: tuple[str, int]) -> Any:
-    torch = peers.torch()
-    data = _data(*variant)
-    params = {k: torch.tensor(data[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")}
-    x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
+def torch_(compiled: bool) -> Any:
+    """PyTorch eager, or with the loss under ``torch.compile`` (AOTAutograd compiles its backward too)."""
 
-    def step() -> None:
-        h = torch.tanh(x @ params["W1"] + params["b1"])
+    def build(variant: tuple[str, int]) -> Any:
+        torch = peers.torch()
+        data = _data(*variant)
+        params = {k: torch.tensor(data[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")}
+        x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
+
+        def loss_of(p: dict[str, Any], x: Any, y: Any) -> Any:
+            h = torch.tanh(x @ p["W1"] + p["b1"])
+            return torch.nn.functional.cross_entropy(h @ p["W2"] + p["b2"], y)
+
+        loss_fn = torch.compile(loss_of) if compiled else loss_of
+
+        def step() -> None:
+            grads = torch.autograd.grad(loss_fn(params, x, y), list(params.values()))
+            with torch.no_grad():
+                for p, g in zip(params.values(), grads, strict=True):
+                    p -= LEARNING_RATE * g
+
+        def result() -> np.ndarray:
+            with torch.no_grad():
+                for k, p in params.items():
+                    p.copy_(torch.from_numpy(data[k]))
+            step()
+            return params["W1"].detach().numpy().copy()
+
+        return step, result
+
+    return build
+
+
+def pytensor_(mode: str) -> Any:
+    def build(variant: tuple[str, int]) -> Any:
+        peers.pytensor()
+        import pytensor
+        import pytensor.tensor as pt
+        from pytensor.tensor.special import log_softmax
+
+        data = _data(*variant)
+        params = {k: pytensor.shared(data[k].copy(), name=k) for k in ("W1", "b1", "W2", "b2")}
+        x, y = pt.matrix("x", dtype=variant[0]), pt.lvector("y")
+        h = pt.tanh(x @ params["W1"] + params["b1"])
         z = h @ params["W2"] + params["b2"]
-        loss = torch.nn.functional.cross_entropy(z, y)
-        grads = torch.autograd.grad(loss, list(params.values()))
-        with torch.no_grad():
-            for p, g in zip(params.values(), grads, strict=True):
-                p -= LEARNING_RATE * g
+        loss = -pt.mean(log_softmax(z, axis=1)[pt.arange(y.shape[0]), y])
+        grads = pytensor.grad(loss, list(params.values()))
+        rate = np.asarray(LEARNING_RATE, dtype=variant[0])  # a Python float would upcast float32 to floatX=float64
+        updates = [(p, p - rate * g) for p, g in zip(params.values(), grads, strict=True)]
+        f = pytensor.function([x, y], [], updates=updates, mode=mode)
+        step = lambda: f(data["x"], data["y"])  # noqa: E731
+        return step, _first_step(step, params, data, read=lambda: params["W1"].get_value())
 
-    def result() -> np.ndarray:
-        with torch.no_grad():
-            for k, p in params.items():
-                p.copy_(torch.from_numpy(data[k]))
-        step()
-        return params["W1"].detach().numpy().copy()
-
-    return step, result
-
-
-def pytensor_(variant: tuple[str, int]) -> Any:
-    peers.pytensor()
-    import pytensor
-    import pytensor.tensor as pt
-    from pytensor.tensor.special import log_softmax
-
-    data = _data(*variant)
-    params = {k: pytensor.shared(data[k].copy(), name=k) for k in ("W1", "b1", "W2", "b2")}
-    x, y = pt.matrix("x", dtype=variant[0]), pt.lvector("y")
-    h = pt.tanh(x @ params["W1"] + params["b1"])
-    z = h @ params["W2"] + params["b2"]
-    loss = -pt.mean(log_softmax(z, axis=1)[pt.arange(y.shape[0]), y])
-    grads = pytensor.grad(loss, list(params.values()))
-    rate = np.asarray(LEARNING_RATE, dtype=variant[0])  # a Python float would upcast float32 to floatX=float64
-    f = pytensor.function([x, y], [], updates=[(p, p - rate * g) for p, g in zip(params.values(), grads, strict=True)])
-    step = lambda: f(data["x"], data["y"])  # noqa: E731
-    return step, _first_step(step, params, data, read=lambda: params["W1"].get_value())
+    return build
 
 
 def arignote_training_function(ar: Any, data: dict[str, np.ndarray], dtype: str, mode: str = "fast_run") -> Any:
@@ -174,8 +186,10 @@ WORKLOAD = Workload(
         "numpy": numpy_,
         "arignote C": arignote_,
         "jax (jit)": jax_,
-        "pytensor C": pytensor_,
-        "torch": torch_,
+        "pytensor C": pytensor_("FAST_RUN"),
+        "pytensor numba": pytensor_("NUMBA"),
+        "torch": torch_(False),
+        "torch.compile": torch_(True),
     },
     rtol=lambda variant: 2e-4 if variant[0] == "float32" else 1e-9,
 )

@@ -37,8 +37,9 @@ SCRIPTS = {
     "arignote C": ("ar = peers.arignote()",
                    "f, params = w4.arignote_training_function(ar, data, 'float32')\nf(data['x'], data['y'])"),
     "jax (jit)": ("jax = peers.jax()", "step, _ = w4.jax_(('float32', 128))\nstep()"),
-    "pytensor C": ("peers.pytensor()\nimport pytensor", "step, _ = w4.pytensor_(('float32', 128))\nstep()"),
-    "torch.compile": ("torch = peers.torch()", "step, _ = w4.torch_(('float32', 128))\nstep()"),
+    "pytensor C": ("peers.pytensor()\nimport pytensor", "step, _ = w4.pytensor_('FAST_RUN')(('float32', 128))\nstep()"),
+    "pytensor numba": ("peers.pytensor()\nimport pytensor", "step, _ = w4.pytensor_('NUMBA')(('float32', 128))\nstep()"),
+    "torch.compile": ("torch = peers.torch()", "step, _ = w4.torch_(True)(('float32', 128))\nstep()"),
 }
 
 
@@ -51,6 +52,9 @@ def _cache_env(peer: str, cache: str) -> dict[str, str]:
         env["ARIGNOTE_CACHE_DIR"] = cache
     elif peer.startswith("pytensor"):
         env["PYTENSOR_FLAGS"] = f"compiledir={cache}"
+        env["NUMBA_CACHE_DIR"] = cache
+    elif peer.startswith("torch"):
+        env["TORCHINDUCTOR_CACHE_DIR"] = cache
     return env
 
 
