@@ -1,8 +1,8 @@
 """W6: compile time of the W4 training function in a fresh process, cold (empty cache) and warm (cached).
 
-Each measurement is a new Python process that imports the peer, then times building the graph, compiling it and
-computing the first result (imports are reported separately). Cold uses a new empty compile cache; warm reuses
-the cache the cold run filled (the median of ``WARM_RUNS`` processes).
+Each measurement is a new Python process that imports the peer, makes the data, then times building the graph,
+compiling it and computing the first result (imports are reported separately). Cold uses a new empty compile
+cache; warm reuses the cache the cold run filled (the median of ``WARM_RUNS`` processes).
 """
 
 from __future__ import annotations
@@ -28,17 +28,18 @@ import peers
 t1 = time.perf_counter()
 import w4_mlp_step as w4
 data = w4._data("float32", 128)
-{body}
 t2 = time.perf_counter()
-print(json.dumps({{"import": t1 - t0, "first_result": t2 - t1}}))
+{body}
+t3 = time.perf_counter()
+print(json.dumps({{"import": t1 - t0, "first_result": t3 - t2}}))
 """
 
 SCRIPTS = {
     "arignote C": ("ar = peers.arignote()",
                    "f, params = w4.arignote_training_function(ar, data, 'float32')\nf(data['x'], data['y'])"),
     "jax (jit)": ("jax = peers.jax()", "step, _ = w4.jax_(('float32', 128))\nstep()"),
-    "pytensor C": ("peers.pytensor()\nimport pytensor", "step, _ = w4.pytensor_('FAST_RUN')(('float32', 128))\nstep()"),
-    "pytensor numba": ("peers.pytensor()\nimport pytensor", "step, _ = w4.pytensor_('NUMBA')(('float32', 128))\nstep()"),
+    "pytensor C": ("peers.pytensor()", "step, _ = w4.pytensor_('FAST_RUN')(('float32', 128))\nstep()"),
+    "pytensor numba": ("peers.pytensor()", "step, _ = w4.pytensor_('NUMBA')(('float32', 128))\nstep()"),
     "torch.compile": ("torch = peers.torch()", "step, _ = w4.torch_(True)(('float32', 128))\nstep()"),
 }
 

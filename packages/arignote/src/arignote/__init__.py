@@ -35,9 +35,10 @@ from arignote_grad import (
 from . import config as _config_module
 from ._version import __version__
 from .api import CONSTRUCTORS, function, render
-from .modes import fast_compile, fast_run
+from .modes import fast_compile, fast_run, preload
 
 config = _config_module.from_environment()
+preload(config.mode)
 globals().update(CONSTRUCTORS)
 
 __all__ = sorted({

@@ -39,3 +39,16 @@ def fast_compile(config: Config | None = None) -> Mode:
     from arignote_opt import standard_rewriter
 
     return Mode(backend="reference", rewriter=standard_rewriter(exclude=("specialize", "fuse")))
+
+
+#: the packages each named mode compiles with, beyond graph-core
+_MODE_PACKAGES = {"fast_run": ("arignote_opt", "arignote_c"), "c": ("arignote_c",), "fast_compile": ("arignote_opt",)}
+
+
+def preload(mode: str) -> None:
+    """Import what ``mode`` compiles with, at ``import arignote`` rather than inside the first ``function``
+    call (graph-opt and codegen-c take tens of milliseconds to import; the default mode needs both)."""
+    import importlib
+
+    for package in _MODE_PACKAGES.get(mode, ()):
+        importlib.import_module(package)

@@ -13,13 +13,13 @@ import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
 
 import numpy as np
 
 from arignote_core.evaluator import raise_node_error
 from arignote_core.graph import Apply, Constant, Variable, dtype_spec
+from arignote_core.plugins import entry_points_in
 from arignote_core.tensors import DimShuffle, Dot, Elemwise, MatMul, Reduce, Reshape, Shape, Subtensor
 from arignote_opt.tensor.blas_ops import Gemm, Gemv
 from arignote_opt.tensor.fused_reduce import FusedReduce
@@ -40,6 +40,9 @@ class StepPlan:
     kernels: list[KernelSource] = field(default_factory=list)
     ip: tuple[int, ...] = ()
     obj: Any = None
+    #: the step may compute output 0 into input 0's buffer: ``link`` sets the last ``ip`` entry to 1 where the
+    #: memory plan allows it (the runtime still checks shapes and aliasing)
+    may_overwrite_input: bool = False
     #: a short word for reports: kernel, reduce, view, blas, user
     label: str = "kernel"
 
@@ -62,7 +65,7 @@ def register_lowering(*op_classes: type) -> Callable[[Lowering], Lowering]:
 def load_extensions() -> None:
     """Run every ``arignote_c.extensions`` entry point (a function registering lowerings or C code), once per
     process; one that fails is reported in a warning and its ops run their ``perform``."""
-    for ep in entry_points(group="arignote_c.extensions"):
+    for ep in entry_points_in("arignote_c.extensions"):
         try:
             ep.load()()
         except Exception as exc:  # noqa: BLE001 -- a broken extension must not break the backend
@@ -267,5 +270,5 @@ def _lower_gemm(ctx: EmitContext, node: Apply) -> StepPlan:
     """graph-opt's GEMM/GEMV; the reference ``perform`` covers a bias larger than the product."""
     op = node.op
     trans_b = getattr(op, "trans_b", False)
-    return StepPlan(rt.STEP_GEMM, node, list(node.inputs), ip=(int(op.trans_a), int(trans_b)),
-                    obj=python_step(node), label="blas")
+    return StepPlan(rt.STEP_GEMM, node, list(node.inputs), ip=(int(op.trans_a), int(trans_b), 0),
+                    obj=python_step(node), label="blas", may_overwrite_input=True)

@@ -18,6 +18,7 @@ from arignote_core.evaluator import raise_node_error
 from arignote_core.fgraph import FunctionGraph
 from arignote_core.graph import Apply, Constant, Variable
 from arignote_core.tensors import TensorType
+from arignote_opt.tensor.memory import MemoryPlan, plan_memory
 
 from . import lowering_indexing, lowering_special  # noqa: F401  (register their lowerings)
 from . import runtime as rt
@@ -139,6 +140,19 @@ def link_kernels(plans: Sequence[StepPlan | None], ctx: EmitContext, library: Ke
                          built is not None and built.entry.built)
 
 
+def _destroyable(fgraph: FunctionGraph) -> dict[Variable, Variable]:
+    """Shared-variable inputs whose buffer their update may take: each update output that the caller does not
+    also receive (an output listed twice would alias the new shared value)."""
+    return {fgraph.inputs[i]: fgraph.outputs[o] for o, i in fgraph.updates.items()
+            if fgraph.outputs.count(fgraph.outputs[o]) == 1}
+
+
+def _step_ip(plan: StepPlan, memory: MemoryPlan) -> tuple[int, ...]:
+    """The plan's integer parameters, with its in-place flag set where the memory plan allows."""
+    choice = memory.in_place_for(plan.node).get(0) if plan.may_overwrite_input else None
+    return (*plan.ip[:-1], 1) if choice is not None and choice.input == 0 else tuple(plan.ip)
+
+
 #: the kernel error codes, as the runtime (common.h) numbers them
 ERROR_CODES = "enum { AG_ERR_NEGATIVE_POWER = 1 };\n"
 
@@ -149,6 +163,7 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
     ctx = EmitContext(C_DIALECT, builder.toolchain.vector_math)
     order = fgraph.toposort()
     plans, reasons = plan_steps(fgraph, ctx)
+    memory = plan_memory(fgraph, _destroyable(fgraph))
     linked = link_kernels(plans, ctx, KernelLibrary(builder))
     runtime = get_runtime()
     if any(p is not None and p.kind in (rt.STEP_MATMUL, rt.STEP_GEMM) for p in plans):
@@ -197,7 +212,7 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
             continue
         fns = [linked.addresses[kn.name] for kn in plan.kernels]
         fns += [0] * (3 - len(fns))
-        steps.append((plan.kind, tuple(step_inputs[k]), outs, types, tuple(fns), tuple(plan.ip), plan.obj,
+        steps.append((plan.kind, tuple(step_inputs[k]), outs, types, tuple(fns), _step_ip(plan, memory), plan.obj,
                       tuple(frees[k])))
         infos.append(StepInfo(node, plan.label, tuple(kn.name for kn in plan.kernels)))
     info = ProgramInfo(fgraph, infos, [m.name for m in linked.modules], linked.built)

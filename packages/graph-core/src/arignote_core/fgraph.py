@@ -42,6 +42,9 @@ class FunctionGraph:
             self.memo = {}
         self.inputs: list[Variable] = list(inputs)
         self.outputs: list[Variable] = list(outputs)
+        #: output index -> index of the input (a shared variable) whose new value it is; a backend may compute
+        #: such an output into that input's buffer, since the old value is dropped after the call
+        self.updates: dict[int, int] = {}
         self.clients: dict[Variable, list[Client]] = {}
         self.apply_nodes: set[Apply] = set()
         self.listeners: list[GraphListener] = []
@@ -185,7 +188,9 @@ class FunctionGraph:
 
     def clone(self) -> FunctionGraph:
         """An independent copy (same constants and shared variables)."""
-        return FunctionGraph(self.inputs, self.outputs, clone=True)
+        copy = FunctionGraph(self.inputs, self.outputs, clone=True)
+        copy.updates = dict(self.updates)
+        return copy
 
     def __repr__(self) -> str:
         return f"FunctionGraph({', '.join(map(str, self.outputs))}; {len(self.apply_nodes)} nodes)"

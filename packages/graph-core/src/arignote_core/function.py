@@ -117,6 +117,8 @@ def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None,
         if target not in shared_inputs:
             shared_inputs.append(target)
     fgraph = FunctionGraph([*explicit, *shared_inputs], all_outputs, clone=True)
+    fgraph.updates = {len(out_list) + j: len(explicit) + shared_inputs.index(target)
+                      for j, (target, _) in enumerate(update_pairs)}
     resolved = get_mode(mode)
     if profile:
         resolved = resolved.with_options(profile=True)

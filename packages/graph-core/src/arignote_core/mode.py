@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 from .fgraph import FunctionGraph
+from .plugins import entry_points_in
 
 #: What a backend produces: called with the values of ``fgraph.inputs``, returns those of ``fgraph.outputs``.
 Executable = Callable[[Sequence[Any]], list[Any]]
@@ -48,7 +48,7 @@ def get_backend(name: str) -> Backend:
         from .evaluator import ReferenceBackend
 
         return ReferenceBackend()
-    found = {ep.name: ep for ep in entry_points(group="arignote.backends")}
+    found = {ep.name: ep for ep in entry_points_in("arignote.backends")}
     if name not in found:
         raise ValueError(f"no backend named {name!r}; available: {', '.join(['reference', *sorted(found)])}")
     backend = found[name].load()
@@ -62,7 +62,7 @@ def get_mode(mode: Mode | str | None) -> Mode:
         return Mode()
     if isinstance(mode, Mode):
         return mode
-    named = {ep.name: ep for ep in entry_points(group="arignote.modes")}
+    named = {ep.name: ep for ep in entry_points_in("arignote.modes")}
     if mode in named:
         found = named[mode].load()
         return found() if callable(found) and not isinstance(found, Mode) else found  # type: ignore[no-any-return]

@@ -190,11 +190,26 @@ static int ag_scalar_value(PyObject *v, double *out) {
     return 0;
 }
 
+/* c broadcast to the output (rows x cols, C order); cs: c's strides, 0 along broadcast dimensions. */
+static void ag_copy_bias(char *o, const char *src, int64_t rows, int64_t cols, const int64_t *cs, size_t item) {
+    if (cs[1] == (int64_t)item && (rows == 1 || cs[0] == cols * (int64_t)item)) {
+        memcpy(o, src, (size_t)(rows * cols) * item);
+        return;
+    }
+    if (cs[1] == (int64_t)item) {  /* contiguous rows (a bias row broadcast down the columns, say) */
+        for (int64_t i = 0; i < rows; ++i) memcpy(o + i * cols * item, src + i * cs[0], (size_t)cols * item);
+        return;
+    }
+    for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j) memcpy(o + (i * cols + j) * item, src + i * cs[0] + j * cs[1], item);
+}
+
 /* graph-opt's Gemm / Gemv: out = beta c + alpha op(a) op(b), c broadcast to the product's shape (and not read
- * when beta is 0). Returns 1 when c is larger than the product (broadcast the other way): the caller then runs
- * the reference implementation. */
+ * when beta is 0). With in_place (the memory plan's advice) the product accumulates into c itself when
+ * ag_output_into_input allows. Returns 1 when c is larger than the product (broadcast the other way): the caller
+ * then runs the reference implementation. */
 static int ag_gemm_step(ag_outctx *ctx, PyArrayObject *c0, PyObject *alpha_v, PyArrayObject *a0, PyArrayObject *b0,
-                        PyObject *beta_v, int trans_a, int trans_b, int typenum) {
+                        PyObject *beta_v, int trans_a, int trans_b, int in_place, int typenum) {
     int t = typenum == NPY_FLOAT64 ? 1 : 0, rc = -1;
     double alpha, beta;
     if (ag_scalar_value(alpha_v, &alpha) < 0 || ag_scalar_value(beta_v, &beta) < 0) return -1;
@@ -221,18 +236,16 @@ static int ag_gemm_step(ag_outctx *ctx, PyArrayObject *c0, PyObject *alpha_v, Py
         }
         cs[od] = z == 1 ? 0 : PyArray_STRIDE(c0, d);
     }
-    PyArrayObject *out = ag_alloc_output(ctx, 0, nd, shape);
-    if (!out) goto done;
-    if (beta != 0) {
-        char *o = PyArray_DATA(out), *src = PyArray_DATA(c0);
-        int64_t rows = vector ? shape[0] : shape[0], cols = vector ? 1 : shape[1];
-        int64_t rstride = vector ? cs[0] : cs[0], cstride = vector ? 0 : cs[1];
-        for (int64_t i = 0; i < rows; ++i)
-            for (int64_t j = 0; j < cols; ++j) {
-                char *from = src + i * rstride + j * cstride;
-                if (t) ((double *)o)[i * cols + j] = *(double *)from;
-                else ((float *)o)[i * cols + j] = *(float *)from;
-            }
+    PyArrayObject *out = in_place && beta != 0 ? ag_output_into_input(ctx, 0, nd, shape) : NULL;
+    if (!out) {
+        out = ag_alloc_output(ctx, 0, nd, shape);
+        if (!out) goto done;
+        if (beta != 0) {
+            int64_t strides[2] = {cs[0], vector ? 0 : cs[1]};
+            if (vector) strides[1] = PyArray_ITEMSIZE(out);  /* one column: contiguous along it */
+            ag_copy_bias(PyArray_DATA(out), PyArray_DATA(c0), shape[0], vector ? 1 : shape[1], strides,
+                         (size_t)PyArray_ITEMSIZE(out));
+        }
     }
     int release = ma.rows * ma.cols * mb.cols > 100000;
     PyThreadState *save = release ? PyEval_SaveThread() : NULL;

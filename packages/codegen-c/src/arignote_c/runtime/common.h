@@ -55,6 +55,7 @@ typedef struct {
  * buffer of that slot when nobody else holds it. */
 typedef struct ag_outctx ag_outctx;
 static PyArrayObject *ag_alloc_output(ag_outctx *ctx, int index, int nd, const npy_intp *shape);
+static PyArrayObject *ag_output_into_input(ag_outctx *ctx, int input, int nd, const npy_intp *shape);
 
 static int ag_set_kernel_error(int code) {
     switch (code) {

@@ -16,10 +16,10 @@ static int ag_run_step(ag_outctx *ctx) {
     case AG_STEP_SHAPE: return ag_set_output(ctx, 0, ag_shape_of(AG_IN_ARRAY(ctx, 0)));
     case AG_STEP_MATMUL: return ag_matmul(ctx, AG_IN_ARRAY(ctx, 0), AG_IN_ARRAY(ctx, 1), s->out_types[0]);
     case AG_STEP_GEMM: {
-        /* inputs c, alpha, a, b, beta; ip: trans_a, trans_b; obj: the reference implementation */
+        /* inputs c, alpha, a, b, beta; ip: trans_a, trans_b, in place; obj: the reference implementation */
         int rc = ag_gemm_step(ctx, AG_IN_ARRAY(ctx, 0), ctx->values[s->ins[1]], AG_IN_ARRAY(ctx, 2),
                               AG_IN_ARRAY(ctx, 3), ctx->values[s->ins[4]], (int)s->ip[0], (int)s->ip[1],
-                              s->out_types[0]);
+                              (int)s->ip[2], s->out_types[0]);
         return rc == 1 ? ag_step_python(ctx) : rc;
     }
     case AG_STEP_PYTHON: return ag_step_python(ctx);

@@ -68,6 +68,33 @@ static PyArrayObject *ag_alloc_output(ag_outctx *ctx, int index, int nd, const n
 
 #define AG_IN_ARRAY(ctx, i) ((PyArrayObject *)(ctx)->values[(ctx)->s->ins[i]])
 
+/* The array a view chain ends at (the object owning the memory). */
+static PyObject *ag_memory_owner(PyObject *v) {
+    while (PyArray_Check(v) && PyArray_BASE((PyArrayObject *)v)) v = PyArray_BASE((PyArrayObject *)v);
+    return v;
+}
+
+/* Output 0 as input ``input`` itself, for a step the memory plan lets overwrite that input (it is dead after the
+ * step), when at run time the input has the output's shape and dtype, is C-contiguous, aligned and writeable,
+ * and no other input of the call shares its memory (a caller may pass a shared variable's value as an explicit
+ * input too). NULL when it may not: the step then allocates as usual. */
+static PyArrayObject *ag_output_into_input(ag_outctx *ctx, int input, int nd, const npy_intp *shape) {
+    PyArrayObject *c = AG_IN_ARRAY(ctx, input);
+    if (PyArray_NDIM(c) != nd || PyArray_TYPE(c) != ctx->s->out_types[0] || !PyArray_IS_C_CONTIGUOUS(c)
+        || !PyArray_ISALIGNED(c) || !PyArray_ISWRITEABLE(c))
+        return NULL;
+    for (int d = 0; d < nd; ++d)
+        if (PyArray_DIM(c, d) != shape[d]) return NULL;
+    PyObject *owner = ag_memory_owner((PyObject *)c);
+    for (int i = 0; i < ctx->p->ninputs; ++i) {
+        PyObject *v = ctx->values[i];
+        if (i != ctx->s->ins[input] && v && ag_memory_owner(v) == owner) return NULL;
+    }
+    Py_INCREF(c);
+    Py_XSETREF(ctx->values[ctx->s->outs[0]], (PyObject *)c);
+    return c;
+}
+
 /* NumPy's broadcasting of the inputs (all of ndim nd) into shape; a ValueError like NumPy's when impossible. */
 static int ag_broadcast(ag_outctx *ctx, int nin, int nd, npy_intp *shape) {
     for (int d = 0; d < nd; ++d) shape[d] = 1;

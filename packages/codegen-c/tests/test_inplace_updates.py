@@ -1,0 +1,83 @@
+"""Shared-variable updates computed into the variable's own buffer (graph-opt's memory plan, Gemm accumulating
+into its bias), and the cases where that must not happen: the old value is still needed, or is aliased."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import arignote_core as ac
+from arignote_c import CBackend
+from arignote_core import function, tensor
+from arignote_core.mode import Mode
+from arignote_opt import standard_rewriter
+
+RATE = 0.01
+
+
+@pytest.fixture(scope="module")
+def fast_mode(cache_dir) -> Mode:
+    return Mode(backend=CBackend(), rewriter=standard_rewriter(), options={"cache_dir": str(cache_dir), "threads": 1})
+
+
+def _problem(dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    return (rng.standard_normal((20, 30)).astype(dtype), rng.standard_normal((7, 20)).astype(dtype),
+            rng.standard_normal((7, 30)).astype(dtype))
+
+
+def _gemm_steps(f) -> list:
+    return [s for s in f.executable.info.steps if type(s.node.op).__name__ == "Gemm"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sgd_update_accumulates_into_the_shared_buffer(fast_mode, dtype) -> None:
+    w0, x, g = _problem(dtype)
+    w = ac.shared(w0.copy(), name="w")
+    xs, gs = tensor(dtype, (None, 20), "x"), tensor(dtype, (None, 30), "g")
+    f = function([xs, gs], [], updates=[(w, w - RATE * (xs.T @ gs))], mode=fast_mode)
+    assert len(_gemm_steps(f)) == 1
+    buffer = w.get_value(borrow=True)
+    expected = w0.copy()
+    for _ in range(3):
+        f(x, g)
+        expected = expected - np.asarray(RATE, dtype) * (x.T @ g)
+    assert w.get_value(borrow=True) is buffer, "the update did not reuse the shared buffer"
+    np.testing.assert_allclose(buffer, expected, rtol=1e-5 if dtype == "float32" else 1e-12)
+
+
+def test_outputs_read_the_old_value(fast_mode) -> None:
+    """An output that reads w sees the value from before the update, wherever the update runs."""
+    w0, x, g = _problem("float64")
+    w = ac.shared(w0.copy(), name="w")
+    xs, gs = tensor("float64", (None, 20), "x"), tensor("float64", (None, 30), "g")
+    f = function([xs, gs], (xs @ w).sum(), updates=[(w, w - RATE * (xs.T @ gs))], mode=fast_mode)
+    got = f(x, g)
+    np.testing.assert_allclose(got, (x @ w0).sum(), rtol=1e-12)
+    np.testing.assert_allclose(w.get_value(), w0 - RATE * (x.T @ g), rtol=1e-12)
+
+
+def test_update_also_returned_is_not_aliased(fast_mode) -> None:
+    """A caller who receives the new value as an output keeps it unchanged by later calls."""
+    w0, x, g = _problem("float64")
+    w = ac.shared(w0.copy(), name="w")
+    xs, gs = tensor("float64", (None, 20), "x"), tensor("float64", (None, 30), "g")
+    new = w - RATE * (xs.T @ gs)
+    f = function([xs, gs], new, updates=[(w, new)], mode=fast_mode)
+    first = f(x, g)
+    kept = first.copy()
+    f(x, g)
+    np.testing.assert_array_equal(first, kept)
+    np.testing.assert_allclose(w.get_value(), w0 - 2 * RATE * (x.T @ g), rtol=1e-12)
+
+
+def test_shared_value_passed_as_an_input_too(fast_mode) -> None:
+    """An explicit input that is the shared variable's own buffer sees the old value for the whole call."""
+    w0, x, _ = _problem("float64")
+    w = ac.shared(w0.copy(), name="w")
+    ws, xs = tensor("float64", (None, 30), "v"), tensor("float64", (None, 20), "x")
+    f = function([ws, xs], (xs @ ws).sum(), updates=[(w, w - RATE * (xs.T @ (xs @ w)))], mode=fast_mode)
+    buffer = w.get_value(borrow=True)
+    got = f(buffer, x)
+    np.testing.assert_allclose(got, (x @ w0).sum(), rtol=1e-12)
+    np.testing.assert_allclose(w.get_value(), w0 - RATE * (x.T @ (x @ w0)), rtol=1e-12)

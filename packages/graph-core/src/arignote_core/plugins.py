@@ -1,0 +1,20 @@
+"""Entry points of the installed Arignote parts (backends, modes, C extensions), read once per process.
+
+Each ``importlib.metadata.entry_points`` call scans the metadata of every installed distribution (milliseconds,
+more where many packages are installed), and a compiled function's first call would pay it once per group.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib.metadata import EntryPoint, EntryPoints, entry_points
+
+
+@functools.cache
+def _installed() -> EntryPoints:
+    return entry_points()
+
+
+def entry_points_in(group: str) -> tuple[EntryPoint, ...]:
+    """The installed entry points of ``group``."""
+    return tuple(_installed().select(group=group))
