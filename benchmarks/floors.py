@@ -15,8 +15,8 @@ def memory_bandwidth(n_bytes: int = 256 * 2**20) -> float:
     return 2 * n_bytes / seconds
 
 
-def gemm_rate(n: int = 1024) -> float:
-    """Floating-point operations per second of a float64 n x n matrix product."""
-    a, b = np.ones((n, n)), np.ones((n, n))
+def gemm_rate(n: int = 1024, dtype: str = "float64") -> float:
+    """Floating-point operations per second of an n x n matrix product in ``dtype``."""
+    a, b = np.ones((n, n), dtype), np.ones((n, n), dtype)
     seconds = median_times({"gemm": lambda: a @ b}, repeats=5, min_time=0.05)["gemm"]
     return 2 * n**3 / seconds

@@ -115,7 +115,8 @@ def _seconds(s: float) -> str:
 
 
 def table(workload: Workload, results: list[tuple[Any, list[Row]]], floor: Any) -> str:
-    lines = [f"### {workload.name}: {workload.title}", ""]
+    lines = [f"### {workload.name}: {workload.title}", "", *(f"- {note}" for note in workload.notes),
+             *([""] if workload.notes else [])]
     for variant, rows in results:
         base = next((r.median for r in rows if r.peer == workload.baseline and r.median), None)
         lines += [f"variant `{workload.label(variant)}`" + (f", physical floor {_seconds(floor(variant))}"
@@ -133,14 +134,18 @@ def table(workload: Workload, results: list[tuple[Any, list[Row]]], floor: Any) 
     return "\n".join(lines)
 
 
-def floors_for(bandwidth: float, gemm: float) -> dict[str, Any]:
-    """Per workload: the time no implementation can beat on this machine, from bytes moved or flops."""
+def floors_for(bandwidth: float, gemm: dict[str, float]) -> dict[str, Any]:
+    """Per workload: the time no implementation can beat on this machine, from bytes moved or flops (``gemm``:
+    the GEMM rate per dtype)."""
     n_in, n_hidden, n_out = 784, 500, 10
+    # W4's products: the first layer forward and its weight gradient (its input gradient is not needed), the
+    # second layer forward and both its gradients
+    w4_flops = lambda batch: 2 * batch * (2 * n_in * n_hidden + 3 * n_hidden * n_out)  # noqa: E731
     return {
         "W1": lambda n: 3 * 8 * n / bandwidth,
         "W2": lambda n: 2 * 8 * n * n / bandwidth,
-        "W3": lambda n: (2 * 10 * n * n * 2) / gemm,
-        "W4": lambda v: 3 * 2 * v[1] * (n_in * n_hidden + n_hidden * n_out) / gemm,
+        "W3": lambda n: (2 * 10 * n * n * 2) / gemm["float64"],
+        "W4": lambda v: w4_flops(v[1]) / gemm[v[0]],
     }
 
 
@@ -190,7 +195,8 @@ def main() -> None:
             continue
         measured.append((workload, run_workload(workload, args.quick)))
     # The floors load both cores for seconds, which a small machine (or its host) pays for afterwards: last.
-    bandwidth, gemm = floors.memory_bandwidth(), floors.gemm_rate()
+    bandwidth = floors.memory_bandwidth()
+    gemm = {dtype: floors.gemm_rate(dtype=dtype) for dtype in ("float32", "float64")}
     floor = floors_for(bandwidth, gemm)
     sections = [table(workload, results, floor.get(workload.name)) for workload, results in measured]
     all_results = {workload.name: results for workload, results in measured}
@@ -204,9 +210,10 @@ def main() -> None:
         f"{peers.THREADS} thread(s) per peer (idle pools sleeping: OMP_WAIT_POLICY="
         f"{os.environ['OMP_WAIT_POLICY']}, OPENBLAS_THREAD_TIMEOUT={os.environ['OPENBLAS_THREAD_TIMEOUT']}), "
         f"Python {platform.python_version()}, NumPy {np.__version__}. "
-        f"Memory bandwidth {bandwidth / 1e9:.1f} GB/s (large copy), GEMM {gemm / 1e9:.1f} GFLOP/s (float64 "
-        "1024^3). Median of interleaved repeats; spread = half the min-max range; / NumPy = time ratio "
-        "(lower is faster); / floor = time over the machine's physical floor.",
+        f"Memory bandwidth {bandwidth / 1e9:.1f} GB/s (large copy), GEMM {gemm['float64'] / 1e9:.1f} GFLOP/s "
+        f"float64, {gemm['float32'] / 1e9:.1f} float32 (1024^3). Median of interleaved repeats; spread = half "
+        "the min-max range; / NumPy = time ratio (lower is faster); / floor = time over the machine's physical "
+        "floor.",
         "",
     ]
     report = "\n".join(header) + "\n".join(sections)

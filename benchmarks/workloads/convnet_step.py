@@ -179,4 +179,6 @@ WORKLOAD = Workload(
     peers={"torch": torch_(False), "arignote C": arignote_, "jax (jit)": jax_, "torch.compile": torch_(True)},
     rtol=lambda variant: 2e-3,
     baseline="torch",
+    notes=("NumPy and numexpr have no convolution; PyTensor is left out: its C convolution (CorrMM) links "
+           "against the BLAS in `blas__ldflags`, which PyTensor leaves empty on this machine.",),
 )

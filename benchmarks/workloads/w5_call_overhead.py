@@ -29,21 +29,31 @@ def jax_(n: int) -> Any:
     return step, lambda: np.asarray(step())
 
 
-def torch_(n: int) -> Any:
-    torch = peers.torch()
-    x = torch.from_numpy(X)
-    step = lambda: x + 1  # noqa: E731
-    return step, lambda: step().numpy()
+def numexpr_(n: int) -> Any:
+    ne = peers.numexpr()
+    return _bind(lambda x: ne.evaluate("x + 1", local_dict={"x": x}))
 
 
-def pytensor_(trusted: bool) -> Any:
+def torch_(compiled: bool) -> Any:
+    def build(n: int) -> Any:
+        torch = peers.torch()
+        add_one = lambda x: x + 1  # noqa: E731
+        fn = torch.compile(add_one) if compiled else add_one
+        x = torch.from_numpy(X)
+        step = lambda: fn(x)  # noqa: E731
+        return step, lambda: step().numpy()
+
+    return build
+
+
+def pytensor_(trusted: bool, mode: str = "FAST_RUN") -> Any:
     def build(n: int) -> Any:
         peers.pytensor()
         import pytensor
         import pytensor.tensor as pt
 
         x = pt.dvector("x")
-        f = pytensor.function([x], x + 1)
+        f = pytensor.function([x], x + 1, mode=mode)
         f.trust_input = trusted
         return _bind(f)
 
@@ -67,10 +77,13 @@ WORKLOAD = Workload(
         "numpy": numpy_,
         "arignote C, checked": arignote_(False),
         "arignote C, trusted": arignote_(True),
+        "numexpr": numexpr_,
         "jax (jit)": jax_,
         "pytensor C, checked": pytensor_(False),
         "pytensor C, trusted": pytensor_(True),
-        "torch": torch_,
+        "pytensor numba, trusted": pytensor_(True, "NUMBA"),
+        "torch": torch_(False),
+        "torch.compile": torch_(True),
     },
     rtol=lambda n: 0.0,
 )

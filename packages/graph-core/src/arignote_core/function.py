@@ -160,6 +160,9 @@ class Function:
         if set_filter is not None:
             set_filter(self._convert_input)
         self._check_in_python = set_filter is None and not self.trust_input
+        # positional values straight to the executable and its outputs straight back: no Python-side checks,
+        # shared values, updates or copies to interleave (the common case of a pure function; W5's overhead)
+        self._direct = not (self._check_in_python or self.shared_inputs or self._copies)
 
     @property
     def inputs(self) -> list[Variable]:
@@ -194,6 +197,9 @@ class Function:
         return f"function {self.name!r}" if self.name else "function"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._direct and not kwargs and len(args) == len(self.specs):
+            results = self.executable(args)
+            return results[0] if self.single else results
         values: Sequence[Any] = args if not kwargs and len(args) == len(self.specs) else self._bind(args, kwargs)
         if self._check_in_python:
             checks = zip(values, self._fast_checks, strict=True)
@@ -232,7 +238,7 @@ class Function:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         for key in ("backend", "executable", "_keywords", "_types", "_fast_checks", "_copy_outputs", "_copies",
-                    "_check_in_python"):
+                    "_check_in_python", "_direct"):
             state.pop(key, None)
         state["mode"] = replace_rewriter(self.mode)
         return state
