@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from torch_sgd import sgd_step
 
 import peers
 from suite import Workload
@@ -71,20 +72,7 @@ def torch_(compiled: bool) -> Any:
 
         loss_fn = maybe_compile(loss_of)
 
-        def step() -> None:
-            grads = torch.autograd.grad(loss_fn(params, x, y), list(params.values()))
-            with torch.no_grad():
-                for p, g in zip(params.values(), grads, strict=True):
-                    p -= LR * g
-
-        def result() -> np.ndarray:
-            with torch.no_grad():
-                for k, p in params.items():
-                    p.copy_(torch.from_numpy(data[k]))
-            step()
-            return params["c1"].detach().numpy().copy()
-
-        return step, result
+        return sgd_step(torch, loss_fn, params, (x, y), LR, data, "c1")
 
     return build
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from torch_sgd import sgd_step
 
 import peers
 from suite import Workload
@@ -115,20 +116,7 @@ def torch_(compiled: bool) -> Any:
 
         loss_fn = torch.compile(loss_of) if compiled else loss_of
 
-        def step() -> None:
-            grads = torch.autograd.grad(loss_fn(params, x, y), list(params.values()))
-            with torch.no_grad():
-                for p, g in zip(params.values(), grads, strict=True):
-                    p -= LEARNING_RATE * g
-
-        def result() -> np.ndarray:
-            with torch.no_grad():
-                for k, p in params.items():
-                    p.copy_(torch.from_numpy(data[k]))
-            step()
-            return params["W1"].detach().numpy().copy()
-
-        return step, result
+        return sgd_step(torch, loss_fn, params, (x, y), LEARNING_RATE, data, "W1")
 
     return build
 
