@@ -25,6 +25,9 @@ nox.options.default_venv_backend = "uv|virtualenv"
 
 ROOT = Path(__file__).resolve().parent
 REPORTS = ROOT / ".nox-reports"
+#: one C module cache for every session's tests (codegen-c's and nn-extras' C tests read it): the kernels the
+#: first session builds are not rebuilt by each combination that runs the same tests again
+TEST_C_CACHE = ROOT / ".nox" / "test-c-cache"
 DIST = ROOT / "dist"
 SIBLING_PREFIX = "arignote"
 
@@ -120,6 +123,7 @@ def pytest(session: nox.Session, tests: str, label: str) -> None:
         f"junit_suite_name={session.name}:{label}",
         *session.posargs,
         success_codes=[0, 5],
+        env={"ARIGNOTE_TEST_CACHE_DIR": str(TEST_C_CACHE)},
     )
 
 

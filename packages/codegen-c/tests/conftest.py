@@ -3,7 +3,9 @@ reference evaluator (NumPy is the oracle)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,10 @@ TOLERANCE = {"float16": (2e-3, 1e-3), "float32": (2e-6, 1e-6), "float64": (1e-13
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return tmp_path_factory.mktemp("arignote-c-cache")
+    """A fresh private module cache, or ``$ARIGNOTE_TEST_CACHE_DIR`` when set: the nox sessions share one, so a
+    combination re-running these tests loads the kernels the first run built instead of running gcc again."""
+    shared = os.environ.get("ARIGNOTE_TEST_CACHE_DIR")
+    return Path(shared) if shared else tmp_path_factory.mktemp("arignote-c-cache")
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ used, and their gradients against the reference evaluator and finite differences
 Skipped where codegen-c is not installed (the nn-extras-only session); the full-stack sessions run it.
 """
 
+import os
+
 import numpy as np
 import pytest
 
@@ -55,7 +57,8 @@ def _verify_grad(case, sample, mode):
 def c_mode(tmp_path_factory):
     """The named mode ``c`` with a private cache, every kernel of this module's tests compiled in a few gcc runs
     first (arignote_c.warmup)."""
-    mode = get_mode("c").with_options(cache_dir=str(tmp_path_factory.mktemp("nn-c-cache")), threads=1)
+    cache = os.environ.get("ARIGNOTE_TEST_CACHE_DIR") or str(tmp_path_factory.mktemp("nn-c-cache"))  # nox shares one
+    mode = get_mode("c").with_options(cache_dir=cache, threads=1)
     collector = KernelCollector()
     collect = Mode(backend=collector, rewriter=mode.rewriter)
     for case in ALL_CASES:

@@ -7,11 +7,13 @@ more where many packages are installed), and a compiled function's first call wo
 from __future__ import annotations
 
 import functools
-from importlib.metadata import EntryPoint, EntryPoints, entry_points
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 
 @functools.cache
-def _installed() -> EntryPoints:
+def _installed() -> Any:
+    """Every installed entry point: ``EntryPoints`` (``SelectableGroups`` before Python 3.12; both select)."""
     return entry_points()
 
 
