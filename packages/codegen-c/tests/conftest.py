@@ -14,6 +14,7 @@ import pytest
 from arignote_c import CBackend
 from arignote_core import function
 from arignote_core.mode import Mode
+from arignote_opt import standard_rewriter
 
 TOLERANCE = {"float16": (2e-3, 1e-3), "float32": (2e-6, 1e-6), "float64": (1e-13, 1e-14),
              "complex64": (2e-6, 1e-6), "complex128": (1e-13, 1e-14)}
@@ -30,6 +31,12 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="session")
 def c_mode(cache_dir: Any) -> Mode:
     return Mode(backend=CBackend(), options={"cache_dir": str(cache_dir), "threads": 1})
+
+
+@pytest.fixture(scope="session")
+def fast_mode(cache_dir: Any) -> Mode:
+    """graph-opt's standard rewrites, then the C backend."""
+    return Mode(backend=CBackend(), rewriter=standard_rewriter(), options={"cache_dir": str(cache_dir), "threads": 1})
 
 
 def assert_same(got: Any, want: Any, what: str = "") -> None:

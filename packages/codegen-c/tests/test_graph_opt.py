@@ -4,19 +4,10 @@ and GEMM/GEMV compile to C and match the reference evaluator on the unrewritten 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from conftest import assert_same
 
 import arignote_core as ac
-from arignote_c import CBackend
 from arignote_core import function, tensor
-from arignote_core.mode import Mode
-from arignote_opt import standard_rewriter
-
-
-@pytest.fixture(scope="module")
-def fast_mode(cache_dir) -> Mode:
-    return Mode(backend=CBackend(), rewriter=standard_rewriter(), options={"cache_dir": str(cache_dir), "threads": 1})
 
 
 def check(inputs, outputs, values, mode) -> object:

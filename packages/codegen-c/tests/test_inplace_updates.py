@@ -7,17 +7,9 @@ import numpy as np
 import pytest
 
 import arignote_core as ac
-from arignote_c import CBackend
 from arignote_core import function, tensor
-from arignote_core.mode import Mode
-from arignote_opt import standard_rewriter
 
 RATE = 0.01
-
-
-@pytest.fixture(scope="module")
-def fast_mode(cache_dir) -> Mode:
-    return Mode(backend=CBackend(), rewriter=standard_rewriter(), options={"cache_dir": str(cache_dir), "threads": 1})
 
 
 def _problem(dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

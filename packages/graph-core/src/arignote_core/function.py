@@ -197,10 +197,14 @@ class Function:
         return f"function {self.name!r}" if self.name else "function"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._direct and not kwargs and len(args) == len(self.specs):
-            results = self.executable(args)
-            return results[0] if self.single else results
-        values: Sequence[Any] = args if not kwargs and len(args) == len(self.specs) else self._bind(args, kwargs)
+        values: Sequence[Any]
+        if not kwargs and len(args) == len(self.specs):
+            if self._direct:
+                results = self.executable(args)
+                return results[0] if self.single else results
+            values = args
+        else:
+            values = self._bind(args, kwargs)
         if self._check_in_python:
             checks = zip(values, self._fast_checks, strict=True)
             values = [v if check(v) else self._filter(i, v) for i, (v, check) in enumerate(checks)]

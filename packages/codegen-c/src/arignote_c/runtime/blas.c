@@ -241,8 +241,7 @@ static int ag_gemm_step(ag_outctx *ctx, PyArrayObject *c0, PyObject *alpha_v, Py
         out = ag_alloc_output(ctx, 0, nd, shape);
         if (!out) goto done;
         if (beta != 0) {
-            int64_t strides[2] = {cs[0], vector ? 0 : cs[1]};
-            if (vector) strides[1] = PyArray_ITEMSIZE(out);  /* one column: contiguous along it */
+            int64_t strides[2] = {cs[0], vector ? PyArray_ITEMSIZE(out) : cs[1]};  /* a vector: one column */
             ag_copy_bias(PyArray_DATA(out), PyArray_DATA(c0), shape[0], vector ? 1 : shape[1], strides,
                          (size_t)PyArray_ITEMSIZE(out));
         }

@@ -321,10 +321,10 @@ class Solve(MatrixOp):
         return Apply(self, [a, b], [TensorType(linalg_dtype(a.dtype, b.dtype, what="solve"), shape)])
 
     def compute(self, a: np.ndarray, b: np.ndarray) -> Sequence[Any]:
-        import scipy.linalg  # lazily (module docstring)
-
         if self.assume == "gen":
             return [np.linalg.solve(a, b)]
+        import scipy.linalg  # lazily (module docstring)
+
         return [scipy.linalg.solve(a, b, assume_a=self.assume)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -172,6 +172,7 @@ for _name, _ufunc, _symbol, _comm, _assoc in _UFUNCS:
     SCALAR_OPS[_name] = _define(UfuncOp, _name, _ufunc.nin, ufunc=_ufunc, symbol=_symbol, commutative=_comm,
                                 associative=_assoc)
 
+
 def _special(name: str) -> Callable[..., Any]:
     """``scipy.special.<name>``, looked up on first use: importing scipy.special costs 0.3 s, which every
     ``import arignote_core`` would pay for functions most graphs never call."""
