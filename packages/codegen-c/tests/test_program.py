@@ -1,9 +1,12 @@
 """The compiled program as a whole: fallbacks and the report, profiling, errors, buffer reuse and borrowing,
-shared variables and updates, input conversion, and reentrant calls."""
+shared variables and updates, input conversion, the direct call path, garbage collection, and reentrant calls."""
 
 from __future__ import annotations
 
+import gc
+import pickle
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -115,6 +118,37 @@ def test_trusted_function_with_exact_inputs(c_mode) -> None:
     x = tensor("float64", (None,), "x")
     f = function([x], x + 1, mode=c_mode, trust_input=True)
     np.testing.assert_array_equal(f(np.arange(10.0)), np.arange(1.0, 11.0))
+
+
+def test_direct_entry_calls_the_program_and_defers_other_calls(c_mode) -> None:
+    """A pure function's __call__ is the program's C entry; defaults, keywords and wrong counts still work."""
+    x, y = tensor("float64", (None,), "x"), tensor("float64", (None,), "y")
+    f = function([x, In(y, value=np.ones(2))], x - y, mode=c_mode)
+    assert type(f.__call__).__name__ == "Entry" and isinstance(f, ac.Function)
+    np.testing.assert_array_equal(f(np.zeros(2), np.full(2, 3.0)), [-3.0, -3.0])
+    np.testing.assert_array_equal(f(np.zeros(2)), [-1.0, -1.0])
+    np.testing.assert_array_equal(f(y=np.zeros(2), x=np.ones(2)), [1.0, 1.0])
+    with pytest.raises(TypeError, match="takes 2 inputs, got 3"):
+        f(np.zeros(2), np.zeros(2), np.zeros(2))
+    with pytest.raises(TypeError, match="bad input 'x' \\(argument 0\\)"):
+        f("text", np.zeros(2))
+    pair = function([x], [x + 1, x * 2], mode=c_mode)
+    np.testing.assert_array_equal(np.array(pair(np.ones(2))), [[2.0, 2.0], [2.0, 2.0]])
+    loaded = pickle.loads(pickle.dumps(f))  # rebuilt as a plain Function, then given its own entry
+    np.testing.assert_array_equal(loaded(np.zeros(2)), [-1.0, -1.0])
+    assert type(loaded) is not type(f)
+
+
+def test_compiled_functions_are_garbage_collected(c_mode) -> None:
+    """The program refers back to its function (the input filter): the cycle must be collectable."""
+    x = tensor("float64", (None,), "x")
+    for outputs in (x + 1, [x + 1, x * 2]):
+        f = function([x], outputs, mode=c_mode)
+        f(np.zeros(3))
+        ref = weakref.ref(f)
+        del f
+        gc.collect()
+        assert ref() is None
 
 
 def test_concurrent_calls_from_threads(cache_dir) -> None:

@@ -106,3 +106,69 @@ def test_report_of_a_backend_without_one_says_so() -> None:
     f = ac.function([x], x + 1, name="inc", profile=True)
     assert f.mode.options["profile"] is True
     assert f.report() == "function 'inc': the reference backend keeps no report"
+
+
+class _CountingEntry:
+    """What a backend's ``entry`` returns: called with the input values as arguments (not a descriptor)."""
+
+    def __init__(self, program, single, fallback):
+        self.program, self.single, self.fallback, self.calls = program, single, fallback, 0
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != self.program.n_inputs:
+            return self.fallback(*args, **kwargs)
+        self.calls += 1
+        results = self.program(list(args))
+        return results[0] if self.single else results
+
+
+class _ProgramWithEntry:
+    def __init__(self, fgraph):
+        from arignote_core.evaluator import ReferenceProgram
+
+        self.reference = ReferenceProgram(fgraph)
+        self.n_inputs = len(fgraph.inputs)
+        self.entries = []
+        self.filter = None
+
+    def set_input_filter(self, filter):  # this executable checks (here: converts) its inputs itself
+        self.filter = filter
+
+    def __call__(self, values):
+        return self.reference([self.filter(i, v) for i, v in enumerate(values)])
+
+    def entry(self, single, fallback):
+        self.entries.append(_CountingEntry(self, single, fallback))
+        return self.entries[-1]
+
+
+class _BackendWithEntry:
+    name = "with-entry"
+
+    def compile(self, fgraph, mode):
+        return _ProgramWithEntry(fgraph)
+
+
+def test_an_executable_entry_becomes_the_call():
+    """A pure function's call goes to its executable's ``entry``; other calls, pickling and copies still work."""
+    import copy
+    import pickle
+
+    from arignote_core.mode import Mode
+
+    x, y = ac.dvector("x"), ac.dvector("y")
+    f = ac.function([x, ac.In(y, value=np.ones(2))], x * y, mode=Mode(backend=_BackendWithEntry()))
+    entry = f.executable.entries[-1]
+    np.testing.assert_array_equal(f(np.arange(2.0), np.full(2, 3.0)), [0.0, 3.0])
+    assert entry.calls == 1 and entry.single
+    np.testing.assert_array_equal(f(np.arange(2.0)), [0.0, 1.0])  # the default: the general path
+    np.testing.assert_array_equal(f(y=np.zeros(2), x=np.ones(2)), [0.0, 0.0])
+    assert entry.calls == 1
+    assert isinstance(f, ac.Function)
+    for again in (pickle.loads(pickle.dumps(f)), copy.deepcopy(f)):
+        np.testing.assert_array_equal(again(np.ones(2), np.full(2, 2.0)), [2.0, 2.0])
+        assert again.executable.entries[-1].calls == 1
+    # with shared variables the general path runs: the entry is not installed
+    w = ac.shared(np.ones(2), name="w")
+    g = ac.function([x], x * w, mode=Mode(backend=_BackendWithEntry()))
+    assert not g.executable.entries and type(g) is ac.Function

@@ -13,13 +13,21 @@ from arignote_core.dotgraph import to_dot
 from arignote_core.tensors.basic import CONSTRUCTORS as _CORE_CONSTRUCTORS
 
 from .config import from_environment
+from .modes import OWN_MODES
 
 _CONFIG = from_environment()
 
 
 def function(inputs: Any, outputs: Any = None, *, mode: Mode | str | None = None, **kwargs: Any) -> Function:
     """graph-core's :func:`arignote_core.function`, with ``mode`` defaulting to ``ARIGNOTE_MODE`` (``fast_run``)."""
-    return arignote_core.function(inputs, outputs, mode=_CONFIG.mode if mode is None else mode, **kwargs)
+    return arignote_core.function(inputs, outputs, mode=_resolve(_CONFIG.mode if mode is None else mode), **kwargs)
+
+
+def _resolve(mode: Mode | str) -> Mode | str:
+    """This package's own mode names made here, with the session's Config; any other name is left to graph-core,
+    which looks it up among the installed entry points (a scan of every installed package's metadata)."""
+    make = OWN_MODES.get(mode) if isinstance(mode, str) else None
+    return make(_CONFIG) if make is not None else mode
 
 
 def _with_floatx(make: Any) -> Any:

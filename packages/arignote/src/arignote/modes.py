@@ -41,6 +41,9 @@ def fast_compile(config: Config | None = None) -> Mode:
     return Mode(backend="reference", rewriter=standard_rewriter(exclude=("specialize", "fuse")))
 
 
+#: the modes this package names (also registered under ``arignote.modes`` for graph-core's ``function``)
+OWN_MODES = {"fast_run": fast_run, "fast_compile": fast_compile}
+
 #: the packages each named mode compiles with, beyond graph-core
 _MODE_PACKAGES = {"fast_run": ("arignote_opt", "arignote_c"), "c": ("arignote_c",), "fast_compile": ("arignote_opt",)}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 from .cache import Entry, ModuleCache, cache_key
-from .toolchain import Toolchain
+from .toolchain import EXTENSION_SUFFIX, Toolchain
 
 #: Bumped when the layout of generated modules changes, so old cache entries are not reused.
 FORMAT_VERSION = "arignote-c-1"
@@ -70,10 +70,12 @@ class Builder:
         return cache_key(self.variant(source), source.source, source.cdef)
 
     def variant(self, source: ModuleSource) -> str:
-        """What a module's key depends on besides its source: format, cffi, flags, compiler and CPU."""
-        import cffi
+        """What a module's key depends on besides its source: format, cffi, flags, compiler and CPU. (cffi's
+        version comes from its C backend, which loading any module imports anyway; the cffi package itself is
+        imported only to build.)"""
+        import _cffi_backend
 
-        return cache_key(FORMAT_VERSION, cffi.__version__, " ".join(source.flags(self.toolchain)),
+        return cache_key(FORMAT_VERSION, _cffi_backend.__version__, " ".join(source.flags(self.toolchain)),
                          " ".join(source.include_dirs), *self.toolchain.key_parts())[:16]
 
     def load_cached(self, key: str) -> BuiltModule | None:
@@ -84,7 +86,7 @@ class Builder:
     def load(self, source: ModuleSource) -> BuiltModule:
         key = self.key(source)
         name = f"_arignote_{source.tag}_{key[:24]}"
-        filename = name + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
+        filename = name + EXTENSION_SUFFIX
         entry = self.cache.get_or_build(key, name, filename, lambda work: self._compile(work, name, filename, source))
         return BuiltModule(load_extension(name, entry.path), entry)
 

@@ -72,17 +72,28 @@ def load_extensions() -> None:
             warnings.warn(f"the C backend extension {ep.name!r} ({ep.value}) failed to load: {exc!r}", stacklevel=2)
 
 
-def lower(ctx: EmitContext, node: Apply) -> StepPlan:
-    """The step for ``node``, or ``Unsupported``."""
-    op = node.op
-    for cls in type(op).__mro__:
+def _registered(ctx: EmitContext, node: Apply) -> StepPlan | None:
+    """The step from a lowering or C code registered for the op's class (or a base class), or None."""
+    for cls in type(node.op).__mro__:
         if cls in LOWERINGS:
             return LOWERINGS[cls](ctx, node)
         if cls in C_CODE:
             return _array_step(node, C_CODE[cls](node))
-    if hasattr(op, "c_code"):
-        return _array_step(node, op.c_code(node))
-    raise Unsupported(f"no C lowering for {type(op).__name__}")
+    return None
+
+
+def lower(ctx: EmitContext, node: Apply) -> StepPlan:
+    """The step for ``node``, or ``Unsupported``. The extensions load at the first op that nothing registered
+    covers: a graph of built-in ops (most graphs) never pays for scanning and importing them."""
+    plan = _registered(ctx, node)
+    if plan is None:
+        load_extensions()
+        plan = _registered(ctx, node)
+    if plan is not None:
+        return plan
+    if hasattr(node.op, "c_code"):
+        return _array_step(node, node.op.c_code(node))
+    raise Unsupported(f"no C lowering for {type(node.op).__name__}")
 
 
 def python_step(node: Apply) -> Callable[[list[Any]], list[Any]]:

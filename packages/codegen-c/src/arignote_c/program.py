@@ -27,7 +27,7 @@ from .emit.context import EmitContext, Unsupported
 from .emit.dialect import C_DIALECT
 from .emit.kernels import KernelSource
 from .library import KernelLibrary
-from .lowering import ARRAY_STRUCT, StepPlan, load_extensions, lower, python_step
+from .lowering import ARRAY_STRUCT, StepPlan, lower, python_step
 from .options import COptions
 from .report import format_report
 
@@ -93,7 +93,6 @@ def _input_spec(var: Variable) -> tuple[int, str, int, tuple[int, ...]]:
 
 def plan_steps(fgraph: FunctionGraph, ctx: EmitContext) -> tuple[list[StepPlan | None], list[str]]:
     """A plan per node (None where it falls back) and why each fallback happened."""
-    load_extensions()
     plans: list[StepPlan | None] = []
     reasons = []
     for node in fgraph.toposort():

@@ -9,14 +9,18 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
+import importlib.machinery
 import json
 import os
 import platform
 import shutil
 import subprocess
-import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
+
+#: The file-name suffix of this interpreter's extension modules (sysconfig's EXT_SUFFIX, without loading
+#: sysconfig's data).
+EXTENSION_SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 
 #: Flags every module is built with. IEEE semantics are kept (no -ffast-math): -fno-math-errno and
 #: -fno-trapping-math only let the vectorizer call libmvec and if-convert, without changing any result;
@@ -56,7 +60,7 @@ class Toolchain:
     def key_parts(self) -> tuple[str, ...]:
         """What a cached module depends on besides its source and flags."""
         return (self.identity, self.cpu if self.native else "", ",".join(sorted(self.vector_math)),
-                sysconfig.get_config_var("EXT_SUFFIX") or "")
+                EXTENSION_SUFFIX)
 
 
 _PROCESS_CACHE: dict[tuple[str, bool], Toolchain] = {}

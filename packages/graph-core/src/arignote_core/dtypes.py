@@ -23,6 +23,20 @@ _PY_SCALARS: tuple[type, ...] = (bool, int, float, complex)
 
 def as_dtype(dtype: object) -> str:
     """Canonical dtype name (``"float64"``) for anything NumPy accepts as a dtype; refuses unsupported ones."""
+    known = _KNOWN.get(dtype) if isinstance(dtype, str | type | np.dtype) else None
+    if known is not None:  # graphs ask thousands of times; ``np.dtype(x).name`` costs microseconds
+        return known
+    name = _canonical_name(dtype)
+    if isinstance(dtype, str | type | np.dtype):
+        _KNOWN[dtype] = name
+    return name
+
+
+#: dtype-likes already named by as_dtype (a handful: strings, NumPy dtypes and scalar types)
+_KNOWN: dict[object, str] = {name: name for name in ALL_DTYPES}
+
+
+def _canonical_name(dtype: object) -> str:
     if dtype == "floatX":
         dtype = "float64"
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MethodType
 from typing import Any
 
 import numpy as np
@@ -163,6 +164,9 @@ class Function:
         # positional values straight to the executable and its outputs straight back: no Python-side checks,
         # shared values, updates or copies to interleave (the common case of a pure function; W5's overhead)
         self._direct = not (self._check_in_python or self.shared_inputs or self._copies)
+        entry = getattr(self.executable, "entry", None)
+        if self._direct and entry is not None:
+            self.__class__ = _class_calling(entry(self.single, MethodType(Function.__call__, self)))
 
     @property
     def inputs(self) -> list[Variable]:
@@ -239,6 +243,10 @@ class Function:
         except TypeError as exc:
             raise TypeError(f"bad input {self._describe(i)} to {self._label()}: {exc}") from None
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # rebuilt as a plain Function (not the class of one instance that _class_calling may have given it)
+        return _new_function, (), self.__getstate__()
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         for key in ("backend", "executable", "_keywords", "_types", "_fast_checks", "_copy_outputs", "_copies",
@@ -271,6 +279,21 @@ def _default_updates(outputs: list[Variable], explicit: list[tuple[SharedVariabl
         found += new  # type: ignore[arg-type]
         pending = [expr for _, expr in new]  # a default update may use further shared variables
     return _check_updates(found)
+
+
+def _new_function() -> Function:
+    """An empty Function for unpickling and copying; ``__setstate__`` fills it in."""
+    return Function.__new__(Function)
+
+
+def _class_calling(entry: Callable[..., Any]) -> type[Function]:
+    """A subclass of Function, for one instance, whose ``__call__`` is ``entry``: an executable's own callable
+    taking the input values as arguments (and deferring to ``Function.__call__`` for any other call). A callable
+    that is not a descriptor is called without the instance, so ``f(x)`` goes from the interpreter straight into
+    the executable, with no Python frame in between: W5's call overhead."""
+    namespace = {"__call__": entry, "__slots__": (), "__module__": Function.__module__,
+                 "__qualname__": Function.__qualname__, "__doc__": Function.__doc__}
+    return type(Function.__name__, (Function,), namespace)
 
 
 def _fast_check(t: Any) -> Callable[[Any], bool]:

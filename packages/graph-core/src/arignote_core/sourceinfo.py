@@ -13,8 +13,18 @@ _OWN_PACKAGES = ("arignote_core", "arignote_opt", "arignote_grad", "arignote_c",
 
 
 def _is_internal(frame: FrameType) -> bool:
-    module = frame.f_globals.get("__name__") or ""
-    return module.partition(".")[0] in _OWN_PACKAGES or frame.f_code.co_filename.startswith("<frozen")
+    filename = frame.f_code.co_filename
+    internal = _INTERNAL_FILES.get(filename)
+    if internal is None:
+        module = frame.f_globals.get("__name__") or ""
+        internal = module.partition(".")[0] in _OWN_PACKAGES or filename.startswith("<frozen")
+        if not filename.startswith("<"):  # "<string>" and the like are shared by code of many modules
+            _INTERNAL_FILES[filename] = internal
+    return internal
+
+
+#: whether each source file seen on the stack so far belongs to Arignote (every node walks the stack)
+_INTERNAL_FILES: dict[str, bool] = {}
 
 
 @dataclass(frozen=True)

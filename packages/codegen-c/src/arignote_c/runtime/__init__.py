@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from importlib.resources import files
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -30,8 +30,8 @@ def runtime_source() -> ModuleSource:
     """The runtime's C. It is compiled at -O1: its own loops are simple copies and index walks, and its build is
     the longest step of a cold start (here 1.5 s at -O1, 2.0 s at -O2, twice that at -O3); the kernels, where
     the arithmetic is, get -O3."""
-    here = files(__name__)
-    text = "\n".join(f"/* ---- {name} ---- */\n" + here.joinpath(name).read_text() for name in SOURCES)
+    here = Path(__file__).parent
+    text = "\n".join(f"/* ---- {name} ---- */\n" + (here / name).read_text() for name in SOURCES)
     return ModuleSource(text, "int ag_install(const char *modname);", tag="rt", openmp=True,
                         include_dirs=(np.get_include(),), extra_flags=("-O1", "-D_CFFI_NO_LIMITED_API"))
 

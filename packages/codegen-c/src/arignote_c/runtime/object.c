@@ -25,9 +25,32 @@ static int64_t *ag_int64s(PyObject *seq, int *n) {
     return PyErr_Occurred() ? (free(out), NULL) : out;
 }
 
+/* The Python objects a program holds (its info can lead back to the function that owns the program). */
+static int ag_program_traverse(PyObject *self, visitproc visit, void *arg) {
+    ag_program *p = (ag_program *)self;
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(p->info);
+    Py_VISIT(p->keepalive);
+    for (int i = 0; p->values && p->pool && i < p->nslots; ++i) {
+        Py_VISIT(p->values[i]);
+        Py_VISIT(p->pool[i]);
+    }
+    for (int k = 0; p->steps && k < p->nsteps; ++k) Py_VISIT(p->steps[k].obj);
+    return 0;
+}
+
+static int ag_program_clear(PyObject *self) {
+    ag_program *p = (ag_program *)self;
+    Py_CLEAR(p->info);
+    for (int i = 0; p->pool && i < p->nslots; ++i) Py_CLEAR(p->pool[i]);
+    for (int k = 0; p->steps && k < p->nsteps; ++k) Py_CLEAR(p->steps[k].obj);
+    return 0;
+}
+
 static void ag_program_dealloc(PyObject *self) {
     ag_program *p = (ag_program *)self;
-    for (int i = 0; p->values && i < p->nslots; ++i) {
+    PyObject_GC_UnTrack(self);
+    for (int i = 0; p->values && p->pool && i < p->nslots; ++i) {
         Py_XDECREF(p->values[i]);
         Py_XDECREF(p->pool[i]);
     }
@@ -193,30 +216,18 @@ static void ag_node_error(ag_program *p, int k, PyObject **values) {
     Py_XDECREF(tb);
 }
 
-static PyObject *ag_program_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-    ag_program *p = (ag_program *)self;
-    if (PyVectorcall_NARGS(nargsf) != 1 || (kwnames && PyTuple_GET_SIZE(kwnames))) {
-        PyErr_SetString(PyExc_TypeError, "a compiled program takes one argument: the list of input values");
-        return NULL;
-    }
-    PyObject *seq = PySequence_Fast(args[0], "a compiled program takes a list of input values");
-    if (!seq) return NULL;
-    if (PySequence_Fast_GET_SIZE(seq) != p->ninputs) {
-        PyErr_Format(PyExc_TypeError, "expected %d input values, got %zd", p->ninputs, PySequence_Fast_GET_SIZE(seq));
-        Py_DECREF(seq);
-        return NULL;
-    }
+/* Run the program on its ninputs input values; returns the list of outputs, or the only output when single. */
+static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int single) {
     /* a reentrant call (from a fallback op, or another thread while the GIL is released) gets its own slots */
     int usepool = p->busy == 0;
     PyObject **values = p->values, *result = NULL;
     if (!usepool) {
         values = calloc(p->nslots + 1, sizeof(PyObject *));
-        if (!values) { Py_DECREF(seq); return PyErr_NoMemory(); }
+        if (!values) return PyErr_NoMemory();
         for (int i = 0; i < p->nslots; ++i)
             if (p->is_const[i]) { values[i] = p->values[i]; Py_INCREF(values[i]); }
     }
     p->busy++;
-    PyObject **items = PySequence_Fast_ITEMS(seq);
     for (int i = 0; i < p->ninputs; ++i) {
         PyObject *v = items[i];
         if (ag_input_ok(p, i, v)) {
@@ -248,6 +259,10 @@ static PyObject *ag_program_vectorcall(PyObject *self, PyObject *const *args, si
         }
         for (int j = 0; j < s->nfree; ++j) Py_CLEAR(values[s->frees[j]]);
     }
+    if (single) {
+        result = Py_NewRef(values[p->output_slots[0]]);
+        goto done;
+    }
     result = PyList_New(p->noutputs);
     for (int j = 0; result && j < p->noutputs; ++j) {
         PyObject *v = values[p->output_slots[j]];
@@ -262,8 +277,102 @@ done:
         free(values);
     }
     p->busy--;
+    return result;
+}
+
+static PyObject *ag_program_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    ag_program *p = (ag_program *)self;
+    if (PyVectorcall_NARGS(nargsf) != 1 || (kwnames && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError, "a compiled program takes one argument: the list of input values");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(args[0], "a compiled program takes a list of input values");
+    if (!seq) return NULL;
+    PyObject *result = NULL;
+    if (PySequence_Fast_GET_SIZE(seq) != p->ninputs)
+        PyErr_Format(PyExc_TypeError, "expected %d input values, got %zd", p->ninputs, PySequence_Fast_GET_SIZE(seq));
+    else
+        result = ag_program_run(p, PySequence_Fast_ITEMS(seq), 0);
     Py_DECREF(seq);
     return result;
+}
+
+/* An Entry calls its program with the input values as positional arguments, and returns the only output itself
+ * when there is one: the call path of a function with nothing to do in Python around the program (graph-core's
+ * Function installs it as its __call__). Any other call (another number of arguments, keywords) goes to the
+ * fallback, the general call path. */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    ag_program *program;
+    PyObject *fallback;
+    int single;
+} ag_entry;
+
+static PyObject *ag_entry_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    ag_entry *e = (ag_entry *)self;
+    if (PyVectorcall_NARGS(nargsf) != e->program->ninputs || (kwnames && PyTuple_GET_SIZE(kwnames)))
+        return PyObject_Vectorcall(e->fallback, args, nargsf, kwnames);
+    return ag_program_run(e->program, args, e->single);
+}
+
+static int ag_entry_traverse(PyObject *self, visitproc visit, void *arg) {
+    ag_entry *e = (ag_entry *)self;
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(e->program);
+    Py_VISIT(e->fallback);
+    return 0;
+}
+
+static int ag_entry_clear(PyObject *self) {
+    ag_entry *e = (ag_entry *)self;
+    Py_CLEAR(e->program);
+    Py_CLEAR(e->fallback);
+    return 0;
+}
+
+static void ag_entry_dealloc(PyObject *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    ag_entry_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef ag_entry_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(ag_entry, vectorcall), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL}};
+
+static PyType_Slot ag_entry_slots[] = {
+    {Py_tp_dealloc, ag_entry_dealloc},
+    {Py_tp_traverse, ag_entry_traverse},
+    {Py_tp_clear, ag_entry_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_members, ag_entry_members},
+    {Py_tp_doc, "A compiled function called with its input values as arguments (see Program.entry)."},
+    {0, NULL}};
+
+static PyType_Spec ag_entry_spec = {"arignote_c.Entry", sizeof(ag_entry), 0,
+                                    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+                                    ag_entry_slots};
+
+static PyTypeObject *ag_entry_type;
+
+static PyObject *ag_program_entry(PyObject *self, PyObject *args) {
+    int single;
+    PyObject *fallback;
+    if (!PyArg_ParseTuple(args, "pO", &single, &fallback)) return NULL;
+    if (single && ((ag_program *)self)->noutputs != 1) {
+        PyErr_SetString(PyExc_ValueError, "entry(single=True) needs a program with exactly one output");
+        return NULL;
+    }
+    ag_entry *e = (ag_entry *)ag_entry_type->tp_alloc(ag_entry_type, 0);
+    if (!e) return NULL;
+    e->vectorcall = ag_entry_vectorcall;
+    e->program = (ag_program *)Py_NewRef(self);
+    e->fallback = Py_NewRef(fallback);
+    e->single = single;
+    return (PyObject *)e;
 }
 
 static PyObject *ag_program_stats(PyObject *self, PyObject *unused) {
@@ -307,6 +416,9 @@ static PyMethodDef ag_program_methods[] = {
     {"report", ag_program_report, METH_NOARGS, "A text report: fallbacks, and time per node when profiling."},
     {"set_input_filter", ag_program_set_input_filter, METH_O,
      "filter(index, value) -> value: converts an input that is not already of its type (or raises)."},
+    {"entry", ag_program_entry, METH_VARARGS,
+     "entry(single, fallback) -> a callable taking the input values as arguments; returns the only output when "
+     "single; calls with another number of arguments or with keywords go to fallback."},
     {NULL, NULL, 0, NULL}};
 
 static PyMemberDef ag_program_members[] = {
@@ -317,6 +429,8 @@ static PyMemberDef ag_program_members[] = {
 static PyType_Slot ag_program_slots[] = {
     {Py_tp_new, ag_program_new},
     {Py_tp_dealloc, ag_program_dealloc},
+    {Py_tp_traverse, ag_program_traverse},
+    {Py_tp_clear, ag_program_clear},
     {Py_tp_call, PyVectorcall_Call},
     {Py_tp_methods, ag_program_methods},
     {Py_tp_members, ag_program_members},
@@ -324,7 +438,8 @@ static PyType_Slot ag_program_slots[] = {
     {0, NULL}};
 
 static PyType_Spec ag_program_spec = {"arignote_c.Program", sizeof(ag_program), 0,
-                                      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL, ag_program_slots};
+                                      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+                                      ag_program_slots};
 
 static PyObject *ag_py_set_blas(PyObject *module, PyObject *capi) {
     if (!PyDict_Check(capi)) {
@@ -347,7 +462,8 @@ int ag_install(const char *modname) {
     if (!module || PyArray_ImportNumPyAPI() < 0) goto done;
     type = PyType_FromSpec(&ag_program_spec);
     fn = PyCFunction_NewEx(&ag_set_blas_def, NULL, NULL);
-    if (!type || !fn || PyModule_AddObjectRef(module, "Program", type) < 0 ||
+    ag_entry_type = (PyTypeObject *)PyType_FromSpec(&ag_entry_spec); /* kept for the life of the process */
+    if (!type || !fn || !ag_entry_type || PyModule_AddObjectRef(module, "Program", type) < 0 ||
         PyModule_AddObjectRef(module, "set_blas", fn) < 0)
         goto done;
     rc = 0;
