@@ -43,6 +43,14 @@ def torch() -> Any:
     return torch
 
 
+#: PyTensor's mode for its C backend: C thunks run by its C virtual machine ("cvm"), with the FAST_RUN rewrites.
+#: PyTensor 3's own FAST_RUN links with Numba, so it is not the C backend any more.
+PYTENSOR_C_MODE = "CVM"
+
+#: PyTensor's mode for its Numba backend.
+PYTENSOR_NUMBA_MODE = "NUMBA"
+
+
 def pytensor() -> Any:
     import pytensor
 

@@ -46,7 +46,7 @@ def torch_(compiled: bool) -> Any:
     return build
 
 
-def pytensor_(trusted: bool, mode: str = "FAST_RUN") -> Any:
+def pytensor_(trusted: bool, mode: str = peers.PYTENSOR_C_MODE) -> Any:
     def build(n: int) -> Any:
         peers.pytensor()
         import pytensor
@@ -81,7 +81,7 @@ WORKLOAD = Workload(
         "jax (jit)": jax_,
         "pytensor C, checked": pytensor_(False),
         "pytensor C, trusted": pytensor_(True),
-        "pytensor numba, trusted": pytensor_(True, "NUMBA"),
+        "pytensor numba, trusted": pytensor_(True, peers.PYTENSOR_NUMBA_MODE),
         "torch": torch_(False),
         "torch.compile": torch_(True),
     },

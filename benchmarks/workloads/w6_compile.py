@@ -38,8 +38,10 @@ SCRIPTS = {
     "arignote C": ("ar = peers.arignote()",
                    "f, params = w4.arignote_training_function(ar, data, 'float32')\nf(data['x'], data['y'])"),
     "jax (jit)": ("jax = peers.jax()", "step, _ = w4.jax_(('float32', 128))\nstep()"),
-    "pytensor C": ("peers.pytensor()", "step, _ = w4.pytensor_('FAST_RUN')(('float32', 128))\nstep()"),
-    "pytensor numba": ("peers.pytensor()", "step, _ = w4.pytensor_('NUMBA')(('float32', 128))\nstep()"),
+    "pytensor C": ("peers.pytensor()",
+                   "step, _ = w4.pytensor_(peers.PYTENSOR_C_MODE)(('float32', 128))\nstep()"),
+    "pytensor numba": ("peers.pytensor()",
+                       "step, _ = w4.pytensor_(peers.PYTENSOR_NUMBA_MODE)(('float32', 128))\nstep()"),
     "torch.compile": ("torch = peers.torch()", "step, _ = w4.torch_(True)(('float32', 128))\nstep()"),
 }
 
