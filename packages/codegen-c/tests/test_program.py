@@ -63,6 +63,10 @@ def test_outputs_kept_by_the_caller_are_never_overwritten(c_mode) -> None:
     np.testing.assert_array_equal(first[0], np.ones(4))
     np.testing.assert_allclose(second[0], np.exp(np.ones(4)), rtol=1e-15)
     assert not np.shares_memory(first[0], second[0])
+    single = function([x], ac.exp(x), mode=c_mode)  # called through the program's entry
+    kept = single(np.zeros(4))
+    np.testing.assert_allclose(single(np.ones(4)), np.exp(np.ones(4)), rtol=1e-15)
+    np.testing.assert_array_equal(kept, np.ones(4))
 
 
 def test_buffers_are_reused_when_released(c_mode) -> None:
