@@ -84,9 +84,15 @@ def pool2d_forward(x: np.ndarray, mode: str, geo: PoolGeometry) -> np.ndarray:
 
 
 def _argmax_in_window(x: np.ndarray, geo: PoolGeometry) -> np.ndarray:
-    """Flat index (in KH * KW) of the first maximum of each window: (..., OH, OW)."""
+    """Flat index (in KH * KW) of the first maximum of each window among the input's own elements, NaN being the
+    largest: (..., OH, OW). The padding is never chosen, so a window of minus infinities gives its gradient to
+    its first element (as PyTorch does)."""
     win = geo.windows(x, -np.inf)
-    return win.reshape(*win.shape[:-2], -1).argmax(axis=-1)
+    values = win.reshape(*win.shape[:-2], -1)
+    inside = geo.windows(np.ones(geo.in_hw, dtype=bool), False)
+    best = values.max(axis=-1, keepdims=True)  # NaN where the window holds one
+    hits = ((values == best) | (np.isnan(values) & np.isnan(best))) & inside.reshape(*inside.shape[:-2], -1)
+    return hits.argmax(axis=-1)  # type: ignore[no-any-return]
 
 
 def max_pool2d_grad(x: np.ndarray, gy: np.ndarray, geo: PoolGeometry) -> np.ndarray:

@@ -1,8 +1,8 @@
 /* 2-d pooling over the last two axes (max, sum, the two averages) and its gradients: one pass over the windows
  * of each plane, planes split over threads when there are many. Written once for a type real_t; NN(name) gives
- * the name for that type. Sums accumulate in double. The maximum of a window is its first one in row-major
- * window order, padding counting as minus infinity and NaN as the largest, as NumPy's argmax over the padded
- * windows finds it. */
+ * the name for that type. Sums accumulate in double. Padding counts as minus infinity in a maximum; the gradients
+ * go to the first maximum of each window in row-major order among the input's own elements, NaN being the
+ * largest. */
 
 /* The maximum of window (sy, sx) of plane x (byte strides ry, rx): NaN when it holds one. */
 static real_t NN(window_max)(const char *x, int64_t ry, int64_t rx, nn_span sy, nn_span sx) {
@@ -17,22 +17,25 @@ static real_t NN(window_max)(const char *x, int64_t ry, int64_t rx, nn_span sy, 
     return nan ? (real_t)NAN : best;
 }
 
-/* The first maximum of window (sy, sx) of plane x: its position in *iy, *ix, both -1 when that is the padding
- * (a window starting in the padding whose elements are all minus infinity). Branch-free selects: on random
- * data a branch per element would be mispredicted half the time. */
+/* The first maximum (row-major) of window (sy, sx) of plane x among the input's own elements, NaN being the
+ * largest: its position in *iy, *ix, both -1 when the window holds no element of the input. The padding is never
+ * chosen, so a window of minus infinities gives its gradient to its first element (as PyTorch does). */
 static void NN(window_argmax)(const char *x, int64_t ry, int64_t rx, nn_span sy, nn_span sx, int64_t *iy,
                               int64_t *ix) {
-    const real_t best = NN(window_max)(x, ry, rx, sy, sx);
-    const int nan = best != best;
     int64_t fy = -1, fx = -1;
-    if (!(best == -INFINITY && (sy.start < 0 || sx.start < 0)))
+    if (sy.lo < sy.hi && sx.lo < sx.hi) {
+        real_t best = *(const real_t *)(x + sy.lo * ry + sx.lo * rx);
+        fy = sy.lo;
+        fx = sx.lo;
         for (int64_t i = sy.lo; i < sy.hi; ++i)
             for (int64_t j = sx.lo; j < sx.hi; ++j) {
                 const real_t v = *(const real_t *)(x + i * ry + j * rx);
-                const int64_t take = -(int64_t)((fy < 0) & ((v == best) | (nan & (v != v))));
-                fy = (i & take) | (fy & ~take);
-                fx = (j & take) | (fx & ~take);
+                const int take = (v > best) | ((v != v) & (best == best));
+                best = take ? v : best;
+                fy = take ? i : fy;
+                fx = take ? j : fx;
             }
+    }
     *iy = fy;
     *ix = fx;
 }

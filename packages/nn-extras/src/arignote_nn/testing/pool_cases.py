@@ -79,6 +79,15 @@ def _grad_samples(second: str) -> Any:
             pooled = ref.pool2d(x, ws, stride, pad, ib, "max").shape
             other = rng.normal(size=pooled if second == "gy" else shape)
             out.append(sample(x, other, label=label, ws=ws, stride=stride, pad=pad, ignore_border=ib))
+        # the first maximum of each window: many equal maxima, NaN (the largest), windows of -inf (padding first)
+        ties = rng.integers(0, 3, size=(2, 2, 6, 6)).astype("float64")
+        ties[0, 0, 0, 1] = ties[0, 1, 2, 2] = np.nan
+        ties[1, 0, :2, :2] = -np.inf
+        for label, ws, stride, pad in (("2x2", 2, 2, 0), ("3x3 stride 2, padding 1", 3, 2, 1)):
+            pooled = ref.pool2d(ties, ws, stride, pad, True, "max").shape
+            other = rng.normal(size=pooled if second == "gy" else ties.shape)
+            out.append(sample(ties, other, label=f"ties, NaN and -inf, {label}", ws=ws, stride=stride, pad=pad,
+                              ignore_border=True))
         x = rng.normal(size=(1, 2, 6, 5)).astype("float32")
         other = rng.normal(size=(1, 2, 3, 2) if second == "gy" else x.shape).astype("float32")
         out.append(sample(x, other, static=["none", "none"], label="float32, run-time shapes", ws=2, stride=2,
