@@ -21,19 +21,18 @@ DtypeSpec = str | type
 _PY_SCALARS: tuple[type, ...] = (bool, int, float, complex)
 
 
-def as_dtype(dtype: object) -> str:
-    """Canonical dtype name (``"float64"``) for anything NumPy accepts as a dtype; refuses unsupported ones."""
-    known = _KNOWN.get(dtype) if isinstance(dtype, str | type | np.dtype) else None
-    if known is not None:  # graphs ask thousands of times; ``np.dtype(x).name`` costs microseconds
-        return known
-    name = _canonical_name(dtype)
-    if isinstance(dtype, str | type | np.dtype):
-        _KNOWN[dtype] = name
-    return name
-
-
 #: dtype-likes already named by as_dtype (a handful: strings, NumPy dtypes and scalar types)
 _KNOWN: dict[object, str] = {name: name for name in ALL_DTYPES}
+
+
+def as_dtype(dtype: object) -> str:
+    """Canonical dtype name (``"float64"``) for anything NumPy accepts as a dtype; refuses unsupported ones."""
+    if not isinstance(dtype, str | type | np.dtype):  # not worth remembering (and maybe not hashable)
+        return _canonical_name(dtype)
+    known = _KNOWN.get(dtype)
+    if known is None:  # graphs ask thousands of times; ``np.dtype(x).name`` costs microseconds
+        known = _KNOWN[dtype] = _canonical_name(dtype)
+    return known
 
 
 def _canonical_name(dtype: object) -> str:
