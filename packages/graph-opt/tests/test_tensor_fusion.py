@@ -85,6 +85,24 @@ def test_groups_stay_convex_around_non_elementwise_paths():
     assert any(isinstance(inp.owner.op, ac.DimShuffle) for inp in last.inputs if inp.owner)
 
 
+def acyclic(fgraph):
+    """Whether no node depends on itself (a cycle toposort cannot see: it would order it anyway)."""
+    position = {node: i for i, node in enumerate(fgraph.toposort())}
+    return all(inp.owner is None or position[inp.owner] < position[node] for node in position for inp in node.inputs)
+
+
+def test_a_kernel_made_earlier_in_the_pass_is_followed_by_the_convexity_search():
+    # exp(x) -> sum -> mean's division -> (mean * 2, one kernel) and exp(x) * mean (another): the second group
+    # may not take exp(x), since mean, computed from it, is now the output of a kernel made in the same pass
+    x = ac.dvector("x")
+    e = ac.exp(x)
+    m = ac.mean(e)
+    fgraph, _ = check([e * m, m * 2], [x], [np.array([0.0, 1.0])], FUSE_ONLY)
+    assert acyclic(fgraph)
+    fgraph, _ = check([e * m, m * 2], [x], [np.array([0.0, 1.0])])
+    assert acyclic(fgraph)
+
+
 def test_different_broadcast_patterns_make_different_kernels():
     x, v = ac.dmatrix("x"), ac.dvector("v")
     expr = ac.exp(ac.sin(v) * 2) + ac.cos(x)

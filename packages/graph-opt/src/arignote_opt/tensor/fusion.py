@@ -44,7 +44,8 @@ def _inlined(var: Variable) -> bool:
 
 
 class _Grower:
-    """Grows one group; ``position`` is the topological index of every node present when fusion started."""
+    """Grows one group; ``position`` is the topological index of every node in the graph (renewed after each
+    fusion, since the searches below prune by it)."""
 
     def __init__(self, fgraph: FunctionGraph, position: dict[Apply, int], done: set[Apply]) -> None:
         self.fgraph = fgraph
@@ -312,5 +313,9 @@ def fuse_elementwise(fgraph: FunctionGraph) -> int:
         composite, outer = built
         node = Elemwise(composite).make_node(*outer)
         replace_all(fgraph, list(zip(outputs, node.outputs, strict=True)), sink, "fuse_elementwise")
+        done.add(node)
+        # the searches prune by topological position, so the fused node (which the next groups' paths may
+        # cross) needs one that is true of the graph as it is now
+        position.update((n, i) for i, n in enumerate(fgraph.toposort()))
         fused += 1
     return fused
