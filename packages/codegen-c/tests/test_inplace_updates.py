@@ -73,3 +73,37 @@ def test_shared_value_passed_as_an_input_too(fast_mode) -> None:
     got = f(buffer, x)
     np.testing.assert_allclose(got, (x @ w0).sum(), rtol=1e-12)
     np.testing.assert_allclose(w.get_value(), w0 - RATE * (x.T @ (x @ w0)), rtol=1e-12)
+
+
+def test_a_product_never_accumulates_into_its_own_factor(fast_mode) -> None:
+    """h + dot(h, W) and W - 0.5 * dot(W, dot(W.T, W)): GEMM's bias is also one of its factors."""
+    rng = np.random.default_rng(4)
+    xv, wv = rng.random((64, 64)), rng.random((64, 64))
+    x, ws = tensor("float64", (None, None), "x"), tensor("float64", (None, None), "w")
+    h = ac.tanh(x)
+    f = function([x, ws], h + ac.dot(h, ws), mode=fast_mode)
+    np.testing.assert_allclose(f(xv, wv), np.tanh(xv) + np.tanh(xv) @ wv, rtol=1e-12)
+    w = ac.shared(wv * 0.1, name="w")
+    step = function([], [], updates=[(w, w - 0.5 * ac.dot(w, ac.dot(w.T, w)))], mode=fast_mode)
+    step()
+    old = wv * 0.1
+    np.testing.assert_allclose(w.get_value(), old - 0.5 * old @ (old.T @ old), rtol=1e-12)
+
+
+@pytest.mark.parametrize("returned", ["w", "w.T", "w[0]", "new.T"])
+def test_outputs_returning_the_shared_buffer_see_the_value_of_their_call(fast_mode, returned) -> None:
+    """Outputs are the values before the updates; an output viewing the new value is not changed by later
+    calls."""
+    w0, x, g = _problem("float64")
+    w = ac.shared(w0.copy(), name="w")
+    xs, gs = tensor("float64", (None, 20), "x"), tensor("float64", (None, 30), "g")
+    new = w - RATE * (xs.T @ gs)
+    output = {"w": w, "w.T": w.T, "w[0]": w[0], "new.T": new.T}[returned]
+    f = function([xs, gs], output, updates=[(w, new)], mode=fast_mode)
+    first = f(x, g)
+    kept = first.copy()
+    expected = {"w": w0, "w.T": w0.T, "w[0]": w0[0], "new.T": (w0 - RATE * (x.T @ g)).T}[returned]
+    np.testing.assert_allclose(first, expected, rtol=1e-12)
+    f(x, g)
+    np.testing.assert_array_equal(first, kept)
+    np.testing.assert_allclose(w.get_value(), w0 - 2 * RATE * (x.T @ g), rtol=1e-12)

@@ -90,3 +90,29 @@ def test_dead_intermediates_of_the_same_type_are_reused():
     plan = plan_memory(graph([x], [ac.dot(c, c)]))
     assert plan.reuse == {c.owner.outputs[0]: a} or a in plan.reuse.values()
     assert all(donor not in (x,) for donor in plan.reuse.values())
+
+
+def test_gemm_never_accumulates_into_a_buffer_one_of_its_factors_reads():
+    # h + dot(h, W): Gemm(h, 1, h, W, 1) would overwrite rows of h the product still reads
+    h, w = ac.exp(ac.dmatrix("x")), ac.dmatrix("w")
+    node = Gemm().make_node(h, ac.constant(1.0), h, w, ac.constant(1.0))
+    assert plan_memory(graph(list(ac.graph_inputs(node.outputs)), node.outputs)).in_place == ()
+    view = Gemm().make_node(h, ac.constant(1.0), h.T, w, ac.constant(1.0))
+    assert plan_memory(graph(list(ac.graph_inputs(view.outputs)), view.outputs)).in_place == ()
+    # an element-by-element op reads its element of every operand before writing it: x * x may
+    square = ac.exp(ac.dmatrix("y"))
+    out = square * square
+    assert len(plan_memory(graph(list(ac.graph_inputs([out])), [out])).in_place) == 1
+
+
+def test_a_shared_update_keeps_out_of_buffers_the_caller_receives():
+    w, a = ac.shared(np.ones((2, 2)), "w"), ac.dmatrix("a")
+    update = Gemm().make_node(w, ac.constant(-0.1), a, a, ac.constant(1.0)).outputs[0]
+    for returned in (w, w.T, w[0], update.T):  # the old value, views of it, a view of the new buffer
+        fgraph = graph([a, w], [returned, update])
+        assert plan_memory(fgraph, destroyable={w: update}).in_place == (), returned
+    fgraph = graph([a, w], [w.sum(), update])
+    assert len(plan_memory(fgraph, destroyable={w: update}).in_place) == 1
+    # the update's own factor is the old value: W - 0.5 * dot(W, dot(W.T, W))
+    own = Gemm().make_node(w, ac.constant(-0.5), w, ac.dot(w.T, w), ac.constant(1.0)).outputs[0]
+    assert plan_memory(graph([w], [own]), destroyable={w: own}).in_place == ()

@@ -140,10 +140,9 @@ def link_kernels(plans: Sequence[StepPlan | None], ctx: EmitContext, library: Ke
 
 
 def _destroyable(fgraph: FunctionGraph) -> dict[Variable, Variable]:
-    """Shared-variable inputs whose buffer their update may take: each update output that the caller does not
-    also receive (an output listed twice would alias the new shared value)."""
-    return {fgraph.inputs[i]: fgraph.outputs[o] for o, i in fgraph.updates.items()
-            if fgraph.outputs.count(fgraph.outputs[o]) == 1}
+    """Shared-variable inputs whose buffer their update may take (the memory plan decides whether it does: not
+    when an output returns the old buffer or the new one)."""
+    return {fgraph.inputs[i]: fgraph.outputs[o] for o, i in fgraph.updates.items()}
 
 
 def _step_ip(plan: StepPlan, memory: MemoryPlan) -> tuple[int, ...]:

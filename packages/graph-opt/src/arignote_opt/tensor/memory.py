@@ -4,12 +4,15 @@ is dead by then (in place), and which may take the buffer of an earlier intermed
 It is advice computed on a schedule (the graph's topological order): a backend that follows the same order
 may apply it. Buffers of user inputs, constants and graph outputs are never given away; a shared variable's
 buffer only to the expression that computes its update (pass ``destroyable={shared: update_output}``), since
-the update replaces it anyway. Views (dimshuffle, reshape, basic indexing) share their source's buffer, so a
-buffer is dead only when every view of it is.
+the update replaces it anyway, and only when no output returns the old value or the new buffer. Views
+(dimshuffle, reshape, basic indexing) share their source's buffer, so a buffer is dead only when every view of
+it is. No operand of a step may read the buffer its output is written into, except the same variable read
+element by element.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -58,6 +61,16 @@ def _may_have_shape(inp: Variable, out: Variable) -> bool:
 def _same_static_shape(inp: Variable, out: Variable) -> bool:
     shape = inp.type.shape  # type: ignore[attr-defined]
     return None not in shape and shape == out.type.shape  # type: ignore[attr-defined]
+
+
+def _read_elsewhere(node: Apply, position: int, var: Variable, bases: dict[Variable, Variable]) -> bool:
+    """Whether another operand of ``node`` reads ``var``'s buffer (``var`` itself or a view of it): writing the
+    output into that buffer would change what the step still reads. An element-by-element op reads each
+    element of every operand before it writes that element, so ``var`` itself elsewhere (``x * x``) is safe for
+    it; a matrix product reads whole rows and columns, so no operand of it may share the buffer."""
+    element_by_element = isinstance(node.op, Elemwise)
+    return any(j != position and _base(other, bases) is var and not (element_by_element and other is var)
+               for j, other in enumerate(node.inputs))
 
 
 @dataclass(frozen=True)
@@ -114,7 +127,8 @@ def plan_memory(fgraph: FunctionGraph, destroyable: Mapping[Variable, Variable] 
     for k, node in enumerate(order):
         for inp in node.inputs:
             last_use[_base(inp, bases)] = k
-    protected = {_base(v, bases) for v in fgraph.outputs} | set(fgraph.inputs)
+    returned = Counter(_base(v, bases) for v in fgraph.outputs)
+    protected = set(returned) | set(fgraph.inputs)
     in_place: list[InPlace] = []
     reuse: dict[Variable, Variable] = {}
     free: dict[tuple[str, tuple[int | None, ...]], list[Variable]] = {}
@@ -128,9 +142,12 @@ def plan_memory(fgraph: FunctionGraph, destroyable: Mapping[Variable, Variable] 
                 continue
             if var in bases or isinstance(var, Constant) or var in taken or last_use.get(var) != k:
                 continue
-            if var in protected and destroyable.get(var) is not out:
+            # a shared variable's buffer goes to its update only when no output returns it or a view of it (outputs
+            # are the values before the call), and no output but the update returns the new buffer (the caller
+            # would keep an array the next call overwrites)
+            if var in protected and (destroyable.get(var) is not out or var in returned or returned[out] > 1):
                 continue
-            if any(other is not var and _base(other, bases) is var for other in node.inputs):
+            if _read_elsewhere(node, i, var, bases):
                 continue
             in_place.append(InPlace(node, o, i, _same_static_shape(var, out)))
             taken.add(var)
