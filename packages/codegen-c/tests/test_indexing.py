@@ -49,6 +49,21 @@ def test_integer_array_indexing(c_mode) -> None:
         f(np.zeros((5, 4, 3)), np.array([9]), np.array([0]), np.zeros((1, 1), "int32"))
 
 
+@pytest.mark.parametrize("shape", [(3, 0), (3, 0, 2), (3, 2, 0)])
+def test_indices_are_checked_when_the_rows_they_pick_are_empty(shape, c_mode) -> None:
+    """NumPy checks every index even where the selected rows hold no element."""
+    x, i = tensor("float64", (None,) * len(shape), "x"), lvector("i")
+    rows = tensor("float64", (None,) * len(shape), "rows")
+    outputs = [x[i], ac.inc_subtensor(x[i], rows), ac.set_subtensor(x[i], rows)]
+    for k, out in enumerate(outputs):
+        f = function([x, i, rows], out, mode=c_mode, on_unused_input="ignore")
+        assert not f.executable.info.fallbacks
+        empty = np.zeros(shape)
+        assert f(empty, np.array([2, -3]), np.zeros((2, *shape[1:]))).shape == ((2, *shape[1:]) if k == 0 else shape)
+        with pytest.raises(IndexError, match="index 5 is out of bounds for axis 0 with size 3"):
+            f(empty, np.array([0, 5]), np.zeros((2, *shape[1:])))
+
+
 def test_set_and_inc_with_integer_arrays(c_mode) -> None:
     """Repeated indices accumulate for inc (numpy.add.at) and the last write wins for set."""
     rng = np.random.default_rng(3)

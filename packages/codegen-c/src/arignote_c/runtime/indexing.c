@@ -259,7 +259,7 @@ static int ag_step_take(ag_outctx *ctx) {
     for (int d = 0; d < bnd; ++d) count *= bshape[d];
     for (int d = k; d < PyArray_NDIM(x); ++d) inner *= PyArray_DIM(x, d);
     rc = 0;
-    if (count == 0 || inner == 0) goto done;
+    if (count == 0) goto done;
     /* the rest of x at one index position, as an array to copy from */
     npy_intp sub_shape[AG_MAXDIMS], sub_strides[AG_MAXDIMS];
     int sub_nd = PyArray_NDIM(x) - k, contiguous = 1;
@@ -274,6 +274,7 @@ static int ag_step_take(ag_outctx *ctx) {
     do {
         npy_intp offset;
         if ((rc = ag_index_offset(x, k, idx, bnd, b, istr, &offset)) < 0) goto done;
+        if (inner == 0) continue; /* nothing to copy, but every index is still checked, as NumPy does */
         if (contiguous) {
             memcpy(dst, PyArray_BYTES(x) + offset, inner);
         } else {
