@@ -62,6 +62,19 @@ def test_rule_keeps_values_and_fires_only_where_it_applies(rule, fires, rewriter
         assert_rule(rule, fires, build(x), [x], [positive(shape, dtype)], rewriter)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("exponent", [0, 1, 2, 3, 4, 7, 16, -1, -3, -4, -16, 0.5, -0.5])
+def test_specialized_powers_keep_numpys_values_at_the_edges(dtype, exponent):
+    """Zeros of both signs, infinities, NaN, negative bases, and magnitudes whose 16th power still fits."""
+    big = 1e10 if dtype == "float64" else 1e2
+    x = ac.tensor(dtype, (None,), "x")
+    values = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -2.0, 3.0, -0.75, big, -big, 1 / big], dtype)
+    fgraph, _ = check(x ** exponent, [x], [values])
+    with np.errstate(all="ignore"):
+        expected = np.power(values, np.asarray(exponent, dtype))
+    np.testing.assert_allclose(evaluate(fgraph, [values])[0], expected, rtol=1e-6 if dtype == "float32" else 1e-13)
+
+
 def test_powers_become_multiplications_of_squares():
     x = ac.dvector("x")
     result = optimize(x ** 6, SPECIAL)

@@ -4,6 +4,8 @@ ops and reductions, which fusion turns into a few loops."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from arignote_core import Apply, Constant, FunctionGraph, Variable, dimshuffle
 from arignote_core.tensors import math
 from arignote_core.tensors.special import LogSoftmax, LogSumExp, Softmax
@@ -17,9 +19,9 @@ from .vocabulary import elemwise
 _FLOAT = {"x": is_float}
 
 SPECIALIZE.pattern("square", "x ** 2 -> sqr(x)", tags=("powers",))
+# NumPy's power computes x ** 0.5 as sqrt(x) itself (sqrt(-inf) is NaN, sqrt(-0.) is -0.), but not x ** -0.5
 SPECIALIZE.pattern("sqrt", "x ** 0.5 -> sqrt(x)", constraints=_FLOAT, tags=("powers",))
 SPECIALIZE.pattern("reciprocal", "x ** -1 -> reciprocal(x)", constraints=_FLOAT, tags=("powers",))
-SPECIALIZE.pattern("reciprocal_sqrt", "x ** -0.5 -> reciprocal(sqrt(x))", constraints=_FLOAT, tags=("powers",))
 SPECIALIZE.pattern("subtract", "a + -b -> a - b", tags=("arithmetic",))
 SPECIALIZE.pattern("negate", "x * -1 -> -x", tags=("arithmetic",))
 SPECIALIZE.pattern("divide", "a * reciprocal(b) -> a / b", tags=("arithmetic",))
@@ -53,6 +55,25 @@ def integer_power(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     result = _power_by_squaring(x, abs(k))
     return elemwise("reciprocal")(result) if k < 0 else result
+
+
+def _real_float_power(node: Apply, exponent: float) -> Variable | None:
+    """The base of ``node`` (a power) when its exponent is the constant ``exponent`` and the base a real float."""
+    x, power = node.inputs
+    if not isinstance(power, Constant) or scalar_constant(power) != exponent or not is_float(x):
+        return None
+    return x
+
+
+@SPECIALIZE.node_rule(elemwise("power"), tags=("powers",))
+def reciprocal_sqrt(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``x ** -0.5`` is ``1 / sqrt(x)``, except at the edges where IEEE's ``pow`` differs: ``pow(-0., -0.5)``
+    is inf (``1 / sqrt(-0.)`` is -inf) and ``pow(-inf, -0.5)`` is 0 (``1 / sqrt(-inf)`` is NaN)."""
+    x = _real_float_power(node, -0.5)
+    if x is None:
+        return None
+    root = math.reciprocal(math.sqrt(x))
+    return math.where(math.equal(x, 0), np.inf, math.where(math.equal(x, -np.inf), 0.0, root))
 
 
 def _safe_max(x: Variable, axes: tuple[int, ...]) -> Variable:
