@@ -257,8 +257,11 @@ def test_the_shape_of_a_deep_computation_is_read_off_its_input_in_one_rewrite():
         y = ac.sin(y) + v
     fgraph, report = check(Shape()(y), [x, v], [sample("float64", (3, 4), RNG), sample("float64", (4,), RNG)])
     assert report.fired()["inferred_shape"] == 1
-    assert {type(n.op) for n in fgraph.apply_nodes} <= {Shape, ac.Subtensor, ac.MakeVector, Elemwise}
+    # the shape, and the one check that v's size broadcasts with x's columns, as computing y would have checked
+    assert {type(n.op) for n in fgraph.apply_nodes} <= {Shape, ac.Subtensor, ac.MakeVector, Elemwise, ac.CheckAndRaise}
     assert len(fgraph.apply_nodes) < 10
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        evaluate(fgraph, [sample("float64", (3, 4), RNG), sample("float64", (5,), RNG)])
 
 
 

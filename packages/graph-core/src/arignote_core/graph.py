@@ -177,6 +177,9 @@ class Op:
 
     #: ``{output index: [input indices]}``: outputs that may share memory with (be views of) those inputs.
     view_map: ClassVar[dict[int, list[int]]] = {}
+    #: a guard's one output is its first input, passed through once its other inputs (conditions) hold: a run-time
+    #: check, which rewrites must not lose when they stop computing what it checks
+    is_guard: ClassVar[bool] = False
 
     def make_node(self, *inputs: Any) -> Apply:
         raise NotImplementedError

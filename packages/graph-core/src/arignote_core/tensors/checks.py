@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,6 +18,7 @@ class CheckAndRaise(Op):
     """``x`` unchanged once every condition input holds (all true); otherwise ``ValueError(message)``."""
 
     message: str
+    is_guard: ClassVar[bool] = True
 
     def make_node(self, x: Any, *conditions: Any) -> Apply:
         x = as_tensor(x)

@@ -46,5 +46,44 @@ def replace_all(fgraph: FunctionGraph, pairs: Sequence[tuple[Variable, Variable]
                 node.source = source
     for old, new in pairs:
         if old in fgraph.clients:
-            fgraph.replace(old, new, reason)
+            _replace_keeping_checks(fgraph, old, new, reason)
     return [node for nodes in added.values() for node in nodes]
+
+
+class _PrunedGuards:
+    """Collects the guards (``Op.is_guard``: run-time checks) that a replacement leaves without users."""
+
+    def __init__(self) -> None:
+        self.found: list[Apply] = []
+
+    def on_import(self, fgraph: FunctionGraph, node: Apply) -> None:
+        pass
+
+    def on_prune(self, fgraph: FunctionGraph, node: Apply) -> None:
+        if node.op.is_guard:
+            self.found.append(node)
+
+    def on_change_input(self, fgraph: FunctionGraph, node: Apply | str, i: int, old: Variable,
+                        new: Variable) -> None:
+        pass
+
+
+def _replace_keeping_checks(fgraph: FunctionGraph, old: Variable, new: Variable, reason: str) -> None:
+    """Replace ``old`` by ``new``; a guard that only ``old`` depended on (the check of a broadcast the rewritten
+    expression no longer computes, say) moves onto ``new`` where ``old``'s users read it, so that a graph NumPy
+    would refuse still fails. A rule replacing a guard itself drops it: that is its purpose."""
+    users = list(fgraph.clients[old])
+    pruned = _PrunedGuards()
+    fgraph.attach(pruned)
+    try:
+        fgraph.replace(old, new, reason)
+    finally:
+        fgraph.detach(pruned)
+    dropped = [node for node in pruned.found if node is not old.owner]
+    if not dropped:
+        return
+    checked = new
+    for node in dropped:
+        checked = node.op(checked, *node.inputs[1:])
+    for user, i in users:
+        fgraph.change_input(user, i, checked)

@@ -10,14 +10,13 @@ product overflow.
 
 Both only look through inner nodes used once (flattening a shared subexpression would compute it twice) and
 of the result's dtype (reordering across dtype promotions would change integer overflow and rounding).
-Removing terms can shrink a broadcast shape, so a result that might be smaller is broadcast back
-(:func:`.shapes.keep_shape`). Like every fast-math compiler, they assume finite values (``x - x`` is 0).
+Removing terms can shrink a broadcast shape, so a result that might be smaller is broadcast back, and checked
+where the removed terms might not have broadcast (:func:`.guards.keep_shape`). Like every fast-math compiler,
+they assume finite values (``x - x`` is 0).
 """
 
 from __future__ import annotations
 
-import weakref
-import zlib
 from typing import Any
 
 import numpy as np
@@ -25,8 +24,9 @@ import numpy as np
 from arignote_core import Apply, Constant, FunctionGraph, Variable
 
 from ..engine import Replacement
+from .guards import filled_like, keep_shape
+from .ordering import order_key
 from .rulesets import CANONICALIZE
-from .shapes import broadcast_shape, filled, keep_shape
 from .util import as_python_number, fits, kind, only_client, scalar_constant, scalar_name
 from .vocabulary import elemwise
 
@@ -37,56 +37,6 @@ Form = tuple[Any, ...]
 SUM_OPS = ("add", "subtract", "negative")
 PRODUCT_ROOTS = ("multiply", "true_divide")
 PRODUCT_OPS = ("multiply", "true_divide", "negative", "reciprocal", "square", "power")
-
-
-# -----------------------------------------------------------------------------------------------------------
-# a deterministic order of terms
-
-
-_ORDER_CACHES: weakref.WeakKeyDictionary[FunctionGraph, dict[Variable, int]] = weakref.WeakKeyDictionary()
-_OP_KEYS: dict[Any, int] = {}
-
-
-def _text_key(text: str) -> int:
-    """A hash of ``text`` that is the same in every process (``hash(str)`` is salted per process)."""
-    return zlib.crc32(text.encode())
-
-
-def _op_key(op: Any) -> int:
-    key = _OP_KEYS.get(op)
-    if key is None:
-        key = _OP_KEYS[op] = _text_key(str(op))
-    return key
-
-
-def order_key(fgraph: FunctionGraph, var: Variable) -> int:
-    """A structural key of ``var``, equal across runs and processes for equal graphs (so sorted sums, and the C
-    kernels made of them, are reproducible: a warm cache must find the kernels a previous process compiled).
-    Only ints are hashed, whose hashes are not salted."""
-    cache = _ORDER_CACHES.get(fgraph)
-    if cache is None:
-        cache = _ORDER_CACHES[fgraph] = {v: hash((1, i)) for i, v in enumerate(fgraph.inputs)}
-    stack = [var]
-    while stack:
-        top = stack[-1]
-        if top in cache:
-            stack.pop()
-            continue
-        node = top.owner
-        if node is None:
-            if isinstance(top, Constant):
-                cache[top] = hash((2, zlib.crc32(np.ascontiguousarray(top.data).tobytes()), _text_key(str(top.type))))
-            else:
-                cache[top] = hash((0, _text_key(top.name or "")))
-            stack.pop()
-            continue
-        missing = [v for v in node.inputs if v not in cache]
-        if missing:
-            stack.extend(missing)
-            continue
-        cache[top] = hash((3, _op_key(node.op), top.index, *(cache[v] for v in node.inputs)))
-        stack.pop()
-    return cache[var]
 
 
 # -----------------------------------------------------------------------------------------------------------
@@ -227,13 +177,12 @@ def _term_form(coef: Any, base: Variable) -> Form:
     return ("multiply", ("leaf", base), ("const", coef))
 
 
-def _finish(form: Form | None, constant_only: Any, root: Variable, dropped: list[Variable],
+def _finish(fgraph: FunctionGraph, form: Form | None, constant_only: Any, root: Variable, dropped: list[Variable],
             leaves: list[Variable]) -> Variable:
     """Build ``form`` (or a filled array when only a constant is left) with ``root``'s dtype and shape."""
-    dtype = root.type.dtype  # type: ignore[attr-defined]
     if form is None:
-        return filled(as_python_number(constant_only, dtype), dtype, broadcast_shape(leaves))
-    return keep_shape(build(form), dropped, root, leaves)
+        return filled_like(fgraph, as_python_number(constant_only, root.type.dtype), root, leaves)  # type: ignore
+    return keep_shape(fgraph, build(form), dropped, root, leaves)
 
 
 @CANONICALIZE.node_rule(*(elemwise(name) for name in SUM_OPS), tags=("algebra",))
@@ -260,7 +209,7 @@ def canonical_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if form is not None and matches(form, root):
         return None
     dropped = cancelled + [v for v in leaves if isinstance(v, Constant)]
-    return _finish(form, constant, root, dropped, leaves)
+    return _finish(fgraph, form, constant, root, dropped, leaves)
 
 
 # -----------------------------------------------------------------------------------------------------------
@@ -391,4 +340,4 @@ def canonical_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if form is not None and matches(form, root):
         return None
     dropped = cancelled + [v for v in product.leaves if isinstance(v, Constant)]
-    return _finish(form, coefficient, root, dropped, product.leaves)
+    return _finish(fgraph, form, coefficient, root, dropped, product.leaves)

@@ -20,8 +20,8 @@ from arignote_core.tensors.broadcast import BroadcastTo
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
 
 from ..engine import Replacement
+from .guards import keep_shape
 from .rulesets import STABILIZE
-from .shapes import keep_shape
 from .sizes import SizeTerms
 from .util import only_client, scalar_constant, scalar_name
 from .vocabulary import elemwise
@@ -89,15 +89,15 @@ def _undone(fgraph: FunctionGraph, a: Variable, t: Variable) -> Variable | None:
     return _scatter_undone(fgraph, a, t)
 
 
-def _fitting(result: Variable, dropped: list[Variable], out: Variable, contributors: list[Variable]) \
-        -> Variable | None:
+def _fitting(fgraph: FunctionGraph, result: Variable, dropped: list[Variable], out: Variable,
+             contributors: list[Variable]) -> Variable | None:
     """``result`` with ``out``'s shape (broadcast back if dropping terms could shrink it), if of its dtype."""
     dtype = out.type.dtype  # type: ignore[attr-defined]
     if result.type.dtype != dtype:  # type: ignore[attr-defined]
         if not np.can_cast(result.type.dtype, dtype, "safe"):  # type: ignore[attr-defined]
             return None
         result = cast(result, dtype)
-    return keep_shape(result, dropped, out, contributors)
+    return keep_shape(fgraph, result, dropped, out, contributors)
 
 
 @STABILIZE.node_rule(elemwise("multiply"), tags=("stability",))
@@ -108,7 +108,7 @@ def cancel_division(fgraph: FunctionGraph, node: Apply) -> Replacement:
     for a, t in (node.inputs, node.inputs[::-1]):
         result = _undone(fgraph, a, t)
         if result is not None:
-            return _fitting(result, [a], out, [a, t])
+            return _fitting(fgraph, result, [a], out, [a, t])
     return None
 
 
@@ -131,5 +131,5 @@ def cancel_division_in_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
                 result = elemwise("add")(undone, scaled)
             else:
                 result = elemwise("subtract")(*((undone, scaled) if position == 0 else (scaled, undone)))
-            return _fitting(result, [], out, [a, first, second])
+            return _fitting(fgraph, result, [], out, [a, first, second])
     return None

@@ -22,8 +22,8 @@ from arignote_core.scalars import Cast
 from arignote_core.tensors.broadcast import BroadcastTo
 
 from ..engine import Replacement
+from .guards import filled_like
 from .rulesets import CANONICALIZE
-from .shapes import broadcast_shape, filled
 from .util import apply_keeping_constants, is_real_float, only_client, scalar_constant
 from .vocabulary import elemwise
 
@@ -170,4 +170,4 @@ def power_zero(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if scalar_constant(exponent) != 0 or not isinstance(exponent, Constant):
         return None
     out = node.outputs[0]
-    return filled(1, out.type.dtype, broadcast_shape([base, exponent]))  # type: ignore[attr-defined]
+    return filled_like(fgraph, 1, out, [base, exponent])

@@ -8,8 +8,9 @@ import numpy as np
 from arignote_core import Apply, FunctionGraph, MakeVector, Shape, Subtensor, Variable, constant
 
 from ..engine import Replacement
+from .guards import guard_broadcast, keep_shape
 from .rulesets import CANONICALIZE, SHAPE
-from .shapes import keep_shape, shape_of
+from .shapes import shape_of
 from .sizes import SizeTerms, size_scalar
 from .util import scalar_constant
 from .vocabulary import elemwise
@@ -46,7 +47,11 @@ def inferred_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
     for axis, (size, known) in enumerate(zip(sizes, static, strict=True)):
         source = None if known is not None else _source_size(fgraph, var, axis)
         entries.append(known if known is not None else size if source is None else source)
-    return MakeVector("int64")(*entries)
+    shape = MakeVector("int64")(*entries)
+    if any(user is not node for user, _ in fgraph.clients[var]):
+        return shape  # f is computed for its other users, which checks that the sizes it broadcasts agree
+    # nothing else computes f: the sizes it broadcasts must still be checked to agree, as computing it would
+    return guard_broadcast(fgraph, shape, var)
 
 
 def _source_size(fgraph: FunctionGraph, var: Variable, axis: int) -> Variable | None:
@@ -90,7 +95,7 @@ def switch_of_equal_branches(fgraph: FunctionGraph, node: Apply) -> Replacement:
     cond, a, b = node.inputs
     if a is not b:
         return None
-    return keep_shape(a, [cond], node.outputs[0], [cond, a])
+    return keep_shape(fgraph, a, [cond], node.outputs[0], [cond, a])
 
 
 @CANONICALIZE.node_rule(elemwise("switch"), tags=("algebra",))
@@ -104,4 +109,4 @@ def switch_of_constant_condition(fgraph: FunctionGraph, node: Apply) -> Replacem
     out = node.outputs[0]
     if chosen.type.dtype != out.type.dtype:  # type: ignore[attr-defined]
         return None
-    return keep_shape(chosen, [cond, other], out, [cond, a, b])
+    return keep_shape(fgraph, chosen, [cond, other], out, [cond, a, b])

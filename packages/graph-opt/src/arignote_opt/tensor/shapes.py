@@ -86,12 +86,3 @@ def covers(result: Variable, dropped: Sequence[Variable], out: Variable) -> bool
             continue
         return False
     return True
-
-
-def keep_shape(result: Variable, dropped: Sequence[Variable], out: Variable, contributors: Sequence[Variable]) \
-        -> Variable:
-    """``result``, broadcast to the shape ``contributors`` broadcast to when dropping ``dropped`` could change
-    it."""
-    if result.type.ndim == out.type.ndim and covers(result, dropped, out):  # type: ignore[attr-defined]
-        return result
-    return alloc(result, *broadcast_shape(list(contributors)))

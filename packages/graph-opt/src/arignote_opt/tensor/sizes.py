@@ -22,6 +22,7 @@ import numpy as np
 
 from arignote_core import (
     Alloc,
+    CheckAndRaise,
     Constant,
     DimShuffle,
     Dot,
@@ -39,9 +40,9 @@ from arignote_core.tensors.broadcast import BroadcastTo, SumToShape
 from arignote_core.tensors.special import LogSoftmax, Softmax
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
 
-from .algebra import order_key
 from .blas_ops import Gemm
 from .fused_reduce import FusedReduce
+from .ordering import order_key
 from .shapes import Size, broadcast_size, size_of
 from .util import scalar_name
 
@@ -51,7 +52,7 @@ Terms = frozenset[Term]
 _CACHES: weakref.WeakKeyDictionary[FunctionGraph, dict[Hashable, Terms]] = weakref.WeakKeyDictionary()
 _NONE: Terms = frozenset()
 #: Ops whose result has the shape of their first input.
-_SHAPE_OF_FIRST_INPUT = (Softmax, LogSoftmax, IncSubtensor, AdvancedIncSubtensor)
+_SHAPE_OF_FIRST_INPUT = (Softmax, LogSoftmax, IncSubtensor, AdvancedIncSubtensor, CheckAndRaise)
 
 
 Query = tuple[Any, ...]  # ("size", var, axis) or ("scalar", int scalar): what the terms are asked of
@@ -152,7 +153,15 @@ def _product_parts(node: Any, axis: int) -> list[Query] | None:
     return found + [("size", c, c_axis)] if c_axis >= 0 else found
 
 
+def _unchecked(var: Variable) -> Variable:
+    """``var`` without the run-time checks around it (their value is their first input's)."""
+    while var.owner is not None and isinstance(var.owner.op, CheckAndRaise):
+        var = var.owner.inputs[0]
+    return var
+
+
 def _entry_parts(shape_vec: Variable, axis: int) -> Parts:
+    shape_vec = _unchecked(shape_vec)
     if isinstance(shape_vec, Constant):
         value = int(np.asarray(shape_vec.data).reshape(-1)[axis])
         return _NONE if value == 1 else frozenset({("const", value)})
@@ -172,7 +181,7 @@ def _scalar_parts(size: Variable) -> Parts:
     if node is not None and isinstance(node.op, Subtensor) and len(node.op.entries) == 1 \
             and node.op.entries[0][0] == "int" and isinstance(node.op.entries[0][1], int):
         k = node.op.entries[0][1]
-        source = node.inputs[0]
+        source = _unchecked(node.inputs[0])
         inner = source.owner
         length = source.type.shape[0]  # type: ignore[attr-defined]
         if inner is not None and isinstance(inner.op, Shape | MakeVector) and -length <= k < length:
@@ -239,12 +248,13 @@ def representative(term: Term) -> Size:
 
 def size_scalar(fgraph: FunctionGraph, terms: Terms) -> Variable:
     """An int64 scalar holding the broadcast of ``terms`` (1 for none), its operands in a reproducible order."""
-    ordered = sorted(terms, key=lambda term: _term_key(fgraph, term))
+    ordered = sorted(terms, key=lambda term: term_key(fgraph, term))
     size = broadcast_size([representative(term) for term in ordered])
     return size if isinstance(size, Variable) else constant(np.int64(size))
 
 
-def _term_key(fgraph: FunctionGraph, term: Term) -> tuple[Any, ...]:
+def term_key(fgraph: FunctionGraph, term: Term) -> tuple[Any, ...]:
+    """A reproducible order of terms: static sizes first, by value."""
     kind = term[0]
     if kind == "const":
         return (0, term[1], 0)

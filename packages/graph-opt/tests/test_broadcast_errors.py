@@ -1,0 +1,53 @@
+"""Rewrites that stop computing a broadcast keep NumPy's error: a graph whose operands do not broadcast fails
+after rewriting as it did before, whatever the rewrite dropped (a term times 0, a term minus itself, a branch of
+``where``, the value behind a shape), and graphs that do broadcast keep their values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from opt_helpers import STRICT, check, evaluate, rewrite
+
+import arignote_core as ac
+from arignote_core import Shape
+
+RNG = np.random.default_rng(11)
+
+EXPRESSIONS = {
+    "x + 0 * c": lambda x, c: x + 0 * c,
+    "where(c > 0, x, x)": lambda x, c: ac.where(c > 0, x, x),
+    "x + (c - c)": lambda x, c: x + (c - c),
+    "(x + c) - (x + c)": lambda x, c: (x + c) - (x + c),
+    "(x * c) / (x * c) * x": lambda x, c: (x * c) / (x * c) * x,
+    "(x + c) ** 0": lambda x, c: (x + c) ** 0,
+    "zeros of shape(x + c)": lambda x, c: ac.zeros(Shape()(x + c)),
+    "shape(x * c)": lambda x, c: Shape()(x * c),
+}
+
+
+@pytest.mark.parametrize("static", [True, False], ids=["x-static", "x-dynamic"])
+@pytest.mark.parametrize("name", sorted(EXPRESSIONS))
+def test_operands_that_do_not_broadcast_still_fail_after_rewriting(name, static):
+    x = ac.tensor("float64", (4,) if static else (None,), "x")
+    c = ac.dmatrix("c")
+    out = EXPRESSIONS[name](x, c)
+    bad = [np.ones(4), np.ones((4, 2))]
+    with pytest.raises(ValueError):
+        evaluate(ac.FunctionGraph([x, c], [out]), bad)
+    fgraph, _ = rewrite([out], [x, c], STRICT)
+    with pytest.raises(ValueError, match="broadcast"):
+        evaluate(fgraph, bad)
+    for shapes in [((4,), (3, 4)), ((4,), (3, 1)), ((4,), (1, 4))] + ([] if static else [((1,), (3, 5))]):
+        check(out, [x, c], [RNG.uniform(1, 2, s) for s in shapes])
+
+
+def test_a_guard_moves_onto_what_replaces_the_value_it_guards():
+    """shape(x * y) read off the shapes of x and y carries a check; a later rule that removes the broadcast
+    the shape feeds keeps it."""
+    x, y = ac.dmatrix("x"), ac.dmatrix("y")
+    out = ac.broadcast_to(ac.constant(np.ones((1, 1))), Shape()(x * y)) * y
+    fgraph, _ = rewrite([out], [x, y], STRICT)
+    assert any(isinstance(n.op, ac.CheckAndRaise) for n in fgraph.apply_nodes)
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        evaluate(fgraph, [np.ones((2, 3)), np.ones((5, 3))])
+    check(out, [x, y], [np.ones((1, 3)), np.ones((5, 3))])
