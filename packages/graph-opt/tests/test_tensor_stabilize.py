@@ -246,3 +246,14 @@ def test_stabilized_graphs_match_numpy_in_the_accurate_range(dtype, build):
         naive = evaluate(ac.FunctionGraph([x], [build(x)]), [values])[0]
         np.testing.assert_allclose(evaluate(fgraph, [values])[0], naive, rtol=1e-5 if dtype == "float32" else 1e-12,
                                    atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "int64", "bool"])
+def test_log_of_one_plus_an_integer_keeps_the_integer_sum(dtype):
+    """``1 + x`` on integers wraps around before the logarithm (NumPy's answer); log1p would not."""
+    x = ac.tensor(dtype, (None,), "x")
+    top = True if dtype == "bool" else np.iinfo(dtype).max
+    values = np.array([0, top, 1], dtype)
+    fgraph, _ = assert_rule("log1p", False, ac.log(1 + x), [x], [values])
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(evaluate(fgraph, [values])[0], np.log(1 + values))

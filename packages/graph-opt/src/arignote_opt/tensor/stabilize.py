@@ -11,14 +11,16 @@ from arignote_core.tensors.special import LogSoftmax, LogSumExp, Softmax
 
 from ..engine import Replacement
 from .rulesets import STABILIZE
-from .util import scalar_name
+from .util import kind, scalar_name
 from .vocabulary import elemwise
 
 STABILIZE.pattern("log_sigmoid", "log(sigmoid(x)) -> -softplus(-x)", tags=("stability",))
 STABILIZE.pattern("log_one_minus_sigmoid", "log(-sigmoid(x) + 1) -> -softplus(x)", tags=("stability",))
 STABILIZE.pattern("log_of_difference_sigmoid", "log(1 - sigmoid(x)) -> -softplus(x)", tags=("stability",))
 STABILIZE.pattern("log1p_of_minus_sigmoid", "log1p(-sigmoid(x)) -> -softplus(x)", tags=("stability",))
-STABILIZE.pattern("log1p", "log(1 + x) -> log1p(x)", tags=("stability",))
+# only where 1 + x is computed in floating point: an integer sum wraps around first (int32 2**31 - 1 plus 1)
+STABILIZE.pattern("log1p", "log(1 + x) -> log1p(x)", constraints={"x": lambda v: kind(v.type.dtype) in "fc"},
+                  tags=("stability",))
 STABILIZE.pattern("expm1", "exp(x) + -1 -> expm1(x)", tags=("stability",))
 STABILIZE.pattern("expm1_of_difference", "exp(x) - 1 -> expm1(x)", tags=("stability",))
 STABILIZE.pattern("softplus", "log1p(exp(x)) -> softplus(x)", tags=("stability",))
