@@ -204,7 +204,10 @@ class PatternRule(Rule):
                 if self.where is not None and not self.where(**bindings):
                     continue
                 if isinstance(self.replacement, Template):
-                    new = self.replacement.build(bindings)
+                    try:
+                        new = self.replacement.build(bindings)
+                    except TypeError:
+                        continue  # the op set refuses these operands (``-b`` for a bool ``b``): no match
                 else:
                     new = self.replacement(**bindings)
                 if new is None or new is var:

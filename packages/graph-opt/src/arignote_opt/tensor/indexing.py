@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arignote_core import Apply, Elemwise, FunctionGraph, Subtensor, Variable
+from arignote_core import Apply, Constant, Elemwise, FunctionGraph, Subtensor, Variable
 from arignote_core.tensors.indexing import INPUT
 
 from ..engine import Replacement
@@ -120,8 +120,10 @@ def merge_slices(fgraph: FunctionGraph, node: Apply) -> Replacement:
 
 
 def _entry_for(entry: Entry, var: Variable, out: Variable, axis: int) -> Entry:
-    """The entry to apply to an input of an elementwise op for ``entry`` applied to its output."""
-    if var.type.shape[axis] == 1 and out.type.shape[axis] != 1:  # type: ignore[attr-defined]
+    """The entry to apply to an input of an elementwise op for ``entry`` applied to its output. An input of size
+    1 there that broadcasts, or a one-element constant (which the sliced inputs broadcast, and which must stay
+    one number to be inlined), is not sliced."""
+    if var.type.shape[axis] == 1 and (out.type.shape[axis] != 1 or isinstance(var, Constant)):  # type: ignore
         return ("int", 0) if entry[0] == "int" else FULL
     return entry
 
@@ -144,7 +146,7 @@ def slice_before_elemwise(fgraph: FunctionGraph, node: Apply) -> Replacement:
     entries = node.op.entries  # type: ignore[attr-defined]
     if inner is None or not isinstance(inner.op, Elemwise) or len(inner.outputs) != 1 or not is_static(entries):
         return None
-    if only_client(fgraph, source) is not node:
+    if only_client(fgraph, source) is not node or all(isinstance(v, Constant) for v in inner.inputs):
         return None
     for axis, entry in enumerate(entries):
         if not is_full(entry, None) and not _unambiguous(inner.inputs, axis):

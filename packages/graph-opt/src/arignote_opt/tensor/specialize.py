@@ -53,6 +53,8 @@ def integer_power(fgraph: FunctionGraph, node: Apply) -> Replacement:
     k = int(k)
     if not 3 <= abs(k) <= MAX_POWER_AS_PRODUCTS or (k < 0 and not is_float(x)):
         return None
+    if x.type.dtype != node.outputs[0].type.dtype:  # type: ignore[attr-defined]
+        return None  # the power promotes (a bool base gives an int): products of x would keep x's dtype
     result = _power_by_squaring(x, abs(k))
     return elemwise("reciprocal")(result) if k < 0 else result
 
