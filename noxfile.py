@@ -123,7 +123,8 @@ def pytest(session: nox.Session, tests: str, label: str) -> None:
         f"junit_suite_name={session.name}:{label}",
         *session.posargs,
         success_codes=[0, 5],
-        env={"ARIGNOTE_TEST_CACHE_DIR": str(TEST_C_CACHE)},
+        # every rewrite rule that fails is an error in the tests, not a warning (the meta-package's modes read it)
+        env={"ARIGNOTE_TEST_CACHE_DIR": str(TEST_C_CACHE), "ARIGNOTE_STRICT_REWRITES": "1"},
     )
 
 

@@ -48,6 +48,21 @@ def test_config_from_environment():
         from_environment({"ARIGNOTE_THREADS": "zero"})
 
 
+def test_fast_math_and_strict_rewrites_from_the_environment():
+    assert not from_environment({}).fast_math and not from_environment({}).strict_rewrites
+    fast = from_environment({"ARIGNOTE_FAST_MATH": "1", "ARIGNOTE_STRICT_REWRITES": "1"})
+    assert fast.fast_math and fast.strict_rewrites
+    with pytest.raises(ValueError, match="ARIGNOTE_FAST_MATH must be 0 or 1"):
+        from_environment({"ARIGNOTE_FAST_MATH": "yes"})
+    x = ar.dvector("x")
+    infinite = np.array([np.inf, 1.0])
+    for mode in ["fast_run", "fast_compile"]:
+        ieee = ar.function([x], x - x, mode=getattr(ar, mode)(from_environment({})))
+        np.testing.assert_array_equal(ieee(infinite), [np.nan, 0.0])
+        finite = ar.function([x], x - x, mode=getattr(ar, mode)(fast))
+        np.testing.assert_array_equal(finite(infinite), [0.0, 0.0])
+
+
 def test_floatx_sets_untyped_constructors():
     code = "import arignote as ar; print(ar.matrix().dtype, ar.dmatrix().dtype, ar.ivector().dtype)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -35,8 +35,9 @@ def c_mode(cache_dir: Any) -> Mode:
 
 @pytest.fixture(scope="session")
 def fast_mode(cache_dir: Any) -> Mode:
-    """graph-opt's standard rewrites, then the C backend."""
-    return Mode(backend=CBackend(), rewriter=standard_rewriter(), options={"cache_dir": str(cache_dir), "threads": 1})
+    """graph-opt's standard rewrites (strict: a failing rule is an error), then the C backend."""
+    return Mode(backend=CBackend(), rewriter=standard_rewriter(strict=True),
+                options={"cache_dir": str(cache_dir), "threads": 1})
 
 
 def assert_same(got: Any, want: Any, what: str = "") -> None:

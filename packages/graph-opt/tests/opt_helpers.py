@@ -59,11 +59,13 @@ def sample(dtype: str, shape: tuple[int, ...], rng: np.random.Generator, low: fl
     return rng.uniform(low, high, shape).astype(dtype)
 
 
-def only(*rule_sets: Any, fixpoint: bool = True) -> Rewriter:
-    """A strict rewriter running just ``rule_sets`` (one phase), to test rules in isolation."""
+def only(*rule_sets: Any, fixpoint: bool = True, fast_math: bool = False) -> Rewriter:
+    """A strict rewriter running just ``rule_sets`` (one phase), to test rules in isolation; the rules of IEEE
+    semantics, or with ``fast_math`` their variants that assume finite values."""
     from arignote_opt import Phase, RewriteOptions
 
-    return Rewriter([Phase("test", tuple(rule_sets), fixpoint=fixpoint)], RewriteOptions(strict=True))
+    rewriter = Rewriter([Phase("test", tuple(rule_sets), fixpoint=fixpoint)], RewriteOptions(strict=True))
+    return rewriter.excluding("ieee" if fast_math else "fast_math")
 
 
 def fired(report: RewriteReport, rule: str) -> int:

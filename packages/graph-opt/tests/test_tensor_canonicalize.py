@@ -18,6 +18,7 @@ from arignote_opt.tensor import CANONICALIZE, FOLD
 
 RNG = np.random.default_rng(1234)
 CANON = only(FOLD, CANONICALIZE)
+FAST_CANON = only(FOLD, CANONICALIZE, fast_math=True)
 
 
 def mat(dtype="float64", shape=(None, None), name="x"):
@@ -50,9 +51,11 @@ def test_products_collect_powers_and_fold_coefficients_like_numpy(dtype, shape):
     x, y = mat(dtype, name="x"), mat(dtype, name="y")
     expr = x * y * x / 2 / y * 3 * (1 / x) ** 2 * -x
     xv, yv = sample(dtype, shape, RNG, 0.5, 2.0), sample(dtype, shape, RNG, 0.5, 2.0)
-    fgraph, _ = assert_rule("canonical_product", True, expr, [x, y], [xv, yv], CANON, rtol=1e-5)
+    fgraph, _ = assert_rule("canonical_product_fast_math", True, expr, [x, y], [xv, yv], FAST_CANON, rtol=1e-5)
     arithmetic = [op for op in ops(fgraph) if op in ("Elemwise{multiply}", "Elemwise{true_divide}")]
     assert arithmetic == ["Elemwise{multiply}"]  # -1.5 * x, broadcast to the shape y had
+    fgraph, _ = assert_rule("canonical_product", True, expr, [x, y], [xv, yv], CANON, rtol=1e-5)
+    assert ops(fgraph).count("Elemwise{true_divide}") == 1  # x ** 3 * y * -1.5 / (x ** 2 * y): nothing cancels
 
 
 def test_integer_products_fold_coefficients_without_dividing():
@@ -69,19 +72,58 @@ def test_integer_products_fold_coefficients_without_dividing():
     (lambda x: ac.negative(-x), "x"), (lambda x: (x + 1) - 1, "x"), (lambda x: 2 * x - x - x, "Alloc"),
 ])
 def test_identities_simplify_to_the_input_or_filled_arrays(expr, expected):
+    """With fast_math; without it the fills are for integers only (see the IEEE test below)."""
     x = mat()
-    result = optimize(expr(x), CANON)
+    result = optimize(expr(x), FAST_CANON)
     assert (result is x) if expected == "x" else isinstance(result.owner.op, Alloc)
-    check(expr(x), [x], [sample("float64", (3, 2), RNG)], CANON)
+    check(expr(x), [x], [sample("float64", (3, 2), RNG)], FAST_CANON)
+    integer = mat("int64")
+    result = optimize(expr(integer), CANON)
+    assert (result is integer) if expected == "x" else isinstance(result.owner.op, Alloc | Elemwise)
+
+
+EDGES = np.array([[np.inf, -np.inf, np.nan], [0.0, -0.0, 1.5]])
+CANCELLATIONS = {
+    "x - x": lambda x, y: x - x, "x / x": lambda x, y: x / x, "x * 0": lambda x, y: x * 0,
+    "2x - x": lambda x, y: 2 * x - x, "x + y - x": lambda x, y: x + y - x, "x * y / x": lambda x, y: x * y / x,
+    "x * x / x": lambda x, y: x * x / x, "0 * x + y": lambda x, y: 0 * x + y, "(x + 1) - 1": lambda x, y: (x + 1) - 1,
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "complex128"])
+@pytest.mark.parametrize("name", sorted(CANCELLATIONS))
+def test_without_fast_math_infinities_and_nan_give_numpys_results(name, dtype):
+    """IEEE semantics by default: inf - inf is NaN, so x - x is not 0; 0 * inf is NaN, so x * 0 is not 0."""
+    x, y = mat(dtype, name="x"), mat(dtype, name="y")
+    values = [EDGES.astype(dtype), np.full((2, 3), 2.5, dtype)]
+    with np.errstate(all="ignore"):
+        fgraph, _ = check(CANCELLATIONS[name](x, y), [x, y], values, STRICT)
+        expected = CANCELLATIONS[name](*values)
+    np.testing.assert_allclose(evaluate(fgraph, values)[0], expected, rtol=1e-6)
+
+
+def test_fast_math_cancels_what_ieee_semantics_keep():
+    x, y = mat(name="x"), mat(name="y")
+    fgraph, _ = assert_rule("canonical_sum_fast_math", True, x + y - x, [x, y], [EDGES[1:], EDGES[1:]], FAST_CANON)
+    assert "Elemwise{add}" not in ops(fgraph)  # y, broadcast to the shape x might have given
+    fgraph, _ = assert_rule("canonical_sum", True, x + y - x, [x, y], [EDGES, EDGES], CANON)
+    assert ops(fgraph).count("Elemwise{add}") == 2
+
+
+def test_like_terms_of_one_sign_still_merge_without_fast_math():
+    x = mat()
+    result = optimize(x + x + 3 * x, CANON)
+    assert ac.pprint(result) == "x * 5.0"
+    check(x + x + 3 * x, [x], [EDGES], CANON)
 
 
 def test_x_minus_x_is_zeros_of_the_broadcast_shape():
     x, v = mat(), ac.dvector("v")
     expr = x - x + v
-    check(expr, [x, v], [sample("float64", (3, 4), RNG), sample("float64", (4,), RNG)], CANON)
-    check(expr, [x, v], [sample("float64", (3, 1), RNG), sample("float64", (4,), RNG)], CANON)
+    check(expr, [x, v], [sample("float64", (3, 4), RNG), sample("float64", (4,), RNG)], FAST_CANON)
+    check(expr, [x, v], [sample("float64", (3, 1), RNG), sample("float64", (4,), RNG)], FAST_CANON)
     static = ac.tensor("float64", (2, 3), "s")
-    zeros = optimize(static - static, CANON)
+    zeros = optimize(static - static, FAST_CANON)
     assert isinstance(zeros, ac.Constant) or isinstance(zeros.owner.op, Alloc)
     assert zeros.type.shape == (2, 3)
 

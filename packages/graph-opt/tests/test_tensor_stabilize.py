@@ -11,7 +11,7 @@ from opt_helpers import STRICT, assert_rule, evaluate, fired, rewrite, sample
 import arignote_core as ac
 from arignote_core.tensors.broadcast import broadcast_to
 from arignote_core.tensors.special import log_softmax, logsumexp, softmax
-from arignote_opt import Phase, RewriteOptions, Rewriter
+from arignote_opt import Phase, RewriteOptions, Rewriter, standard_rewriter
 from arignote_opt.tensor import FOLD, STABILIZE
 
 RNG = np.random.default_rng(7)
@@ -153,6 +153,26 @@ def test_cancelled_divisions_keep_values(rule, fires, build):
     values = [sample("float64", (3, 4), RNG, 0.5, 2.0) for _ in range(3)]
     output = build(a, b, g)
     assert_rule(rule, fires, output if isinstance(output, list) else [output], [a, b, g], values)
+
+
+@pytest.mark.parametrize("fast_math", [False, True])
+@pytest.mark.parametrize("rules, build", [
+    (("cancel_division", "cancel_division_fast_math"), lambda a, g: (lambda q: [a * q, q])(g / a)),
+    (("cancel_division_in_sum", "cancel_division_in_sum_fast_math"), lambda a, g: [a * (g / a + 1)]),
+])
+def test_cancelled_divisions_stabilize_zeros_but_keep_nan_from_infinite_operands(rules, build, fast_math):
+    """Where ``a`` underflowed to 0 the cancellation gives the finite answer; where ``a`` is inf or NaN the
+    product was NaN and stays NaN, unless fast_math lets the rule assume finite values."""
+    a, g = ac.dvector("a"), ac.dvector("g")
+    values = [np.array([0.0, np.inf, np.nan, 2.0]), np.array([3.0, 3.0, 3.0, 3.0])]
+    outputs = build(a, g)
+    naive = evaluate(ac.FunctionGraph([a, g], outputs), values)[0]
+    fgraph, report = rewrite(outputs, [a, g], standard_rewriter(strict=True, fast_math=fast_math))
+    rewritten = evaluate(fgraph, values)[0]
+    assert fired(report, rules[fast_math]) == 1
+    assert np.isnan(naive[0]) and np.isfinite(rewritten[0])
+    assert np.isnan(rewritten[1:3]).all() != fast_math
+    np.testing.assert_allclose(rewritten[3], naive[3])
 
 
 def test_logsumexp_of_two_thousands_is_exact():

@@ -2,7 +2,10 @@
 
 ``ARIGNOTE_MODE`` (default ``fast_run``), ``ARIGNOTE_CACHE_DIR`` (the C backend's compile cache),
 ``ARIGNOTE_FLOATX`` (``float64`` or ``float32``: the dtype of constructors without a type prefix) and
-``ARIGNOTE_THREADS`` (threads for compiled loops; default: the CPUs this process may use). Nothing inside the
+``ARIGNOTE_THREADS`` (threads for compiled loops; default: the CPUs this process may use), ``ARIGNOTE_FAST_MATH``
+(``1``: rewrites may assume finite values, so ``x - x`` is 0 even where x is inf; default ``0``, IEEE results)
+and ``ARIGNOTE_STRICT_REWRITES`` (``1``: a rewrite rule that fails is an error, not a warning; the test suites
+set it). Nothing inside the
 compiler reads these: they become the default ``Mode`` of :func:`arignote.function`, and a function can always
 be given its own.
 """
@@ -25,6 +28,8 @@ class Config:
     cache_dir: Path | None = None
     floatX: str = "float64"  # noqa: N815 (Theano's spelling)
     threads: int | None = None
+    fast_math: bool = False
+    strict_rewrites: bool = False
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> Config:
@@ -40,4 +45,12 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> Config:
         threads = int(threads_text)
     cache = environ.get("ARIGNOTE_CACHE_DIR")
     return Config(mode=environ.get("ARIGNOTE_MODE", "fast_run"), cache_dir=Path(cache) if cache else None,
-                  floatX=floatx, threads=threads)
+                  floatX=floatx, threads=threads, fast_math=_flag(environ, "ARIGNOTE_FAST_MATH"),
+                  strict_rewrites=_flag(environ, "ARIGNOTE_STRICT_REWRITES"))
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    text = environ.get(name, "0")
+    if text not in ("0", "1"):
+        raise ValueError(f"{name} must be 0 or 1, got {text!r}")
+    return text == "1"

@@ -30,15 +30,20 @@ def fast_run(config: Config | None = None) -> Mode:
     from arignote_c import CBackend
     from arignote_opt import standard_rewriter
 
-    return Mode(backend=CBackend(), rewriter=standard_rewriter(exclude=CBackend.skipped_rewrites),
-                options=backend_options(config or from_environment()))
+    config = config or from_environment()
+    rewriter = standard_rewriter(exclude=CBackend.skipped_rewrites, fast_math=config.fast_math,
+                                 strict=config.strict_rewrites)
+    return Mode(backend=CBackend(), rewriter=rewriter, options=backend_options(config))
 
 
 def fast_compile(config: Config | None = None) -> Mode:
     """Few rewrites, no compiler: the quickest way to a first result."""
     from arignote_opt import standard_rewriter
 
-    return Mode(backend="reference", rewriter=standard_rewriter(exclude=("specialize", "fuse")))
+    config = config or from_environment()
+    return Mode(backend="reference", rewriter=standard_rewriter(exclude=("specialize", "fuse"),
+                                                                fast_math=config.fast_math,
+                                                                strict=config.strict_rewrites))
 
 
 #: the modes this package names (also registered under ``arignote.modes`` for graph-core's ``function``)

@@ -11,12 +11,13 @@ from arignote_core import FunctionGraph, Variable, dprint
 from .engine import Rewriter, RewriteReport, graph_of
 
 
-def standard_rewriter(*, strict: bool = False, exclude: Iterable[str] = ()) -> Rewriter:
+def standard_rewriter(*, strict: bool = False, exclude: Iterable[str] = (), fast_math: bool = False) -> Rewriter:
     """The standard tensor pipeline (canonicalize, stabilize, specialize, fuse); ``exclude`` names phases,
-    rules or tags to leave out. Pass it as ``Mode(rewriter=standard_rewriter())``."""
+    rules or tags to leave out; ``fast_math`` lets rewrites assume finite values (``x - x`` is 0). Pass it as
+    ``Mode(rewriter=standard_rewriter())``."""
     from .tensor import standard_rewriter as tensor_rewriter
 
-    return tensor_rewriter(strict=strict, exclude=exclude)
+    return tensor_rewriter(strict=strict, exclude=exclude, fast_math=fast_math)
 
 
 def _configure(rewriter: Rewriter | None, strict: bool | None, exclude: Iterable[str]) -> Rewriter:

@@ -11,8 +11,9 @@ product overflow.
 Both only look through inner nodes used once (flattening a shared subexpression would compute it twice) and
 of the result's dtype (reordering across dtype promotions would change integer overflow and rounding).
 Removing terms can shrink a broadcast shape, so a result that might be smaller is broadcast back, and checked
-where the removed terms might not have broadcast (:func:`.guards.keep_shape`). Like every fast-math compiler,
-they assume finite values (``x - x`` is 0).
+where the removed terms might not have broadcast (:func:`.guards.keep_shape`). Terms and factors cancel only
+where IEEE arithmetic agrees (integers always; for floats ``x - x`` stays, since inf - inf is NaN), unless the
+pipeline is asked for ``fast_math``: then, like a fast-math C compiler, they assume finite values.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ..engine import Replacement
 from .guards import filled_like, keep_shape
 from .ordering import order_key
 from .rulesets import CANONICALIZE
-from .util import as_python_number, fits, kind, only_client, scalar_constant, scalar_name
+from .util import as_python_number, fits, kind, only_client, register_ieee_and_fast_math, scalar_constant, scalar_name
 from .vocabulary import elemwise
 
 # A form describes an expression to build or compare with the graph: ("leaf", var), ("const", number), or
@@ -158,15 +159,30 @@ def flatten_sum(fgraph: FunctionGraph, root: Variable, dtype: str) -> tuple[list
     return terms, constant, leaves
 
 
-def collect(fgraph: FunctionGraph, terms: list[tuple[Any, Variable]]) -> tuple[list[tuple[Any, Variable]],
-                                                                                   list[Variable]]:
-    """Like terms added up and sorted; returns the nonzero ones and the bases that cancelled out."""
-    totals: dict[Variable, Any] = {}
+def _merge_key(coef: Any, dtype: str, fast_math: bool) -> Any:
+    """Which like terms may be added up: all of them for integers (wrapping arithmetic is a ring) and under
+    ``fast_math``; only those of one sign for real floats (``x + x`` is ``2x`` even for inf and NaN, but
+    ``2x - x`` is NaN at inf, not x, and ``x * 0`` NaN, not 0); none for complex numbers (whose infinities
+    make NaN parts even in ``x + x`` against ``2x``)."""
+    if fast_math or kind(dtype) in "iub":
+        return 0
+    if kind(dtype) == "c" or coef == 0:
+        return object()
+    return coef > 0
+
+
+def collect(fgraph: FunctionGraph, terms: list[tuple[Any, Variable]], dtype: str, fast_math: bool) \
+        -> tuple[list[tuple[Any, Variable]], list[Variable]]:
+    """Like terms added up (where :func:`_merge_key` allows) and sorted; returns the nonzero ones and the bases
+    that cancelled out."""
+    totals: dict[tuple[Variable, Any], Any] = {}
     for coef, base in terms:
-        totals[base] = totals.get(base, 0) + coef
-    kept = [(c, b) for b, c in totals.items() if c != 0]
+        key = (base, _merge_key(coef, dtype, fast_math))
+        totals[key] = totals.get(key, 0) + coef
+    cancels = fast_math or kind(dtype) in "iub"
+    kept = [(c, b) for (b, _), c in totals.items() if c != 0 or not cancels]
     kept.sort(key=lambda item: order_key(fgraph, item[1]))
-    return kept, [b for b, c in totals.items() if c == 0]
+    return kept, [b for (b, _), c in totals.items() if c == 0 and cancels]
 
 
 def _term_form(coef: Any, base: Variable) -> Form:
@@ -185,9 +201,9 @@ def _finish(fgraph: FunctionGraph, form: Form | None, constant_only: Any, root: 
     return keep_shape(fgraph, build(form), dropped, root, leaves)
 
 
-@CANONICALIZE.node_rule(*(elemwise(name) for name in SUM_OPS), tags=("algebra",))
-def canonical_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    """Flatten a sum, collect like terms, fold constants, sort: ``x - y`` is ``x + (-y)``, ``x - x`` is 0."""
+def canonical_sum(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Replacement:
+    """Flatten a sum, collect like terms, fold constants, sort: ``x - y`` is ``x + (-y)``, ``x + x`` is
+    ``x * 2``; ``x - x`` is 0 for integers, and for floats only under ``fast_math`` (inf - inf is NaN)."""
     root = node.outputs[0]
     dtype = root.type.dtype  # type: ignore[attr-defined]
     if not _supported(dtype) or kind(dtype) == "u" or not _inside(node, SUM_OPS, dtype):
@@ -197,7 +213,7 @@ def canonical_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
     terms, constant, leaves = flatten_sum(fgraph, root, dtype)
     if not fits(constant, dtype):
         return None
-    kept, cancelled = collect(fgraph, terms)
+    kept, cancelled = collect(fgraph, terms, dtype, fast_math)
     if any(not fits(c, dtype) for c, _ in kept):
         return None
     forms = [_term_form(c, b) for c, b in kept]
@@ -221,11 +237,14 @@ def _integral(k: Any) -> bool:
 
 
 class _Product:
-    """The factors of a product: base -> exponent (in first-seen order) and a numeric coefficient."""
+    """The factors of a product: (base, sign) -> exponent (in first-seen order) and a numeric coefficient.
+    Exponents of one base add up across signs only under ``fast_math`` (``x / x`` is NaN at 0 and inf, not 1;
+    ``x * x / x`` not x); the sign is part of the key otherwise."""
 
-    def __init__(self, dtype: str) -> None:
+    def __init__(self, dtype: str, fast_math: bool) -> None:
         self.dtype = dtype
-        self.exponents: dict[Variable, Any] = {}
+        self.fast_math = fast_math
+        self.exponents: dict[tuple[Variable, bool], Any] = {}
         self.coefficient: Any = 1
         self.leaves: list[Variable] = []
         self.ok = True
@@ -239,7 +258,8 @@ class _Product:
                 return
             self.coefficient = self.coefficient * value ** exponent
             return
-        self.exponents[var] = self.exponents.get(var, 0) + exponent
+        key = (var, self.fast_math or exponent > 0)
+        self.exponents[key] = self.exponents.get(key, 0) + exponent
 
 
 def _power_exponent(node: Apply, dtype: str) -> Any:
@@ -252,8 +272,8 @@ def _power_exponent(node: Apply, dtype: str) -> Any:
     return int(k)
 
 
-def flatten_product(fgraph: FunctionGraph, root: Variable, dtype: str) -> _Product:
-    product = _Product(dtype)
+def flatten_product(fgraph: FunctionGraph, root: Variable, dtype: str, fast_math: bool) -> _Product:
+    product = _Product(dtype, fast_math)
     float_like = kind(dtype) in "fc"
     stack: list[tuple[Variable, Any, bool]] = [(root, 1, True)]
     while stack:
@@ -297,23 +317,22 @@ def _factor_form(base: Variable, exponent: int) -> Form:
     return ("leaf", base) if exponent == 1 else ("power", ("leaf", base), ("const", exponent))
 
 
-@CANONICALIZE.node_rule(*(elemwise(name) for name in PRODUCT_ROOTS), tags=("algebra",))
-def canonical_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
+def canonical_product(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Replacement:
     """Flatten a product, collect powers of equal factors, fold the coefficient, sort: ``x * x`` is
-    ``x ** 2``, ``x / x`` is 1, ``x * 1`` is ``x``."""
+    ``x ** 2``, ``x * 1`` is ``x``; ``x / x`` is 1 only under ``fast_math``."""
     root = node.outputs[0]
     dtype = root.type.dtype  # type: ignore[attr-defined]
     if not _supported(dtype) or not _inside(node, PRODUCT_OPS, dtype):
         return None
     if _absorbed(fgraph, node, PRODUCT_ROOTS, PRODUCT_OPS):
         return None
-    product = flatten_product(fgraph, root, dtype)
+    product = flatten_product(fgraph, root, dtype, fast_math)
     coefficient = product.coefficient
     if not product.ok or not fits(coefficient, dtype):
         return None
     numerator, denominator, cancelled = [], [], []
-    for base in sorted(product.exponents, key=lambda b: order_key(fgraph, b)):
-        k = product.exponents[base]
+    for base, sign in sorted(product.exponents, key=lambda key: (order_key(fgraph, key[0]), key[1])):
+        k = product.exponents[base, sign]
         if k == 0:
             cancelled.append(base)
         elif k > 0:
@@ -341,3 +360,8 @@ def canonical_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     dropped = cancelled + [v for v in product.leaves if isinstance(v, Constant)]
     return _finish(fgraph, form, coefficient, root, dropped, product.leaves)
+
+
+register_ieee_and_fast_math(CANONICALIZE, canonical_sum, [elemwise(name) for name in SUM_OPS], ("algebra",))
+register_ieee_and_fast_math(CANONICALIZE, canonical_product, [elemwise(name) for name in PRODUCT_ROOTS],
+                            ("algebra",))

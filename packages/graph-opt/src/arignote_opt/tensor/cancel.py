@@ -5,8 +5,8 @@ The gradient of ``log(p)`` is ``g / p``, and the gradient of ``p = softmax(x)`` 
 and the product nan, although the gradient, ``g - p * sum(g)``, is finite. These rules cancel the pair: in a
 product (``(g / a) * a`` is ``g``), across a sum (``a * (g / a + r)`` is ``g + a * r``), and through the
 scatter that an indexing gradient makes (``a * inc_subtensor(zeros[idx], g / a[idx])`` is
-``inc_subtensor(zeros[idx], g)``, so the cross-entropy of picked probabilities is covered too). Like the other
-algebraic rules they assume finite values (``a / a`` is 1).
+``inc_subtensor(zeros[idx], g)``, so the cross-entropy of picked probabilities is covered too). Where ``a`` is
+inf or NaN the product was NaN, and the result still is (unless the pipeline is asked for ``fast_math``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from arignote_core import AdvancedSubtensor, Apply, Constant, FunctionGraph, Subtensor, Variable, cast
+from arignote_core.tensors import math
 from arignote_core.tensors.broadcast import BroadcastTo
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
 
@@ -23,7 +24,7 @@ from ..engine import Replacement
 from .guards import keep_shape
 from .rulesets import STABILIZE
 from .sizes import SizeTerms
-from .util import only_client, scalar_constant, scalar_name
+from .util import kind, only_client, register_ieee_and_fast_math, scalar_constant, scalar_name
 from .vocabulary import elemwise
 
 _READS = {IncSubtensor: Subtensor, AdvancedIncSubtensor: AdvancedSubtensor}
@@ -100,20 +101,27 @@ def _fitting(fgraph: FunctionGraph, result: Variable, dropped: list[Variable], o
     return keep_shape(fgraph, result, dropped, out, contributors)
 
 
-@STABILIZE.node_rule(elemwise("multiply"), tags=("stability",))
-def cancel_division(fgraph: FunctionGraph, node: Apply) -> Replacement:
+def _propagating_nan(result: Variable, a: Variable, fast_math: bool) -> Variable:
+    """``result``, but NaN where ``a`` is inf or NaN, as the product with ``a`` would have been: the cancellation
+    only stabilizes what finite values make (``a`` underflowed to 0); under ``fast_math`` just ``result``."""
+    if fast_math or kind(a.type.dtype) not in "fc":  # type: ignore[attr-defined]
+        return result
+    return math.where(math.isfinite(a), result, np.nan)  # type: ignore[no-any-return]
+
+
+def cancel_division(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Replacement:
     """``(g / a) * a`` is ``g``, also where ``g / a`` has other uses (and through an indexing gradient's
     scatter): no inf where ``a`` underflows to 0."""
     out = node.outputs[0]
     for a, t in (node.inputs, node.inputs[::-1]):
         result = _undone(fgraph, a, t)
         if result is not None:
-            return _fitting(fgraph, result, [a], out, [a, t])
+            fitting = _fitting(fgraph, result, [a], out, [a, t])
+            return None if fitting is None else _propagating_nan(fitting, a, fast_math)
     return None
 
 
-@STABILIZE.node_rule(elemwise("multiply"), tags=("stability",))
-def cancel_division_in_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
+def cancel_division_in_sum(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Replacement:
     """``a * (g / a + r)`` is ``g + a * r`` (``a * (r - g / a)`` is ``a * r - g``...): the softmax gradient of
     ``g / softmax``, which is the gradient of ``log(softmax(x))``."""
     out = node.outputs[0]
@@ -131,5 +139,10 @@ def cancel_division_in_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
                 result = elemwise("add")(undone, scaled)
             else:
                 result = elemwise("subtract")(*((undone, scaled) if position == 0 else (scaled, undone)))
-            return _fitting(fgraph, result, [], out, [a, first, second])
+            fitting = _fitting(fgraph, result, [], out, [a, first, second])
+            return None if fitting is None else _propagating_nan(fitting, a, fast_math)
     return None
+
+
+register_ieee_and_fast_math(STABILIZE, cancel_division, [elemwise("multiply")], ("stability",))
+register_ieee_and_fast_math(STABILIZE, cancel_division_in_sum, [elemwise("multiply")], ("stability",))

@@ -19,9 +19,10 @@ STANDARD_PHASES: tuple[Phase, ...] = (
 )
 
 
-def standard_rewriter(*, strict: bool = False, exclude: Iterable[str] = ()) -> Rewriter:
+def standard_rewriter(*, strict: bool = False, exclude: Iterable[str] = (), fast_math: bool = False) -> Rewriter:
     """The standard pipeline; ``exclude`` names phases, rules or tags to leave out (``exclude=["fuse"]``
-    keeps elementwise ops unfused; ``exclude=["stabilize"]`` keeps the user's unstable forms)."""
+    keeps elementwise ops unfused; ``exclude=["stabilize"]`` keeps the user's unstable forms). By default
+    rewrites keep IEEE results for infinities and NaN (``x - x`` stays, and is NaN at inf); ``fast_math=True``
+    lets them assume finite values, as a C compiler's ``-ffast-math`` does (``x - x`` is 0, ``x / x`` 1)."""
     rewriter = Rewriter(STANDARD_PHASES, RewriteOptions(strict=strict))
-    exclude = tuple(exclude)
-    return rewriter.excluding(*exclude) if exclude else rewriter
+    return rewriter.excluding("ieee" if fast_math else "fast_math", *exclude)

@@ -92,3 +92,13 @@ def apply_keeping_constants(op: Any, var: Variable, *args: Any) -> Variable:
     value = np.asarray(value)
     const_type = node.outputs[0].type.clone(shape=value.shape)  # type: ignore[attr-defined]
     return const_type.constant_class(const_type, value, weak=var.weak)  # type: ignore[no-any-return]
+
+
+def register_ieee_and_fast_math(rule_set: Any, rule: Any, tracks: Any, tags: tuple[str, ...]) -> None:
+    """Register ``rule(fgraph, node, fast_math)`` twice: as its own name (IEEE semantics, tag ``ieee``) and as
+    ``<name>_fast_math`` (tag ``fast_math``); a pipeline leaves out one of the two tags."""
+    name = rule.__name__
+    for fast_math, suffix, tag in ((False, "", "ieee"), (True, "_fast_math", "fast_math")):
+        transform = functools.partial(rule, fast_math=fast_math)
+        functools.update_wrapper(transform, rule)
+        rule_set.node_rule(*tracks, name=name + suffix, tags=(*tags, tag))(transform)
