@@ -107,3 +107,39 @@ def test_outputs_returning_the_shared_buffer_see_the_value_of_their_call(fast_mo
     f(x, g)
     np.testing.assert_array_equal(first, kept)
     np.testing.assert_allclose(w.get_value(), w0 - 2 * RATE * (x.T @ g), rtol=1e-12)
+
+
+def test_calls_are_atomic_around_an_update_computed_in_the_shared_buffer(fast_mode) -> None:
+    """The update accumulates into w's own buffer with the GIL released: a reader reading the whole array
+    meanwhile never sees it half done, and no update from two writing threads is lost."""
+    import threading
+
+    n = 400
+    w = ac.shared(np.zeros((n, n)), name="w")
+    a = tensor("float64", (None, None), "a")
+    step = function([a], [], updates=[(w, w + ac.dot(a, a))], mode=fast_mode)
+    assert len(_gemm_steps(step)) == 1
+    torn = function([], w.sum() - w[0, 0] * (n * n), mode=fast_mode)  # 0 unless read mid-update
+    ones = np.full((n, n), 1.0 / n)
+    seen: list[float] = []
+    writing = threading.Event()
+
+    def write() -> None:
+        writing.wait()
+        for _ in range(15):
+            step(ones)
+
+    def read() -> None:
+        writing.set()
+        while any(worker.is_alive() for worker in writers):
+            seen.append(float(torn()))
+
+    writers = [threading.Thread(target=write) for _ in range(2)]
+    reader = threading.Thread(target=read)
+    for worker in (*writers, reader):
+        worker.start()
+    for worker in (*writers, reader):
+        worker.join(timeout=120)
+    assert not any(worker.is_alive() for worker in (*writers, reader))
+    assert len(seen) > 5 and max(abs(v) for v in seen) < 1e-6
+    np.testing.assert_allclose(w.get_value(), 30 / n, rtol=1e-9)

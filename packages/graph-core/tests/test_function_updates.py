@@ -87,3 +87,63 @@ def test_random_stream_advances_without_explicit_updates():
     stream = ac.RandomStream(7)
     f = ac.function([], stream.normal(size=(3,)))
     assert not np.array_equal(f(), f())
+
+
+def _hammer(calls, threads=4, repeats=100):
+    """Run each of ``calls`` ``repeats`` times from each of ``threads`` threads, all at once."""
+    import threading
+
+    start = threading.Barrier(threads)
+    errors = []
+
+    def work(k):
+        start.wait()
+        try:
+            for _ in range(repeats):
+                calls[k % len(calls)]()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert not errors and not any(w.is_alive() for w in workers)
+
+
+def test_a_call_with_updates_is_atomic_across_threads():
+    """No update is lost or torn: s <- s + 1 and W <- W + dot(a, b) from four threads at once (NumPy's dot lets
+    the others run meanwhile)."""
+    s = ac.shared(np.float64(0.0), name="s")
+    count = ac.function([], [], updates={s: s + 1})
+    w = ac.shared(np.zeros((300, 300)), name="w")
+    a = ac.dmatrix("a")
+    ones = np.ones((300, 300)) / 300
+    grow = ac.function([a], [], updates={w: w + ac.dot(a, a)})
+    _hammer([count, lambda: grow(ones)])
+    assert s.get_value() == 200.0
+    np.testing.assert_allclose(w.get_value(), 200 / 300, rtol=1e-9)  # a lost or torn update is 1/300 off
+
+
+def test_readers_see_whole_values_and_get_value_never_a_torn_one():
+    w = ac.shared(np.zeros(200_000), name="w")
+    step = ac.function([], [], updates={w: w + 1})
+    total = ac.function([], w.sum() - w[0] * w.shape[0])  # 0 unless the read is torn
+    seen = []
+    _hammer([step, lambda: seen.append(total()), lambda: seen.append(np.ptp(w.get_value()))], threads=6,
+            repeats=40)
+    assert seen and all(v == 0 for v in seen)
+
+
+def test_shared_variables_and_functions_with_them_copy_and_pickle():
+    import copy
+    import pickle
+
+    w = ac.shared(np.arange(3.0), name="w")
+    f = ac.function([], w * 2, updates={w: w + 1})
+    g = pickle.loads(pickle.dumps(f))
+    h = f.copy()
+    assert g.shared_inputs[0].lock is not w.lock and h.shared_inputs[0].lock is not w.lock
+    np.testing.assert_array_equal(g(), [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(copy.deepcopy(w).get_value(), w.get_value())

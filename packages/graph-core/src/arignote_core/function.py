@@ -11,6 +11,7 @@ import numpy as np
 
 from .fgraph import FunctionGraph
 from .graph import Constant, Variable, clone_replace, graph_inputs
+from .locking import SharedAccess
 from .mode import Mode, get_mode
 from .shared import SharedVariable
 from .tensors.type import TensorType
@@ -153,6 +154,9 @@ class Function:
         self._keywords = {s.keyword: i for i, s in enumerate(self.specs) if s.keyword is not None}
         self._types = [s.variable.type for s in self.specs]
         self._fast_checks = [_fast_check(t) for t in self._types]
+        # a call reads every shared variable and updates some: atomic against calls touching the same ones
+        self._access = SharedAccess(reads=[v.lock for v in self.shared_inputs],
+                                    writes=[v.lock for v in self.update_targets])
         self._copy_outputs = [_aliases_outside(out, self.fgraph) for out in self.fgraph.outputs[: self.n_outputs]]
         self._copies = any(self._copy_outputs)
         # an executable that checks its inputs itself (in C) takes our filter for values that do not fit as they
@@ -213,16 +217,22 @@ class Function:
             checks = zip(values, self._fast_checks, strict=True)
             values = [v if check(v) else self._filter(i, v) for i, (v, check) in enumerate(checks)]
         if self.shared_inputs:
-            values = [*values, *[shared._value for shared in self.shared_inputs]]
-        results = self.executable(values)
-        if self.update_targets:
-            n = self.n_outputs
-            for target, value in zip(self.update_targets, results[n:], strict=True):
-                target.store(value)
-            results = results[:n]
+            with self._access:  # outputs that view a shared value are copied before another call updates it
+                results = self._run(values)
+        else:
+            results = self._run(values)
+        return results[0] if self.single else results
+
+    def _run(self, values: Sequence[Any]) -> list[Any]:
+        """The outputs for input ``values`` (checked), with the shared values read and updated."""
+        results = self.executable([*values, *[shared._value for shared in self.shared_inputs]])
+        n = self.n_outputs
+        for target, value in zip(self.update_targets, results[n:], strict=True):
+            target.store(value)
+        results = results[:n]
         if self._copies:
             results = [o.copy() if copy else o for o, copy in zip(results, self._copy_outputs, strict=True)]
-        return results[0] if self.single else results
+        return results
 
     def report(self) -> str:
         """What the backend compiled, what fell back to Python, and (when profiled) where the time went."""
@@ -249,8 +259,8 @@ class Function:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("backend", "executable", "_keywords", "_types", "_fast_checks", "_copy_outputs", "_copies",
-                    "_check_in_python", "_direct"):
+        for key in ("backend", "executable", "_keywords", "_types", "_fast_checks", "_access", "_copy_outputs",
+                    "_copies", "_check_in_python", "_direct"):
             state.pop(key, None)
         state["mode"] = replace_rewriter(self.mode)
         return state
