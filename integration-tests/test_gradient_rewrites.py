@@ -82,3 +82,21 @@ def test_rewriting_the_gradient_of_a_deep_chain_takes_work_linear_in_its_depth()
         report = arignote_opt.standard_rewriter(strict=True)(fgraph)
         rewrites.append(report.phases[0].rewrites)
     assert rewrites[1] <= 2.2 * rewrites[0]
+
+
+@pytest.mark.parametrize("mode", ["fast_run", "fast_compile"])
+def test_cross_entropy_of_integer_labels_is_finite_at_logits_of_900(mode):
+    """categorical_crossentropy(softmax(z), labels) picks with advanced indexing, which the stabilizing
+    rewrites see through; the hand-written log(softmax(v))[i] and log(exp(v) / sum(exp(v)))[i] too."""
+    import arignote as ar
+
+    z, labels, v = ar.dmatrix("z"), ar.lvector("labels"), ar.dvector("v")
+    logits, picked = np.array([[900.0, 0.0, -900.0], [0.0, 900.0, 1.0]]), np.array([2, 0])
+    loss = nn.categorical_crossentropy(nn.softmax(z), labels)
+    f = ar.function([z, labels], [loss, ag.grad(loss.sum(), z)], mode=mode)
+    value, gradient = f(logits, picked)
+    np.testing.assert_allclose(value, -scipy.special.log_softmax(logits, axis=1)[[0, 1], picked], rtol=1e-14)
+    np.testing.assert_allclose(gradient, scipy.special.softmax(logits, axis=1) - np.eye(3)[picked], atol=1e-14)
+    hand = ar.function([v], [ar.log(nn.softmax(v))[1], ar.log(ar.exp(v) / ar.sum(ar.exp(v)))[1]], mode=mode)
+    for element in hand(np.array([900.0, 0.0, 1.0])):
+        np.testing.assert_allclose(element, -900.0, rtol=1e-14)

@@ -277,3 +277,18 @@ def test_log_of_one_plus_an_integer_keeps_the_integer_sum(dtype):
     fgraph, _ = assert_rule("log1p", False, ac.log(1 + x), [x], [values])
     with np.errstate(all="ignore"):
         np.testing.assert_array_equal(evaluate(fgraph, [values])[0], np.log(1 + values))
+
+
+def test_a_softmax_that_slicing_reached_first_is_still_stable():
+    """``log(exp(v) / sum(exp(v)))[1]``: slicing goes inward before the softmax is recognized, so the element
+    is ``v[1] - logsumexp(v)``."""
+    v = ac.dvector("v")
+    values = np.array([900.0, 0.0, 1.0])
+    naive, rewritten, report = before_and_after(ac.log(ac.exp(v) / ac.sum(ac.exp(v)))[1], [v], [values])
+    assert fired(report, "log_of_exp_ratio") == 1
+    assert naive == -np.inf
+    np.testing.assert_allclose(rewritten, scipy.special.log_softmax(values)[1], rtol=1e-14)
+    for element in (0, 1):  # an infinite input gives what the naive form gives: inf - log(inf), 1 - log(inf)
+        naive, rewritten, _ = before_and_after(ac.log(ac.exp(v) / ac.sum(ac.exp(v)))[element], [v],
+                                               [np.array([np.inf, 1.0])])
+        np.testing.assert_array_equal(rewritten, naive)

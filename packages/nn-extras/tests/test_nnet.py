@@ -108,3 +108,25 @@ def test_confusion_matrix_returns_the_labels():
     assert matrix.tolist() == [[0, 1, 0], [1, 1, 0], [1, 0, 0]]
     assert ac.function([a, b], nn.confusion_matrix(a, b, 3))([0, 2], [1, 2]).tolist() == \
         [[0, 1, 0], [0, 0, 0], [0, 0, 1]]
+
+
+@pytest.mark.parametrize("labels", [[0, 3], [2, -1], [-3, 1]])
+def test_integer_labels_outside_the_classes_are_refused(labels):
+    """A label that names no class is an error (PyTorch and Theano refuse it), negative ones too."""
+    p, t = ac.dmatrix("p"), ac.lvector("t")
+    loss = nn.categorical_crossentropy(p, t)
+    f = ac.function([p, t], [loss, ac.grad(loss.sum(), p)] if hasattr(ac, "grad") else loss)
+    with pytest.raises(ValueError, match=r"integer labels must lie in \[0, number of classes\)"):
+        f(np.full((2, 3), 1 / 3), np.array(labels))
+
+
+@pytest.mark.parametrize("shape, axis", [((4, 3), -1), ((4, 3), 0), ((2, 5, 3), -1), ((2, 5, 3), 1), ((3,), 0)])
+def test_integer_labels_pick_along_any_axis(shape, axis):
+    rng = np.random.default_rng(7)
+    probs = rng.uniform(0.1, 1.0, shape)
+    labels = rng.integers(0, shape[axis], tuple(np.delete(shape, axis)))
+    p = ac.tensor("float64", (None,) * len(shape), "p")
+    t = ac.tensor("int64", (None,) * labels.ndim, "t")
+    got = ac.function([p, t], nn.categorical_crossentropy(p, t, axis=axis))(probs, labels)
+    picked = np.take_along_axis(probs, np.expand_dims(labels, axis % len(shape)), axis).squeeze(axis)
+    np.testing.assert_allclose(got, -np.log(picked), rtol=1e-14)

@@ -11,16 +11,31 @@ from arignote_core.dtypes import is_integer
 from .softmax import log_softmax
 
 
+#: what a call raises for an integer label that names no class (PyTorch and Theano refuse it too)
+LABEL_RANGE_ERROR = "categorical_crossentropy: integer labels must lie in [0, number of classes)"
+
+
 def _pick(values: TensorVariable, labels: TensorVariable, axis: int) -> TensorVariable:
-    """``values`` at the class ``labels`` along ``axis`` (a one-hot mask summed, so that gradients reach only the
-    picked entries and no other entry is read)."""
+    """``values`` at the class ``labels`` along ``axis``: advanced indexing (``values[arange(n), labels]`` for
+    rows of classes), which the stabilizing rewrites see through (``log(softmax(x))[i, y]`` becomes
+    ``log_softmax(x)[i, y]``) and whose gradient reaches only the picked entries. A label outside the classes is
+    an error at run time, negative ones too (NumPy's indexing would wrap them around)."""
     axis = axis % values.ndim
     if labels.ndim != values.ndim - 1:
         raise ValueError(f"integer labels must have one dimension less than the predictions, got labels of type "
                          f"{labels.type} for predictions of type {values.type}")
-    classes = ac.arange(values.shape[axis]).dimshuffle(*["x" if a != axis else 0 for a in range(values.ndim)])
-    expanded = labels.dimshuffle(*[*range(axis), "x", *range(axis, labels.ndim)])
-    return ac.sum(ac.where(ac.eq(classes, expanded), values, 0), axis=axis)  # type: ignore[no-any-return]
+    classes = values.shape[axis]
+    labels = ac.check(labels, LABEL_RANGE_ERROR, ac.all(labels >= 0), ac.all(labels < classes))
+    index: list[Any] = []
+    for a in range(values.ndim):
+        if a == axis:
+            index.append(labels)
+            continue
+        position = a if a < axis else a - 1  # where this axis sits among the labels' axes
+        pattern = ["x"] * labels.ndim
+        pattern[position] = 0
+        index.append(ac.arange(values.shape[a]).dimshuffle(*pattern))
+    return values[tuple(index)]  # type: ignore[no-any-return]
 
 
 def categorical_crossentropy(predictions: Any, targets: Any, from_logits: bool = False,

@@ -6,12 +6,22 @@ They run after canonicalization, so they match canonical forms (``exp(x) - 1`` i
 
 from __future__ import annotations
 
-from arignote_core import AdvancedSubtensor, Apply, DimShuffle, FunctionGraph, Reduce, Reshape, Subtensor, Variable
+from arignote_core import (
+    AdvancedSubtensor,
+    Apply,
+    DimShuffle,
+    Elemwise,
+    FunctionGraph,
+    Reduce,
+    Reshape,
+    Subtensor,
+    Variable,
+)
 from arignote_core.tensors.special import LogSoftmax, LogSumExp, Softmax
 
 from ..engine import Replacement
 from .rulesets import STABILIZE
-from .util import kind, scalar_name
+from .util import is_real_float, kind, scalar_name
 from .vocabulary import elemwise
 
 STABILIZE.pattern("log_sigmoid", "log(sigmoid(x)) -> -softplus(-x)", tags=("stability",))
@@ -63,15 +73,34 @@ def log_of_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
 
 
 @STABILIZE.node_rule(elemwise("log"), tags=("stability",))
+def log_of_exp_ratio(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """``log(exp(a) / b)`` is ``a - log(b)``, also through selections of ``exp(a)``: a normalized exponential
+    seen one element at a time (``log(exp(v) / sum(exp(v)))[1]``, a softmax that slicing reached before it was
+    recognized) does not overflow where ``exp(a)`` would; ``log(b)`` then becomes a log-sum-exp."""
+    ratio = node.inputs[0].owner
+    if scalar_name(ratio) != "true_divide":
+        return None
+    assert ratio is not None
+    numerator, denominator = ratio.inputs
+    found = _through_selections(numerator, Elemwise)
+    if found is None or scalar_name(found[0].owner) != "exp":
+        return None
+    exp_out, chain = found
+    a = exp_out.owner.inputs[0]  # type: ignore[union-attr]
+    if not is_real_float(a.type.dtype):  # type: ignore[attr-defined]
+        return None
+    result = _reapply(a, chain) - elemwise("log")(denominator)
+    return result if result.type.dtype == node.outputs[0].type.dtype else None  # type: ignore[attr-defined]
+
+
+@STABILIZE.node_rule(elemwise("log"), tags=("stability",))
 def log_of_sum_of_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    """``log(sum(exp(x), axes))`` is ``logsumexp(x, axes)``, computed with the max shift (also with
-    ``keepdims``, a dimshuffle between the log and the sum)."""
-    found = _through_selections(node.inputs[0], Reduce, depth=1)
+    """``log(sum(exp(x), axes))`` is ``logsumexp(x, axes)``, computed with the max shift, also through
+    selections of the sum (``keepdims``' dimshuffle, an element picked): the log commutes with them."""
+    found = _through_selections(node.inputs[0], Reduce)
     if found is None:
         return None
     total, chain = found
-    if chain and not isinstance(chain[0].op, DimShuffle):
-        return None
     reduce_node = total.owner
     assert reduce_node is not None
     source = reduce_node.inputs[0]
