@@ -10,7 +10,6 @@ from arignote_core.dtypes import is_integer
 
 from .softmax import log_softmax
 
-
 #: what a call raises for an integer label that names no class (PyTorch and Theano refuse it too)
 LABEL_RANGE_ERROR = "categorical_crossentropy: integer labels must lie in [0, number of classes)"
 
