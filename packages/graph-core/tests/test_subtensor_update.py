@@ -64,6 +64,22 @@ def test_values_are_cast_and_checked():
         set_subtensor(ac.tensor("float64", (3, 4))[0], ac.tensor("float64", (3,)))
 
 
+@pytest.mark.parametrize("update, expected", [(set_subtensor, [5.0, 5.0]), (inc_subtensor, [7.0, 8.0])])
+@pytest.mark.parametrize("whole", [lambda y: y[:], lambda y: y[...], lambda y: y[()]], ids=[":", "...", "()"])
+def test_updating_the_whole_of_an_indexed_variable_updates_a_copy_of_it_not_of_its_source(update, expected, whole):
+    x = ac.tensor("float64", (3,), "x")
+    for y in (x[1:], x[np.array([1, 2])]):
+        z = update(whole(y), 5.0)
+        assert z.type.shape == (2,)
+        np.testing.assert_array_equal(ac.function([x], z)(np.array([1.0, 2.0, 3.0])), expected)
+
+
+def test_the_whole_of_an_input_can_be_set():
+    x = ac.dmatrix("x")
+    out = ac.function([x], set_subtensor(x[:], ac.arange(3.0)))(np.ones((2, 3)))
+    np.testing.assert_array_equal(out, [[0.0, 1.0, 2.0]] * 2)
+
+
 def test_only_the_result_of_indexing_is_accepted():
     x = ac.dmatrix("x")
     with pytest.raises(TypeError, match=r"set_subtensor\(x\[idx\], v\)"):

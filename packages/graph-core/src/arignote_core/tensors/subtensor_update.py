@@ -117,8 +117,7 @@ def _rebuild(target: Any, value: Any, set_instead_of_inc: bool, what: str) -> Va
     node = getattr(target, "owner", None)
     if node is None or not isinstance(node.op, Subtensor | AdvancedSubtensor):
         raise TypeError(f"{what} takes the result of indexing, like {what}(x[idx], v); got {target}"
-                        + ("" if node is None else f" computed by {node.op}")
-                        + ". (x[...] or x[:] is x itself: use broadcast_to or alloc to fill a whole array.)")
+                        + ("" if node is None else f" computed by {node.op}"))
     x, *symbolic = node.inputs
     op_class = IncSubtensor if isinstance(node.op, Subtensor) else AdvancedIncSubtensor
     return op_class(node.op.entries, set_instead_of_inc)(x, value, *symbolic)  # type: ignore[no-any-return]
