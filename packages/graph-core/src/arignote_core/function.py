@@ -311,14 +311,15 @@ def _fast_check(t: Any) -> Callable[[Any], bool]:
 
 
 def _aliases_outside(var: Variable, fgraph: FunctionGraph) -> bool:
-    """Whether an output may share memory with an input, a shared value or a constant (then it is copied)."""
-    while True:
+    """Whether an output may share memory with an input, a shared value or a constant (then it is copied): it
+    is one, or a view (``view_map``) of any input of its node that may be."""
+    pending = [var]
+    while pending:
+        var = pending.pop()
         if var.owner is None:
             return True
-        view_of = var.owner.op.view_map.get(var.index or 0)
-        if not view_of:
-            return False
-        var = var.owner.inputs[view_of[0]]
+        pending += [var.owner.inputs[i] for i in var.owner.op.view_map.get(var.index or 0, ())]
+    return False
 
 
 def replace_rewriter(mode: Mode) -> Mode:

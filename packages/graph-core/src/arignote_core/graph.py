@@ -112,6 +112,14 @@ class Constant(Variable):
         return np.array2string(data, separator=",")
 
 
+def unaliased(results: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
+    """``results`` with a copy of each one that shares memory with one of ``inputs``: what an op that declares no
+    view (no ``view_map``) returns where NumPy gives a view (``np.real`` of a real array is the array itself)."""
+    arrays = [x for x in inputs if isinstance(x, np.ndarray)]
+    return [r.copy() if isinstance(r, np.ndarray) and any(np.may_share_memory(r, x) for x in arrays) else r
+            for r in results]
+
+
 def dtype_spec(var: Variable) -> DtypeSpec:
     """What promotion sees of ``var``: its dtype, or the Python type of a weak constant."""
     if isinstance(var, Constant) and var.weak:
@@ -175,7 +183,9 @@ class Op:
     the registries of autograd-sym and the backends.
     """
 
-    #: ``{output index: [input indices]}``: outputs that may share memory with (be views of) those inputs.
+    #: ``{output index: [input indices]}``: outputs that may share memory with (be views of) those inputs. Any
+    #: output ``perform`` may return as an input itself or a view of one must be declared here: ``function`` copies
+    #: such an output before handing it to the caller, and backends plan buffers by it.
     view_map: ClassVar[dict[int, list[int]]] = {}
 
     def make_node(self, *inputs: Any) -> Apply:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,6 +18,7 @@ class CheckAndRaise(Op):
     """``x`` unchanged once every condition input holds (all true); otherwise ``ValueError(message)``."""
 
     message: str
+    view_map: ClassVar[dict[int, list[int]]] = {0: [0]}
 
     def make_node(self, x: Any, *conditions: Any) -> Apply:
         x = as_tensor(x)
@@ -58,6 +59,7 @@ class SpecifyShape(Op):
     time refine the static type, the others are checked at run time."""
 
     given: tuple[bool, ...]
+    view_map: ClassVar[dict[int, list[int]]] = {0: [0]}
 
     def make_node(self, x: Any, *sizes: Any) -> Apply:
         x = as_tensor(x)
