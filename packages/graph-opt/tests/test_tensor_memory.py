@@ -90,3 +90,13 @@ def test_dead_intermediates_of_the_same_type_are_reused():
     plan = plan_memory(graph([x], [ac.dot(c, c)]))
     assert plan.reuse == {c.owner.outputs[0]: a} or a in plan.reuse.values()
     assert all(donor not in (x,) for donor in plan.reuse.values())
+
+
+def test_a_buffer_seen_through_an_op_declared_view_is_kept():
+    """SpecifyShape passes its input through (its view_map says so): GEMM must not accumulate into it while the
+    buffer is also an output."""
+    a, b, c, n = ac.dmatrix("a"), ac.dmatrix("b"), ac.dmatrix("c"), ac.lscalar("n")
+    bias = ac.exp(c)
+    node = Gemm().make_node(ac.specify_shape(bias, (n, n)), ac.constant(1.0), a, b, ac.constant(1.0))
+    plan = plan_memory(graph([a, b, c, n], [node.outputs[0], bias]))
+    assert plan.in_place == ()
