@@ -35,6 +35,32 @@ def test_repeated_integer_indices_accumulate_when_incrementing(value):
     assert isinstance(inc_subtensor(x[index, 1], v).owner.op, AdvancedIncSubtensor)
 
 
+def _accumulated(x, index, value):
+    """x with value added at index, one position at a time (no numpy.add.at)."""
+    out = x.copy()
+    value = np.broadcast_to(value, index.shape + x.shape[1:])
+    for position in np.ndindex(index.shape):
+        out[index[position]] += value[position]
+    return out
+
+
+@pytest.mark.parametrize("index_dtype", ["int32", "int64"])
+@pytest.mark.parametrize("index_shape, value_shape", [((2, 3), (3,)), ((2, 3, 2), (2,)), ((2, 3), (1, 3)),
+                                                      ((2, 3), (2, 1)), ((2, 3, 2), (3, 2))])
+@pytest.mark.parametrize("x_shape", [(7,), (7, 2)])
+def test_increments_with_a_multidimensional_index_broadcast_the_value(x_shape, index_shape, value_shape,
+                                                                      index_dtype):
+    """NumPy 2.4's add.at reads a 1-d value past its end for a 1-d x and a 2-d or 3-d index array."""
+    rng = np.random.default_rng(0)
+    x_value = rng.normal(size=x_shape)
+    index = rng.integers(0, 7, index_shape).astype(index_dtype)
+    increment = rng.normal(size=value_shape + x_shape[1:])
+    x, i = ac.tensor("float64", (None,) * len(x_shape), "x"), ac.tensor(index_dtype, (None,) * len(index_shape), "i")
+    v = ac.tensor("float64", (None,) * increment.ndim, "v")
+    out = ac.function([x, i, v], inc_subtensor(x[i], v))(x_value, index, increment)
+    np.testing.assert_allclose(out, _accumulated(x_value, index, increment), rtol=1e-12)
+
+
 def test_set_with_arrays_and_masks(value):
     x, v = ac.dmatrix("x"), ac.dvector("v")
     index = np.array([2, 0])
