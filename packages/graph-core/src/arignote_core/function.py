@@ -96,12 +96,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None,
 
     out_list = [] if outputs is None else [as_tensor(o) for o in ([outputs] if single else outputs)]
     update_pairs = _check_updates(_pairs(updates))
-    replacements = {}
-    for old, new in _pairs(givens):
-        new = as_tensor(new) if not isinstance(new, Variable) else new
-        if not old.type.is_compatible(new.type):
-            raise TypeError(f"givens: {old} of type {old.type} cannot be replaced by {new} of type {new.type}")
-        replacements[old] = new
+    replacements = {old: _given(old, new) for old, new in _pairs(givens)}
     if not no_default_updates:
         update_pairs += _default_updates(out_list + [expr for _, expr in update_pairs], update_pairs)
     all_outputs = out_list + [expr for _, expr in update_pairs]
@@ -264,6 +259,22 @@ class Function:
         import copy
 
         return copy.deepcopy(self)
+
+
+def _given(old: Variable, new: Any) -> Variable:
+    """``new`` to stand for ``old`` (givens): of a compatible type, and stated to have the static sizes ``old``
+    has where ``new`` leaves them unknown (checked when the function runs, as PyTensor does), so that the graph
+    built on ``old``'s sizes (``squeeze`` of an axis of size 1) still holds."""
+    from .tensors.basic import as_tensor
+    from .tensors.checks import specify_shape
+
+    new = as_tensor(new) if not isinstance(new, Variable) else new
+    if not old.type.is_compatible(new.type):
+        raise TypeError(f"givens: {old} of type {old.type} cannot be replaced by {new} of type {new.type}")
+    if not isinstance(old.type, TensorType):
+        return new
+    stated = [size if have is None else None for size, have in zip(old.type.shape, new.type.shape, strict=True)]
+    return specify_shape(new, stated) if any(s is not None for s in stated) else new
 
 
 def _default_updates(outputs: list[Variable], explicit: list[tuple[SharedVariable, Variable]]
