@@ -115,9 +115,15 @@ class Constant(Variable):
 def unaliased(results: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
     """``results`` with a copy of each one that shares memory with one of ``inputs``: what an op that declares no
     view (no ``view_map``) returns where NumPy gives a view (``np.real`` of a real array is the array itself)."""
-    arrays = [x for x in inputs if isinstance(x, np.ndarray)]
-    return [r.copy() if isinstance(r, np.ndarray) and any(np.may_share_memory(r, x) for x in arrays) else r
-            for r in results]
+    return [r.copy() if _aliases(r, inputs) else r for r in results]
+
+
+def _aliases(result: Any, inputs: Sequence[Any]) -> bool:
+    if not isinstance(result, np.ndarray):
+        return False
+    if result.base is None and not any(result is x for x in inputs):
+        return False  # it owns its buffer, which it got just now: the common case, decided without a bounds test
+    return any(isinstance(x, np.ndarray) and np.may_share_memory(result, x) for x in inputs)
 
 
 def dtype_spec(var: Variable) -> DtypeSpec:
