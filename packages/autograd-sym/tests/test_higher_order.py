@@ -56,6 +56,17 @@ def test_jacobian_is_vectorized_not_unrolled():
     assert len(ac.toposort([jac])) < 60  # one batched backward pass, not 50 of them
 
 
+def test_jacobian_of_cumprod_with_zeros_is_vectorized_and_exact():
+    x = ac.dvector("x", shape=(5,))
+    jac = ag.jacobian(ac.cumprod(x), x)
+    assert jac.owner is not None and len(ac.toposort([jac])) < 60  # one batched pass (CumOp has a batching rule)
+    point = np.array([2.0, 0.0, 3.0, 0.0, 5.0])
+    expected = np.array([[1, 0, 0, 0, 0], [0, 2, 0, 0, 0], [0, 6, 0, 0, 0], [0] * 5, [0] * 5], dtype=float)
+    np.testing.assert_allclose(ac.function([x], jac)(point), expected)
+    slow = ag.jacobian(ac.cumprod(x), x, vectorize_rows=False)
+    np.testing.assert_allclose(ac.function([x], slow)(point), expected)
+
+
 def test_vectorize_reports_ops_without_a_batching_rule():
     from dataclasses import dataclass
 

@@ -1,5 +1,7 @@
 """Every scalar op with a float output: reverse and forward derivatives against finite differences (float64)."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -89,6 +91,24 @@ def test_clip_splits_the_gradient_at_the_bounds_like_minimum_and_maximum():
     ag.verify_grad(lambda x: ac.clip(x, 0.0, 1.0), [np.array([-1.0, 0.0, 0.5, 1.0, 2.0])])
 
 
+def test_clip_with_tensor_bounds_is_the_gradient_of_minimum_of_maximum():
+    x, lo, hi = ac.dscalar("x"), ac.dscalar("lo"), ac.dscalar("hi")
+    partials = ac.function([x, lo, hi], ag.grad(ac.clip(x, lo, hi), [x, lo, hi]))
+    np.testing.assert_array_equal(partials(1.5, 3.0, 0.0), [0.0, 0.0, 1.0])  # lo > hi: the result is hi
+    for point in itertools.product([0.0, 1.0, 2.0], repeat=3):  # every order and tie of the three
+        assert sum(partials(*point)) == 1.0, point
+    assert ac.function([x], ag.grad(ac.clip(x, x, x), x))(2.0) == 1.0
+    v = ac.dvector("v")
+    np.testing.assert_array_equal(ac.function([v], ag.grad(ac.clip(v, v, 0.0).sum(), v))([-1.5, 1.5]), [1.0, 0.0])
+
+
+def test_clip_with_tensor_bounds_matches_finite_differences(rng):
+    points = [rng.normal(size=(4, 5)) for _ in range(3)]  # lo > hi in about half the elements
+    ag.verify_grad(ac.clip, points)
+    ag.verify_rop(ac.clip, points)
+    ag.verify_grad(lambda v: ac.clip(v, v, 0.0), [np.array([-1.5, 1.5])])
+
+
 def test_where_gradient_goes_to_the_chosen_branch(rng):
     ag.verify_grad(lambda c, a, b: ac.where(c > 0, a * 2, b ** 2),
                    [rng.integers(-1, 2, size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(size=(4,))])
@@ -101,6 +121,31 @@ def test_power_with_zero_base_has_finite_gradients():
     got = ac.function([x, y], [gx, gy])([0.0, 2.0], [2.0, 3.0])
     np.testing.assert_allclose(got[0], [0.0, 12.0])
     np.testing.assert_allclose(got[1], [0.0, 8.0 * np.log(2.0)])
+
+
+@pytest.mark.parametrize("exponent", [lambda y: 0, lambda y: 0.0, lambda y: y, lambda y: ac.cast(y, "int64")],
+                         ids=["int constant", "float constant", "float tensor", "int tensor"])
+def test_power_zero_has_zero_derivative_at_zero(exponent):
+    x, y = ac.dvector("x"), ac.dvector("y")
+    g = ag.grad((x ** exponent(y)).sum(), x, disconnected_inputs="ignore")
+    got = ac.function([x, y], g, on_unused_input="ignore")([0.0, -2.0, 3.0], [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(got, [0.0, 0.0, 0.0])
+
+
+def test_power_rule_as_jax_defines_it():
+    x, y = ac.dvector("x"), ac.dvector("y")
+    gx, gy = ac.function([x, y], ag.grad((x ** y).sum(), [x, y]))([0.0, 0.0, 0.0, 0.0, -2.0, -2.0],
+                                                                 [0.0, 1.0, 2.0, 0.5, 3.0, -2.0])
+    np.testing.assert_allclose(gx, [0.0, 1.0, 0.0, np.inf, 12.0, 0.25])
+    np.testing.assert_allclose(gy[:3], [0.0, 0.0, 0.0])  # log(0) read as 0 where 0 ** y is finite
+    assert np.isnan(gy[4:]).all()  # a negative base has no real power around an integer exponent
+
+
+@pytest.mark.parametrize("exponent", [3, -2, np.array([1, 2, 3], "int64")], ids=["3", "-2", "int array"])
+def test_power_with_integer_exponents_and_negative_bases_matches_finite_differences(rng, exponent):
+    base = -rng.uniform(0.5, 2.0, size=(2, 3))
+    ag.verify_grad(lambda b: b ** ac.constant(exponent), [base])
+    ag.verify_rop(lambda b: b ** ac.constant(exponent), [base])
 
 
 def test_cast_between_floats_passes_the_gradient(rng):

@@ -61,6 +61,27 @@ def test_prod_with_zeros_is_exact():
     assert np.all(np.isfinite(ac.function([x], second)([[0.0, 2.0], [0.0, 0.0]])))
 
 
+def test_cumprod_gradient_of_the_issue_has_no_nan():
+    x = ac.dvector("x")
+    g = ac.function([x], ag.grad(ac.cumprod(x).sum(), x))
+    np.testing.assert_allclose(g([0.0, 2.0, 3.0]), [9.0, 0.0, 0.0])
+    np.testing.assert_allclose(g([2.0, 0.0, 3.0, 0.0, 5.0]), [1.0, 8.0, 0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("axis", [0, 1, None])
+@pytest.mark.parametrize("zeros", [[], [(0, 0)], [(1, 1), (2, 1)], [(0, 2), (1, 2), (2, 2)], [(0, 0), (2, 3)]],
+                         ids=["none", "one", "two in a column", "three in a column", "scattered"])
+@pytest.mark.parametrize("reduction", ["cumprod", "nancumprod"])
+def test_cumprod_with_any_number_of_zeros_along_any_axis_is_exact(rng, axis, zeros, reduction):
+    point = rng.uniform(0.5, 1.5, size=(3, 4))
+    for position in zeros:
+        point[position] = 0.0
+    check(lambda x: getattr(ac, reduction)(x, axis=axis), [point])
+    x = ac.dmatrix("x")
+    second = ag.grad(ag.grad(getattr(ac, reduction)(x, axis=axis).sum(), x).sum(), x)
+    assert np.all(np.isfinite(ac.function([x], second)(point)))  # as prod's: finite, exact only without zeros
+
+
 def test_max_ties_share_the_gradient_equally():
     x = ac.dmatrix("x")
     g = ag.grad(ac.max(x, axis=1).sum(), x)

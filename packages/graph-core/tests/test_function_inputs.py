@@ -172,3 +172,16 @@ def test_an_executable_entry_becomes_the_call():
     w = ac.shared(np.ones(2), name="w")
     g = ac.function([x], x * w, mode=Mode(backend=_BackendWithEntry()))
     assert not g.executable.entries and type(g) is ac.Function
+
+
+def test_tensor_takes_theano_and_pytensor_call_forms():
+    for x in (ac.tensor("float32", (None, 3), "x"), ac.tensor(dtype="float32", shape=(None, 3), name="x"),
+              ac.tensor("x", dtype="float32", shape=(None, 3))):
+        assert (x.name, x.type.dtype, x.type.shape) == ("x", "float32", (None, 3))
+    assert ac.tensor().type == ac.dscalar().type
+    with pytest.raises(TypeError, match=r"tensor\('x', dtype="):
+        ac.tensor("x", shape=(3,))
+    with pytest.raises(TypeError, match="name is given twice"):
+        ac.tensor("x", dtype="float64", name="y")
+    with pytest.raises(TypeError, match="name must be a string"):
+        ac.tensor(3, dtype="float64")

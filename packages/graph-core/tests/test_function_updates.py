@@ -47,6 +47,22 @@ def test_givens_substitute_variables():
         ac.function([y], z, givens={x: ac.dvector()})
 
 
+def test_a_given_of_less_static_shape_takes_the_replaced_sizes_checked_at_run_time():
+    x = ac.tensor("float64", (1,), "x")
+    w = ac.dvector("w")
+    f = ac.function([w], [ac.squeeze(x), x * 2], givens={x: w})
+    out, doubled = f(np.array([3.0]))
+    assert out == 3.0 and doubled.shape == (1,)
+    assert f.fgraph.outputs[1].type.shape == (1,)
+    with pytest.raises(ValueError, match=r"has shape \(2,\), the graph says \(1,\)") as info:
+        f(np.array([1.0, 2.0]))
+    assert "SpecifyShape on w" in str(info.value)
+    n, m = ac.tensor("float64", (1, None), "n"), ac.tensor("float64", (None, 3), "m")
+    g = ac.function([m], ac.squeeze(n, 0), givens={n: m})
+    assert g.fgraph.outputs[0].type.shape == (3,)
+    np.testing.assert_array_equal(g(np.ones((1, 3))), np.ones(3))
+
+
 def test_eval():
     x = ac.dvector("x")
     np.testing.assert_array_equal((x * 2).eval({x: np.array([1.0, 2.0])}), [2.0, 4.0])

@@ -35,6 +35,32 @@ def test_repeated_integer_indices_accumulate_when_incrementing(value):
     assert isinstance(inc_subtensor(x[index, 1], v).owner.op, AdvancedIncSubtensor)
 
 
+def _accumulated(x, index, value):
+    """x with value added at index, one position at a time (no numpy.add.at)."""
+    out = x.copy()
+    value = np.broadcast_to(value, index.shape + x.shape[1:])
+    for position in np.ndindex(index.shape):
+        out[index[position]] += value[position]
+    return out
+
+
+@pytest.mark.parametrize("index_dtype", ["int32", "int64"])
+@pytest.mark.parametrize("index_shape, value_shape", [((2, 3), (3,)), ((2, 3, 2), (2,)), ((2, 3), (1, 3)),
+                                                      ((2, 3), (2, 1)), ((2, 3, 2), (3, 2))])
+@pytest.mark.parametrize("x_shape", [(7,), (7, 2)])
+def test_increments_with_a_multidimensional_index_broadcast_the_value(x_shape, index_shape, value_shape,
+                                                                      index_dtype):
+    """NumPy 2.4's add.at reads a 1-d value past its end for a 1-d x and a 2-d or 3-d index array."""
+    rng = np.random.default_rng(0)
+    x_value = rng.normal(size=x_shape)
+    index = rng.integers(0, 7, index_shape).astype(index_dtype)
+    increment = rng.normal(size=value_shape + x_shape[1:])
+    x, i = ac.tensor("float64", (None,) * len(x_shape), "x"), ac.tensor(index_dtype, (None,) * len(index_shape), "i")
+    v = ac.tensor("float64", (None,) * increment.ndim, "v")
+    out = ac.function([x, i, v], inc_subtensor(x[i], v))(x_value, index, increment)
+    np.testing.assert_allclose(out, _accumulated(x_value, index, increment), rtol=1e-12)
+
+
 def test_set_with_arrays_and_masks(value):
     x, v = ac.dmatrix("x"), ac.dvector("v")
     index = np.array([2, 0])
@@ -62,6 +88,22 @@ def test_values_are_cast_and_checked():
         set_subtensor(ac.lmatrix("i")[0], ac.dvector("v"))
     with pytest.raises(ValueError, match="cannot be broadcast"):
         set_subtensor(ac.tensor("float64", (3, 4))[0], ac.tensor("float64", (3,)))
+
+
+@pytest.mark.parametrize("update, expected", [(set_subtensor, [5.0, 5.0]), (inc_subtensor, [7.0, 8.0])])
+@pytest.mark.parametrize("whole", [lambda y: y[:], lambda y: y[...], lambda y: y[()]], ids=[":", "...", "()"])
+def test_updating_the_whole_of_an_indexed_variable_updates_a_copy_of_it_not_of_its_source(update, expected, whole):
+    x = ac.tensor("float64", (3,), "x")
+    for y in (x[1:], x[np.array([1, 2])]):
+        z = update(whole(y), 5.0)
+        assert z.type.shape == (2,)
+        np.testing.assert_array_equal(ac.function([x], z)(np.array([1.0, 2.0, 3.0])), expected)
+
+
+def test_the_whole_of_an_input_can_be_set():
+    x = ac.dmatrix("x")
+    out = ac.function([x], set_subtensor(x[:], ac.arange(3.0)))(np.ones((2, 3)))
+    np.testing.assert_array_equal(out, [[0.0, 1.0, 2.0]] * 2)
 
 
 def test_only_the_result_of_indexing_is_accepted():

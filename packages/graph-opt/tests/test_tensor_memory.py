@@ -116,3 +116,13 @@ def test_a_shared_update_keeps_out_of_buffers_the_caller_receives():
     # the update's own factor is the old value: W - 0.5 * dot(W, dot(W.T, W))
     own = Gemm().make_node(w, ac.constant(-0.5), w, ac.dot(w.T, w), ac.constant(1.0)).outputs[0]
     assert plan_memory(graph([w], [own]), destroyable={w: own}).in_place == ()
+
+
+def test_a_buffer_seen_through_an_op_declared_view_is_kept():
+    """SpecifyShape passes its input through (its view_map says so): GEMM must not accumulate into it while the
+    buffer is also an output."""
+    a, b, c, n = ac.dmatrix("a"), ac.dmatrix("b"), ac.dmatrix("c"), ac.lscalar("n")
+    bias = ac.exp(c)
+    node = Gemm().make_node(ac.specify_shape(bias, (n, n)), ac.constant(1.0), a, b, ac.constant(1.0))
+    plan = plan_memory(graph([a, b, c, n], [node.outputs[0], bias]))
+    assert plan.in_place == ()

@@ -31,6 +31,7 @@ from arignote_core import (
 )
 from arignote_core.tensors.basic import reshape
 from arignote_core.tensors.broadcast import BroadcastTo, SumToShape, broadcast_to, static_shape_of, sum_to_shape
+from arignote_core.tensors.cumulative import CumOp
 from arignote_core.tensors.elemwise import dimshuffle
 from arignote_core.tensors.math import matmul, multiply
 from arignote_core.tensors.math import sum as tensor_sum
@@ -148,6 +149,11 @@ def _batch_dimshuffle(op: DimShuffle, node: Apply, inputs: list[Variable], batch
 @register_batching(Reduce)
 def _batch_reduce(op: Reduce, node: Apply, inputs: list[Variable], batched: list[bool]) -> Any:
     return _all_batched(Reduce(op.scalar_op, tuple(a + 1 for a in op.axes), op.dtype)(inputs[0]))
+
+
+@register_batching(CumOp)
+def _batch_cumulative(op: CumOp, node: Apply, inputs: list[Variable], batched: list[bool]) -> Any:
+    return _all_batched(CumOp(op.axis + 1, op.mode, op.dtype)(inputs[0]))
 
 
 @register_batching(Shape)

@@ -97,12 +97,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None,
 
     out_list = [] if outputs is None else [as_tensor(o) for o in ([outputs] if single else outputs)]
     update_pairs = _check_updates(_pairs(updates))
-    replacements = {}
-    for old, new in _pairs(givens):
-        new = as_tensor(new) if not isinstance(new, Variable) else new
-        if not old.type.is_compatible(new.type):
-            raise TypeError(f"givens: {old} of type {old.type} cannot be replaced by {new} of type {new.type}")
-        replacements[old] = new
+    replacements = {old: _given(old, new) for old, new in _pairs(givens)}
     if not no_default_updates:
         update_pairs += _default_updates(out_list + [expr for _, expr in update_pairs], update_pairs)
     all_outputs = out_list + [expr for _, expr in update_pairs]
@@ -276,6 +271,22 @@ class Function:
         return copy.deepcopy(self)
 
 
+def _given(old: Variable, new: Any) -> Variable:
+    """``new`` to stand for ``old`` (givens): of a compatible type, and stated to have the static sizes ``old``
+    has where ``new`` leaves them unknown (checked when the function runs, as PyTensor does), so that the graph
+    built on ``old``'s sizes (``squeeze`` of an axis of size 1) still holds."""
+    from .tensors.basic import as_tensor
+    from .tensors.checks import specify_shape
+
+    new = as_tensor(new) if not isinstance(new, Variable) else new
+    if not old.type.is_compatible(new.type):
+        raise TypeError(f"givens: {old} of type {old.type} cannot be replaced by {new} of type {new.type}")
+    if not isinstance(old.type, TensorType):
+        return new
+    stated = [size if have is None else None for size, have in zip(old.type.shape, new.type.shape, strict=True)]
+    return specify_shape(new, stated) if any(s is not None for s in stated) else new
+
+
 def _default_updates(outputs: list[Variable], explicit: list[tuple[SharedVariable, Variable]]
                      ) -> list[tuple[SharedVariable, Variable]]:
     """(shared, default_update) for the shared variables ``outputs`` use that have one and no explicit update."""
@@ -321,14 +332,15 @@ def _fast_check(t: Any) -> Callable[[Any], bool]:
 
 
 def _aliases_outside(var: Variable, fgraph: FunctionGraph) -> bool:
-    """Whether an output may share memory with an input, a shared value or a constant (then it is copied)."""
-    while True:
+    """Whether an output may share memory with an input, a shared value or a constant (then it is copied): it
+    is one, or a view (``view_map``) of any input of its node that may be."""
+    pending = [var]
+    while pending:
+        var = pending.pop()
         if var.owner is None:
             return True
-        view_of = var.owner.op.view_map.get(var.index or 0)
-        if not view_of:
-            return False
-        var = var.owner.inputs[view_of[0]]
+        pending += [var.owner.inputs[i] for i in var.owner.op.view_map.get(var.index or 0, ())]
+    return False
 
 
 def replace_rewriter(mode: Mode) -> Mode:

@@ -112,6 +112,20 @@ class Constant(Variable):
         return np.array2string(data, separator=",")
 
 
+def unaliased(results: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
+    """``results`` with a copy of each one that shares memory with one of ``inputs``: what an op that declares no
+    view (no ``view_map``) returns where NumPy gives a view (``np.real`` of a real array is the array itself)."""
+    return [r.copy() if _aliases(r, inputs) else r for r in results]
+
+
+def _aliases(result: Any, inputs: Sequence[Any]) -> bool:
+    if not isinstance(result, np.ndarray):
+        return False
+    if result.base is None and not any(result is x for x in inputs):
+        return False  # it owns its buffer, which it got just now: the common case, decided without a bounds test
+    return any(isinstance(x, np.ndarray) and np.may_share_memory(result, x) for x in inputs)
+
+
 def dtype_spec(var: Variable) -> DtypeSpec:
     """What promotion sees of ``var``: its dtype, or the Python type of a weak constant."""
     if isinstance(var, Constant) and var.weak:
@@ -175,7 +189,9 @@ class Op:
     the registries of autograd-sym and the backends.
     """
 
-    #: ``{output index: [input indices]}``: outputs that may share memory with (be views of) those inputs.
+    #: ``{output index: [input indices]}``: outputs that may share memory with (be views of) those inputs. Any
+    #: output ``perform`` may return as an input itself or a view of one must be declared here: ``function`` copies
+    #: such an output before handing it to the caller, and backends plan buffers by it.
     view_map: ClassVar[dict[int, list[int]]] = {}
     #: a guard's one output is its first input, passed through once its other inputs (conditions) hold: a run-time
     #: check, which rewrites must not lose when they stop computing what it checks

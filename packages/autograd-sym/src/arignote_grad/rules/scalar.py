@@ -3,9 +3,10 @@
 Each rule is ``fn(m, g, i, xs, z)``: ``m`` the elementwise math (tensors or scalars), ``g`` the seed (output
 gradient or input tangent), ``xs`` the op's inputs, ``z`` its output. Conventions at the points where a
 function is not differentiable, chosen as JAX chooses them: ``abs'(0) = 0``; ``maximum``/``minimum`` split the
-derivative equally between tied arguments, and so does ``clip`` (``minimum(maximum(x, lo), hi)``) where ``x``
-equals a bound; step functions (``floor``, ``sign``, ``floor_divide``...) have derivative zero. At those
-points the split derivative is also what central finite differences measure.
+derivative equally between tied arguments, and ``clip`` is differentiated as ``minimum(maximum(x, lo), hi)``
+with those ties (its partials add up to 1, ``hi`` taking all where ``lo > hi``); ``x ** y`` has d/dx 0 where
+``y == 0`` and d/dy 0 at ``x == 0``; step functions (``floor``, ``sign``, ``floor_divide``...) have derivative
+zero. At those points the split derivative is also what central finite differences measure.
 
 Ops whose output is an integer or a boolean (comparisons, bitwise and logical ops) need no rule: they carry no
 gradient (step functions: see the Elemwise rule).
@@ -84,16 +85,21 @@ def _fmod(m, g, i, xs, z):
 
 @derivative("power", "float_power")
 def _power(m, g, i, xs, z):
+    # as JAX: d/dx is y * x**(y - 1), but 0 where y == 0 (x**0 is the constant 1, also at x = 0, where the
+    # formula gives 0 * inf); d/dy is log(x) * x**y with log(0) read as 0 (0 at x = 0 for y >= 0), NaN for a
+    # negative base (x**y is not real around a non-integer y)
     x, y = xs
     if i == 0:
         if isinstance(y, Constant) and np.ndim(y.data) == 0:
             exponent = np.asarray(y.data).item()
+            if exponent == 0:
+                return ZERO
             if exponent == 1:
                 return g
             if exponent == 2:
                 return m.mul(g, m.mul(x, 2))
             return m.mul(g, m.mul(exponent, m.power(x, exponent - 1)))
-        return m.mul(g, m.mul(y, m.power(x, m.sub(y, 1))))
+        return m.switch(m.equal(y, 0), 0, m.mul(g, m.mul(y, m.power(x, m.sub(y, 1)))))
     safe_x = m.switch(m.equal(x, 0), 1, x)
     return m.mul(g, m.mul(z, m.log(safe_x)))
 
@@ -424,16 +430,14 @@ def _switch(m, g, i, xs, z):
 
 @register_scalar_derivative(Clip)
 def _clip(m, g, i, xs, z):
-    # clip(x, lo, hi) == minimum(maximum(x, lo), hi): ties split the derivative equally, as those do
+    # NumPy's clip is minimum(maximum(x, lo), hi) (hi wins where lo > hi): the chain rule through that
+    # composition, with the ties of maximum and minimum split, so the three partials always add up to 1
     x, lo, hi = xs
-    half = m.mul(g, 0.5)
-    if i == 0:
-        inside = m.logical_and(m.greater(x, lo), m.less(x, hi))
-        on_bound = m.logical_or(m.equal(x, lo), m.equal(x, hi))
-        return m.switch(inside, g, m.switch(on_bound, half, 0))
-    bound = xs[i]
-    beyond = m.less(x, lo) if i == 1 else m.greater(x, hi)
-    return m.switch(beyond, g, m.switch(m.equal(x, bound), half, 0))
+    floored = m.maximum(x, lo)
+    if i == 2:
+        return _extremum(m, g, 1, (floored, hi), z)
+    through_floor = _extremum(m, g, 0, (floored, hi), z)
+    return _extremum(m, through_floor, i, (x, lo), floored)
 
 
 @register_scalar_derivative(Cast)

@@ -52,9 +52,29 @@ def _flatten(items: Any) -> list[Any]:
     return [items]
 
 
-def tensor(dtype: Any = "float64", shape: Sequence[int | None] = (), name: str | None = None) -> TensorVariable:
-    """A symbolic input of ``dtype`` with static ``shape`` (None for an unknown size)."""
-    return TensorType(dtype, shape).make_variable(name)  # type: ignore[return-value]
+def tensor(first: Any = None, /, shape: Sequence[int | None] = (), name: str | None = None, *,
+           dtype: Any = None) -> TensorVariable:
+    """A symbolic input of ``dtype`` (float64 by default) with static ``shape`` (None for an unknown size).
+
+    Theano's form, ``tensor(dtype, shape, name)``, takes the dtype first; PyTensor's, ``tensor(name, dtype=...,
+    shape=...)``, the name: with ``dtype`` given by keyword, the first positional argument is the name.
+    """
+    if dtype is None:
+        dtype = "float64" if first is None else first
+    elif first is not None:
+        if name is not None:
+            raise TypeError(f"tensor: the name is given twice ({first!r} and name={name!r})")
+        name = first
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"tensor: the name must be a string, got {type(name).__name__} {name!r}")
+    try:
+        ttype = TensorType(dtype, shape)
+    except TypeError as exc:
+        if dtype is first and isinstance(first, str):
+            raise TypeError(f"{exc}. To name a tensor, give its dtype by keyword: tensor({first!r}, "
+                            "dtype='float64', shape=(...))") from None
+        raise
+    return ttype.make_variable(name)  # type: ignore[return-value]
 
 
 def _constructor(ndim: int, dtype: str | None, label: str) -> Any:

@@ -19,6 +19,7 @@ class CheckAndRaise(Op):
 
     message: str
     is_guard: ClassVar[bool] = True
+    view_map: ClassVar[dict[int, list[int]]] = {0: [0]}
 
     def make_node(self, x: Any, *conditions: Any) -> Apply:
         x = as_tensor(x)
@@ -59,6 +60,7 @@ class SpecifyShape(Op):
     time refine the static type, the others are checked at run time."""
 
     given: tuple[bool, ...]
+    view_map: ClassVar[dict[int, list[int]]] = {0: [0]}
 
     def make_node(self, x: Any, *sizes: Any) -> Apply:
         x = as_tensor(x)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import result_dtype
-from ..graph import Apply, Op
+from ..graph import Apply, Op, unaliased
 from .basic import as_tensor, reshape
 from .elemwise import broadcast_static_shapes
 from .reduce import normalize_axes
@@ -228,8 +228,8 @@ class Einsum(Op):
         return Apply(self, tensors, [TensorType(dtype, tuple(static[c] for c in output))])
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
-        out = np.einsum(self.subscripts, *inputs)
-        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
+        out = np.einsum(self.subscripts, *inputs)  # a view of a single operand for 'ij->ji' or 'ii->i'
+        return unaliased([np.asarray(out, dtype=node.outputs[0].type.dtype)], inputs)  # type: ignore[attr-defined]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         labels, output = _parse_subscripts(self.subscripts, [len(s) for s in input_shapes])

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..graph import Apply, Constant, Op, Variable, dtype_spec
+from ..graph import Apply, Constant, Op, Variable, dtype_spec, unaliased
 from ..scalars import Composite, ScalarOp
 from .basic import as_tensor
 from .type import TensorType, format_shape
@@ -66,7 +66,7 @@ class Elemwise(Op):
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
         in_dtypes, out_dtypes = _resolve(self.scalar_op, tuple(dtype_spec(v) for v in node.inputs))
         args = [x if x.dtype == d else x.astype(d) for x, d in zip(inputs, in_dtypes, strict=True)]
-        outs = self.scalar_op.run(args, out_dtypes)
+        outs = unaliased(self.scalar_op.run(args, out_dtypes), inputs)  # real, imag: views in NumPy
         if not isinstance(self.scalar_op, Composite):
             return outs  # a ufunc's result already has the broadcast shape
         shape = np.broadcast_shapes(*(x.shape for x in inputs))

@@ -345,10 +345,9 @@ def parse_index(x: Variable, index: Any) -> tuple[tuple[Entry, ...], list[Variab
 
 
 def getitem(x: Any, index: Any) -> Variable:
-    """``x[index]`` with NumPy's semantics."""
+    """``x[index]`` with NumPy's semantics. ``x[:]`` and ``x[...]`` are views of ``x`` too, not ``x`` itself:
+    ``set_subtensor(y[:], v)`` updates a copy of ``y`` even where ``y`` is itself the result of indexing."""
     x = as_tensor(x)
     entries, symbolic, advanced = parse_index(x, index)
-    if all(e == ("slice", None, None, None) for e in entries):
-        return x
     op = AdvancedSubtensor(entries) if advanced else Subtensor(entries)
     return op(x, *symbolic)  # type: ignore[no-any-return]

@@ -102,7 +102,7 @@ class AdvancedIncSubtensor(Op):
         if self.set_instead_of_inc:
             out[index] = v
         else:
-            np.add.at(out, index, v)
+            scatter_add(out, index, v)
         return [out]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -113,12 +113,18 @@ class AdvancedIncSubtensor(Op):
         return f"Advanced{verb}Subtensor{{{_format_entries(self.entries)}}}"
 
 
+def scatter_add(out: np.ndarray, index: tuple[Any, ...], value: Any) -> None:
+    """``numpy.add.at(out, index, value)`` with ``value`` first broadcast to the indexed region: NumPy 2.4's
+    fast path for a 1-d ``out`` reads a 1-d ``value`` as if it had the size of a 2-d or 3-d index array, past
+    its end (garbage, NaN), instead of broadcasting it along the index's leading axes."""
+    np.add.at(out, index, np.broadcast_to(value, out[index].shape))
+
+
 def _rebuild(target: Any, value: Any, set_instead_of_inc: bool, what: str) -> Variable:
     node = getattr(target, "owner", None)
     if node is None or not isinstance(node.op, Subtensor | AdvancedSubtensor):
         raise TypeError(f"{what} takes the result of indexing, like {what}(x[idx], v); got {target}"
-                        + ("" if node is None else f" computed by {node.op}")
-                        + ". (x[...] or x[:] is x itself: use broadcast_to or alloc to fill a whole array.)")
+                        + ("" if node is None else f" computed by {node.op}"))
     x, *symbolic = node.inputs
     op_class = IncSubtensor if isinstance(node.op, Subtensor) else AdvancedIncSubtensor
     return op_class(node.op.entries, set_instead_of_inc)(x, value, *symbolic)  # type: ignore[no-any-return]

@@ -45,6 +45,15 @@ IN_PLACE: dict[type, Callable[[Apply], list[tuple[int, int]]]] = {
 }
 
 
+def _views(node: Apply) -> dict[int, int]:
+    """{output: input} of the views ``node`` makes: the VIEWS table, else the op's own ``view_map`` (an output
+    that is ``x`` itself or a view of it: SpecifyShape, CheckAndRaise, BroadcastTo...; its first input)."""
+    for cls in type(node.op).__mro__:
+        if cls in VIEWS:
+            return VIEWS[cls](node)
+    return {o: inputs[0] for o, inputs in node.op.view_map.items() if inputs}
+
+
 def _lookup(table: dict[type, Callable[[Apply], object]], node: Apply, method: str) -> object:
     for cls in type(node.op).__mro__:
         if cls in table:
@@ -120,8 +129,7 @@ def plan_memory(fgraph: FunctionGraph, destroyable: Mapping[Variable, Variable] 
     order = tuple(fgraph.toposort())
     bases: dict[Variable, Variable] = {}
     for node in order:
-        views = _lookup(VIEWS, node, "view_map") or {}
-        for o, i in views.items():  # type: ignore[attr-defined]
+        for o, i in _views(node).items():
             bases[node.outputs[o]] = _base(node.inputs[i], bases)
     last_use: dict[Variable, int] = {}
     for k, node in enumerate(order):

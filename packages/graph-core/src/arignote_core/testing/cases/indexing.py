@@ -163,6 +163,14 @@ def _update_samples(rng: np.random.Generator) -> list[Sample]:
                   label="int32, repeated columns"),
            sample(x, np.float64(0.0), static=["none", "full"], index=(Ellipsis, -1), label="run-time shape"),
            sample(x, np.ones(4), index=S(1, 3), tags=["error", "build-error"], label="value does not fit")]
+    v = rng.normal(size=8)
+    for dtype in ("int64", "int32"):  # NumPy 2.4's add.at misreads these values without a broadcast first
+        out.append(sample(v, rng.normal(size=3), np.array([[0, 7, 7], [2, 0, 5]], dtype), index=In(2),
+                          tags=["broadcast"], label=f"1-d x, 2-d {dtype} index, value broadcast along rows"))
+    out.append(sample(v, rng.normal(size=2), rng.integers(0, 8, (2, 3, 2)), index=In(2), tags=["broadcast"],
+                      label="1-d x, 3-d index, 1-d value"))
+    out.append(sample(x, rng.normal(size=6), rng.integers(0, 5, (2, 3)), index=In(2), tags=["broadcast"],
+                      label="2-d x, 2-d index, value broadcast along the index's axes"))
     return out
 
 
@@ -176,8 +184,8 @@ def _update(kind: str) -> tuple[Any, Any]:
         idx = substitute(index, (x, value, *others))
         if kind == "set":
             out[idx] = value
-        else:
-            np.add.at(out, idx, value)
+        else:  # broadcast first: NumPy 2.4's add.at misreads a 1-d value for a 1-d out and a 2-d index array
+            np.add.at(out, idx, np.broadcast_to(value, out[idx].shape))
         return out
 
     return build, oracle

@@ -47,6 +47,9 @@ def _einsum_samples(rng: np.random.Generator) -> list[Sample]:
             sample(a, a, subscripts="ij,ij->", label="full contraction"),
             sample(b, c, subscripts="ij,k->ijk", label="outer"),
             sample(rng.normal(size=(3, 3)), rng.normal(size=3), subscripts="ii,i->i", label="diagonal"),
+            sample(a, subscripts="ij->ji", tags=["view"], label="transpose (a view in NumPy)"),
+            sample(rng.normal(size=(3, 3)), subscripts="ii->i", tags=["view"], label="one operand's diagonal"),
+            sample(a, subscripts="ij", tags=["view"], label="one operand unchanged"),
             sample(a.astype("float32"), b.astype("int8"), subscripts="ij,jk->ki", label="mixed dtypes"),
             sample(a, b, static=["none", "none"], subscripts="ij,jk->ik", label="run-time shapes"),
             sample(a, c, subscripts="ij,j->i", tags=["error", "build-error"], label="mismatched sizes")]
