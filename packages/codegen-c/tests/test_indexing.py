@@ -77,6 +77,35 @@ def test_set_and_inc_with_integer_arrays(c_mode) -> None:
     assert not f.executable.info.fallbacks, f.executable.report()
 
 
+@pytest.mark.parametrize("dtype", ["uint64", "uint8", "int32"])
+def test_index_arrays_of_every_integer_dtype(dtype, c_mode) -> None:
+    """NumPy takes unsigned 64-bit indices; those beyond int64 are out of bounds, not wrapped around."""
+    x, v = tensor("float64", (None, None), "x"), tensor("float64", (None,), "v")
+    i = tensor(dtype, (None,), "i")
+    outputs = [x[i], ac.inc_subtensor(x[i], v), ac.set_subtensor(x[i, i], 1.0)]
+    f = compare([x, v, i], outputs, [np.arange(12.0).reshape(4, 3), np.ones(3), np.array([2, 0, 2], dtype)],
+                c_mode)
+    assert not f.executable.info.fallbacks
+    if dtype == "uint64":
+        with pytest.raises(IndexError, match="index 18446744073709551615 is out of bounds for axis 0 with size 4"):
+            f(np.zeros((4, 3)), np.ones(3), np.array([1, 2**64 - 1], dtype))
+
+
+@pytest.mark.parametrize("args", [(-2**63, 2**63 - 1, 1), (0, 2**63 - 1, 2**62), (2**63 - 1, -2**63, -2**62)])
+def test_integer_arange_at_the_ends_of_int64(args, c_mode) -> None:
+    """The length of arange(-2**63, 2**63 - 1) does not fit: an error as in NumPy, not an empty array."""
+    a, b, s = lscalar("a"), lscalar("b"), lscalar("s")
+    ref = function([a, b, s], ac.arange(a, b, s))
+    f = function([a, b, s], ac.arange(a, b, s), mode=c_mode)
+    try:
+        want = ref(*args)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=str(exc).splitlines()[0]):
+            f(*args)
+    else:
+        np.testing.assert_array_equal(f(*args), want)
+
+
 @pytest.mark.parametrize("args", [(0, 5, 1), (9, -4, -3), (-2, 7, 4), (5, 5, 1), (4, 1, 1), (10, 0, -3)])
 def test_integer_arange_runs_in_c(args, c_mode) -> None:
     start, stop, step = lscalar("start"), lscalar("stop"), lscalar("step")

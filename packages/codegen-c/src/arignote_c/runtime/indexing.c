@@ -119,17 +119,22 @@ static int ag_step_arange(ag_outctx *ctx) {
         Py_DECREF(index);
         if (v[i] == -1 && PyErr_Occurred()) return -1;
     }
-    long long start = v[0], span = v[1] - v[0], step = v[2];
+    /* in 128 bits: the span of two int64 and the rounding up overflow 64 (arange(-2**63, 2**63 - 1)) */
+    __int128 start = v[0], span = (__int128)v[1] - v[0], step = v[2];
     if (step == 0) {
         PyErr_SetString(PyExc_ValueError, "arange: step must not be zero");
         return -1;
     }
-    long long n = step > 0 ? (span <= 0 ? 0 : (span + step - 1) / step) : (span >= 0 ? 0 : (span + step + 1) / step);
+    __int128 n = step > 0 ? (span <= 0 ? 0 : (span + step - 1) / step) : (span >= 0 ? 0 : (span + step + 1) / step);
+    if (n > NPY_MAX_INTP) {
+        PyErr_SetString(PyExc_ValueError, "Maximum allowed size exceeded");
+        return -1;
+    }
     npy_intp dims[1] = {(npy_intp)n};
     PyArrayObject *out = ag_alloc_output(ctx, 0, 1, dims);
     if (!out) return -1;
     int64_t *data = (int64_t *)PyArray_DATA(out);
-    for (long long i = 0; i < n; ++i) data[i] = start + i * step;
+    for (npy_intp i = 0; i < (npy_intp)n; ++i) data[i] = (int64_t)(start + (__int128)i * step);
     return 0;
 }
 
@@ -186,14 +191,36 @@ static int ag_step_inc_subtensor(ag_outctx *ctx) {
     return rc;
 }
 
+/* An index array for axis ``axis`` of x as int64. Unsigned 64-bit indices (NumPy takes them) are converted after
+ * checking that none is beyond int64, where every one is out of bounds. A new reference, or NULL with an error. */
+static PyArrayObject *ag_index_array(PyObject *a, PyArrayObject *x, int axis) {
+    if (PyArray_Check(a) && PyArray_TYPE((PyArrayObject *)a) == NPY_UINT64) {
+        PyArrayObject *u = (PyArrayObject *)PyArray_FROM_OTF(a, NPY_UINT64, NPY_ARRAY_ALIGNED | NPY_ARRAY_C_CONTIGUOUS);
+        if (!u) return NULL;
+        const uint64_t *values = (const uint64_t *)PyArray_DATA(u);
+        for (npy_intp i = 0, n = PyArray_SIZE(u); i < n; ++i) {
+            if (values[i] > (uint64_t)INT64_MAX) {
+                PyErr_Format(PyExc_IndexError, "index %llu is out of bounds for axis %d with size %lld",
+                             (unsigned long long)values[i], axis, (long long)PyArray_DIM(x, axis));
+                Py_DECREF(u);
+                return NULL;
+            }
+        }
+        PyArrayObject *converted = (PyArrayObject *)PyArray_FROM_OTF((PyObject *)u, NPY_INT64,
+                                                                     NPY_ARRAY_ALIGNED | NPY_ARRAY_FORCECAST);
+        Py_DECREF(u);
+        return converted;
+    }
+    return (PyArrayObject *)PyArray_FROM_OTF(a, NPY_INT64, NPY_ARRAY_ALIGNED);
+}
+
 /* The k index arrays (inputs first..first+k-1) as int64, broadcast together: shape bshape (bnd dims) and byte
  * strides istr[j][d] of each. New references in idx. */
-static int ag_index_arrays(ag_outctx *ctx, int first, int k, PyArrayObject **idx, npy_intp *bshape, int *bnd,
-                           npy_intp istr[][AG_MAXDIMS]) {
+static int ag_index_arrays(ag_outctx *ctx, PyArrayObject *x, int first, int k, PyArrayObject **idx, npy_intp *bshape,
+                           int *bnd, npy_intp istr[][AG_MAXDIMS]) {
     int nd = 0;
     for (int j = 0; j < k; ++j) {
-        PyObject *a = ctx->values[ctx->s->ins[first + j]];
-        idx[j] = (PyArrayObject *)PyArray_FROM_OTF(a, NPY_INT64, NPY_ARRAY_ALIGNED);
+        idx[j] = ag_index_array(ctx->values[ctx->s->ins[first + j]], x, j);
         if (!idx[j]) return -1;
         if (PyArray_NDIM(idx[j]) > nd) nd = PyArray_NDIM(idx[j]);
     }
@@ -249,7 +276,7 @@ static int ag_step_take(ag_outctx *ctx) {
     int k = (int)ctx->s->ip[0], bnd, rc = -1;
     PyArrayObject *x = AG_IN_ARRAY(ctx, 0), *idx[AG_MAXOPS] = {NULL};
     npy_intp bshape[AG_MAXDIMS], shape[AG_MAXDIMS], istr[AG_MAXOPS][AG_MAXDIMS], b[AG_MAXDIMS] = {0};
-    if (ag_index_arrays(ctx, 1, k, idx, bshape, &bnd, istr) < 0) goto done;
+    if (ag_index_arrays(ctx, x, 1, k, idx, bshape, &bnd, istr) < 0) goto done;
     int nd = bnd + PyArray_NDIM(x) - k;
     memcpy(shape, bshape, bnd * sizeof(npy_intp));
     for (int d = k; d < PyArray_NDIM(x); ++d) shape[bnd + d - k] = PyArray_DIM(x, d);
@@ -300,7 +327,7 @@ static int ag_step_advanced_inc(ag_outctx *ctx) {
     PyArrayObject *v = AG_IN_ARRAY(ctx, 1), *idx[AG_MAXOPS] = {NULL};
     npy_intp bshape[AG_MAXDIMS], istr[AG_MAXOPS][AG_MAXDIMS], b[AG_MAXDIMS] = {0};
     PyArrayObject *out = ag_copy_of_input(ctx);
-    if (!out || ag_index_arrays(ctx, 2, k, idx, bshape, &bnd, istr) < 0) goto done;
+    if (!out || ag_index_arrays(ctx, out, 2, k, idx, bshape, &bnd, istr) < 0) goto done;
     int sub_nd = PyArray_NDIM(out) - k, nd = bnd + sub_nd;
     npy_intp region[AG_MAXDIMS], vstr[AG_MAXDIMS], count = 1;
     memcpy(region, bshape, bnd * sizeof(npy_intp));
