@@ -98,3 +98,14 @@ def test_to_dot_of_a_compiled_function_shows_fused_kernels():
     f = ar.function([x, y], ar.exp(-(x**2)) * ar.sin(y) + x * y)
     text = ar.to_dot(f)
     assert "fused kernel" in text
+
+
+@pytest.mark.parametrize("mode", ["fast_run", "fast_compile", "reference"])
+def test_a_value_that_cannot_become_an_array_is_a_bad_input_in_every_mode(mode):
+    class Broken:
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("no array today")
+
+    x = ar.dvector("x")
+    with pytest.raises(TypeError, match=r"bad input 'x' \(argument 0\).*RuntimeError: no array today"):
+        ar.function([x], x * 2, mode=mode)(Broken())

@@ -185,3 +185,16 @@ def test_tensor_takes_theano_and_pytensor_call_forms():
         ac.tensor("x", dtype="float64", name="y")
     with pytest.raises(TypeError, match="name must be a string"):
         ac.tensor(3, dtype="float64")
+
+
+def test_an_input_whose_own_conversion_fails_is_a_bad_input():
+    """An object whose __array__ raises is named as the bad input, with what it raised."""
+
+    class Broken:
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("no array today")
+
+    x = ac.dvector("x")
+    f = ac.function([x], x * 2)
+    with pytest.raises(TypeError, match=r"bad input 'x' \(argument 0\).*not array-like \(RuntimeError: no array"):
+        f(Broken())

@@ -194,3 +194,13 @@ def test_dtypes_sizes_and_errors():
     with pytest.raises(ValueError, match="larger sample"):
         stream.choice(3, size=4, replace=False)
     assert scipy.special.ndtr(0.0) == 0.5  # the truncated normal's inversion uses SciPy's ndtr/ndtri
+
+
+@pytest.mark.parametrize("draw", ["uniform", "normal", "exponential", "poisson", "integers"])
+def test_a_shape_where_a_parameter_goes_is_refused(draw):
+    """Theano's ``uniform((2, 3))`` read in NumPy's order would draw from bounds (2, 3): refused, naming size."""
+    stream = ac.random.RandomStream(0)
+    with pytest.raises(TypeError, match=r"looks like a shape; pass it as size=\(2, 3\)"):
+        getattr(stream, draw)((2, 3))
+    assert stream.uniform(np.array([2.0, 3.0]), 4.0).type.shape == (2,)  # array-valued bounds stay allowed
+    assert stream.uniform(size=(2, 3)).type.shape == (2, 3)

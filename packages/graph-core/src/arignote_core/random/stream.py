@@ -26,6 +26,17 @@ from .ops import random_variable
 _MASK64 = (1 << 64) - 1
 
 
+def _refuse_shape_as_parameter(distribution: str, size: Any, params: Sequence[Any]) -> None:
+    """A tuple of ints in the first parameter's place, with no ``size``, is Theano's ``uniform((2, 3))``: a shape
+    where NumPy's signature (this one) expects a bound. Read as bounds it would silently draw from the wrong
+    distribution, so it is refused with both spellings."""
+    first = params[0] if params else None
+    if size is None and isinstance(first, tuple) and first and all(isinstance(v, int | np.integer) for v in first):
+        raise TypeError(f"{distribution}({first!r}): a tuple of ints where the first parameter goes looks like a "
+                        f"shape; pass it as size={first!r} (NumPy's order: parameters first, then size), or as an "
+                        "array (np.array(...)) if you meant array-valued parameters")
+
+
 class RandomStream:
     """A source of symbolic random draws, reproducible from ``seed`` (a random seed when None)."""
 
@@ -37,6 +48,7 @@ class RandomStream:
     # -- state -------------------------------------------------------------------------------------------
 
     def _draw(self, distribution: str, size: Any, params: Sequence[Any], dtype: Any) -> Any:
+        _refuse_shape_as_parameter(distribution, size, params)
         index = len(self.state_updates)
         state = shared(np.array([self._seed, index, 0], dtype=np.uint64), name=f"rng_state_{index}",
                        shape=(3,))
@@ -89,6 +101,7 @@ class RandomStream:
     def integers(self, low: Any, high: Any = None, size: Any = None, dtype: Any = "int64",
                  endpoint: bool = False) -> Any:
         """Uniform integers in [low, high) ([low, high] with ``endpoint``); ``integers(high)`` starts at 0."""
+        _refuse_shape_as_parameter("integers", size, [low])
         if high is None:
             low, high = 0, low
         if endpoint:

@@ -78,9 +78,9 @@ class TensorType(Type):
         """Python scalars and (nested) lists: accepted when every value is representable exactly."""
         try:
             raw = np.asarray(value)
-        except (ValueError, TypeError) as exc:
-            raise TypeError(f"expected {self.expected()}, got {describe_value(value)}: not array-like ({exc})") \
-                from exc
+        except Exception as exc:  # whatever the value's own conversion raises (its __array__, a ragged list)
+            raise TypeError(f"expected {self.expected()}, got {describe_value(value)}: not array-like "
+                            f"({type(exc).__name__}: {exc})") from exc
         if raw.dtype.kind not in "biufc":
             raise TypeError(f"expected {self.expected()}, got {describe_value(value)}: not a numeric array")
         target = np.dtype(self.dtype)
