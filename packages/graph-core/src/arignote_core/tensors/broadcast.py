@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -53,6 +53,8 @@ class BroadcastTo(Op):
     The result is a read-only view, as in NumPy.
     """
 
+    view_map: ClassVar[dict[int, list[int]]] = {0: [0]}
+
     def make_node(self, x: Any, shape_value: Any) -> Apply:
         x = as_tensor(x)
         vec, target = _target(shape_value, "broadcast_to")
@@ -82,8 +84,11 @@ class SumToShape(Op):
     ``len(shape)`` are summed away, and so is every axis where ``shape`` has size 1 and ``x`` does not.
 
     Every other axis must already have the target size. Which axes are summed is decided at run time, so the
-    op is right even where an axis was of size 1 only in this call.
+    op is right even where an axis was of size 1 only in this call. With nothing to sum, the result is ``x``
+    itself (a view, in ``view_map``).
     """
+
+    view_map: ClassVar[dict[int, list[int]]] = {0: [0]}
 
     def make_node(self, x: Any, shape_value: Any) -> Apply:
         x = as_tensor(x)
