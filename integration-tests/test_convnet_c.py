@@ -39,3 +39,20 @@ def test_lenet_trains_on_the_c_backend():
     assert accuracy >= REQUIRED, f"test accuracy {accuracy:.3f} after {EPOCHS} epochs ({elapsed:.1f} s)"
     assert np.mean(losses[-20:]) < 0.25 * np.mean(losses[:20])
     assert all(p.get_value().dtype == np.float32 for p in params)
+
+
+def test_lenet_steps_in_debug_mode_agree_with_fast_run():
+    """Mode "debug": every node of the compiled LeNet step (nn-extras' C kernels, GEMM, fused kernels, the memory
+    plan's in-place updates) is checked against its perform as it runs, and the step against its graph before
+    rewriting; the losses and parameters follow fast_run's."""
+    train_x, train_y, _, _ = split(seed=0)
+    runs = []
+    for mode in ("debug", "fast_run"):
+        train, _, params = training_functions(MODELS["convnet (2 conv+pool, 2 dense)"], mode=mode, seed=0)
+        losses = [float(train(train_x[i:i + BATCH], train_y[i:i + BATCH])) for i in range(0, 3 * BATCH, BATCH)]
+        runs.append((train, losses, [p.get_value() for p in params]))
+    (debug, debug_losses, debug_params), (_, losses, fast_params) = runs
+    assert debug.mode.options["check"] and "Checked: every node" in debug.report()
+    np.testing.assert_allclose(debug_losses, losses, rtol=1e-5)
+    for got, want in zip(debug_params, fast_params, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)

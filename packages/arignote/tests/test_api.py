@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import arignote as ar
+import arignote_core
 from arignote.cli import main as cli_main
 from arignote.config import from_environment
 
@@ -28,6 +29,21 @@ def test_modes_agree_with_numpy(mode):
     out, gx = f(value)
     np.testing.assert_allclose(out, np.log1p(np.exp(value)).sum(axis=1), rtol=1e-12)
     np.testing.assert_allclose(gx, 1 / (1 + np.exp(-value)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["debug", "nan_guard"])
+def test_checking_modes_are_named(name):
+    """By the meta-package's own names and through the entry points graph-core's function looks in: fast_run
+    (its rewrites, the C backend) checked as it runs."""
+    x = ar.dvector("x")
+    for f in (ar.function([x], ar.log(x), mode=name), arignote_core.function([x], ar.log(x), mode=name)):
+        assert f.backend.name == "c" and f.mode.rewriter is not None
+        np.testing.assert_allclose(f(np.array([1.0, np.e])), [0.0, 1.0])
+        if name == "debug":
+            assert f.mode.options["check"] and "Checked: every node" in f.report()
+        else:
+            with pytest.raises(ar.NonFiniteError, match="Elemwise{log}"):
+                f(np.array([-1.0]))
 
 
 def test_default_mode_compiles_to_c():

@@ -56,3 +56,14 @@ def test_infer_shape_and_op_equality():
     node = sum_to_shape(x, (1, 4)).owner
     assert node.op.infer_shape(node, [(x.shape[0], x.shape[1])]) == [(1, 4)]
     assert BroadcastTo() == BroadcastTo() and SumToShape() == SumToShape()
+
+
+def test_results_that_are_views_of_an_input_are_declared_so():
+    """broadcast_to gives a view of x, and sum_to_shape x itself when nothing is summed: both declare it
+    (view_map), so a function returning them hands the caller a copy, not its own input."""
+    x = ac.dmatrix("x")
+    value = np.ones((1, 4))
+    for out in (broadcast_to(x, (3, 4)), sum_to_shape(x, x.shape)):
+        assert out.owner.op.view_map == {0: [0]}
+        result = ac.function([x], out)(value)
+        assert not np.shares_memory(result, value), out.owner.op

@@ -82,3 +82,21 @@ def test_lenet_learns_the_shapes():
     assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
     assert elapsed < 20, f"training took {elapsed:.1f} s"
     assert all(p.get_value().dtype == np.float32 for p in params)
+
+
+def test_a_checked_training_step_agrees_with_the_plain_one():
+    """The mode option ``check`` on the reference evaluator: every node of a LeNet step (convolutions, pooling,
+    their gradients, Adam) against its perform with inputs untouched and views declared, and the whole step
+    against its graph before rewriting; its loss and updates equal the unchecked step's."""
+    images, labels = make_images(np.random.default_rng(1), 32)
+    results = []
+    for mode in (ac.Mode(options={"check": True}), None):
+        x, logits, params = build_lenet(np.random.default_rng(0))
+        y = ac.lvector("y")
+        loss = nn.categorical_crossentropy(logits, y, from_logits=True).mean()
+        updates = nn.adam(grad(loss, params), params, learning_rate=0.01)
+        train = ac.function([x, y], loss, updates=updates, mode=mode)
+        assert ("Checked: every node" in train.report()) == (mode is not None)
+        results.append([train(images, labels), *(p.get_value() for p in params)])
+    for checked, plain in zip(*results, strict=True):
+        np.testing.assert_array_equal(checked, plain)

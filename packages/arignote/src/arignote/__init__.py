@@ -35,13 +35,13 @@ from arignote_grad import (
 from . import config as _config_module
 from ._version import __version__
 from .api import CONSTRUCTORS, function, render
-from .modes import fast_compile, fast_run, preload
+from .modes import debug, fast_compile, fast_run, nan_guard, preload
 
 config = _config_module.from_environment()
 preload(config.mode)
 globals().update(CONSTRUCTORS)
 
 __all__ = sorted({
-    *_core_names, *CONSTRUCTORS, "Lop", "Rop", "__version__", "config", "disconnected_grad", "fast_compile",
-    "fast_run", "function", "grad", "grad_clip", "grad_scale", "hessian", "hessian_vector_product", "jacobian",
-    "nn", "render", "verify_grad", "zero_grad"})
+    *_core_names, *CONSTRUCTORS, "Lop", "Rop", "__version__", "config", "debug", "disconnected_grad",
+    "fast_compile", "fast_run", "function", "grad", "grad_clip", "grad_scale", "hessian", "hessian_vector_product",
+    "jacobian", "nan_guard", "nn", "render", "verify_grad", "zero_grad"})

@@ -3,6 +3,11 @@
 - ``fast_run``: every standard rewrite, then the C backend (the default of :func:`arignote.function`);
 - ``fast_compile``: only the canonicalizing rewrites, then the reference evaluator;
 - ``reference``: no rewrite, the reference evaluator (graph-core's own);
+- ``debug``: ``fast_run`` checked as it runs: every node of the compiled program against its reference
+  ``perform`` (values, inputs left unchanged, no undeclared views), the function against its graph before
+  rewriting (the mode option ``check``; a mismatch raises ``arignote_core.checking.CheckError``);
+- ``nan_guard``: ``fast_run`` stopping at the first node that makes NaN or infinity out of finite inputs (the
+  mode option ``nan_guard``; raises ``arignote_core.checking.NonFiniteError``);
 - ``c``: the C backend with its own defaults (from codegen-c); ``cuda`` when codegen-cuda is installed.
 """
 
@@ -46,11 +51,23 @@ def fast_compile(config: Config | None = None) -> Mode:
                                                                 strict=config.strict_rewrites))
 
 
+def debug(config: Config | None = None) -> Mode:
+    """``fast_run``, every node checked against its reference ``perform`` and the function against its graph
+    before rewriting (Theano's DebugMode): slow, for finding what a rewrite or a kernel gets wrong."""
+    return fast_run(config).with_options(check=True)
+
+
+def nan_guard(config: Config | None = None) -> Mode:
+    """``fast_run``, stopping at the first node that makes NaN or infinity out of finite inputs."""
+    return fast_run(config).with_options(nan_guard=True)
+
+
 #: the modes this package names (also registered under ``arignote.modes`` for graph-core's ``function``)
-OWN_MODES = {"fast_run": fast_run, "fast_compile": fast_compile}
+OWN_MODES = {"fast_run": fast_run, "fast_compile": fast_compile, "debug": debug, "nan_guard": nan_guard}
 
 #: the packages each named mode compiles with, beyond graph-core
-_MODE_PACKAGES = {"fast_run": ("arignote_opt", "arignote_c"), "c": ("arignote_c",), "fast_compile": ("arignote_opt",)}
+_MODE_PACKAGES = {"fast_run": ("arignote_opt", "arignote_c"), "c": ("arignote_c",), "fast_compile": ("arignote_opt",),
+                  "debug": ("arignote_opt", "arignote_c"), "nan_guard": ("arignote_opt", "arignote_c")}
 
 
 def preload(mode: str) -> None:

@@ -8,12 +8,13 @@ reference ``perform`` (reported as fallbacks). An intermediate's slot is release
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from arignote_core.checking import StepObserver
 from arignote_core.evaluator import raise_node_error
 from arignote_core.fgraph import FunctionGraph
 from arignote_core.graph import Apply, Constant, Variable
@@ -34,12 +35,16 @@ from .report import format_report
 
 @dataclass
 class StepInfo:
-    """What a report says about a step."""
+    """What a report says about a step, and what a step observer is told of it."""
 
     node: Apply
     label: str
     kernels: tuple[str, ...]
     reason: str = ""
+    #: the variables whose values the step reads, in the order the executor passes them
+    inputs: tuple[Variable, ...] = ()
+    #: output index -> node input index: the memory plan let the step compute that output into that input
+    in_place: dict[int, int] = field(default_factory=dict)
 
 
 class ProgramInfo:
@@ -71,6 +76,10 @@ class ProgramInfo:
                 array = np.asarray(array).view(np.ndarray)
         return array
 
+    def step_observer(self, observer: StepObserver) -> ObservedSteps:
+        """What ``Program.set_observer(observer)`` has the executor call around each step."""
+        return ObservedSteps(observer, self.steps)
+
     def node_error(self, index: int, exc: BaseException, inputs: list[Any]) -> None:
         raise_node_error(self.steps[index].node, inputs, exc)  # type: ignore[arg-type]
 
@@ -81,6 +90,36 @@ class ProgramInfo:
 
     def report(self, program: Any) -> str:
         return format_report(self, *program.stats())
+
+
+class ObservedSteps:
+    """A step observer as the C executor calls it: ``before(k, step inputs)`` and ``after(k, state, outputs)``
+    for step ``k`` become the observer's calls with the node, its inputs in ``node.inputs`` order (a step
+    may read fewer: a kernel inlines scalar constants) and the step's in-place outputs."""
+
+    def __init__(self, observer: StepObserver, steps: Sequence[StepInfo]) -> None:
+        self.observer = observer
+        self.steps = steps
+        #: per step, per node input: its position among the step's inputs, or the constant it is
+        self.sources = [[_source(var, info) for var in info.node.inputs] for info in steps]
+
+    def before(self, k: int, values: list[Any]) -> Any:
+        inputs = [values[j] if isinstance(j, int) else j.data for j in self.sources[k]]
+        return self.observer.before(self.steps[k].node, inputs)
+
+    def after(self, k: int, state: Any, outputs: list[Any]) -> None:
+        info = self.steps[k]
+        self.observer.after(info.node, state, outputs, info.in_place)
+
+
+def _source(var: Variable, info: StepInfo) -> int | Constant:
+    """Where the value of a node input is when its step runs: a position among the step's inputs, or a constant."""
+    for j, read in enumerate(info.inputs):
+        if read is var:
+            return j
+    if isinstance(var, Constant):
+        return var
+    raise AssertionError(f"step {info.label} of {info.node.op} does not read its input {var}")
 
 
 def _input_spec(var: Variable) -> tuple[int, str, int, tuple[int, ...]]:
@@ -145,6 +184,13 @@ def _destroyable(fgraph: FunctionGraph) -> dict[Variable, Variable]:
     return {fgraph.inputs[i]: fgraph.outputs[o] for o, i in fgraph.updates.items()}
 
 
+def _in_place(plan: StepPlan, ip: tuple[int, ...]) -> dict[int, int]:
+    """What the step's parameters ``ip`` (from ``_step_ip``) let it compute in place, by node input index."""
+    if not (plan.may_overwrite_input and ip and ip[-1] == 1):
+        return {}
+    return {0: next(i for i, var in enumerate(plan.node.inputs) if var is plan.inputs[0])}
+
+
 def _step_ip(plan: StepPlan, memory: MemoryPlan) -> tuple[int, ...]:
     """The plan's integer parameters, with its in-place flag set where the memory plan allows."""
     choice = memory.in_place_for(plan.node).get(0) if plan.may_overwrite_input else None
@@ -206,13 +252,14 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
         if plan is None:
             steps.append((rt.STEP_PYTHON, tuple(step_inputs[k]), outs, types, (0, 0, 0), (), python_step(node),
                           tuple(frees[k])))
-            infos.append(StepInfo(node, "python", (), reasons[k]))
+            infos.append(StepInfo(node, "python", (), reasons[k], tuple(node.inputs)))
             continue
         fns = [linked.addresses[kn.name] for kn in plan.kernels]
         fns += [0] * (3 - len(fns))
-        steps.append((plan.kind, tuple(step_inputs[k]), outs, types, tuple(fns), _step_ip(plan, memory), plan.obj,
-                      tuple(frees[k])))
-        infos.append(StepInfo(node, plan.label, tuple(kn.name for kn in plan.kernels)))
+        ip = _step_ip(plan, memory)
+        steps.append((plan.kind, tuple(step_inputs[k]), outs, types, tuple(fns), ip, plan.obj, tuple(frees[k])))
+        infos.append(StepInfo(node, plan.label, tuple(kn.name for kn in plan.kernels), "", tuple(plan.inputs),
+                              _in_place(plan, ip)))
     info = ProgramInfo(fgraph, infos, [m.name for m in linked.modules], linked.built)
     return runtime.Program(len(slots), tuple(_input_spec(v) for v in fgraph.inputs),
                            tuple(slots[v] for v in fgraph.outputs), tuple(constants), tuple(steps), info,

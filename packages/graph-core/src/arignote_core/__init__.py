@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import linalg, random, scalars, tensors
 from ._version import __version__
+from .checking import CheckError, NonFiniteError
 from .dotgraph import to_dot
 from .dtypes import ALL_DTYPES
 from .evaluator import ReferenceBackend
@@ -99,4 +100,5 @@ __all__ = sorted({
     "SpecifyShape", "Subtensor", "TensorConstant", "TensorSharedVariable", "TensorType", "TensorVariable", "Type",
     "Unique", "Variable", "alloc", "arange", "as_tensor", "cast", "clone_replace", "constant", "dprint", "function",
     "get_backend", "get_mode", "graph_inputs", "infer_shape", "infer_shapes", "linalg", "pprint", "random",
-    "scalars", "shape", "shared", "tensor", "tensors", "toposort", *CONSTRUCTORS, *_LIBRARY_NAMES})
+    "scalars", "shape", "shared", "tensor", "tensors", "toposort", *CONSTRUCTORS, *_LIBRARY_NAMES,
+    "CheckError", "NonFiniteError"})

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .fgraph import FunctionGraph
 from .graph import Apply, Constant
 from .mode import Executable, Mode
+
+if TYPE_CHECKING:
+    from .checking import StepObserver
 
 
 class ReferenceBackend:
@@ -43,7 +46,11 @@ def raise_node_error(node: Apply, values: Sequence[Any], exc: Exception) -> None
 
 
 class ReferenceProgram:
-    """A FunctionGraph laid out as a list of steps over a storage list; frees intermediates after last use."""
+    """A FunctionGraph laid out as a list of steps over a storage list; frees intermediates after last use.
+
+    ``set_observer`` has every node observed (see ``arignote_core.checking``); a ``perform`` computes nothing
+    in place, so the observer is told of no in-place output.
+    """
 
     def __init__(self, fgraph: FunctionGraph) -> None:
         order = fgraph.toposort()
@@ -71,16 +78,24 @@ class ReferenceProgram:
         self.steps = [(node, ins, outs, [i for i in set(ins) if last_use[i] == k and i not in keep])
                       for k, (node, ins, outs) in enumerate(steps)]
         self.outputs = outputs
+        self.observer: StepObserver | None = None
+
+    def set_observer(self, observer: StepObserver | None) -> None:
+        self.observer = observer
 
     def __call__(self, inputs: Sequence[Any]) -> list[Any]:
         storage = list(self.template)
         storage[: self.n_inputs] = inputs
+        observer = self.observer
         for node, ins, outs, free in self.steps:
             args = [storage[i] for i in ins]
+            state = observer.before(node, args) if observer is not None else None
             try:
                 results = node.op.perform(node, args)
             except Exception as exc:
                 raise_node_error(node, args, exc)
+            if observer is not None:
+                observer.after(node, state, results, {})
             for i, value in zip(outs, results, strict=True):
                 storage[i] = value
             for i in free:

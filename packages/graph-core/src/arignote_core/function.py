@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .checking import Checks
 from .fgraph import FunctionGraph
 from .graph import Constant, Variable, clone_replace, graph_inputs
 from .locking import SharedAccess
@@ -142,10 +143,16 @@ class Function:
         self._setup()
 
     def _setup(self) -> None:
+        checks = Checks.of(self.mode)
+        # checking compares the function with the graph as it was before the rewriter changed it
+        original = self.fgraph.clone() if checks.check else None
+        labels = self._output_labels() if checks.active else []
         if self.mode.rewriter is not None:
             self.mode.rewriter(self.fgraph)
         self.backend = self.mode.resolve_backend()
         self.executable = self.backend.compile(self.fgraph, self.mode)
+        if checks.active:
+            self.executable = checks.instrument(self.executable, self.backend.name, original, labels)
         self._keywords = {s.keyword: i for i, s in enumerate(self.specs) if s.keyword is not None}
         self._types = [s.variable.type for s in self.specs]
         self._fast_checks = [_fast_check(t) for t in self._types]
@@ -170,6 +177,11 @@ class Function:
     @property
     def inputs(self) -> list[Variable]:
         return [s.variable for s in self.specs]
+
+    def _output_labels(self) -> list[str]:
+        """A name for each output of the graph (before rewriting): the function's outputs, then the updates."""
+        outputs = [f"output {k} ({var})" for k, var in enumerate(self.fgraph.outputs[: self.n_outputs])]
+        return outputs + [f"the update of {target}" for target in self.update_targets]
 
     def _bind(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[Any]:
         n = len(self.specs)

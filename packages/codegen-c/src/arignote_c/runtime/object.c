@@ -31,6 +31,7 @@ static int ag_program_traverse(PyObject *self, visitproc visit, void *arg) {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(p->info);
     Py_VISIT(p->keepalive);
+    Py_VISIT(p->observer);
     for (int i = 0; p->values && p->pool && i < p->nslots; ++i) {
         Py_VISIT(p->values[i]);
         Py_VISIT(p->pool[i]);
@@ -42,6 +43,7 @@ static int ag_program_traverse(PyObject *self, visitproc visit, void *arg) {
 static int ag_program_clear(PyObject *self) {
     ag_program *p = (ag_program *)self;
     Py_CLEAR(p->info);
+    Py_CLEAR(p->observer);
     for (int i = 0; p->pool && i < p->nslots; ++i) Py_CLEAR(p->pool[i]);
     for (int k = 0; p->steps && k < p->nsteps; ++k) Py_CLEAR(p->steps[k].obj);
     return 0;
@@ -64,6 +66,7 @@ static void ag_program_dealloc(PyObject *self) {
     free(p->output_slots);
     Py_XDECREF(p->info);
     Py_XDECREF(p->keepalive);
+    Py_XDECREF(p->observer);
     PyTypeObject *tp = Py_TYPE(self);
     tp->tp_free(self);
     Py_DECREF(tp);
@@ -216,6 +219,41 @@ static void ag_node_error(ag_program *p, int k, PyObject **values) {
     Py_XDECREF(tb);
 }
 
+/* The values of n slots as a new list. */
+static PyObject *ag_slot_list(PyObject **values, const int *slots, int n) {
+    PyObject *list = PyList_New(n);
+    for (int i = 0; list && i < n; ++i) {
+        PyObject *v = values[slots[i]] ? values[slots[i]] : Py_None;
+        Py_INCREF(v);
+        PyList_SET_ITEM(list, i, v);
+    }
+    return list;
+}
+
+/* Step k between the observer's before(k, inputs) and after(k, state, outputs). Returns 0, -1 when the step
+ * failed (its error is to be named by ag_node_error), or -2 when the observer raised (its error stands). */
+static int ag_run_observed(ag_program *p, int k, ag_outctx *ctx) {
+    ag_step *s = ctx->s;
+    PyObject *observer = Py_NewRef(p->observer); /* held: the observer may replace itself while it runs */
+    PyObject *ins = ag_slot_list(ctx->values, s->ins, s->nin), *state = NULL, *outs = NULL, *r = NULL;
+    int rc = -2;
+    if (!ins || !(state = PyObject_CallMethod(observer, "before", "iO", k, ins))) goto done;
+    if (ag_run_step(ctx) < 0) {
+        rc = -1;
+        goto done;
+    }
+    if (!(outs = ag_slot_list(ctx->values, s->outs, s->nout))) goto done;
+    if (!(r = PyObject_CallMethod(observer, "after", "iOO", k, state, outs))) goto done;
+    rc = 0;
+done:
+    Py_XDECREF(r);
+    Py_XDECREF(outs);
+    Py_XDECREF(state);
+    Py_XDECREF(ins);
+    Py_DECREF(observer);
+    return rc;
+}
+
 /* Run the program on its ninputs input values; returns the list of outputs, or the only output when single. */
 static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int single) {
     /* a reentrant call (from a fallback op, or another thread while the GIL is released) gets its own slots */
@@ -247,8 +285,9 @@ static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int singl
         ag_step *s = &p->steps[k];
         ag_outctx ctx = {p, s, values, usepool};
         double t0 = p->profile ? ag_now() : 0.0;
-        if (ag_run_step(&ctx) < 0) {
-            ag_node_error(p, k, values);
+        int rc = p->observer ? ag_run_observed(p, k, &ctx) : ag_run_step(&ctx);
+        if (rc < 0) {
+            if (rc == -1) ag_node_error(p, k, values);
             goto done;
         }
         if (p->profile) {
@@ -405,6 +444,16 @@ static PyObject *ag_program_set_input_filter(PyObject *self, PyObject *fn) {
     Py_RETURN_NONE;
 }
 
+/* set_observer(observer or None): info.step_observer(observer) is told of every step from the next call on. */
+static PyObject *ag_program_set_observer(PyObject *self, PyObject *observer) {
+    ag_program *p = (ag_program *)self;
+    PyObject *adapter = NULL;
+    if (observer != Py_None && !(adapter = PyObject_CallMethod(p->info, "step_observer", "O", observer)))
+        return NULL;
+    Py_XSETREF(p->observer, adapter);
+    Py_RETURN_NONE;
+}
+
 static PyObject *ag_program_report(PyObject *self, PyObject *unused) {
     return PyObject_CallMethod(((ag_program *)self)->info, "report", "O", self);
 }
@@ -416,6 +465,8 @@ static PyMethodDef ag_program_methods[] = {
     {"report", ag_program_report, METH_NOARGS, "A text report: fallbacks, and time per node when profiling."},
     {"set_input_filter", ag_program_set_input_filter, METH_O,
      "filter(index, value) -> value: converts an input that is not already of its type (or raises)."},
+    {"set_observer", ag_program_set_observer, METH_O,
+     "Have a step observer (arignote_core.checking.StepObserver) told of every node computed, or None."},
     {"entry", ag_program_entry, METH_VARARGS,
      "entry(single, fallback) -> a callable taking the input values as arguments; returns the only output when "
      "single; calls with another number of arguments or with keywords go to fallback."},

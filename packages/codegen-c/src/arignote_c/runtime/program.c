@@ -32,6 +32,7 @@ typedef struct {
     PyObject **values, **pool;
     ag_step *steps;
     PyObject *info, *keepalive;
+    PyObject *observer; /* NULL, or info.step_observer(...): before(k, inputs) and after(k, state, outputs) */
     ag_par par;
     int64_t gil_threshold, peak_bytes;
 } ag_program;
