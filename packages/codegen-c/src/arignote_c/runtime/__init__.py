@@ -16,7 +16,7 @@ import numpy as np
 from ..build import Builder, ModuleSource
 
 #: The runtime's parts, concatenated in this order into one translation unit.
-SOURCES = ("common.h", "loops.c", "views.c", "blas.c", "program.c", "indexing.c", "dispatch.c", "object.c")
+SOURCES = ("common.h", "pool.c", "loops.c", "views.c", "blas.c", "program.c", "indexing.c", "dispatch.c", "object.c")
 
 #: Step kinds, as program.c numbers them.
 (STEP_ELEMWISE, STEP_REDUCE, STEP_DIMSHUFFLE, STEP_SUBTENSOR, STEP_RESHAPE, STEP_SHAPE, STEP_MATMUL, STEP_PYTHON,
@@ -32,7 +32,7 @@ def runtime_source() -> ModuleSource:
     the arithmetic is, get -O3."""
     here = Path(__file__).parent
     text = "\n".join(f"/* ---- {name} ---- */\n" + (here / name).read_text() for name in SOURCES)
-    return ModuleSource(text, "int ag_install(const char *modname);", tag="rt", openmp=True,
+    return ModuleSource(text, "int ag_install(const char *modname);", tag="rt",
                         include_dirs=(np.get_include(),), extra_flags=("-O1", "-D_CFFI_NO_LIMITED_API"))
 
 

@@ -1,7 +1,7 @@
 /* Arignote C runtime: shared declarations.
  *
- * The runtime is one translation unit made of common.h, loops.c, views.c, blas.c and program.c (in that
- * order). It is compiled once per machine and Python/NumPy ABI, cached like any module, and holds everything
+ * The runtime is one translation unit made of common.h, pool.c, loops.c, views.c, blas.c, program.c, indexing.c,
+ * dispatch.c and object.c (in that order). It is compiled once per machine and Python/NumPy ABI, cached like any module, and holds everything
  * that does not depend on the graph: the executor (Program), the loop drivers that call the generated kernels
  * over strided and broadcast arrays, views, BLAS calls and the Python fallback.
  *
@@ -17,9 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define AG_MAXDIMS NPY_MAXDIMS
 #define AG_MAXOPS 32           /* operands of one kernel (inputs + outputs) */

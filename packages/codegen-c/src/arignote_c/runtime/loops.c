@@ -5,7 +5,8 @@
  * the kernel: when every operand has unit stride there, the kernel runs on the arrays themselves (its
  * vectorized path); otherwise runs longer than a few elements go through small contiguous buffers (gathered
  * before, scattered after), so that the kernel's vectorized path is used for broadcast and strided operands
- * too. Large spaces are split over threads by rows, or by columns when rows are few.
+ * too. Large spaces are cut into parts by rows, or by columns when rows are few, which the threads of the pool
+ * (pool.c) claim one at a time.
  */
 
 typedef struct {
@@ -164,29 +165,33 @@ static int ag_walk(const ag_kernel *kn, const ag_iter *it, int64_t r0, int64_t r
 }
 
 static int ag_threads_for(const ag_par *par, int64_t size) {
-#ifdef _OPENMP
-    if (par->threads > 1 && size >= par->parallel_threshold) return par->threads;
-#endif
-    (void)par; (void)size;
-    return 1;
+    return par->threads > 1 && size >= par->parallel_threshold ? par->threads : 1;
 }
 
-/* Split rows (or columns, when rows are fewer than threads) over nt threads. */
+/* A walk cut into parts along rows (or columns), each part folding into its own partial when ``partials``. */
+typedef struct {
+    const ag_kernel *kn;
+    const ag_iter *it;
+    int64_t rows, cols, parts;
+    int split_rows;
+    char *partials; /* 16 bytes per part, or NULL */
+} ag_walk_job;
+
+static int ag_walk_part(void *ctx, int64_t part) {
+    const ag_walk_job *job = (const ag_walk_job *)ctx;
+    int64_t total = job->split_rows ? job->rows : job->cols;
+    int64_t a = total * part / job->parts, b = total * (part + 1) / job->parts;
+    if (a >= b) return 0;
+    char *acc = job->partials ? job->partials + (size_t)part * 16 : NULL;
+    return job->split_rows ? ag_walk(job->kn, job->it, a, b, 0, job->cols, acc)
+                           : ag_walk(job->kn, job->it, 0, job->rows, a, b, acc);
+}
+
+/* Split rows (or columns, when rows are fewer than threads) over nt threads, in parts claimed dynamically. */
 static int ag_walk_parallel(const ag_kernel *kn, const ag_iter *it, int64_t rows, int64_t cols, int nt,
-                            int split_rows) {
-    int err = 0;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) reduction(| : err)
-    {
-        int t = omp_get_thread_num(), T = omp_get_num_threads();
-        int64_t total = split_rows ? rows : cols, a = total * t / T, b = total * (t + 1) / T;
-        if (a < b) err |= split_rows ? ag_walk(kn, it, a, b, 0, cols, NULL) : ag_walk(kn, it, 0, rows, a, b, NULL);
-    }
-#else
-    (void)nt; (void)split_rows;
-    err = ag_walk(kn, it, 0, rows, 0, cols, NULL);
-#endif
-    return err;
+                            int split_rows, char *partials, int64_t parts) {
+    ag_walk_job job = {kn, it, rows, cols, parts, split_rows, partials};
+    return ag_parallel(parts, nt, ag_walk_part, &job);
 }
 
 /* Elementwise: every operand goes to the kernel. Returns 0 or a kernel error code; touches no Python object, so
@@ -201,7 +206,9 @@ static int ag_run_loop(ag_loop_fn fn, ag_iter *it, const ag_par *par) {
     if (nt > 1) {
         int split_rows = rows >= nt;
         if (!split_rows && cols < 2 * nt) nt = 1;
-        rc = nt > 1 ? ag_walk_parallel(&kn, it, rows, cols, nt, split_rows) : ag_walk(&kn, it, 0, rows, 0, cols, NULL);
+        rc = nt > 1 ? ag_walk_parallel(&kn, it, rows, cols, nt, split_rows, NULL,
+                                       ag_parts_for(split_rows ? rows : cols, nt))
+                    : ag_walk(&kn, it, 0, rows, 0, cols, NULL);
     } else {
         rc = ag_walk(&kn, it, 0, rows, 0, cols, NULL);
     }
@@ -221,7 +228,7 @@ static int ag_run_reduce(ag_fold_fn fold, ag_loop_fn accum, ag_combine_fn combin
     if (it->strides[acc][nd - 1] != 0) {
         ag_kernel kn = {accum, NULL};
         if (nt > 1 && cols >= 2 * nt)
-            rc = ag_walk_parallel(&kn, it, rows, cols, nt, 0);
+            rc = ag_walk_parallel(&kn, it, rows, cols, nt, 0, NULL, ag_parts_for(cols, nt));
         else
             rc = ag_walk(&kn, it, 0, rows, 0, cols, NULL);
         return rc;
@@ -230,24 +237,17 @@ static int ag_run_reduce(ag_fold_fn fold, ag_loop_fn accum, ag_combine_fn combin
     int rows_distinct = 1;
     for (int d = 0; d < nd - 1; ++d) rows_distinct &= it->strides[acc][d] != 0;
     if (nt > 1 && rows_distinct && rows >= nt) {
-        rc = ag_walk_parallel(&kn, it, rows, cols, nt, 1);
+        rc = ag_walk_parallel(&kn, it, rows, cols, nt, 1, NULL, ag_parts_for(rows, nt));
     } else if (nt > 1 && rows == 1 && cols >= 2 * AG_FOLD_CHUNK) {
-        /* one long run: each thread folds a part into its own partial, combined in order afterwards */
+        /* one long run: each part folds into its own partial, combined in order afterwards */
         int isz = it->itemsize[acc];
-        char *parts = malloc((size_t)nt * 16);
-        if (!parts) return -2;
-        int err = 0;
-        for (int t = 0; t < nt; ++t) memcpy(parts + (size_t)t * 16, identity, isz);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) reduction(| : err)
-        {
-            int t = omp_get_thread_num(), T = omp_get_num_threads();
-            int64_t a = cols * t / T, b = cols * (t + 1) / T;
-            if (a < b) err |= ag_walk(&kn, it, 0, 1, a, b, parts + (size_t)t * 16);
-        }
-#endif
-        for (int t = 0; t < nt && !err; ++t) combine(it->data[acc], parts + (size_t)t * 16);
-        free(parts);
+        int64_t parts = ag_parts_for(cols / AG_FOLD_CHUNK, nt);
+        char *partials = malloc((size_t)parts * 16);
+        if (!partials) return -2;
+        for (int64_t t = 0; t < parts; ++t) memcpy(partials + (size_t)t * 16, identity, isz);
+        int err = ag_walk_parallel(&kn, it, 1, cols, nt, 0, partials, parts);
+        for (int64_t t = 0; t < parts && !err; ++t) combine(it->data[acc], partials + (size_t)t * 16);
+        free(partials);
         rc = err;
     } else {
         rc = ag_walk(&kn, it, 0, rows, 0, cols, NULL);

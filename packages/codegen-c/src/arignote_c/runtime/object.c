@@ -511,6 +511,10 @@ int ag_install(const char *modname) {
     int rc = -1;
     PyObject *module = PyImport_AddModule(modname), *type = NULL, *fn = NULL;
     if (!module || PyArray_ImportNumPyAPI() < 0) goto done;
+    if (ag_pool_install() < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "the thread pool's fork handlers could not be registered");
+        goto done;
+    }
     type = PyType_FromSpec(&ag_program_spec);
     fn = PyCFunction_NewEx(&ag_set_blas_def, NULL, NULL);
     ag_entry_type = (PyTypeObject *)PyType_FromSpec(&ag_entry_spec); /* kept for the life of the process */

@@ -317,6 +317,17 @@ static int ag_step_array(ag_outctx *ctx) {
 
 typedef int (*ag_rows_fn)(const ag_array *in, const ag_array *out, int64_t begin, int64_t end);
 
+typedef struct {
+    ag_rows_fn fn;
+    const ag_array *arrays; /* the input, then the output */
+    int64_t rows, parts;
+} ag_rows_job;
+
+static int ag_rows_part(void *ctx, int64_t part) {
+    const ag_rows_job *job = (const ag_rows_job *)ctx;
+    return job->fn(job->arrays, job->arrays + 1, job->rows * part / job->parts, job->rows * (part + 1) / job->parts);
+}
+
 /* fn[0]: ag_rows_fn, run on the rows [begin, end) of input 0 along axis ip[0] (a row: every index but that
  * axis, in C order); the output has input 0's shape. Large inputs run without the GIL, their rows split over
  * the threads. The kernel touches no Python object and returns 0 or a kernel error code. */
@@ -334,16 +345,10 @@ static int ag_step_rows(ag_outctx *ctx) {
         {PyArray_DATA(y), nd, (const int64_t *)PyArray_DIMS(y), (const int64_t *)PyArray_STRIDES(y), PyArray_TYPE(y)}};
     ag_rows_fn fn = (ag_rows_fn)s->fn[0];
     int nt = ag_threads_for(&ctx->p->par, size), rc = 0;
-    if (nt > rows) nt = (int)rows;
     PyThreadState *save = size >= ctx->p->gil_threshold ? PyEval_SaveThread() : NULL;
     if (nt > 1) {
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) reduction(| : rc)
-        {
-            int t = omp_get_thread_num(), T = omp_get_num_threads();
-            rc |= fn(arrays, arrays + 1, rows * t / T, rows * (t + 1) / T);
-        }
-#endif
+        ag_rows_job job = {fn, arrays, rows, ag_parts_for(rows, nt)};
+        rc = ag_parallel(job.parts, nt, ag_rows_part, &job);
     } else {
         rc = fn(arrays, arrays + 1, 0, rows);
     }
