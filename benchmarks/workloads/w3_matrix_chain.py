@@ -1,7 +1,8 @@
 """W3: ``dot(dot(A, B), C)`` with A 1000x10, B 10x1000, C 1000x1000: wins by reassociation.
 
 Graph-building peers get the inputs' static shapes (JAX traces with them anyway): a compiler can only choose
-the cheaper order ``A @ (B @ C)`` when it knows the sizes. Arignote does (graph-opt's matrix-chain rule).
+the cheaper order ``A @ (B @ C)`` when it knows the sizes. Arignote does (graph-opt's matrix-chain rule), and
+with sizes unknown at build time it chooses the order on each call (the "shapes unknown" row).
 """
 
 from __future__ import annotations
@@ -71,6 +72,13 @@ def arignote_(n: int) -> Any:
     return _bind(ar.function([a, b, c], ar.dot(ar.dot(a, b), c), mode="fast_run"), n)
 
 
+def arignote_unknown_shapes(n: int) -> Any:
+    """Plain matrices, sizes unknown when the graph is built: the order is chosen on each call."""
+    ar = peers.arignote()
+    a, b, c = ar.dmatrix("a"), ar.dmatrix("b"), ar.dmatrix("c")
+    return _bind(ar.function([a, b, c], ar.dot(ar.dot(a, b), c), mode="fast_run"), n)
+
+
 WORKLOAD = Workload(
     name="W3",
     title="`dot(dot(A, B), C)`, A n x 10, B 10 x n, C n x n, float64",
@@ -79,6 +87,7 @@ WORKLOAD = Workload(
         "numpy": numpy_,
         "numpy multi_dot": numpy_multi_dot,
         "arignote C": arignote_,
+        "arignote C (shapes unknown)": arignote_unknown_shapes,
         "jax (jit)": jax_,
         "pytensor C": pytensor_(peers.PYTENSOR_C_MODE),
         "pytensor numba": pytensor_(peers.PYTENSOR_NUMBA_MODE),

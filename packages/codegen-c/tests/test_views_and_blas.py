@@ -85,3 +85,16 @@ def test_integer_dot_falls_back_and_is_reported(c_mode) -> None:
     f = compare([a, b], [ac.dot(a, b)], [np.arange(6).reshape(2, 3), np.arange(3)], c_mode)
     report = f.executable.report()
     assert "1 python" in report and "BLAS products are for float32/float64" in report
+
+
+def test_a_chain_of_unknown_sizes_runs_in_the_cheapest_order(fast_mode) -> None:
+    """dot(dot(A, B), c) of plain matrices: the order is chosen per call, so a wide A and a vector c cost two
+    matrix-vector products, not a matrix product."""
+    a, b = tensor("float64", (None, None), "a"), tensor("float64", (None, None), "b")
+    c = tensor("float64", (None,), "c")
+    f = function([a, b, c], ac.dot(ac.dot(a, b), c), mode=fast_mode)
+    assert [s.node.op.__class__.__name__ for s in f.executable.info.steps] == ["MatrixChain"]
+    rng = np.random.default_rng(8)
+    for n, k in [(300, 300), (2, 50), (40, 1)]:
+        av, bv, cv = rng.standard_normal((n, k)), rng.standard_normal((k, n)), rng.standard_normal(n)
+        np.testing.assert_allclose(f(av, bv, cv), av @ (bv @ cv), rtol=1e-10)

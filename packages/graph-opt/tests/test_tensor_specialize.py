@@ -14,7 +14,7 @@ from arignote_opt import optimize
 from arignote_opt.tensor import FOLD, SPECIALIZE
 from arignote_opt.tensor.blas_ops import Gemm, Gemv
 from arignote_opt.tensor.fused_reduce import FusedReduce, max_with_identity
-from arignote_opt.tensor.matrix_chain import optimal_order
+from arignote_opt.tensor.matrix_chain import MatrixChain, optimal_order
 
 RNG = np.random.default_rng(99)
 SPECIAL = only(FOLD, SPECIALIZE)
@@ -195,12 +195,28 @@ def test_matrix_chains_are_reassociated_to_the_cheapest_order(shapes, build):
     assert_rule("reassociate_matrix_chain", True, build(*inputs), inputs, matrices(*shapes), STRICT)
 
 
-@pytest.mark.parametrize("shapes, static", [([(5, 100), (100, 5), (5, 100)], True),
-                                            ([(100, 5), (5, 100), (100, 3)], False)])
-def test_matrix_chains_stay_when_already_cheapest_or_sizes_are_unknown(shapes, static):
-    inputs = [ac.tensor("float64", s if static else (None, None), f"m{i}") for i, s in enumerate(shapes)]
+def test_matrix_chains_stay_when_already_cheapest():
+    shapes = [(5, 100), (100, 5), (5, 100)]
+    inputs = [ac.tensor("float64", s, f"m{i}") for i, s in enumerate(shapes)]
     expr = ac.dot(ac.dot(inputs[0], inputs[1]), inputs[2])
     assert_rule("reassociate_matrix_chain", False, expr, inputs, matrices(*shapes), STRICT)
+
+
+@pytest.mark.parametrize("shapes", [
+    [(100, 5), (5, 100), (100, 3)], [(5, 100), (100, 5), (5, 100)], [(3, 40), (40, 2), (2, 50), (50,)],
+    [(60,), (60, 7), (7, 80)], [(0, 4), (4, 5), (5, 6)], [(4,), (4, 5), (5,)],
+])
+def test_a_chain_of_unknown_sizes_is_ordered_at_run_time(shapes):
+    """With sizes unknown to the types the order is chosen per call (the same dynamic program), and the
+    result is the product's."""
+    inputs = [ac.tensor("float64", (None,) * len(s), f"m{i}") for i, s in enumerate(shapes)]
+    expr = inputs[0]
+    for operand in inputs[1:]:
+        expr = ac.dot(expr, operand)
+    fgraph, _ = assert_rule("reassociate_matrix_chain", True, expr, inputs, matrices(*shapes), STRICT)
+    assert [type(n.op) for n in fgraph.toposort()] == [MatrixChain]
+    with pytest.raises(ValueError, match="not aligned"):
+        evaluate(fgraph, matrices(*shapes[:-1], (9, 3) if len(shapes[-1]) == 2 else (9,)))
 
 
 def test_fused_reduce_with_an_initial_value_handles_empty_axes():

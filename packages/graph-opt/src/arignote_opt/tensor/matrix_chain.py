@@ -1,14 +1,20 @@
 """Chains of matrix products reassociated by cost: ``(A @ B) @ v`` is ``A @ (B @ v)`` when that is cheaper.
 
-The order comes from the dynamic program behind ``numpy.linalg.multi_dot`` (cost in multiply-adds). It needs
-every size of the chain to be static; a vector at either end counts as a matrix with one row or column.
+The order comes from the dynamic program behind ``numpy.linalg.multi_dot`` (cost in multiply-adds); a vector at
+either end counts as a matrix with one row or column. When every size is static the rule reorders the graph;
+otherwise the chain becomes one :class:`MatrixChain` node, which runs the program on each call's sizes.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from arignote_core import Apply, Dot, FunctionGraph, MatMul, Variable
+import numpy as np
+
+from arignote_core import Apply, Dot, FunctionGraph, MatMul, Op, TensorType, Variable, as_tensor
 
 from ..engine import Replacement
 from .rulesets import SPECIALIZE
@@ -84,9 +90,60 @@ def _build(tree: Tree, leaves: list[Variable]) -> Variable:
     return Dot()(_build(tree[0], leaves), _build(tree[1], leaves))  # type: ignore[no-any-return]
 
 
+@functools.lru_cache(maxsize=1024)
+def _order_for(dims: tuple[int, ...]) -> Tree:
+    return optimal_order(list(dims))[1]
+
+
+def _run(tree: Tree, values: Sequence[np.ndarray]) -> np.ndarray:
+    if isinstance(tree, int):
+        return values[tree]
+    return np.dot(_run(tree[0], values), _run(tree[1], values))
+
+
+@dataclass(frozen=True)
+class MatrixChain(Op):
+    """``dot(... dot(dot(a, b), c) ...)`` of 2-d operands (a vector at either end allowed), multiplied in the
+    cheapest order for the sizes each call brings (the dynamic program, remembered per sizes): for chains whose
+    order the static shapes cannot settle. The BLAS does the products; it is not differentiated (it exists only
+    in rewritten graphs, after gradients are taken)."""
+
+    def make_node(self, *operands: Any) -> Apply:
+        operands = tuple(as_tensor(v) for v in operands)
+        last = len(operands) - 1
+        if last < 2:
+            raise ValueError(f"{self} multiplies three or more operands, got {len(operands)}")
+        dtype = operands[0].dtype
+        for i, v in enumerate(operands):
+            if v.dtype != dtype or v.ndim not in ((1, 2) if i in (0, last) else (2,)):
+                raise TypeError(f"{self}: operand {i} ({v}, {v.type}) must be a {dtype} matrix"
+                                + (" or vector" if i in (0, last) else ""))
+        shape = tuple(s for v, s in ((operands[0], operands[0].type.shape[0]), (operands[-1],
+                                                                                operands[-1].type.shape[-1]))
+                      if v.ndim == 2)
+        return Apply(self, list(operands), [TensorType(dtype, shape)])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+        values = [np.asarray(v) for v in inputs]
+        for left, right in zip(values, values[1:], strict=False):
+            if left.shape[-1] != right.shape[0]:
+                raise ValueError(f"shapes {left.shape} and {right.shape} not aligned: {left.shape[-1]} (dim "
+                                 f"{left.ndim - 1}) != {right.shape[0]} (dim 0)")
+        first, last = values[0], values[-1]
+        dims = ((first.shape[0] if first.ndim == 2 else 1), *(v.shape[-1] for v in values[:-1]),
+                (last.shape[1] if last.ndim == 2 else 1))
+        result = _run(_order_for(dims), values)
+        return [np.asarray(result, dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        first, last = input_shapes[0], input_shapes[-1]
+        return [(*first[:-1], *last[1:])]
+
+
 @SPECIALIZE.node_rule(Dot, MatMul, tags=("blas", "matrix_chain"))
 def reassociate_matrix_chain(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    """Compute a chain of three or more matrix products in the cheapest order."""
+    """Compute a chain of three or more matrix products in the cheapest order: now when the static sizes
+    settle it, else at run time (:class:`MatrixChain`)."""
     out = node.outputs[0]
     if not _is_product(node):
         return None
@@ -99,8 +156,17 @@ def reassociate_matrix_chain(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     dims = _dims(leaves)
     if dims is None:
-        return None
+        return _chain_at_run_time(leaves, out)
     best, order = optimal_order(dims)
     if best >= _cost(tree, dims)[0]:
         return None
     return _build(order, leaves)
+
+
+def _chain_at_run_time(leaves: list[Variable], out: Variable) -> Variable | None:
+    """The chain as a :class:`MatrixChain` when its operands allow one (2-d inside, a vector only at an end)."""
+    last = len(leaves) - 1
+    if any(v.type.ndim not in ((1, 2) if i in (0, last) else (2,)) for i, v in enumerate(leaves)):  # type: ignore
+        return None
+    chain = MatrixChain()(*leaves)
+    return chain if chain.type.ndim == out.type.ndim else None  # type: ignore[attr-defined, no-any-return]
