@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arignote_c import CBackend, CompilerWarning, ModuleCache, UnsafeCacheDir
+from arignote_c import CacheWarning, CBackend, CompilerWarning, ModuleCache, UnsafeCacheDir
 from arignote_core import function, tensor
 from arignote_core.mode import Mode
 
@@ -139,8 +139,11 @@ def test_cache_directory_writable_by_others_is_refused(tmp_path: Path, mode_bits
     with pytest.raises(UnsafeCacheDir, match="writable by other users"):
         ModuleCache(root)
     x = tensor("float64", (None,), "x")
-    with pytest.raises(UnsafeCacheDir):
-        function([x], x + 1, mode=Mode(backend=CBackend(), options={"cache_dir": str(root)}))
+    with pytest.warns(CacheWarning, match="writable by other users.*private temporary cache"):
+        f = function([x], x + 1, mode=Mode(backend=CBackend(), options={"cache_dir": str(root)}))
+    assert f.backend.name == "c" and hasattr(f.executable, "info")  # compiled, into the temporary cache
+    np.testing.assert_array_equal(f(np.arange(3.0)), [1.0, 2.0, 3.0])
+    assert not any(root.iterdir())
 
 
 def test_new_cache_directories_are_private(tmp_path: Path) -> None:

@@ -53,3 +53,25 @@ def test_every_op_kind_pickles():
     value = np.random.default_rng(0).normal(size=(3, 3))
     for a, b in zip(f(value, [0, 2]), g(value, [0, 2]), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+class MachineBoundBackend:
+    """The reference evaluator, with options it names as facts of the compiling machine (as a cache directory)."""
+
+    name = "machine-bound"
+    local_options = ("cache_dir",)
+
+    def compile(self, fgraph, mode):
+        from arignote_core.evaluator import ReferenceProgram
+
+        return ReferenceProgram(fgraph)
+
+
+def test_a_pickle_leaves_out_the_options_that_describe_the_machine_and_a_copy_keeps_them():
+    x = ac.dvector("x")
+    mode = ac.Mode(backend=MachineBoundBackend(), options={"cache_dir": "/pickling/machine/cache", "profile": True})
+    f = ac.function([x], x * 2, mode=mode)
+    loaded = pickle.loads(pickle.dumps(f))
+    assert loaded.mode.options == {"profile": True}
+    np.testing.assert_array_equal(loaded(np.arange(3.0)), [0.0, 2.0, 4.0])
+    assert copy.deepcopy(f).mode.options == mode.options

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
+
+from arignote_c.toolchain import CompilerNotFound, default_compiler, find_compiler
 
 PARTS = [("arignote", "arignote"), ("arignote-graph-core", "arignote_core"), ("arignote-graph-opt", "arignote_opt"),
          ("arignote-autograd-sym", "arignote_grad"), ("arignote-codegen-c", "arignote_c"),
@@ -22,21 +25,19 @@ def _version_of(dist: str) -> str:
         return "not installed"
 
 
-def _compiler() -> str:
-    for cc in ("gcc", "cc", "clang"):
-        path = shutil.which(cc)
-        if path:
-            first = subprocess.run([path, "--version"], capture_output=True, text=True).stdout.splitlines()
-            return f"{path} ({first[0] if first else '?'})"
-    return "none found: functions run on the reference evaluator"
-
-
-def _openmp(cc: str | None) -> str:
-    if cc is None:
-        return "no compiler"
-    done = subprocess.run([cc, "-fopenmp", "-x", "c", "-", "-o", "/dev/null"], input="int main(){return 0;}",
-                          capture_output=True, text=True)
-    return "yes (-fopenmp)" if done.returncode == 0 else "no"
+def _compiler() -> tuple[str, tuple[str, ...] | None]:
+    """The compiler the C backend uses by default ($CC, else gcc, then cc), said in words, and its command."""
+    cc = default_compiler()
+    origin = f", from CC={cc}" if cc else ""
+    try:
+        command = find_compiler(cc)
+    except CompilerNotFound as exc:
+        return f"{exc}: functions run on the reference evaluator", None
+    try:
+        first = subprocess.run([*command, "--version"], capture_output=True, text=True, timeout=30).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{shlex.join(command)} does not run ({exc}){origin}", None
+    return f"{shlex.join(command)} ({first[0] if first else '?'}{origin})", command
 
 
 def _gpu() -> str:
@@ -47,21 +48,21 @@ def _gpu() -> str:
 
 
 def info() -> int:
-    """Print versions of every part, the compiler, BLAS, OpenMP, GPU and the compile cache."""
+    """Print versions of every part, the compiler, BLAS, GPU, the threads loops use and the compile cache."""
     from .config import from_environment
 
     config = from_environment()
     print(f"Python {platform.python_version()} on {platform.machine()} ({platform.system()})")
     for dist, _ in PARTS:
         print(f"  {dist:24} {_version_of(dist)}")
-    print(f"compiler:  {_compiler()}")
-    print(f"OpenMP:    {_openmp(shutil.which('gcc') or shutil.which('cc'))}")
+    compiler, command = _compiler()
+    print(f"compiler:  {compiler}")
     import scipy
 
     print(f"BLAS:      SciPy {scipy.__version__}'s bundled BLAS (scipy.linalg.cython_blas)")
     print(f"GPU:       {_gpu()}")
     print(f"mode:      {config.mode} (ARIGNOTE_MODE); floatX {config.floatX}; threads "
-          f"{config.threads or 'all available'}")
+          f"{config.threads or 'all available'} (the C runtime's own pool; fork-safe)")
     return cache(["info"])
 
 
@@ -81,7 +82,7 @@ def bench(args: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="arignote", description="Arignote: the tensor-expression compiler.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("info", help="versions, compiler, BLAS, OpenMP, GPU, cache")
+    sub.add_parser("info", help="versions, compiler, BLAS, GPU, threads, cache")
     cache_parser = sub.add_parser("cache", help="the compile cache")
     cache_parser.add_argument("action", choices=["info", "clear"])
     sub.add_parser("bench", help="quick benchmarks against NumPy")

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cache import ModuleCache, UnsafeCacheDir, default_cache_dir
+from .cache import ModuleCache, default_cache_dir
+from .errors import CacheUnusable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,14 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         store = ModuleCache(args.dir or default_cache_dir())
-    except UnsafeCacheDir as exc:
+        if args.action == "info":
+            info = store.info()
+            print(f"cache: {info['root']}\nentries: {info['entries']}\nsize: {int(info['bytes']) / 2**20:.1f} MiB")
+        else:
+            print(f"removed {store.clear()} entries from {store.root}")
+    except CacheUnusable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.action == "info":
-        info = store.info()
-        print(f"cache: {info['root']}\nentries: {info['entries']}\nsize: {int(info['bytes']) / 2**20:.1f} MiB")
-    else:
-        print(f"removed {store.clear()} entries from {store.root}")
     return 0
 
 

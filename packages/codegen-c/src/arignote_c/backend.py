@@ -1,36 +1,33 @@
-"""The ``c`` backend: the entry point that graph-core's ``function`` finds under ``arignote.backends``."""
+"""The ``c`` backend: the entry point that graph-core's ``function`` finds under ``arignote.backends``.
+
+How faults degrade: a cache directory that cannot be used gives a CacheWarning and a private temporary cache
+(cache_site); no compiler, or one that cannot build any extension module (probe), gives a CompilerWarning and
+the reference evaluator; a module that alone fails to compile is a CompileError (a bug to report), and a build
+past its timeout a BuildTimeout.
+"""
 
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 from typing import Any
 
 from arignote_core.evaluator import ReferenceProgram
 from arignote_core.fgraph import FunctionGraph
 from arignote_core.mode import Mode
 
-from .build import Builder
+from .build import Builder, CompileError
 from .cache import ModuleCache
+from .cache_site import cache_site
+from .errors import CacheUnusable
 from .options import COptions
+from .probe import include_dirs, known_problem, toolchain_problem
 from .program import link
-from .runtime import start_runtime
-from .toolchain import CompilerNotFound, load_toolchain
+from .runtime import PendingRuntime
+from .toolchain import CompilerNotFound, Toolchain, load_toolchain
 
 
 class CompilerWarning(UserWarning):
-    """No C compiler: the function runs on the reference evaluator."""
-
-
-_CACHES: dict[Path, ModuleCache] = {}
-
-
-def module_cache(root: Path) -> ModuleCache:
-    """The cache at ``root`` (checked once per process for ownership and permissions)."""
-    root = Path(root).expanduser().absolute()
-    if root not in _CACHES:
-        _CACHES[root] = ModuleCache(root)
-    return _CACHES[root]
+    """No usable C compiler: the function runs on the reference evaluator."""
 
 
 def c_mode() -> Mode:
@@ -51,15 +48,57 @@ class CBackend:
     #: graph-opt rules a mode for this backend leaves out: they would lower ops it has whole kernels for
     #: (softmax and log-softmax over one axis, see ``lowering_special``)
     skipped_rewrites = ("lower_softmax", "lower_log_softmax")
+    #: options that describe the compiling machine, not the function: a pickled function leaves them out, so that
+    #: it compiles with the loading process's own cache and compiler (graph-core's ``Function.__getstate__``)
+    local_options = ("cache_dir", "cc")
 
     def compile(self, fgraph: FunctionGraph, mode: Mode) -> Any:
         options = COptions.from_mapping(mode.options)
-        cache = module_cache(options.cache_dir)
+        site = cache_site(options.cache_dir)
         try:
-            toolchain = load_toolchain(options.cc, options.native, cache.root)
+            while True:
+                cache = site.current()
+                try:
+                    return _compile_with(fgraph, options, cache)
+                except CacheUnusable as exc:
+                    if not site.give_up(cache, exc):
+                        raise
+        except CacheUnusable as exc:
+            return _on_reference(fgraph, f"no module cache can be used: {exc}", "Fix the cache directory, or choose "
+                                 "another with ARIGNOTE_CACHE_DIR or Mode(options={'cache_dir': ...})")
         except CompilerNotFound as exc:
-            warnings.warn(f"{exc}: this function runs on the reference evaluator (NumPy), not compiled C. Install "
-                          "gcc, or pass the compiler with Mode(options={'cc': ...})", CompilerWarning, stacklevel=2)
-            return ReferenceProgram(fgraph)
-        builder = Builder(toolchain, cache)
-        return link(fgraph, options, builder, start_runtime(builder))
+            return _on_reference(fgraph, str(exc), "Install gcc, or name the compiler with CC or "
+                                 "Mode(options={'cc': ...})")
+
+
+def _compile_with(fgraph: FunctionGraph, options: COptions, cache: ModuleCache) -> Any:
+    toolchain = load_toolchain(options.cc, options.native, cache)
+    problem = known_problem(toolchain)
+    if problem is not None:
+        return _on_reference(fgraph, *_unusable_toolchain(toolchain, problem))
+    builder = Builder(toolchain, cache, options.build_timeout)
+    runtime = PendingRuntime(builder)
+    try:
+        return link(fgraph, options, builder, runtime.wait)
+    except CompileError:
+        runtime.cancel()
+        problem = toolchain_problem(builder)
+        if problem is None:
+            raise
+        return _on_reference(fgraph, *_unusable_toolchain(toolchain, problem))
+    except BaseException:
+        runtime.cancel()
+        raise
+
+
+def _unusable_toolchain(toolchain: Toolchain, problem: str) -> tuple[str, str]:
+    return (f"the C compiler {' '.join(toolchain.command)} cannot build Python extension modules here: {problem} "
+            f"(headers searched in {include_dirs()})", "Install what is missing (Python.h comes with your Python's "
+            "development files, e.g. Debian's python3-dev), or name another compiler with CC or "
+            "Mode(options={'cc': ...})")
+
+
+def _on_reference(fgraph: FunctionGraph, reason: str, advice: str) -> ReferenceProgram:
+    warnings.warn(f"{reason}: this function runs on the reference evaluator (NumPy), not compiled C. {advice}",
+                  CompilerWarning, stacklevel=4)
+    return ReferenceProgram(fgraph)

@@ -5,17 +5,16 @@ are found through an index in the cache directory, and only the others are compi
 changed graph recompiles only its new kernels, and a warm start loads modules without running gcc.
 
 Index layout: ``<root>/kernels/<variant>/<name[-2:]>/<name>`` (the variant: flags, compiler, CPU) holds the cache
-key of the module defining the kernel; it is written (atomically) after the module is published.
+key of the module defining the kernel; it is written (atomically, as a note of the cache) after the module is
+published. An index entry whose module is gone (a cleared cache) is just a kernel to compile again.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from .build import Builder, BuiltModule, ModuleSource
-from .cache import ensure_private_dir
 from .emit.kernels import KernelSource
 
 #: kernels loaded in this process, by cache root, variant and kernel name
@@ -30,21 +29,19 @@ class KernelLibrary:
         self.root = builder.cache.root
         # kernels compiled with other flags or another compiler are other kernels
         self.variant = builder.variant(ModuleSource("", ""))
-        self.index = ensure_private_dir(self.root / "kernels")
 
-    def _index_file(self, name: str) -> Path:
-        return self.index / self.variant / name[-2:] / name
+    def _index_note(self, name: str) -> str:
+        return f"kernels/{self.variant}/{name[-2:]}/{name}"
 
     def find(self, name: str) -> BuiltModule | None:
         """The loaded module defining kernel ``name``, if it was compiled before (with this toolchain)."""
         found = _LOADED.get((self.root, self.variant, name))
         if found is not None:
             return found
-        try:
-            key = self._index_file(name).read_text().strip()
-        except OSError:
+        key = self.builder.cache.read_note(self._index_note(name))
+        if key is None:
             return None
-        module = self.builder.load_cached(key)
+        module = self.builder.load_cached(key.strip())
         if module is None or not hasattr(module.module.lib, name):
             return None
         _LOADED[(self.root, self.variant, name)] = module
@@ -55,10 +52,7 @@ class KernelLibrary:
         module = self.builder.load(source)
         for kernel in kernels:
             _LOADED[(self.root, self.variant, kernel.name)] = module
-            path = self._index_file(kernel.name)
-            if not path.exists():
-                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                tmp = path.with_name(f".{kernel.name}.{os.getpid()}")
-                tmp.write_text(module.entry.key)
-                os.replace(tmp, path)
+            note = self._index_note(kernel.name)
+            if self.builder.cache.read_note(note) != module.entry.key:
+                self.builder.cache.write_note(note, module.entry.key)
         return module

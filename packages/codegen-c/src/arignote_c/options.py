@@ -8,7 +8,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .cache import default_cache_dir
+from .cache import DEFAULT_BUILD_TIMEOUT_S, default_cache_dir
+from .toolchain import default_compiler
 
 
 def _available_cpus() -> int:
@@ -23,12 +24,17 @@ class COptions:
     """Options of the ``c`` backend (keys of ``Mode.options``; other keys are left to other components).
 
     - ``cache_dir``: where compiled modules are kept (default ``$ARIGNOTE_CACHE_DIR`` or ``~/.cache/arignote/c``);
-    - ``cc``: the compiler (default gcc, then cc, on PATH);
+    - ``cc``: the compiler, possibly with leading arguments (default ``$CC``, else gcc, then cc, on PATH);
     - ``native``: compile for this CPU (``-march=native``; part of the cache key);
     - ``threads``: OpenMP threads for large loops (default: the CPUs this process may use);
     - ``parallel_threshold``: loops over fewer elements run on one thread;
     - ``gil_threshold``: loops over at least this many elements release the GIL;
-    - ``profile``: time every step (see ``executable.report()``).
+    - ``profile``: time every step (see ``executable.report()``);
+    - ``build_timeout``: seconds a compiler run, or a wait for another process building the same module, may last
+      before it fails with BuildTimeout (the compiler is killed).
+
+    ``cache_dir`` and ``cc`` describe this machine: a pickled function leaves them out (``local_options`` of the
+    backend) and compiles with the loading process's own.
     """
 
     cache_dir: Path
@@ -38,6 +44,12 @@ class COptions:
     parallel_threshold: int = 1 << 16
     gil_threshold: int = 1 << 15
     profile: bool = False
+    build_timeout: float = DEFAULT_BUILD_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        timeout = self.build_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise ValueError(f"the build_timeout option must be a positive number of seconds, got {timeout!r}")
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> COptions:
@@ -45,6 +57,7 @@ class COptions:
         values = {k: v for k, v in options.items() if k in known}
         values["cache_dir"] = Path(values.get("cache_dir") or default_cache_dir())
         values.setdefault("threads", _available_cpus())
+        values["cc"] = values.get("cc") or default_compiler()
         return cls(**values)
 
     def runtime_tuple(self) -> tuple[int, int, int, bool]:

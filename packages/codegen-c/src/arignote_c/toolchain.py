@@ -1,7 +1,9 @@
 """The C compiler: where it is, what it is (for cache keys), which flags it gets, and what libmvec offers.
 
-Finding out costs a few subprocess runs; the answers are remembered per process and, keyed by the compiler's
-path, size and modification time, in the cache directory, so that a warm start runs no subprocess at all.
+The compiler is the ``cc`` option, else ``$CC`` (which may hold arguments, as in ``CC="ccache gcc"``), else gcc or
+cc on PATH; a named compiler that is not there is reported, never replaced by another. Finding out what it is
+costs a few subprocess runs; the answers are remembered per process and, keyed by the compiler's path, size and
+modification time, in the cache directory (as notes), so that a warm start runs no subprocess at all.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import importlib.machinery
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 #: The file-name suffix of this interpreter's extension modules (sysconfig's EXT_SUFFIX, without loading
 #: sysconfig's data).
@@ -46,13 +50,18 @@ class Toolchain:
     native: bool
     cpu: str
     vector_math: frozenset[str]
+    #: words after the compiler's own in its command (``CC="ccache gcc"`` runs ccache with ``gcc`` first)
+    cc_args: tuple[str, ...] = ()
 
-    def flags(self, openmp: bool = False) -> tuple[str, ...]:
-        """Compile-and-link flags for one module."""
-        extra = ["-march=native"] if self.native else []
-        if openmp:
-            extra.append("-fopenmp")
-        return BASE_FLAGS + tuple(extra)
+    @property
+    def command(self) -> tuple[str, ...]:
+        """The compiler and its leading arguments, as a command starts."""
+        return (self.cc, *self.cc_args)
+
+    def flags(self) -> tuple[str, ...]:
+        """Compile-and-link flags for one module (no OpenMP runtime: ``-fopenmp-simd`` only reads its simd
+        pragmas; the runtime's threads are its own pool)."""
+        return BASE_FLAGS + (("-march=native",) if self.native else ())
 
     def libraries(self) -> tuple[str, ...]:
         return ("-lmvec", "-lm") if self.vector_math else ("-lm",)
@@ -63,45 +72,70 @@ class Toolchain:
                 EXTENSION_SUFFIX)
 
 
-_PROCESS_CACHE: dict[tuple[str, bool], Toolchain] = {}
+class Notes(Protocol):
+    """Where probe results are remembered across processes (the module cache)."""
+
+    def read_note(self, name: str) -> str | None: ...
+
+    def write_note(self, name: str, text: str) -> Any: ...
 
 
-def find_compiler(cc: str | None) -> str:
-    """The absolute path of ``cc`` (default: gcc, then cc), or CompilerNotFound."""
-    for name in ([cc] if cc else ["gcc", "cc"]):
+_PROCESS_CACHE: dict[tuple[tuple[str, ...], bool], Toolchain] = {}
+
+
+def default_compiler() -> str | None:
+    """The compiler ``$CC`` names, if set (read when a function's options are made, as the cache's default)."""
+    return os.environ.get("CC") or None
+
+
+def find_compiler(cc: str | None) -> tuple[str, ...]:
+    """The command of ``cc`` (a compiler name or path, possibly followed by arguments; default: gcc, then cc)
+    with the compiler's absolute path first, or CompilerNotFound."""
+    if cc:
+        words = shlex.split(cc)
+        path = shutil.which(words[0]) if words else None
+        if path is None:
+            raise CompilerNotFound(f"no C compiler found: {cc!r} (from the cc option, else $CC) is not an executable "
+                                   "file, nor a program on PATH")
+        return (os.path.realpath(path), *words[1:])
+    for name in ("gcc", "cc"):
         path = shutil.which(name)
         if path:
-            return os.path.realpath(path)
-    raise CompilerNotFound(f"no C compiler found (looked for {cc or 'gcc, cc'} on PATH)")
+            return (os.path.realpath(path),)
+    raise CompilerNotFound("no C compiler found (looked for gcc and cc on PATH; set CC or the cc option to use "
+                           "another)")
 
 
-def load_toolchain(cc: str | None, native: bool, state_dir: Path | None) -> Toolchain:
-    """The toolchain for ``cc``; ``state_dir`` (the cache root) remembers the probe results across processes."""
-    path = find_compiler(cc)
-    memo = (path, native)
+def load_toolchain(cc: str | None, native: bool, notes: Notes | None) -> Toolchain:
+    """The toolchain for ``cc``; ``notes`` (the module cache) remembers the probe results across processes."""
+    command = find_compiler(cc)
+    memo = (command, native)
     if memo in _PROCESS_CACHE:
         return _PROCESS_CACHE[memo]
-    stat = os.stat(path)
-    stamp = hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{native}".encode()).hexdigest()[:16]
-    saved = state_dir / f"toolchain-{stamp}.json" if state_dir is not None else None
-    data = _read_json(saved) if saved is not None else None
+    stat = os.stat(command[0])
+    stamp = hashlib.sha256(f"{shlex.join(command)}|{stat.st_size}|{stat.st_mtime_ns}|{native}".encode()).hexdigest()
+    name = f"toolchain-{stamp[:16]}.json"
+    data = _parse_json(notes.read_note(name)) if notes is not None else None
     if data is None:
-        data = {"identity": _identity(path), "vector_math": sorted(_vector_math_functions())}
-        if saved is not None:
-            _write_json(saved, data)
-    toolchain = Toolchain(path, data["identity"], native, _cpu_features() if native else "",
-                          frozenset(data["vector_math"]))
+        data = {"identity": _identity(command), "vector_math": sorted(_vector_math_functions())}
+        if notes is not None:
+            try:
+                notes.write_note(name, json.dumps(data))
+            except OSError:
+                pass  # remembered in this process only
+    toolchain = Toolchain(command[0], data["identity"], native, _cpu_features() if native else "",
+                          frozenset(data["vector_math"]), command[1:])
     _PROCESS_CACHE[memo] = toolchain
     return toolchain
 
 
-def _identity(path: str) -> str:
+def _identity(command: tuple[str, ...]) -> str:
     try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
-        machine = subprocess.run([path, "-dumpmachine"], capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run([*command, "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
+        machine = subprocess.run([*command, "-dumpmachine"], capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError) as exc:
-        raise CompilerNotFound(f"{path} does not run: {exc}") from exc
-    return f"{out.splitlines()[0] if out else path} {machine.strip()}"
+        raise CompilerNotFound(f"{shlex.join(command)} does not run: {exc}") from exc
+    return f"{out.splitlines()[0] if out else command[0]} {machine.strip()}"
 
 
 def _cpu_features() -> str:
@@ -141,17 +175,9 @@ def _vector_math_functions() -> set[str]:
     return found
 
 
-def _read_json(path: Path) -> dict | None:
+def _parse_json(text: str | None) -> dict | None:
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = json.loads(text) if text is not None else None
+    except ValueError:
         return None
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    return data if isinstance(data, dict) and {"identity", "vector_math"} <= data.keys() else None

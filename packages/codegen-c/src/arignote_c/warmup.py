@@ -15,8 +15,8 @@ from arignote_core.evaluator import ReferenceProgram
 from arignote_core.fgraph import FunctionGraph
 from arignote_core.mode import Mode
 
-from .backend import module_cache
 from .build import Builder
+from .cache_site import cache_site
 from .emit.context import EmitContext
 from .emit.dialect import C_DIALECT
 from .emit.kernels import KernelSource
@@ -44,8 +44,8 @@ class KernelCollector:
     def build(self, mode: Mode, batch: int = 250) -> int:
         """Compile the recorded kernels missing from ``mode``'s cache, ``batch`` per module; returns how many."""
         options = COptions.from_mapping(mode.options)
-        cache = module_cache(options.cache_dir)
-        builder = Builder(load_toolchain(options.cc, options.native, cache.root), cache)
+        cache = cache_site(options.cache_dir).current()
+        builder = Builder(load_toolchain(options.cc, options.native, cache), cache, options.build_timeout)
         self.context.vector_math = builder.toolchain.vector_math
         library = KernelLibrary(builder)
         missing = [k for name, k in sorted(self.kernels.items()) if library.find(name) is None]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MethodType
 from typing import Any
 
@@ -265,11 +265,23 @@ class Function:
         return _new_function, (), self.__getstate__()
 
     def __getstate__(self) -> dict[str, Any]:
+        return self._state(portable_mode(self.mode, self.backend))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Function:
+        # a copy stays in this process, so it keeps the options that describe this machine (a pickle does not)
+        import copy
+
+        new = _new_function()
+        memo[id(self)] = new
+        new.__setstate__(copy.deepcopy(self._state(replace(self.mode, rewriter=None)), memo))
+        return new
+
+    def _state(self, mode: Mode) -> dict[str, Any]:
         state = self.__dict__.copy()
         for key in ("backend", "executable", "_keywords", "_types", "_fast_checks", "_access", "_copy_outputs",
                     "_copies", "_check_in_python", "_direct"):
             state.pop(key, None)
-        state["mode"] = replace_rewriter(self.mode)
+        state["mode"] = mode
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -355,8 +367,9 @@ def _aliases_outside(var: Variable, fgraph: FunctionGraph) -> bool:
     return False
 
 
-def replace_rewriter(mode: Mode) -> Mode:
-    """The mode without its rewriter: a pickled function's graph is already rewritten."""
-    from dataclasses import replace
-
-    return replace(mode, rewriter=None)
+def portable_mode(mode: Mode, backend: Any) -> Mode:
+    """The mode a pickled function keeps: without its rewriter (the graph is already rewritten), and without the
+    options its backend names in ``local_options`` (a cache directory, a compiler: facts of the pickling machine),
+    so that the loading process compiles it with its own."""
+    local = set(getattr(backend, "local_options", ()))
+    return replace(mode, rewriter=None, options={k: v for k, v in mode.options.items() if k not in local})

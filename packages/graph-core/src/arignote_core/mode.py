@@ -18,7 +18,9 @@ Executable = Callable[[Sequence[Any]], list[Any]]
 
 
 class Backend(Protocol):
-    """Turns a (rewritten) FunctionGraph into an executable."""
+    """Turns a (rewritten) FunctionGraph into an executable. A backend may also name, in ``local_options``, the
+    option keys that describe the compiling machine rather than the function (paths); a pickled function leaves
+    them out."""
 
     name: str
 

@@ -6,14 +6,13 @@ import importlib.util
 import os
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from ..build import Builder, ModuleSource
+from ..build import Builder, BuiltModule, ModuleSource
 
 #: The runtime's parts, concatenated in this order into one translation unit.
 SOURCES = ("common.h", "pool.c", "loops.c", "views.c", "blas.c", "program.c", "indexing.c", "dispatch.c", "object.c")
@@ -36,9 +35,12 @@ def runtime_source() -> ModuleSource:
                         include_dirs=(np.get_include(),), extra_flags=("-O1", "-D_CFFI_NO_LIMITED_API"))
 
 
-def load_runtime(builder: Builder) -> ModuleType:
+def load_runtime(builder: Builder, cancel: threading.Event | None = None) -> ModuleType:
     """The runtime module for ``builder``'s toolchain and cache, built if needed and installed once."""
-    built = builder.load(runtime_source())
+    return _install(builder.load(runtime_source(), cancel))
+
+
+def _install(built: BuiltModule) -> ModuleType:
     module = built.module
     if built.name not in _LOADED:
         if not hasattr(module, "Program") and module.lib.ag_install(built.name.encode()) != 0:
@@ -47,30 +49,43 @@ def load_runtime(builder: Builder) -> ModuleType:
     return module
 
 
-def start_runtime(builder: Builder) -> Callable[[], ModuleType]:
-    """Start getting the runtime; returns a function that waits for it. When the runtime must be compiled, gcc
-    runs in a background thread, so that it overlaps with building the function's own kernels."""
-    if builder.cache.lookup(builder.key(runtime_source())) is not None:
-        module = load_runtime(builder)
-        return lambda: module
-    result: dict[str, Any] = {}
+class PendingRuntime:
+    """The runtime module for a builder: at hand when cached, else compiled in a background thread, so that gcc
+    overlaps with building the function's own kernels. Whoever starts one calls ``wait`` or ``cancel``: a
+    cancelled build kills its compiler and removes its temporary directory before ``cancel`` returns, so that a
+    function whose own build failed leaves no thread, process or directory behind."""
 
-    def work() -> None:
+    def __init__(self, builder: Builder) -> None:
+        cached = builder.load_cached(builder.key(runtime_source()))
+        self._module = None if cached is None else _install(cached)
+        self._error: BaseException | None = None
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        if self._module is None:
+            self._thread = threading.Thread(target=self._build, args=(builder,), name="arignote-c-runtime-build",
+                                            daemon=True)
+            self._thread.start()
+
+    def _build(self, builder: Builder) -> None:
         try:
-            result["module"] = load_runtime(builder)
+            self._module = load_runtime(builder, self._cancel)
         except BaseException as exc:  # handed to the waiting thread
-            result["error"] = exc
+            self._error = exc
 
-    thread = threading.Thread(target=work, name="arignote-c-runtime-build", daemon=True)
-    thread.start()
+    def wait(self) -> ModuleType:
+        """The runtime module, once built; the build's error if it failed."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._module is not None
+        return self._module
 
-    def wait() -> ModuleType:
-        thread.join()
-        if "error" in result:
-            raise result["error"]
-        return result["module"]  # type: ignore[no-any-return]
-
-    return wait
+    def cancel(self) -> None:
+        """Stop a build in progress and wait until it has cleaned up."""
+        self._cancel.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 _BLAS_READY: set[str] = set()
