@@ -40,7 +40,7 @@ def a_large_case_with_exp(worker: Worker) -> Case:
 def test_a_finding_shrinks_to_its_cause_and_its_script_shows_it(worker: Worker, tmp_path: Path) -> None:
     case = a_large_case_with_exp(worker)
     small = Shrinker(worker, 30).shrink(case, MODE, "value", seconds=60)
-    assert small.graph.ops() == ("exp",)
+    assert len(small.graph.nodes) == 1 and "exp(" in small.graph.nodes[0].template
     assert len(small.calls) == 1
     assert sum(v.data.size for v in small.calls[0].values()) <= 1
 

@@ -88,7 +88,7 @@ MESSAGE_KINDS = frozenset({"spurious_error", "missing_error", "internal_error", 
 #: classes with one mechanism whatever the ops (outputs that are views of others are not copied)
 MODE_KINDS = frozenset({"aliased_outputs"})
 #: what a message's grouping ignores: the op's name and parameters, dtypes, variable names, numbers
-_WORDS = [(re.compile(r"^\w+\{[^}]*\}: "), ""),
+_WORDS = [(re.compile(r"^\w+\{[^}]*\}: "), ""), (re.compile(r"\bgot [^.;]*"), "got <value>"),
           (re.compile(r"\b(u?int(8|16|32|64)|float(16|32|64)|bool)\b"), "<dtype>"),
           (re.compile(r"\b(v\d+|[xyzW])\b"), "<var>"),
           (re.compile(r"-?\d+(\.\d+)?(e[-+]?\d+)?"), "<n>")]

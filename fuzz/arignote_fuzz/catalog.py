@@ -326,7 +326,8 @@ def index_for(ctx: Context, x: str) -> tuple[str, tuple[str, ...]] | None:
         if mask is not None:
             return "{1}", (mask,)
     if roll < 0.22 and meta.ndim:
-        positions = ctx.pick(lambda m: m.is_int and m.ndim <= 2)
+        positions = ctx.pick(lambda m: m.is_int and m.ndim <= 2 and ctx.fits(tuple(
+            None if p is None or s is None else (*p, *s[1:]) for p, s in zip(m.shapes, meta.shapes, strict=True))))
         if positions is not None:
             return "{1} % {0}.shape[0]", (positions,)
     if roll < 0.5:
@@ -351,13 +352,20 @@ def subtensor(ctx: Context) -> Proposal | None:
     return Proposal("index", (x, *extra), f"{{0}}[{text}]")
 
 
+def _whole(text: str) -> bool:
+    """Whether a basic index selects the whole array (``x[...]`` is ``x`` itself, which set_subtensor refuses:
+    it asks for broadcast_to)."""
+    return all(item.strip() in ("", ":", "...", "()", "::", "None") for item in text.split(","))
+
+
 def set_inc(ctx: Context) -> Proposal | None:
-    """``set_subtensor(x[idx], v)`` / ``inc_subtensor(x[idx], v)`` with any index form and a broadcast value."""
+    """``set_subtensor(x[idx], v)`` / ``inc_subtensor(x[idx], v)`` with any index form but the whole array, and
+    a broadcast value."""
     x = ctx.pick(_nonempty)
     if x is None:
         return None
     found = index_for(ctx, x)
-    if found is None:
+    if found is None or _whole(found[0]):
         return None
     text, extra = found
     name = str(ctx.choice(["set_subtensor", "inc_subtensor"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 from pathlib import Path
 
@@ -35,8 +36,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+#: the address space this process may use: a generated graph NumPy would compute from an enormous intermediate
+#: is refused (MemoryError) instead of taking the machine's memory
+MEMORY_LIMIT = 16 << 30
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     if args.exclusions:
         for exclusion in EXCLUSIONS:
             print(f"{exclusion.name}: {exclusion.reason}")

@@ -217,8 +217,10 @@ def _tolerance(case: Case, expression: str, expected: CallOracle) -> Tolerance:
             value = np.asarray(expected.values.get(arg, 0.0))
             if value.dtype.kind in "fiu" and value.size:
                 magnitudes = np.abs(value[np.isfinite(value)] if value.dtype.kind == "f" else value).astype(float)
+                with np.errstate(over="ignore"):
+                    total = float(np.sum(magnitudes))
                 terms = max(terms, float(np.max(magnitudes, initial=0.0)))
-                absolute = max(absolute, eps * value.size * float(np.sum(magnitudes)))
+                absolute = max(absolute, eps * value.size * total)
     return Tolerance.of(dtypes, terms, absolute)
 
 

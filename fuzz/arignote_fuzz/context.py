@@ -62,9 +62,16 @@ class Context:
         self.rng = rng
         self.grad = grad
         self.metas: dict[str, Meta] = {}
+        self.args_of: dict[str, tuple[str, ...]] = {}
+        self.consumers: dict[str, int] = {}
+        #: values the next picks prefer: a reduction's result, so that it gets several consumers
+        self.focus: list[str] = []
 
-    def add(self, name: str, meta: Meta) -> None:
+    def add(self, name: str, meta: Meta, args: tuple[str, ...] = ()) -> None:
         self.metas[name] = meta
+        self.args_of[name] = args
+        for arg in args:
+            self.consumers[arg] = self.consumers.get(arg, 0) + 1
 
     def chance(self, p: float) -> bool:
         return bool(self.rng.random() < p)
@@ -73,10 +80,16 @@ class Context:
         return options[int(self.rng.integers(len(options)))]
 
     def pick(self, accept: Accept = lambda m: True, exclude: tuple[str, ...] = ()) -> str | None:
-        """An available value that ``accept`` takes, recent ones more likely (graphs grow in chains)."""
+        """An available value that ``accept`` takes, recent ones more likely (graphs grow in chains); now and then
+        one that already has a consumer (a value used twice: the shapes fusion and buffer reuse get wrong)."""
         names = [n for n, m in self.metas.items() if accept(m) and n not in exclude]
         if not names:
             return None
+        if self.focus and self.focus[0] in names and self.chance(0.8):
+            return self.focus.pop(0)
+        shared = [n for n in names if self.consumers.get(n, 0) and n in self.args_of and self.args_of[n]]
+        if shared and self.chance(0.25):
+            return shared[int(self.rng.integers(len(shared)))]
         weights = np.arange(1, len(names) + 1, dtype=float) ** 1.5
         return names[int(self.rng.choice(len(names), p=weights / weights.sum()))]
 
@@ -84,6 +97,12 @@ class Context:
         """A value broadcastable with ``name`` in every call (itself included), or, rarely, any value: NumPy's
         refusal of a mismatch is tested too."""
         shapes = self.metas[name].shapes
+        own = [a for a in self.args_of.get(name, ()) if a in self.metas and accept(self.metas[a])]
+        if own and self.chance(0.4):  # x and what x was computed from: e * mean(e)
+            choice = own[int(self.rng.integers(len(own)))]
+            if all(broadcastable(a, b) for a, b in zip(shapes, self.metas[choice].shapes, strict=True)
+                   if a is not None):
+                return choice
         if self.chance(strict):
             return self.pick(lambda m: accept(m) and all(
                 broadcastable(a, b) for a, b in zip(shapes, m.shapes, strict=True) if a is not None))
@@ -105,7 +124,7 @@ class Context:
     def axes(self, ndim: int) -> object:
         """None, one axis, or a tuple of distinct axes (for reductions)."""
         roll = self.rng.random()
-        if ndim == 0 or roll < 0.3:
+        if ndim == 0 or roll < 0.4:
             return None
         if roll < 0.75 or ndim == 1:
             return self.axis(ndim)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import values
-from .catalog import FAMILIES, Proposal
+from .catalog import FAMILIES, REDUCTIONS, Proposal
 from .context import MAX_ELEMENTS, Context, Meta
 from .ir import LAYOUTS, Case, Graph, Input, Node, Value
 from .oracle import evaluate_node
@@ -25,6 +25,8 @@ GRAD_SHARE, EDGE_SHARE, LARGE_SHARE, SHARED_SHARE, GIVENS_SHARE = 0.1, 0.35, 0.0
 #: a large call makes some input hold at least this many elements (the C backend's parallel loops)
 LARGE_ELEMENTS = 65_536
 CALLS = 3
+#: how many nodes a graph grows (before pruning what no output needs) and how often
+NODE_COUNTS = {1: 0.06, 2: 0.1, 3: 0.16, 4: 0.18, 5: 0.18, 6: 0.14, 7: 0.1, 8: 0.08}
 SYMBOLS = ("a", "b", "c")
 
 
@@ -129,7 +131,10 @@ class _Builder:
             if result is not None:
                 env[node.name] = result
         if results[0] is not None:
-            self.ctx.add(node.name, Meta(results[0].dtype, tuple(None if r is None else r.shape for r in results)))
+            self.ctx.add(node.name, Meta(results[0].dtype, tuple(None if r is None else r.shape for r in results)),
+                         node.args)
+            if node.op in REDUCTIONS and self.rng.random() < 0.7:
+                self.ctx.focus = [node.name, node.name]  # e * mean(e) and f(mean(e)): a fused multi-output kernel
         return node
 
     def grow(self, count: int) -> None:
@@ -170,7 +175,7 @@ def generate(seed: int, index: int) -> Case:
 
     envs = [{name: v.data for name, v in call.items()} | shared_values for call in calls]
     builder = _Builder(rng, grad, envs)
-    builder.grow(int(rng.choice([1, 2, 3, 4, 5, 6], p=[0.12, 0.2, 0.24, 0.2, 0.14, 0.1])))
+    builder.grow(_draw(rng, NODE_COUNTS))
     if not builder.nodes:
         builder.try_add(Proposal("binary+", (inputs[0].name, inputs[0].name), "({0} + {1})"))
     updates = [(name, _update(builder, name)) for name, _, _ in shared if rng.random() < 0.85]
@@ -195,9 +200,13 @@ def _weights(table: dict[str, float]) -> list[float]:
 
 
 def _outputs(rng: np.random.Generator, builder: _Builder, inputs: list[str]) -> list[str]:
-    outputs = [builder.nodes[-1].name] if builder.nodes else [inputs[0]]
-    candidates = [n.name for n in builder.nodes[:-1]] + inputs
-    for _ in range(int(rng.choice([0, 1, 2], p=[0.5, 0.35, 0.15]))):
+    """The nodes nothing uses (up to three, the last one first: every branch of the graph is computed, and
+    branches sharing work make multi-output kernels), sometimes an intermediate value or an input too."""
+    used = {a for n in builder.nodes for a in n.args}
+    sinks = [n.name for n in reversed(builder.nodes) if n.name not in used]
+    outputs = sinks[:3] or ([builder.nodes[-1].name] if builder.nodes else [inputs[0]])
+    candidates = [n.name for n in builder.nodes if n.name in builder.ctx.metas] + inputs
+    if rng.random() < 0.3:
         pick = candidates[int(rng.integers(len(candidates)))]
         if pick not in outputs:
             outputs.append(pick)
@@ -243,7 +252,8 @@ def _gemm_update(builder: _Builder, target: str) -> Proposal | None:
         return None
     inner = ctx.metas[a].shape[1]
     b = ctx.pick(lambda m: m.ndim == 2 and m.shape == (inner, shape[1]))
-    if b is None:
+    if b is None or not ctx.fits(tuple(None if s is None or t is None else (s[0], t[1])
+                                       for s, t in zip(ctx.metas[a].shapes, ctx.metas[b].shapes, strict=True))):
         return None
     return Proposal("update", (target, a, b), "({0} - 0.5 * {m}.dot({1}, {2}))")
 
