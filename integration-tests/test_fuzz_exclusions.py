@@ -83,6 +83,16 @@ def test_a_step_on_a_rounded_value_is_excluded_and_a_wrong_step_is_not() -> None
     assert outcome(verdict_for(wrong, np.array([1.0, 2.0]))) == ({"value"}, set())
 
 
+def test_rounding_that_the_tolerance_allows_is_not_a_difference() -> None:
+    big = np.finfo(np.float64).max
+    overflow = one_node("float64", [[big, big, -big]], "{m}.sum({0}, axis=1)", "sum")
+    assert outcome(verdict_for(overflow, np.array([np.inf]))) == (set(), set())
+    assert outcome(verdict_for(overflow, np.array([-np.inf]))) == ({"value"}, set())
+    half_sum = one_node("float16", np.ones(4096), "{m}.sum({0})", "sum")
+    assert outcome(verdict_for(half_sum, np.array(4096, dtype=np.float16))) == (set(), set())
+    assert outcome(verdict_for(half_sum, np.array(2048, dtype=np.float16))) == (set(), set())
+
+
 @pytest.mark.parametrize("exclusion", [e.name for e in EXCLUSIONS])
 def test_the_readme_lists_every_exclusion(exclusion: str) -> None:
     readme = (Path(__file__).resolve().parents[1] / "fuzz" / "README.md").read_text(encoding="utf-8")

@@ -28,10 +28,6 @@ class Proposal:
 Sampler = Callable[[Context], Proposal | None]
 
 
-def _any(m: Meta) -> bool:
-    return True
-
-
 def _numeric(m: Meta) -> bool:
     return m.kind != "b"
 
@@ -316,6 +312,16 @@ def advanced_index(ctx: Context, shape: tuple[int, ...]) -> str | None:
     return ", ".join(items) + ("," if len(items) == 1 else "")
 
 
+#: positions taken modulo the axis' length: ``x.shape[0]`` is an int64 tensor with ``ar`` and a Python int (a weak
+#: scalar: uint8 % 341 is an OverflowError) with NumPy, so the twin makes it an int64 too
+DYNAMIC = "{1} % {0}.shape[0]"
+DYNAMIC_NUMPY = "{1} % np.int64({0}.shape[0])"
+
+
+def numpy_index(text: str) -> str:
+    return text.replace(DYNAMIC, DYNAMIC_NUMPY)
+
+
 def index_for(ctx: Context, x: str) -> tuple[str, tuple[str, ...]] | None:
     """An index text for ``x`` and the extra arguments it names (``{1}``: a mask or integer positions)."""
     meta = ctx.metas[x]
@@ -329,7 +335,7 @@ def index_for(ctx: Context, x: str) -> tuple[str, tuple[str, ...]] | None:
         positions = ctx.pick(lambda m: m.is_int and m.ndim <= 2 and ctx.fits(tuple(
             None if p is None or s is None else (*p, *s[1:]) for p, s in zip(m.shapes, meta.shapes, strict=True))))
         if positions is not None:
-            return "{1} % {0}.shape[0]", (positions,)
+            return DYNAMIC, (positions,)
     if roll < 0.5:
         text = advanced_index(ctx, meta.shape)
     else:
@@ -349,7 +355,7 @@ def subtensor(ctx: Context) -> Proposal | None:
     if found is None:
         return None
     text, extra = found
-    return Proposal("index", (x, *extra), f"{{0}}[{text}]")
+    return Proposal("index", (x, *extra), f"{{0}}[{text}]", f"{{0}}[{numpy_index(text)}]")
 
 
 def _whole(text: str) -> bool:
@@ -373,13 +379,18 @@ def set_inc(ctx: Context) -> Proposal | None:
     args = (x, *extra)
     target = ctx.metas[x]
     safe = ctx.chance(0.9)  # Arignote refuses values it would have to cast with a loss (NumPy casts them)
-    value = literal(ctx, finite=target.kind != "f") if ctx.chance(0.3) else ctx.pick(
+    # an integer array is incremented by integers: Arignote casts the increment first, NumPy's add.at after
+    if target.kind == "f":
+        literal_value = literal(ctx)
+    else:
+        literal_value = literal(ctx, finite=True) if name == "set_subtensor" else str(ctx.choice(INT_LITERALS[:5]))
+    value = literal_value if ctx.chance(0.3) else ctx.pick(
         lambda m: m.ndim <= target.ndim and (not safe or np.can_cast(m.dtype, target.dtype)))
     if value is None:
         return None
     if value in ctx.metas:
         args, value = (*args, value), f"{{{slot}}}"
-    np_index = f"np.s_[{text}]" if text != "{1}" else "{1}"
+    np_index = f"np.s_[{numpy_index(text)}]" if text != "{1}" else "{1}"
     return Proposal(name, args, f"ar.{name}({{0}}[{text}], {value})",
                     f"{name}({{0}}, {np_index}, {value})", (name,))
 

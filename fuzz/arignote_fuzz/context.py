@@ -34,10 +34,6 @@ class Meta:
         return self.dtype.kind
 
     @property
-    def is_float(self) -> bool:
-        return self.dtype.kind == "f"
-
-    @property
     def is_int(self) -> bool:
         return self.dtype.kind in "iu"
 

@@ -6,7 +6,7 @@ Case ``index`` of seed ``seed`` depends on nothing else, so any case can be made
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -187,7 +187,6 @@ def generate(seed: int, index: int) -> Case:
     givens = not grad and rng.random() < GIVENS_SHARE
     graph = Graph(tuple(inputs), tuple(builder.nodes), tuple(outputs),
                   tuple((t, e) for t, e in updates if e is not None), givens).pruned()
-    graph = _with_every_input(graph, inputs)
     used = {i.name for i in graph.inputs}
     grad_output = _grad_output(graph, builder) if grad else None
     return Case(f"{seed}:{index}", graph, tuple({n: v for n, v in call.items() if n in used} for call in calls),
@@ -267,12 +266,6 @@ def _shared_views(builder: _Builder, target: str) -> list[str]:
     view = {0: "({0} + 0)", 1: "{0}[::-1]", 2: "{0}.T"}.get(ndim, "{0}[0]")
     node = builder.try_add(Proposal("view", (target,), view))
     return [target] + ([node.name] if node is not None else [])
-
-
-def _with_every_input(graph: Graph, inputs: list[Input]) -> Graph:
-    """The graph's inputs in their declared order (pruning keeps only those used)."""
-    names = {i.name for i in graph.inputs}
-    return replace(graph, inputs=tuple(i for i in inputs if i.name in names))
 
 
 def _grad_output(graph: Graph, builder: _Builder) -> str | None:

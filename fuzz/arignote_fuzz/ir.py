@@ -79,9 +79,6 @@ class Graph:
     def input(self, name: str) -> Input:
         return next(i for i in self.inputs if i.name == name)
 
-    def node(self, name: str) -> Node:
-        return next(n for n in self.nodes if n.name == name)
-
     def ops(self) -> tuple[str, ...]:
         return tuple(n.op for n in self.nodes)
 

@@ -25,11 +25,9 @@ class Shrinker:
     def __init__(self, worker: Worker, timeout: float) -> None:
         self.worker = worker
         self.timeout = timeout
-        self.attempts = 0
         self.seconds = 0.0
 
     def reproduces(self, case: Case, mode: str, kind: str) -> bool:
-        self.attempts += 1
         try:
             oracle = Oracle(case)
         except Exception:  # noqa: BLE001 (a candidate the twin cannot even evaluate)

@@ -100,10 +100,10 @@ def set_subtensor(x: Any, index: Any, value: Any) -> np.ndarray:
 
 
 def inc_subtensor(x: Any, index: Any, value: Any) -> np.ndarray:
-    """A copy of ``x`` with ``value`` added at ``x[index]``; repeated positions accumulate (``np.add.at``). The
-    value is broadcast first: NumPy 2.4's ``add.at`` with a value that does not broadcast may crash."""
+    """A copy of ``x`` with ``value`` added at ``x[index]``; repeated positions accumulate (``np.add.at``). An
+    array value is broadcast first: NumPy 2.4's ``add.at`` with one that does not broadcast may crash."""
     out = np.array(x, copy=True)
-    np.add.at(out, index, np.broadcast_to(value, out[index].shape))
+    np.add.at(out, index, np.broadcast_to(value, out[index].shape) if isinstance(value, np.ndarray) else value)
     return out
 
 
