@@ -382,8 +382,10 @@ def set_inc(ctx: Context) -> Proposal | None:
     # an integer array is incremented by integers: Arignote casts the increment first, NumPy's add.at after
     if target.kind == "f":
         literal_value = literal(ctx)
+    elif name == "set_subtensor":
+        literal_value = literal(ctx, finite=True)
     else:
-        literal_value = literal(ctx, finite=True) if name == "set_subtensor" else str(ctx.choice(INT_LITERALS[:5]))
+        literal_value = str(ctx.choice(INT_LITERALS[:5] if target.kind != "b" else ("True", "False")))
     value = literal_value if ctx.chance(0.3) else ctx.pick(
         lambda m: m.ndim <= target.ndim and (not safe or np.can_cast(m.dtype, target.dtype)))
     if value is None:
