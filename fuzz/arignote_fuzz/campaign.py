@@ -186,6 +186,9 @@ def _shrunk(shrinker: Shrinker, worker: Worker, case: Case, kind: str, modes: tu
     small = shrinker.shrink(case, target, kind, seconds) if seconds > 0 else case
     verdict = check_case(worker, small, settings.modes, settings.timeout)
     found = [f for f in verdict.findings if f.kind == kind]
+    if not found and small is not case:  # it did not show again (memory left uninitialised): keep the original
+        small = case
+        found = [f for f in check_case(worker, case, settings.modes, settings.timeout).findings if f.kind == kind]
     shown = tuple(f.mode for f in found) or modes
     detail = found[0].detail if found else "(not reproduced after shrinking)"
     title = f"Arignote fuzz finding: {kind} in {', '.join(shown)}"
