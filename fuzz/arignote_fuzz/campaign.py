@@ -125,6 +125,8 @@ def check_case(worker: Worker, case: Case, modes: tuple[str, ...], timeout: floa
 
 
 def run(settings: Settings, progress: Callable[[str], None] = print) -> Summary:
+    """The cases of ``settings`` in every mode: findings counted per mode and class, each new one shrunk (once
+    per class, modes and set of ops), grouped (:func:`group_key`) and written as a script to ``settings.out``."""
     worker = Worker(settings.cache_dir)
     shrinker = Shrinker(worker, settings.timeout)
     summary = Summary()
@@ -169,7 +171,7 @@ def run(settings: Settings, progress: Callable[[str], None] = print) -> Summary:
                 last_report = now
                 progress(f"[{summary.cases}/{settings.count}] {now - start:.0f} s, "
                          f"{60 * summary.cases / (now - start):.0f} cases/min, findings in "
-                         f"{sum(1 for _ in summary.findings)} mode/class pairs, {len(summary.distinct)} distinct")
+                         f"{len(summary.findings)} mode/class pairs, {len(summary.distinct)} distinct")
     finally:
         worker.stop()
     summary.seconds = time.monotonic() - start
@@ -190,7 +192,7 @@ def _shrunk(shrinker: Shrinker, worker: Worker, case: Case, kind: str, modes: tu
         small = case
         found = [f for f in check_case(worker, case, settings.modes, settings.timeout).findings if f.kind == kind]
     shown = tuple(f.mode for f in found) or modes
-    detail = found[0].detail if found else "(not reproduced after shrinking)"
+    detail = found[0].detail if found else "(not reproduced when checked again)"
     title = f"Arignote fuzz finding: {kind} in {', '.join(shown)}"
     script_modes = list(dict.fromkeys(["reference", *(m for m in settings.modes if m in shown or m == BUILD)]))
     script_modes = [m for m in script_modes if m != BUILD] or ["reference"]
