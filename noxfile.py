@@ -179,6 +179,21 @@ def integration(session: nox.Session) -> None:
     pytest(session, "integration-tests", "integration")
 
 
+#: the fuzzer's own C module cache: kernels of graphs it ran before are not compiled again
+FUZZ_C_CACHE = ROOT / ".nox" / "fuzz-c-cache"
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The differential tester (fuzz/): random graphs in every mode against NumPy; findings in fuzz/findings/.
+
+    Arguments after ``--`` go to it: ``nox -s fuzz -- --count 20000 --seed 1 --minutes 30``.
+    """
+    session.install(*local(closure(ORDER), {"arignote": "cuda"}))
+    session.run("python", "-m", "arignote_fuzz", *session.posargs,
+                env={"PYTHONPATH": str(ROOT / "fuzz"), "ARIGNOTE_CACHE_DIR": str(FUZZ_C_CACHE)})
+
+
 # The peers the benchmarks compare against. torch is pinned to the CPU build this kind of machine holds
 # offline (a plain "torch" pulls a multi-GB CUDA build); pip, not uv, finds that local file.
 BENCH_PEERS = ["pytensor", "jax[cpu]", "numexpr", "numba", "torch==2.13.0", "matplotlib"]

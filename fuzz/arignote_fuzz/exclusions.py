@@ -1,0 +1,155 @@
+"""The documented exclusions: differences that are not counted as findings, each with its reason and a precise
+test of whether a mismatch belongs to it. A mismatch is excluded only when every disagreeing element of it is
+explained; exclusions are counted and reported, never silently dropped. This module is the one list (the
+README's table is checked against it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ir import Case, Graph
+from .oracle import CallOracle
+from .tolerance import Tolerance, mismatches
+
+#: ops that convert their (float) argument to the node's dtype
+CASTING_OPS = frozenset({"astype", "set_subtensor", "inc_subtensor"})
+
+
+@dataclass
+class Mismatch:
+    """A disagreeing output or shared value of one call, with what the exclusions need to judge it."""
+
+    case: Case
+    call: int
+    expression: str
+    actual: np.ndarray
+    expected: np.ndarray
+    mask: np.ndarray
+    oracle: CallOracle
+    variant: Callable[[str], np.ndarray | None]
+    tolerance: Tolerance
+
+
+def ancestors(graph: Graph, name: str) -> set[str]:
+    by_name = {n.name: n for n in graph.nodes}
+    todo, seen = [name], set()
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(by_name[current].args if current in by_name else ())
+    return seen
+
+
+def explained(m: Mismatch, *variants: str) -> bool:
+    """Whether every mismatching element equals the value of one of the twin's ``variants``."""
+    unexplained = m.mask.copy()
+    for name in variants:
+        value = m.variant(name)
+        if value is not None and value.shape == m.actual.shape and value.dtype == m.expected.dtype:
+            unexplained &= mismatches(m.actual, value, m.tolerance)
+    return not unexplained.any()
+
+
+def stabilized(m: Mismatch) -> bool:
+    """Every mismatch equals the twin's value with the formulas a stabilizing rewrite replaces computed as it
+    computes them (log1p, softplus, logsumexp, softmax, log_softmax, log_sigmoid, abs; integers' ``1 + x`` and
+    ``x**2`` still wrap, as NumPy's do)."""
+    return any(n.stable is not None for n in m.case.graph.nodes) and explained(m, "stable")
+
+
+def undefined_cast(m: Mismatch) -> bool:
+    """The expression converts a float holding NaN, an infinity or a value outside the integer dtype's range."""
+    graph = m.case.graph
+    by_name = {n.name: n for n in graph.nodes}
+    for name in ancestors(graph, m.expression):
+        node = by_name.get(name)
+        if node is None or node.op not in CASTING_OPS or name not in m.oracle.values:
+            continue
+        target = np.asarray(m.oracle.values[name]).dtype
+        if target.kind not in "iu":
+            continue
+        info = np.iinfo(target)
+        for arg in node.args:
+            value = np.asarray(m.oracle.values.get(arg, 0.0))
+            if value.dtype.kind == "f" and np.any(~np.isfinite(value) | (value < info.min - 1) |
+                                                    (value > info.max + 1)):
+                return True
+    return False
+
+
+#: ops whose result jumps where their float argument crosses a step: integers (casts, rounding, floor division),
+#: zero (truthiness, sign), another argument (comparisons)
+STEP_AT_INTEGERS = frozenset({"astype", "floor", "ceil", "trunc", "rint", "binary//", "literal//", "binary%",
+                              "literal%", "set_subtensor", "inc_subtensor"})
+STEP_AT_ZERO = frozenset({"sign", "where", "logical_not", "logical_and", "logical_or", "logical_xor", "any", "all"})
+STEP_BETWEEN_ARGS = frozenset({"compare<", "compare<=", "compare>", "compare>=", "equal", "not_equal", "literal<",
+                               "literal<=", "literal>", "literal>=", "literalequal", "literalnot_equal", "argmax",
+                               "argmin"})
+
+
+def _near(values: np.ndarray, steps: np.ndarray, width: float) -> bool:
+    with np.errstate(all="ignore"):
+        return bool(np.any(np.isfinite(values) & (np.abs(values - steps) <= width)))
+
+
+def near_step(m: Mismatch) -> bool:
+    """The expression applies a step (a cast or rounding to an integer, a truth test, a comparison, an argmax)
+    to a float computed within the tolerance of the step: either side is a right answer."""
+    graph = m.case.graph
+    by_name = {n.name: n for n in graph.nodes}
+    for name in ancestors(graph, m.expression):
+        node = by_name.get(name)
+        if node is None or not any(a in by_name for a in node.args):
+            continue  # the mode has the inputs' values exactly
+        args = [np.asarray(m.oracle.values[a], dtype=np.float64) for a in node.args if a in m.oracle.values
+                and np.asarray(m.oracle.values[a]).dtype.kind == "f"]
+        for value in args:
+            scale = float(np.max(np.abs(value[np.isfinite(value)]), initial=1.0))
+            width = 16 * m.tolerance.rtol * max(scale, 1.0, m.tolerance.terms)
+            if node.op in STEP_AT_INTEGERS and _near(value, np.round(value), width):
+                return True
+            if node.op in STEP_AT_ZERO | {"astype"} and _near(value, np.zeros_like(value), width):
+                return True
+        if node.op in STEP_BETWEEN_ARGS and args:
+            flat = np.sort(np.concatenate([a.ravel() for a in args]))
+            scale = float(np.max(np.abs(flat[np.isfinite(flat)]), initial=1.0))
+            width = 16 * m.tolerance.rtol * max(scale, 1.0, m.tolerance.terms)
+            if flat.size > 1 and _near(np.diff(flat), np.zeros(flat.size - 1), width):
+                return True
+    return False
+
+
+def signed_zero(m: Mismatch) -> bool:
+    """Every mismatch equals the twin's value when every intermediate zero is given one sign or the other (all
+    +0, then all -0)."""
+    return explained(m, "+0", "-0")
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    name: str
+    reason: str
+    applies: Callable[[Mismatch], bool]
+
+
+#: the exclusions, in the order they are tried
+EXCLUSIONS = (
+    Exclusion("signed_zero", "the sign of zero is not part of the contract: results that differ only through the "
+              "sign of an intermediate zero (x + 0 keeps -0, then 1/x is -inf) are not wrong", signed_zero),
+    Exclusion("undefined_cast", "converting a NaN, an infinity or an out-of-range float to an integer is "
+              "undefined in C and in NumPy", undefined_cast),
+    Exclusion("near_step", "a step (a cast or rounding to an integer, a truth test, a comparison, an argmax) "
+              "applied to a float computed within rounding of the step: either side of it is right", near_step),
+    Exclusion("stabilized", "a stabilizing rewrite (log1p, expm1, softplus, log_softmax, logsumexp, softmax, "
+              "log_sigmoid, abs for sqrt(x**2)) is finite or more accurate where the naive formula overflows or "
+              "cancels: that is its purpose", stabilized),
+)
+
+
+def excluded_by(m: Mismatch) -> str | None:
+    return next((e.name for e in EXCLUSIONS if e.applies(m)), None)

@@ -1,0 +1,128 @@
+"""NumPy spellings of the public API's functions that NumPy itself lacks: the oracle's side of those nodes.
+
+Each helper is self-contained (it uses only ``np`` and ``scipy.special``) because a finding's script inlines the
+source of the helpers its graph uses. Ops NumPy does not define (softmax, log_softmax, logsumexp, sigmoid,
+softplus, erf) are computed in float64 and given the dtype NumPy's ``exp`` would give (int8 -> float16, int32 ->
+float64...); booleans are refused as NumPy's ``negative`` refuses them. softmax, log_softmax and logsumexp are
+NumPy's naive formulas shifted by the maximum where it is finite (a row holding +inf gives NaN there and 0
+elsewhere, as the formula does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.special
+
+
+def float_result(x: Any, compute: Any) -> np.ndarray:
+    """``compute`` of ``x`` in float64, in the dtype NumPy's ``exp`` gives for ``x``'s dtype."""
+    x = np.asarray(x)
+    if x.dtype == np.bool_:
+        raise TypeError("not defined for booleans")
+    dtype = np.exp(np.zeros((), x.dtype)).dtype
+    return np.asarray(compute(x.astype(np.float64))).astype(dtype)
+
+
+def finite_max(v: np.ndarray, axis: Any) -> np.ndarray:
+    """The maximum along ``axis`` (kept), 0 where it is infinite or NaN: shifting by it changes nothing in exact
+    arithmetic, and where it cannot be shifted the naive formula is what NumPy gives."""
+    if v.size == 0:
+        return np.zeros(np.sum(v, axis=axis, keepdims=True).shape)
+    m = np.max(v, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
+def softmax(x: Any, axis: Any) -> np.ndarray:
+    def compute(v: np.ndarray) -> np.ndarray:
+        e = np.exp(v - finite_max(v, axis))
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+    return float_result(x, compute)
+
+
+def log_softmax(x: Any, axis: Any) -> np.ndarray:
+    def compute(v: np.ndarray) -> np.ndarray:
+        shifted = v - finite_max(v, axis)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+    return float_result(x, compute)
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    def compute(v: np.ndarray) -> np.ndarray:
+        m = finite_max(v, axis)
+        result = m + np.log(np.sum(np.exp(v - m), axis=axis, keepdims=True))
+        return result if keepdims else np.squeeze(result, axis=axis)
+
+    return float_result(x, compute)
+
+
+def sigmoid(x: Any) -> np.ndarray:
+    return float_result(x, scipy.special.expit)
+
+
+def softplus(x: Any) -> np.ndarray:
+    return float_result(x, lambda v: np.logaddexp(0.0, v))
+
+
+def erf(x: Any) -> np.ndarray:
+    return float_result(x, scipy.special.erf)
+
+
+def log_sigmoid(x: Any) -> np.ndarray:
+    return float_result(x, lambda v: -np.logaddexp(0.0, -v))
+
+
+def log1m_sigmoid(x: Any) -> np.ndarray:
+    """log(1 - sigmoid(x)), that is -softplus(x)."""
+    return float_result(x, lambda v: -np.logaddexp(0.0, v))
+
+
+def stable_log1p(x: Any) -> np.ndarray:
+    """log(1 + x) as log1p computes it, for floats; integers keep NumPy's 1 + x (it wraps at the dtype's end)."""
+    x = np.asarray(x)
+    return np.log1p(x) if x.dtype.kind == "f" else np.log(1 + x)
+
+
+def stable_abs(x: Any) -> np.ndarray:
+    """sqrt(x**2) as abs(x), for floats; integers keep NumPy's x**2 (it wraps)."""
+    x = np.asarray(x)
+    return np.abs(x) if x.dtype.kind == "f" else np.sqrt(x**2)
+
+
+def set_subtensor(x: Any, index: Any, value: Any) -> np.ndarray:
+    """A copy of ``x`` with ``x[index] = value``."""
+    out = np.array(x, copy=True)
+    out[index] = value
+    return out
+
+
+def inc_subtensor(x: Any, index: Any, value: Any) -> np.ndarray:
+    """A copy of ``x`` with ``value`` added at ``x[index]``; repeated positions accumulate (``np.add.at``). An
+    array value is broadcast first: NumPy 2.4's ``add.at`` with one that does not broadcast may crash."""
+    out = np.array(x, copy=True)
+    np.add.at(out, index, np.broadcast_to(value, out[index].shape) if isinstance(value, np.ndarray) else value)
+    return out
+
+
+def dimshuffle(x: Any, pattern: Any) -> np.ndarray:
+    """Theano's dimshuffle: axes in ``pattern``'s order, "x" a new axis of size 1, missing axes (of size 1)
+    dropped."""
+    x = np.asarray(x)
+    kept = [p for p in pattern if p != "x"]
+    dropped = tuple(a for a in range(x.ndim) if a not in kept)
+    if any(x.shape[a] != 1 for a in dropped):
+        raise ValueError(f"dimshuffle drops axes {dropped} of shape {x.shape}")
+    moved = np.transpose(np.squeeze(x, axis=dropped), np.argsort(np.argsort(kept)))
+    return moved.reshape([1 if p == "x" else x.shape[p] for p in pattern])
+
+
+#: the helpers by name, for nodes to name and scripts to inline
+HELPERS = {f.__name__: f for f in (float_result, finite_max, softmax, log_softmax, logsumexp, sigmoid, softplus, erf,
+                                   log_sigmoid, log1m_sigmoid, stable_log1p, stable_abs, set_subtensor,
+                                   inc_subtensor, dimshuffle)}
+#: helpers a helper calls
+HELPER_NEEDS = {name: ("float_result",) for name in ("sigmoid", "softplus", "erf", "log_sigmoid", "log1m_sigmoid")} | {
+    name: ("float_result", "finite_max") for name in ("softmax", "log_softmax", "logsumexp")}

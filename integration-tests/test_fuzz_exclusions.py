@@ -1,0 +1,101 @@
+"""Each exclusion explains the differences it is meant for and no others: a stabilized formula but not an
+integer overflow, the sign of an intermediate zero but not a wrong power of -0, an undefined cast but not a
+defined one, a step taken on a rounded value but not a wrong rounding; ``x - x`` on infinities is a finding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from arignote_fuzz.compare import Oracle, Verdict, judge
+from arignote_fuzz.exclusions import EXCLUSIONS
+from arignote_fuzz.ir import Case, Graph, Input, Node, Value
+from arignote_fuzz.results import CallResult, ModeResult
+
+
+def verdict_for(case: Case, *outputs: np.ndarray) -> Verdict:
+    """What the fuzzer concludes when a mode returns ``outputs`` for the case's only call."""
+    verdict = Verdict()
+    judge(case, Oracle(case), ModeResult("mode", calls=[CallResult(outputs=list(outputs))]), verdict)
+    return verdict
+
+
+def one_node(dtype: str, value: object, template: str, op: str = "test", stable: str | None = None,
+             helpers: tuple[str, ...] = ()) -> Case:
+    x = Input("x", dtype, (None,) * np.ndim(value))
+    node = Node("v", op, ("x",), template, helpers=helpers, stable=stable)
+    return Case("t", Graph((x,), (node,), ("v",)), ({"x": Value(np.array(value, dtype=dtype))},))
+
+
+def chain(dtype: str, value: object, *steps: tuple[str, str]) -> Case:
+    """Nodes applied one after the other: (op, template of the previous value)."""
+    nodes, previous = [], "x"
+    for i, (op, template) in enumerate(steps):
+        nodes.append(Node(f"v{i}", op, (previous,), template))
+        previous = f"v{i}"
+    x = Input("x", dtype, (None,) * np.ndim(value))
+    return Case("t", Graph((x,), tuple(nodes), (previous,)), ({"x": Value(np.array(value, dtype=dtype))},))
+
+
+def outcome(verdict: Verdict) -> tuple[set[str], set[str]]:
+    return {f.kind for f in verdict.findings}, {name for _, name in verdict.excluded}
+
+
+def test_a_stabilized_formula_is_excluded() -> None:
+    case = one_node("float64", [1000.0, 1.0], "{m}.log(1 + {m}.exp({0}))", "log(1+exp(x))", "softplus({0})",
+                    ("softplus",))
+    assert outcome(verdict_for(case, np.array([1000.0, np.log1p(np.e)]))) == (set(), {"stabilized"})
+
+
+def test_an_integer_overflow_that_log1p_hides_is_a_finding() -> None:
+    case = one_node("int32", 2147483647, "{m}.log(1 + {0})", "log(1+x)", "stable_log1p({0})", ("stable_log1p",))
+    assert outcome(verdict_for(case, np.array(np.log1p(2147483647.0)))) == ({"nan"}, set())
+
+
+def test_x_minus_x_on_an_infinity_is_a_finding() -> None:
+    case = one_node("float64", [np.inf, 1.0], "({0} - {0})", "x-x")
+    assert outcome(verdict_for(case, np.array([0.0, 0.0]))) == ({"nan"}, set())
+
+
+def test_the_sign_of_an_intermediate_zero_is_excluded() -> None:
+    case = chain("float64", [-0.0, 2.0], ("x+0", "({0} + 0)"), ("binary/", "(1 / {0})"))
+    assert outcome(verdict_for(case, np.array([-np.inf, 0.5]))) == (set(), {"signed_zero"})
+
+
+def test_a_wrong_power_of_minus_zero_is_a_finding() -> None:
+    case = one_node("float64", [-0.0, -np.inf], "({0} ** -0.5)", "x**-0.5")
+    assert outcome(verdict_for(case, np.array([-np.inf, np.nan]))) == ({"value"}, set())
+
+
+def test_an_undefined_cast_is_excluded_and_a_defined_one_is_not() -> None:
+    nan_cast = chain("float64", [np.nan, 1.5], ("x+0", "({0} + 0)"), ("astype", "{0}.astype('int32')"))
+    assert outcome(verdict_for(nan_cast, np.array([0, 1], dtype=np.int32))) == (set(), {"undefined_cast"})
+    defined = chain("float64", [2.5, 1.5], ("x+0", "({0} + 0)"), ("astype", "{0}.astype('int32')"))
+    assert outcome(verdict_for(defined, np.array([3, 1], dtype=np.int32))) == ({"value"}, set())
+
+
+def test_a_step_on_a_rounded_value_is_excluded_and_a_wrong_step_is_not() -> None:
+    rounded = chain("float64", [1 / 3, 0.75], ("binary*", "({0} * 3.0)"), ("floor", "{m}.floor({0})"))
+    assert outcome(verdict_for(rounded, np.array([0.0, 2.0]))) == (set(), {"near_step"})
+    wrong = chain("float64", [2.5 / 3, 0.75], ("binary*", "({0} * 3.0)"), ("floor", "{m}.floor({0})"))
+    assert outcome(verdict_for(wrong, np.array([1.0, 2.0]))) == ({"value"}, set())
+
+
+def test_rounding_that_the_tolerance_allows_is_not_a_difference() -> None:
+    big = np.finfo(np.float64).max
+    overflow = one_node("float64", [[big, big, -big]], "{m}.sum({0}, axis=1)", "sum")
+    assert outcome(verdict_for(overflow, np.array([np.inf]))) == (set(), set())
+    assert outcome(verdict_for(overflow, np.array([-np.inf]))) == (set(), set())  # products fused (FMA) may
+    ordinary = one_node("float64", [[1.0, 2.0, 3.0]], "{m}.sum({0}, axis=1)", "sum")
+    assert outcome(verdict_for(ordinary, np.array([6.0 + 1e-6]))) == ({"value"}, set())
+    half_sum = one_node("float16", np.ones(4096), "{m}.sum({0})", "sum")
+    assert outcome(verdict_for(half_sum, np.array(4096, dtype=np.float16))) == (set(), set())
+    assert outcome(verdict_for(half_sum, np.array(2048, dtype=np.float16))) == (set(), set())
+
+
+@pytest.mark.parametrize("exclusion", [e.name for e in EXCLUSIONS])
+def test_the_readme_lists_every_exclusion(exclusion: str) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "fuzz" / "README.md").read_text(encoding="utf-8")
+    assert f"`{exclusion}`" in readme
