@@ -80,6 +80,19 @@ def test_outputs_are_not_aliases_of_inputs_or_constants():
     assert const.flags.writeable
 
 
+@pytest.mark.parametrize("mode", ["reference", "fast_compile", "fast_run"])
+def test_outputs_are_not_aliases_of_each_other(mode):
+    """Two outputs of one buffer (the same variable twice, a view of another output) are two arrays: writing
+    into one changes no other."""
+    x = ac.dmatrix("x")
+    y = x ** 2
+    f = ac.function([x], [y, y, y.T, ac.reshape(y, (1, -1)), y[0]], mode=mode)
+    outputs = f(np.arange(4.0).reshape(2, 2))
+    for i, a in enumerate(outputs):
+        for b in outputs[i + 1:]:
+            assert not np.shares_memory(a, b)
+
+
 def test_no_outputs_and_single_vs_list():
     x = ac.dvector("x")
     assert ac.function([x], [], on_unused_input="ignore")(np.ones(2)) == []

@@ -159,7 +159,7 @@ class Function:
         # a call reads every shared variable and updates some: atomic against calls touching the same ones
         self._access = SharedAccess(reads=[v.lock for v in self.shared_inputs],
                                     writes=[v.lock for v in self.update_targets])
-        self._copy_outputs = [_aliases_outside(out, self.fgraph) for out in self.fgraph.outputs[: self.n_outputs]]
+        self._copy_outputs = _outputs_to_copy(self.fgraph.outputs[: self.n_outputs])
         self._copies = any(self._copy_outputs)
         # an executable that checks its inputs itself (in C) takes our filter for values that do not fit as they
         # are: its errors then name the input as ours do, and the call path skips the Python checks
@@ -355,16 +355,33 @@ def _fast_check(t: Any) -> Callable[[Any], bool]:
     return check
 
 
-def _aliases_outside(var: Variable, fgraph: FunctionGraph) -> bool:
-    """Whether an output may share memory with an input, a shared value or a constant (then it is copied): it
-    is one, or a view (``view_map``) of any input of its node that may be."""
-    pending = [var]
+def _outputs_to_copy(outputs: Sequence[Variable]) -> list[bool]:
+    """Which outputs a call copies, so that no output shares memory with an input, a shared value, a constant
+    or another output (writing into one returned array must change no other): those whose memory may come from
+    outside the graph, and those whose memory may be an earlier output's (the same variable twice, or views of
+    one buffer, such as ``[v, v.T]``)."""
+    copy, seen = [], set()
+    for var in outputs:
+        roots = _memory_roots(var)
+        outside = any(root.owner is None for root in roots)
+        copy.append(outside or not seen.isdisjoint(roots))
+        if not outside:
+            seen |= roots
+    return copy
+
+
+def _memory_roots(var: Variable) -> set[Variable]:
+    """The variables whose buffers ``var``'s memory may be: ``var`` itself, or through views (``view_map``) the
+    roots of the inputs it views."""
+    roots, pending = set(), [var]
     while pending:
         var = pending.pop()
-        if var.owner is None:
-            return True
-        pending += [var.owner.inputs[i] for i in var.owner.op.view_map.get(var.index or 0, ())]
-    return False
+        viewed = var.owner.op.view_map.get(var.index or 0, ()) if var.owner is not None else ()
+        if viewed:
+            pending += [var.owner.inputs[i] for i in viewed]
+        else:
+            roots.add(var)
+    return roots
 
 
 def portable_mode(mode: Mode, backend: Any) -> Mode:
