@@ -137,7 +137,8 @@ def where(ctx: Context) -> Proposal | None:
     if a is None or b is None or not ctx.broadcast_fits(cond, a, b):
         return None
     if ctx.chance(0.3):
-        return Proposal("where", (cond, a), f"{{m}}.where({{0}}, {{1}}, {literal(ctx)})")
+        c = literal(ctx)
+        return Proposal("where", (cond, a), f"ar.where({{0}}, {{1}}, {c})", f"where({{0}}, {{1}}, {c})", ("where",))
     return Proposal("where", (cond, a, b), "{m}.where({0}, {1}, {2})")
 
 
@@ -350,7 +351,8 @@ def subtensor(ctx: Context) -> Proposal | None:
     if ctx.chance(0.1) and ctx.metas[x].ndim:
         axis = ctx.axis(ctx.metas[x].ndim)
         indices = _int_array(ctx, ctx.metas[x].shape[axis])
-        return Proposal("take", (x,), f"{{m}}.take({{0}}, {indices}, axis={axis})")
+        return Proposal("take", (x,), f"ar.take({{0}}, {indices}, axis={axis})", f"take({{0}}, {indices}, axis={axis})",
+                        ("take",))
     found = index_for(ctx, x)
     if found is None:
         return None
@@ -378,7 +380,7 @@ def set_inc(ctx: Context) -> Proposal | None:
     slot = 1 + len(extra)
     args = (x, *extra)
     target = ctx.metas[x]
-    safe = ctx.chance(0.9)  # Arignote refuses values it would have to cast with a loss (NumPy casts them)
+    safe = ctx.chance(0.9)  # else set_subtensor casts as NumPy does, inc_subtensor refuses what += refuses
     # an integer array is incremented by integers: Arignote casts the increment first, NumPy's add.at after
     if target.kind == "f":
         literal_value = literal(ctx)

@@ -101,10 +101,35 @@ def set_subtensor(x: Any, index: Any, value: Any) -> np.ndarray:
 
 def inc_subtensor(x: Any, index: Any, value: Any) -> np.ndarray:
     """A copy of ``x`` with ``value`` added at ``x[index]``; repeated positions accumulate (``np.add.at``). An
-    array value is broadcast first: NumPy 2.4's ``add.at`` with one that does not broadcast may crash."""
+    array value is broadcast first: NumPy 2.4's ``add.at`` with one that does not broadcast may crash. Values are
+    refused as ``x[index] += value`` refuses them (``add.at`` casts any sum back, even floats into booleans)."""
     out = np.array(x, copy=True)
+    total = np.result_type(out, value)
+    if not np.can_cast(total, out.dtype, casting="same_kind"):
+        raise TypeError(f"cannot cast the sum, {total}, to {out.dtype} with casting rule 'same_kind'")
     np.add.at(out, index, np.broadcast_to(value, out[index].shape) if isinstance(value, np.ndarray) else value)
     return out
+
+
+def where(condition: Any, x: Any, y: Any) -> np.ndarray:
+    """``np.where`` with a Python int ``y`` refused where the result's integer dtype cannot hold it, as NumPy's
+    arithmetic refuses it (``int8 + 300``): ``np.where`` wraps it silently (300 is 44, -129 is 127)."""
+    out = np.where(condition, x, y)
+    if type(y) is int and out.dtype.kind in "iu":
+        info = np.iinfo(out.dtype)
+        if not info.min <= y <= info.max:
+            raise OverflowError(f"Python integer {y} out of bounds for {out.dtype}")
+    return out
+
+
+def take(x: Any, indices: Any, axis: int) -> np.ndarray:
+    """``np.take`` with the bounds checked as indexing checks them: NumPy's take checks none when the result is
+    empty (``take(zeros((0, 3)), [5], axis=1)``), where ``x[:, [5]]`` raises; Arignote raises in both."""
+    x, indices = np.asarray(x), np.asarray(indices)
+    size = x.shape[axis]
+    if indices.size and not ((-size <= indices) & (indices < size)).all():
+        raise IndexError(f"an index is out of bounds for axis {axis} with size {size}")
+    return np.take(x, indices, axis=axis)
 
 
 def dimshuffle(x: Any, pattern: Any) -> np.ndarray:
@@ -122,7 +147,7 @@ def dimshuffle(x: Any, pattern: Any) -> np.ndarray:
 #: the helpers by name, for nodes to name and scripts to inline
 HELPERS = {f.__name__: f for f in (float_result, finite_max, softmax, log_softmax, logsumexp, sigmoid, softplus, erf,
                                    log_sigmoid, log1m_sigmoid, stable_log1p, stable_abs, set_subtensor,
-                                   inc_subtensor, dimshuffle)}
+                                   inc_subtensor, where, take, dimshuffle)}
 #: helpers a helper calls
 HELPER_NEEDS = {name: ("float_result",) for name in ("sigmoid", "softplus", "erf", "log_sigmoid", "log1m_sigmoid")} | {
     name: ("float_result", "finite_max") for name in ("softmax", "log_softmax", "logsumexp")}

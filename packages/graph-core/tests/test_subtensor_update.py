@@ -84,10 +84,35 @@ def test_the_input_is_not_modified(value):
 def test_values_are_cast_and_checked():
     x = ac.fmatrix("x")
     assert set_subtensor(x[0], 1.5).dtype == "float32"
-    with pytest.raises(TypeError, match="cannot write values of dtype float64"):
-        set_subtensor(ac.lmatrix("i")[0], ac.dvector("v"))
+    # setting casts as NumPy's x[idx] = v does; incrementing refuses what NumPy's x[idx] += v refuses
+    i, v = ac.lmatrix("i"), ac.dvector("v")
+    assert set_subtensor(i[0], v).dtype == "int64"
+    np.testing.assert_array_equal(ac.function([i, v], set_subtensor(i[0], v))(np.zeros((2, 2), "int64"),
+                                                                               np.array([1.7, -2.5])),
+                                  [[1, -2], [0, 0]])
+    with pytest.raises(TypeError, match="cannot add values of dtype float64 to i of dtype int64"):
+        inc_subtensor(i[0], v)
+    with pytest.raises(TypeError, match="cannot add values of dtype int64 to b of dtype bool"):
+        inc_subtensor(ac.tensor("bool", (None,), "b")[[0]], ac.lvector("n"))
+    with pytest.raises(TypeError, match="complex"):
+        set_subtensor(x[0], ac.zvector("c"))
+    assert inc_subtensor(ac.bvector("small")[0], ac.lscalar("big")).dtype == "int8"  # same kind: wraps
     with pytest.raises(ValueError, match="cannot be broadcast"):
         set_subtensor(ac.tensor("float64", (3, 4))[0], ac.tensor("float64", (3,)))
+
+
+def test_a_set_value_may_have_leading_axes_of_size_one_like_numpy():
+    x, v = ac.dmatrix("x"), ac.dmatrix("v")
+    z = set_subtensor(x[-1, :], v)  # NumPy's x[-1, :] = v drops v's leading axes of size 1
+    assert z.type.shape == (None, None)
+    np.testing.assert_array_equal(ac.function([x, v], z)(np.zeros((2, 2)), np.array([[1.0, 2.0]])),
+                                  [[0, 0], [1, 2]])
+    with pytest.raises(ValueError, match="specify_shape"):
+        ac.function([x, v], z)(np.zeros((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="does not fit"):
+        set_subtensor(x[-1, :], ac.tensor("float64", (2, 2)))
+    with pytest.raises(ValueError, match="does not fit"):
+        inc_subtensor(x[-1, :], v)
 
 
 @pytest.mark.parametrize("update, expected", [(set_subtensor, [5.0, 5.0]), (inc_subtensor, [7.0, 8.0])])

@@ -15,30 +15,51 @@ from typing import Any
 
 import numpy as np
 
-from ..dtypes import can_cast_safely
 from ..graph import Apply, Constant, Op, Variable
 from .basic import as_tensor, cast
+from .checks import specify_shape
 from .indexing import AdvancedSubtensor, Entry, Subtensor, _build_index, _format_entries, _input_kinds, _static_shape
 from .type import format_shape
 
 
-def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: str) -> Variable:
-    """``value`` as a tensor of ``x``'s dtype that broadcasts into ``region`` (the shape of ``x[idx]``)."""
+def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: str, setting: bool) -> Variable:
+    """``value`` as a tensor of ``x``'s dtype that broadcasts into ``region`` (the shape of ``x[idx]``).
+
+    Setting casts as NumPy's ``x[idx] = value`` does (any real value into any real dtype) and drops leading axes
+    of size 1 (checked when the call comes where they are not known); incrementing takes what NumPy's
+    ``x[idx] += value`` takes, values whose sum with ``x`` casts back to ``x``'s dtype within its kind."""
     v = as_tensor(value)
     if v.dtype != x.dtype:  # type: ignore[attr-defined]
-        weak = isinstance(v, Constant) and v.weak
-        if not weak and not can_cast_safely(v.dtype, x.dtype):  # type: ignore[attr-defined]
-            raise TypeError(f"{what}: cannot write values of dtype {v.dtype} into {x} of dtype "
-                            f"{x.dtype} without losing information; cast them first")  # type: ignore[attr-defined]
+        _check_cast(x, v, what, setting)
         v = cast(v, x.dtype)  # type: ignore[attr-defined]
+    extra = v.ndim - len(region)
+    if setting and extra > 0 and all(size in (None, 1) for size in v.type.shape[:extra]):
+        v = specify_shape(v, (1,) * extra + (None,) * len(region)).dimshuffle(*range(extra, v.ndim))
     if v.ndim > len(region):
-        raise ValueError(f"{what}: a value of {v.ndim} dimensions does not fit the indexed region of shape "
-                         f"{format_shape(region)}")
+        raise ValueError(f"{what}: a value of shape {format_shape(v.type.shape)} does not fit the indexed region of "
+                         f"shape {format_shape(region)}")
     for have, want in zip(v.type.shape[::-1], region[::-1], strict=False):
         if have is not None and want is not None and have not in (1, want):
             raise ValueError(f"{what}: a value of shape {format_shape(v.type.shape)} cannot be broadcast to the "
                              f"indexed region of shape {format_shape(region)}")
     return v
+
+
+def _check_cast(x: Variable, v: Variable, what: str, setting: bool) -> None:
+    """Refuse the values NumPy refuses: a complex value into a real array, and an increment whose sum with
+    ``x`` would not cast back to ``x``'s dtype under NumPy's ``same_kind`` rule (floats into integers, integers
+    into booleans)."""
+    if np.dtype(v.dtype).kind == "c" and np.dtype(x.dtype).kind != "c":  # type: ignore[attr-defined]
+        raise TypeError(f"{what}: cannot write complex values of dtype {v.dtype} into {x} of real dtype "
+                        f"{x.dtype}; take their real part first")  # type: ignore[attr-defined]
+    if setting:
+        return
+    weak = v.data.item() if isinstance(v, Constant) and v.weak and v.ndim == 0 else np.dtype(v.dtype)
+    total = np.result_type(np.dtype(x.dtype), weak)  # type: ignore[attr-defined]
+    if not np.can_cast(total, x.dtype, casting="same_kind"):  # type: ignore[attr-defined]
+        raise TypeError(f"{what}: cannot add values of dtype {v.dtype} to {x} of dtype {x.dtype}: the sum is "
+                        f"{total}, which NumPy's x[idx] += v does not cast back to {x.dtype}; cast the "
+                        f"values first")  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -54,7 +75,7 @@ class IncSubtensor(Op):
     def make_node(self, x: Any, value: Any, *symbolic: Any) -> Apply:
         x = as_tensor(x)
         region = _static_shape(x.type, self.entries, [], str(self))
-        v = _check_value(x, value, region, str(self))
+        v = _check_value(x, value, region, str(self), self.set_instead_of_inc)
         return Apply(self, [x, v, *symbolic], [x.type])
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
@@ -92,7 +113,7 @@ class AdvancedIncSubtensor(Op):
         array_types = [p.type for p, kind in zip(pieces, _input_kinds(self.entries), strict=True)
                        if kind == "array"]
         region = _static_shape(x.type, self.entries, array_types, str(self))
-        v = _check_value(x, value, region, str(self))
+        v = _check_value(x, value, region, str(self), self.set_instead_of_inc)
         return Apply(self, [x, v, *pieces], [x.type])
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
