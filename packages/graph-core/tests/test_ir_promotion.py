@@ -95,3 +95,18 @@ def test_reductions_take_numpy_result_dtypes(dtype):
         out = getattr(ac, name)(x, axis=0)
         assert out.dtype == expected.dtype.name, (name, dtype)
         np.testing.assert_allclose(ac.function([x], out)(value), expected, rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["less", "less_equal", "greater", "greater_equal", "equal", "not_equal"])
+@pytest.mark.parametrize("number", [-129, -1, 256, 2**63, 2**70, -2**70])
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int64", "uint64"])
+def test_comparisons_take_any_python_integer_like_numpy(name, number, dtype):
+    """NumPy compares an integer array with a Python int beyond its dtype's range (the answer holds for the whole
+    range) where arithmetic with it overflows."""
+    x = ac.tensor(dtype, (None,), "x")
+    info = np.iinfo(dtype)
+    value = np.array([info.min, 0, 1, info.max], dtype=dtype)
+    for args, values in (((x, number), (value, number)), ((number, x), (number, value))):
+        got = ac.function([x], getattr(ac, name)(*args))(value)
+        want = getattr(np, name)(*values)
+        assert got.dtype == want.dtype and np.array_equal(got, want), (args, got, want)

@@ -90,10 +90,14 @@ class Constant(Variable):
             self.data.setflags(write=False)
 
     def signature(self) -> tuple[Any, ...]:
+        """What makes two constants one: type, weakness and the values' bytes, every NaN the same NaN (NaN is
+        not equal to itself, and rewriting ``x * nan`` must find the ``nan`` it started from)."""
         data = self.data
-        if isinstance(data, np.ndarray):
-            return (self.type, data.shape, data.tobytes(), self.weak)
-        return (self.type, data, self.weak)
+        if not isinstance(data, np.ndarray):
+            return (self.type, data if data == data else "nan", self.weak)
+        if data.dtype.kind in "fc" and np.isnan(data).any():
+            data = np.where(np.isnan(data), np.array(np.nan, data.dtype), data)
+        return (self.type, data.shape, data.tobytes(), self.weak)
 
     def equals(self, other: object) -> bool:
         return isinstance(other, Constant) and self.signature() == other.signature()

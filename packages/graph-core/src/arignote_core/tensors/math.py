@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..graph import Constant
 from ..scalars import SCALAR_OPS
 from .basic import as_tensor, cast, constant, reshape, shape
 from .elemwise import Elemwise, dimshuffle
@@ -64,6 +65,51 @@ ELEMWISE_FUNCTIONS: dict[str, Any] = {name: _elemwise_function(name) for name in
 globals().update(ELEMWISE_FUNCTIONS)
 add, multiply = ELEMWISE_FUNCTIONS["add"], ELEMWISE_FUNCTIONS["multiply"]
 maximum, minimum = ELEMWISE_FUNCTIONS["maximum"], ELEMWISE_FUNCTIONS["minimum"]
+
+#: x OP c for a Python int c above (then below) the range of x's integer dtype: always True or always False
+_BEYOND_RANGE = {"less": (True, False), "less_equal": (True, False), "greater": (False, True),
+                 "greater_equal": (False, True), "equal": (False, False), "not_equal": (True, True)}
+_MIRRORED = {"less": "greater", "less_equal": "greater_equal", "greater": "less", "greater_equal": "less_equal",
+             "equal": "equal", "not_equal": "not_equal"}
+
+
+def _python_int(value: Any) -> int | None:
+    if type(value) is int:
+        return value
+    if isinstance(value, Constant) and value.weak and isinstance(np.asarray(value.data).item(), int) \
+            and value.type.dtype != "bool":  # type: ignore[attr-defined]
+        return int(np.asarray(value.data).item())
+    return None
+
+
+def _comparison_function(name: str) -> Any:
+    """A comparison that, as NumPy's does, compares an integer array with any Python int: one beyond the
+    dtype's range (``uint8_array > -1``) gives the answer for the whole range, where conversion would
+    overflow."""
+    plain = ELEMWISE_FUNCTIONS[name]
+
+    def compare(x1: Any, x2: Any) -> TensorVariable:
+        for op_name, array, number in ((name, x1, _python_int(x2)), (_MIRRORED[name], x2, _python_int(x1))):
+            if number is None or isinstance(array, int) or not hasattr(array, "dtype"):
+                continue
+            array = as_tensor(array)
+            if np.dtype(array.dtype).kind not in "iu":
+                continue
+            info = np.iinfo(array.dtype)
+            if not info.min <= number <= info.max:
+                always = _BEYOND_RANGE[op_name][number < info.min]
+                # compared with the range's end in a way that holds (or fails) for every element
+                test = SCALAR_OPS["less_equal" if always else "greater"]
+                return Elemwise(test)(array, info.max)  # type: ignore[no-any-return]
+        return plain(x1, x2)  # type: ignore[no-any-return]
+
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = plain.__doc__
+    return compare
+
+
+ELEMWISE_FUNCTIONS.update({name: _comparison_function(name) for name in _MIRRORED})
+globals().update({name: ELEMWISE_FUNCTIONS[name] for name in _MIRRORED})
 
 # the names NumPy and Theano also use for some of them
 ALIASES = {"divide": "true_divide", "mod": "remainder", "abs": "absolute", "conj": "conjugate", "pow": "power",

@@ -26,7 +26,13 @@ class TensorOperators:
     def __rfloordiv__(self, other: Any) -> Any: return _math().floor_divide(other, self)
     def __mod__(self, other: Any) -> Any: return _math().remainder(self, other)
     def __rmod__(self, other: Any) -> Any: return _math().remainder(other, self)
-    def __pow__(self, other: Any) -> Any: return _math().power(self, other)
+    def __pow__(self, other: Any) -> Any:
+        # NumPy's ``**`` squares when the exponent is the Python int 2: a boolean array squares to int8 there,
+        # where ``power`` gives int64
+        if type(other) is int and other == 2 and self.type.dtype == "bool":
+            return _math().square(self)
+        return _math().power(self, other)
+
     def __rpow__(self, other: Any) -> Any: return _math().power(other, self)
     def __matmul__(self, other: Any) -> Any: return _math().matmul(self, other)
     def __rmatmul__(self, other: Any) -> Any: return _math().matmul(other, self)
