@@ -110,3 +110,18 @@ def test_comparisons_take_any_python_integer_like_numpy(name, number, dtype):
         got = ac.function([x], getattr(ac, name)(*args))(value)
         want = getattr(np, name)(*values)
         assert got.dtype == want.dtype and np.array_equal(got, want), (args, got, want)
+
+
+def test_the_power_operator_squares_a_bool_array_to_int8_as_numpy_does():
+    b = ac.tensor("bool", (None,), "b")
+    value = np.array([True, False])
+    for build, want in ((lambda v: v ** 2, value ** 2), (lambda v: v ** 3, value ** 3),
+                        (lambda v: ac.power(v, 2), np.power(value, 2))):
+        got = ac.function([b], build(b))(value)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_nan_constants_are_one_constant():
+    a, b = ac.constant(float("nan")), ac.constant(np.array([np.nan, 1.0]))
+    assert a.equals(ac.constant(float("nan"))) and b.equals(ac.constant(np.array([-np.nan, 1.0])))
+    assert not b.equals(ac.constant(np.array([np.nan, 2.0])))
