@@ -29,6 +29,13 @@ EXPRESSIONS = {
     "where(x, x, 0)": lambda x: ac.where(x, x, 0),
     "sum(x * 2)": lambda x: ac.sum(x * 2),
     "abs(x) * 3": lambda x: abs(x) * 3,
+    "log(sigmoid(x))": lambda x: ac.log(ac.sigmoid(x)),
+    "log(1 - sigmoid(x))": lambda x: ac.log(1 - ac.sigmoid(x)),
+    "log(sum(exp(x)))": lambda x: ac.log(ac.sum(ac.exp(x), axis=0)),
+    "exp(x) / sum(exp(x))": lambda x: ac.exp(x) / ac.sum(ac.exp(x), axis=0, keepdims=True),
+    "x - nan": lambda x: x - float("nan"),
+    "x * nan": lambda x: x * float("nan"),
+    "(x + inf) * nan": lambda x: (x + float("inf")) * float("nan"),
 }
 
 
@@ -48,3 +55,23 @@ def test_no_rule_fails_on_any_dtype(dtype, name, static):
         return  # the expression itself is refused for this dtype, as NumPy refuses it
     with np.errstate(all="ignore"):
         check(out, [x], [_values(dtype, static or (3,))], STRICT, rtol=1e-6, atol=1e-6)
+
+
+PAIRS = {
+    "a + -b": lambda a, b: a + -b,
+    "-b + a": lambda a, b: -b + a,
+    "a * -1 + b": lambda a, b: a * -1 + b,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+@pytest.mark.parametrize(("dtype_a", "dtype_b"), [("int64", "uint8"), ("int64", "int8"), ("int16", "uint8"),
+                                                  ("float64", "uint8"), ("float32", "int8"), ("int8", "int8")])
+def test_rules_keep_numpy_values_on_mixed_dtypes(dtype_a, dtype_b, name):
+    """A narrower integer negated wraps in its own dtype before the sum promotes it: ``int64 + -uint8(1)`` is
+    255, which ``a - b`` would not give."""
+    a, b = ac.tensor(dtype_a, (None,), "a"), ac.tensor(dtype_b, (None,), "b")
+    values = [np.array([0, 1, 2], dtype=dtype_a), np.array([1, 2, 0] if dtype_b[0] == "u" else [-128, 2, 0],
+                                                           dtype=dtype_b)]
+    with np.errstate(all="ignore"):
+        check(PAIRS[name](a, b), [a, b], values, STRICT, rtol=1e-6, atol=1e-6)

@@ -225,3 +225,15 @@ def test_fused_reduce_with_an_initial_value_handles_empty_axes():
     assert isinstance(m.owner.op, FusedReduce)
     got = evaluate(ac.FunctionGraph([x], [m]), [np.zeros((3, 0))])[0]
     np.testing.assert_array_equal(got, [-np.inf] * 3)
+
+
+@pytest.mark.parametrize("build", [softmax, log_softmax, logsumexp], ids=["softmax", "log_softmax", "logsumexp"])
+def test_float16_special_functions_are_lowered_in_float32(build):
+    x = ac.tensor("float16", (None, None), "x")
+    value = np.array([[0, 1], [6, 0], [1, 5]], dtype=np.float16)
+    fgraph, _ = check(build(x, axis=0), [x], [value], SPECIAL, rtol=2e-3, atol=1e-4)
+    assert not {Softmax, LogSoftmax, LogSumExp} & set(op_types(fgraph))
+    oracle = getattr(scipy.special, build.__name__)(value.astype(np.float32), axis=0).astype(np.float16)
+    (got,) = evaluate(fgraph, [value])
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got.astype(np.float32), oracle.astype(np.float32), rtol=2e-3, atol=1e-4)

@@ -51,7 +51,7 @@ def matches(form: Form, var: Variable) -> bool:
         return var is form[1]
     if kind == "const":
         value = scalar_constant(var)
-        return value is not None and bool(value == form[1])
+        return value is not None and bool(value == form[1] or (value != value and form[1] != form[1]))  # NaN
     node = var.owner
     if scalar_name(node) != kind or len(node.inputs) != len(form) - 1:  # type: ignore[union-attr]
         return False
@@ -83,10 +83,14 @@ def chain(op: str, forms: list[Form]) -> Form | None:
 
 
 def _foldable_constant(var: Variable, dtype: str) -> Any:
-    """The number of a one-element constant that promotion lets into ``dtype`` unchanged, else None."""
+    """The number of a one-element constant that promotion lets into ``dtype`` unchanged, else None; a weak
+    float as ``dtype`` holds it (NumPy converts ``1e-300`` to float32's 0 before multiplying)."""
     value = scalar_constant(var)
     if value is None or not isinstance(var, Constant):
         return None
+    if var.weak and kind(dtype) == "f" and not isinstance(value, complex):
+        with np.errstate(over="ignore"):
+            return np.asarray(value, dtype=dtype).item()
     if var.weak or np.can_cast(var.type.dtype, dtype, "safe"):  # type: ignore[attr-defined]
         return value
     return None

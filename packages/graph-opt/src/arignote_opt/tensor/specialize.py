@@ -4,9 +4,13 @@ ops and reductions, which fusion turns into a few loops."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from arignote_core import Apply, Constant, FunctionGraph, Variable, dimshuffle
+from arignote_core.dtypes import result_dtype
+from arignote_core.graph import dtype_spec
 from arignote_core.tensors import math
 from arignote_core.tensors.special import LogSoftmax, LogSumExp, Softmax
 
@@ -22,7 +26,16 @@ SPECIALIZE.pattern("square", "x ** 2 -> sqr(x)", tags=("powers",))
 # NumPy's power computes x ** 0.5 as sqrt(x) itself (sqrt(-inf) is NaN, sqrt(-0.) is -0.), but not x ** -0.5
 SPECIALIZE.pattern("sqrt", "x ** 0.5 -> sqrt(x)", constraints=_FLOAT, tags=("powers",))
 SPECIALIZE.pattern("reciprocal", "x ** -1 -> reciprocal(x)", constraints=_FLOAT, tags=("powers",))
-SPECIALIZE.pattern("subtract", "a + -b -> a - b", tags=("arithmetic",))
+
+
+def _negation_exact(a: Variable, b: Variable) -> bool:
+    """Whether ``-b``, computed in ``b``'s dtype, is ``-b`` in the dtype of ``a + -b``: ``b`` is a float or of
+    that dtype (a narrower integer wraps when negated first: ``-uint8(1)`` is 255, and ``int64(0) + 255`` is not
+    ``int64(0) - 1``)."""
+    return is_float(b) or b.type.dtype == result_dtype(dtype_spec(a), dtype_spec(b))  # type: ignore[attr-defined]
+
+
+SPECIALIZE.pattern("subtract", "a + -b -> a - b", where=_negation_exact, tags=("arithmetic",))
 SPECIALIZE.pattern("negate", "x * -1 -> -x", tags=("arithmetic",))
 SPECIALIZE.pattern("divide", "a * reciprocal(b) -> a / b", tags=("arithmetic",))
 
@@ -91,14 +104,26 @@ def _restore_axes(v: Variable, axes: tuple[int, ...], ndim: int) -> Variable:
     return dimshuffle(v, ["x" if i in axes else next(kept) for i in range(ndim)])
 
 
+def _in_float32(x: Variable, lower: Callable[[Variable], Variable]) -> Variable:
+    """``lower(x)``, computed in float32 when ``x`` is float16 (sums and logs of float16 lose a few percent)."""
+    if x.type.dtype != "float16":  # type: ignore[attr-defined]
+        return lower(x)
+    return math.cast(lower(math.cast(x, "float32")), "float16")  # type: ignore[no-any-return]
+
+
 @SPECIALIZE.node_rule(Softmax, tags=("lower_special",))
 def lower_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``softmax(x)`` as ``e / sum(e)`` with ``e = exp(x - max(x))``."""
     x, axes = node.inputs[0], node.op.axes  # type: ignore[attr-defined]
     if not is_real_float(x.type.dtype):  # type: ignore[attr-defined]
         return None
-    e = math.exp(x - _restore_axes(_safe_max(x, axes), axes, x.type.ndim))  # type: ignore[attr-defined]
-    return e / _restore_axes(math.sum(e, axis=axes), axes, x.type.ndim)  # type: ignore[attr-defined]
+    ndim = x.type.ndim  # type: ignore[attr-defined]
+
+    def lower(x: Variable) -> Variable:
+        e = math.exp(x - _restore_axes(_safe_max(x, axes), axes, ndim))
+        return e / _restore_axes(math.sum(e, axis=axes), axes, ndim)  # type: ignore[no-any-return]
+
+    return _in_float32(x, lower)
 
 
 @SPECIALIZE.node_rule(LogSoftmax, tags=("lower_special",))
@@ -108,8 +133,12 @@ def lower_log_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if not is_real_float(x.type.dtype):  # type: ignore[attr-defined]
         return None
     ndim = x.type.ndim  # type: ignore[attr-defined]
-    shifted = x - _restore_axes(_safe_max(x, axes), axes, ndim)
-    return shifted - _restore_axes(math.log(math.sum(math.exp(shifted), axis=axes)), axes, ndim)
+
+    def lower(x: Variable) -> Variable:
+        shifted = x - _restore_axes(_safe_max(x, axes), axes, ndim)
+        return shifted - _restore_axes(math.log(math.sum(math.exp(shifted), axis=axes)), axes, ndim)  # type: ignore
+
+    return _in_float32(x, lower)
 
 
 @SPECIALIZE.node_rule(LogSumExp, tags=("lower_special",))
@@ -119,6 +148,10 @@ def lower_logsumexp(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if not is_real_float(x.type.dtype):  # type: ignore[attr-defined]
         return None
     axes, ndim = op.axes, x.type.ndim  # type: ignore[attr-defined]
-    m = _safe_max(x, axes)
-    result = m + math.log(math.sum(math.exp(x - _restore_axes(m, axes, ndim)), axis=axes))
-    return _restore_axes(result, axes, ndim) if op.keepdims else result  # type: ignore[attr-defined]
+
+    def lower(x: Variable) -> Variable:
+        m = _safe_max(x, axes)
+        result = m + math.log(math.sum(math.exp(x - _restore_axes(m, axes, ndim)), axis=axes))
+        return _restore_axes(result, axes, ndim) if op.keepdims else result  # type: ignore[attr-defined]
+
+    return _in_float32(x, lower)

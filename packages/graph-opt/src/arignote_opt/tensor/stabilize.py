@@ -24,10 +24,15 @@ from .rulesets import STABILIZE
 from .util import is_real_float, kind, scalar_name
 from .vocabulary import elemwise
 
-STABILIZE.pattern("log_sigmoid", "log(sigmoid(x)) -> -softplus(-x)", tags=("stability",))
-STABILIZE.pattern("log_one_minus_sigmoid", "log(-sigmoid(x) + 1) -> -softplus(x)", tags=("stability",))
-STABILIZE.pattern("log_of_difference_sigmoid", "log(1 - sigmoid(x)) -> -softplus(x)", tags=("stability",))
-STABILIZE.pattern("log1p_of_minus_sigmoid", "log1p(-sigmoid(x)) -> -softplus(x)", tags=("stability",))
+# only for a float x: the replacements negate x in its own dtype, where sigmoid first converts it (uint8 -1 is 255)
+_FLOAT_X = {"x": lambda v: is_real_float(v.type.dtype)}
+STABILIZE.pattern("log_sigmoid", "log(sigmoid(x)) -> -softplus(-x)", constraints=_FLOAT_X, tags=("stability",))
+STABILIZE.pattern("log_one_minus_sigmoid", "log(-sigmoid(x) + 1) -> -softplus(x)", constraints=_FLOAT_X,
+                  tags=("stability",))
+STABILIZE.pattern("log_of_difference_sigmoid", "log(1 - sigmoid(x)) -> -softplus(x)", constraints=_FLOAT_X,
+                  tags=("stability",))
+STABILIZE.pattern("log1p_of_minus_sigmoid", "log1p(-sigmoid(x)) -> -softplus(x)", constraints=_FLOAT_X,
+                  tags=("stability",))
 # only where 1 + x is computed in floating point: an integer sum wraps around first (int32 2**31 - 1 plus 1)
 STABILIZE.pattern("log1p", "log(1 + x) -> log1p(x)", constraints={"x": lambda v: kind(v.type.dtype) in "fc"},
                   tags=("stability",))
@@ -108,7 +113,8 @@ def log_of_sum_of_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
             scalar_name(source.owner) != "exp":
         return None
     x = source.owner.inputs[0]  # type: ignore[union-attr]
-    if reduce_node.op.dtype != source.type.dtype or _shifted_by_its_max(x, reduce_node.op.axes):  # type: ignore
+    if not is_real_float(x.type.dtype) or reduce_node.op.dtype != source.type.dtype or \
+            _shifted_by_its_max(x, reduce_node.op.axes):  # type: ignore
         return None
     result = LogSumExp(reduce_node.op.axes)(x)
     return _reapply(result, chain) if result.type.dtype == node.outputs[0].type.dtype else None  # type: ignore
@@ -160,5 +166,7 @@ def softmax_from_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if found is None or found[0] is not numerator or scalar_name(numerator.owner) != "exp":
         return None
     x = numerator.owner.inputs[0]  # type: ignore[union-attr]
+    if not is_real_float(x.type.dtype):  # exp converts integers and booleans; softmax takes floats
+        return None
     result = Softmax(found[1])(x)
     return result if result.type.dtype == node.outputs[0].type.dtype else None  # type: ignore[attr-defined]
