@@ -148,3 +148,16 @@ def test_signed_and_float_casts_with_negatives(c_mode) -> None:
     values[4][:3] = [np.nan, np.inf, -0.0]
     compare(inputs, [o for o in outputs if not (o.type.dtype[0] == "i" and o.owner.inputs[0].type.dtype[0] == "f")],
             values, c_mode)
+
+
+def test_float_to_integer_and_back_is_never_negative_zero(fast_mode) -> None:
+    """``1 / x.astype(int).astype(float)`` for x in (-1, 0) is +inf: the integer is 0, never -0 (gcc reads
+    ``(double)(int8_t)x`` as ``trunc(x)``, which is -0 there, when the kernel is vectorized)."""
+    x = tensor("float64", (None,), "x")
+    targets = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
+    outputs = [1.0 / x.astype(t).astype("float64") for t in targets]
+    values = np.full(N, -0.62)
+    values[::3] = [0.4, 5.7, -3.2, 0.0, -0.0, 2.9, 1.2, 0.99, -0.99, 7.0, 1.0, 2.0, 3.0][: len(values[::3])]
+    compiled = compare([x], outputs, [values], fast_mode, targets)
+    for t, out in zip(targets, compiled(values), strict=True):
+        assert not np.signbit(out[values == -0.62]).any(), t

@@ -95,9 +95,21 @@ class EmitContext:
             return f"(({expr}) != 0)"
         if skind == "c" and tkind != "c":
             expr = f"{self.math('real', source)}({expr})"
+        if skind in "fc" and tkind in "iu":
+            expr = self._truncated(expr, target)
         if target == "float16":
             return f"((float)(_Float16)({expr}))"
         return f"(({self.ctype(target)})({expr}))"
+
+    def _truncated(self, expr: str, target: str) -> str:
+        """A float ``expr`` ready to convert to the integer ``target``. gcc reads ``(double)(int8_t)x`` as
+        ``trunc(x)`` when it may assume ``x`` in range (-fno-trapping-math): ``-0`` for ``x`` in (-1, 0), where
+        the integer is 0. Through a wider integer (vectorized) the conversions no longer meet; 64-bit targets
+        have none, so their ``x`` in (-1, 1) become +0 first."""
+        size = np.dtype(target).itemsize
+        if size < 8:
+            return f"(({'int32_t' if size < 4 else 'int64_t'})({expr}))"
+        return f"((fabs({expr}) < 1) ? 0 : ({expr}))"
 
     def load(self, expr: str, dtype: str) -> str:
         """A value in memory (storage type) as its compute value."""
