@@ -95,6 +95,27 @@ def test_rounding_that_the_tolerance_allows_is_not_a_difference() -> None:
     assert outcome(verdict_for(half_sum, np.array(2048, dtype=np.float16))) == (set(), set())
 
 
+def gradient_verdict(template: str, op: str, value: list[float], gradient: list[float]) -> Verdict:
+    """What the fuzzer concludes when a mode's gradient of sum(sin(v)) for ``v = template(x)`` is ``gradient``."""
+    x = Input("x", "float64", (None,))
+    graph = Graph((x,), (Node("v", op, ("x",), template),), ("v",))
+    case = Case("t", graph, ({"x": Value(np.array(value))},), grad_output="v")
+    verdict = Verdict()
+    oracle = Oracle(case)
+    outputs = [np.asarray(o) for o in oracle.calls[0].outputs]
+    judge(case, oracle, ModeResult("mode", calls=[CallResult(outputs=outputs)], grad=[np.array(gradient)]),
+          verdict)
+    return verdict
+
+
+def test_a_nan_gradient_is_excluded_only_where_the_chain_rule_meets_an_unbounded_derivative() -> None:
+    # std of one element is constant (derivative 0), but (y - mean) / std is 0 / 0, as in JAX and PyTensor
+    assert outcome(gradient_verdict("{m}.std({0}, keepdims=True)", "std", [0.0], [np.nan])) == \
+        (set(), {"singular_gradient"})
+    assert outcome(gradient_verdict("{m}.sin({0})", "sin", [0.0], [np.nan]))[0] == {"grad"}
+    assert outcome(gradient_verdict("{m}.std({0}, keepdims=True)", "std", [0.0, 1.0], [0.0, 1.0]))[0] == {"grad"}
+
+
 @pytest.mark.parametrize("exclusion", [e.name for e in EXCLUSIONS])
 def test_the_readme_lists_every_exclusion(exclusion: str) -> None:
     readme = (Path(__file__).resolve().parents[1] / "fuzz" / "README.md").read_text(encoding="utf-8")
