@@ -51,3 +51,26 @@ def test_a_guard_moves_onto_what_replaces_the_value_it_guards():
     with pytest.raises(ValueError, match="could not be broadcast"):
         evaluate(fgraph, [np.ones((2, 3)), np.ones((5, 3))])
     check(out, [x, y], [np.ones((1, 3)), np.ones((5, 3))])
+
+
+INDEXING = {
+    "v[3] ** 0": lambda v, i: v[3] ** 0,
+    "v[3] * 0": lambda v, i: v[3] * 0,
+    "v[i] ** 0": lambda v, i: v[i] ** 0,
+    "v[[3]] ** 0": lambda v, i: v[np.array([3])] ** 0,
+    "v[1:][2] - v[1:][2]": lambda v, i: v[1:][2] - v[1:][2],
+    "shape(m[3])": lambda v, i: Shape()(ac.outer(v, v)[3]),
+    "zeros of shape(m[i])": lambda v, i: ac.zeros(Shape()(ac.outer(v, v)[i])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDEXING))
+def test_indices_out_of_bounds_still_fail_after_rewriting(name):
+    """A rewrite that no longer computes an indexing (a power 0, a product with 0, a shape read off) still
+    fails where its index is out of bounds, and keeps NumPy's values where it is not."""
+    v, i = ac.dvector("v"), ac.lscalar("i")
+    out = INDEXING[name](v, i)
+    fgraph, _ = rewrite([out], [v, i], STRICT)
+    with pytest.raises((IndexError, ValueError), match="out of bounds"):
+        evaluate(fgraph, [np.ones(3), np.int64(3)])
+    check(out, [v, i], [np.ones(5), np.int64(-5)], STRICT)

@@ -20,7 +20,11 @@ import numpy as np
 
 from ..dtypes import is_integer
 from ..graph import Apply, Constant, Op, Variable
+from ..scalars import SCALAR_OPS
 from .basic import as_tensor, cast
+from .checks import check
+from .elemwise import Elemwise
+from .reduce import Reduce
 from .type import TensorType, format_shape
 
 INPUT = "?"
@@ -200,7 +204,47 @@ def _symbolic_shape(node: Apply, input_shapes: Sequence[tuple[Any, ...]], entrie
             axis += 1
     from .shape_inference import broadcast_shapes
 
-    return [_arrange(pieces, tuple(x_shape[axis:]), advanced, broadcast_shapes)]
+    shape = _arrange(pieces, tuple(x_shape[axis:]), advanced, broadcast_shapes)
+    conditions = index_conditions(node, x_shape)
+    if conditions:  # a shape read off without indexing still fails where the indexing would have
+        shape = tuple(check(size, INDEX_ERROR, *conditions) for size in shape)
+    return [shape]
+
+
+#: what a rewritten graph raises where indexing it no longer computes would have been out of bounds
+INDEX_ERROR = "index out of bounds (in indexing that the rewritten graph no longer computes)"
+
+
+def index_conditions(node: Apply, x_shape: Sequence[Any]) -> list[Variable]:
+    """Bool scalars that hold where ``node`` (a Subtensor or AdvancedSubtensor) raises no IndexError: each
+    integer index, and each entry of each integer index array, within ``-n .. n - 1`` of its axis of size ``n``.
+    Indices and sizes both known at build time were checked then."""
+    ops = {name: Elemwise(SCALAR_OPS[name]) for name in ("greater_equal", "less", "logical_and", "negative")}
+    pieces = iter(node.inputs[1:])
+    conditions: list[Variable] = []
+    axis = 0
+    for entry in node.op.entries:  # type: ignore[attr-defined]
+        kind = entry[0]
+        if kind == "newaxis":
+            continue
+        if kind == "slice":
+            for part in entry[1:]:
+                if part == INPUT:
+                    next(pieces)
+            axis += 1
+            continue
+        index = next(pieces) if kind == "array" or entry[1] == INPUT else entry[1]
+        if kind == "array" and index.type.dtype == "bool":  # type: ignore[attr-defined]
+            return conditions  # a mask's axes are its own: later entries' axes are not tracked here
+        size = x_shape[axis]
+        axis += 1
+        if not isinstance(index, Variable) and not isinstance(size, Variable):
+            continue
+        inside = ops["logical_and"](ops["greater_equal"](index, ops["negative"](size)), ops["less"](index, size))
+        if kind == "array":
+            inside = Reduce(SCALAR_OPS["logical_and"], tuple(range(inside.type.ndim)), "bool")(inside)
+        conditions.append(inside)
+    return conditions
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Run-time guards for rewrites that stop computing a broadcast.
+"""Run-time guards for rewrites that stop computing a broadcast or an indexing.
 
 NumPy raises where operands' sizes do not broadcast. A rewrite that no longer computes the expression that
 broadcast them (``x + 0 * c`` is ``x`` broadcast to the shape of ``x + c``; ``shape(x + y)`` is read off the
@@ -6,7 +6,8 @@ shapes of ``x`` and ``y``) must still fail there: its result carries a ``CheckAn
 the expression was the broadcast of is 1 or the broadcast size. Sizes are the terms of
 :class:`.sizes.SizeTerms`; sizes known at build time were checked when the graph was built, and sizes that the
 kept computation still broadcasts check themselves. The rewrite engine moves such a guard onto whatever later
-replaces the value it guards, so it stays until the graph is run.
+replaces the value it guards, so it stays until the graph is run. Likewise for indexing (``v[3] ** 0`` is 1):
+the result holds that the indices it no longer takes are within bounds.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from arignote_core import Elemwise, Variable, alloc
+from arignote_core import AdvancedSubtensor, Elemwise, Subtensor, Variable, alloc
 from arignote_core.tensors import math
 from arignote_core.tensors.checks import check
+from arignote_core.tensors.indexing import INDEX_ERROR, index_conditions
 
 from .shapes import broadcast_shape, covers, filled
 from .sizes import SizeTerms, representative, size_scalar, term_key
@@ -60,6 +62,28 @@ def guard_broadcast(fgraph: Any, value: Variable, out: Variable, kept: Variable 
     return check(value, BROADCAST_ERROR, *broadcast_conditions(fgraph, out, kept))  # type: ignore[no-any-return]
 
 
+#: how many nodes above a dropped value are searched for indexing that could fail
+INDEXING_SEARCH = 32
+
+
+def guard_indexing(value: Variable, dropped: Sequence[Variable]) -> Variable:
+    """``value``, failing at run time where indexing that computed ``dropped`` (values a rewrite no longer
+    computes) would have been out of bounds: ``v[3] ** 0`` is 1 only where ``v`` has 4 elements or more."""
+    conditions: list[Variable] = []
+    pending, seen = [v for v in dropped if v.owner is not None], set()
+    while pending and len(seen) < INDEXING_SEARCH:
+        node = pending.pop().owner
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node.op, Subtensor | AdvancedSubtensor):
+            x = node.inputs[0]
+            sizes = [s if s is not None else math.shape(x)[k] for k, s in enumerate(x.type.shape)]  # type: ignore
+            conditions += index_conditions(node, sizes)
+        pending += [v for v in node.inputs if v.owner is not None]
+    return check(value, INDEX_ERROR, *conditions)  # type: ignore[no-any-return]
+
+
 def keep_shape(fgraph: Any, result: Variable, dropped: Sequence[Variable], out: Variable,
                contributors: Sequence[Variable]) -> Variable:
     """``result`` standing for ``out`` once the terms ``dropped`` no longer take part: broadcast to the shape
@@ -68,11 +92,12 @@ def keep_shape(fgraph: Any, result: Variable, dropped: Sequence[Variable], out: 
     value = result
     if not (result.type.ndim == out.type.ndim and covers(result, dropped, out)):  # type: ignore[attr-defined]
         value = alloc(result, *broadcast_shape(list(contributors)))
-    return guard_broadcast(fgraph, value, out, kept=result)
+    return guard_indexing(guard_broadcast(fgraph, value, out, kept=result), dropped)
 
 
 def filled_like(fgraph: Any, value: Any, out: Variable, contributors: Sequence[Variable]) -> Variable:
     """``value`` filling the shape and dtype of ``out``, the broadcast of ``contributors``, which it no longer
     computes (guarded where they might not broadcast)."""
     dtype = out.type.dtype  # type: ignore[attr-defined]
-    return guard_broadcast(fgraph, filled(value, dtype, broadcast_shape(list(contributors))), out)
+    filled_value = filled(value, dtype, broadcast_shape(list(contributors)))
+    return guard_indexing(guard_broadcast(fgraph, filled_value, out), contributors)
