@@ -310,3 +310,4 @@ def test_warnings_do_not_leak_from_a_clean_run():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         optimize(NOT(NOT(a)), Rewriter([Phase("p", (simplify_rules(),))]))
+

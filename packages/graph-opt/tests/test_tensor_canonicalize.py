@@ -317,3 +317,4 @@ def test_a_coefficient_below_one_scales_before_the_product_can_overflow(dtype):
     got = evaluate(fgraph, values)[0]
     assert got.dtype == dtype and np.all(np.isfinite(got))
     np.testing.assert_allclose(got, [big, 0.0, 0.8413447460685429], rtol=1e-6)
+

@@ -191,3 +191,13 @@ def test_fused_reduce_refuses_inputs_of_different_ndim():
     values = [sample("float64", (2, 3), RNG), sample("float64", (2, 3), RNG)]
     got = evaluate(ac.FunctionGraph(out.owner.inputs, [out], clone=False), values)[0]
     np.testing.assert_allclose(got, (values[0] + values[1]).sum(axis=0))
+
+
+@pytest.mark.parametrize(("constant", "dtype"), [(1e308, "float32"), (1e-300, "float32"), (70000.0, "float16")])
+def test_a_fused_weak_constant_is_taken_in_the_dtype_the_op_computes_in(constant, dtype):
+    """NumPy converts a Python float to the array's dtype first: 1e308 % float32(1) is inf % 1, NaN, not 0."""
+    x = ac.tensor(dtype, (None,), "x")
+    with np.errstate(all="ignore"):
+        fgraph, _ = check(-(constant % x) * (x + 1), [x], [np.array([1.0, 3.0], dtype=dtype)], STRICT)
+    assert any(isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, Composite)
+               for node in fgraph.toposort())

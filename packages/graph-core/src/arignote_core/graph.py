@@ -31,6 +31,11 @@ class Type:
         """Whether a variable of ``other`` may stand where one of ``self`` is expected."""
         return self == other
 
+    def refine(self, var: Variable) -> Variable:
+        """``var`` (of a compatible type) stated to have what this type knows and its own does not, for a
+        rewrite that replaces a variable of this type by ``var``: nodes built on that knowledge stay valid."""
+        return var
+
     def make_variable(self, name: str | None = None) -> Variable:
         return self.variable_class(self, name=name)
 

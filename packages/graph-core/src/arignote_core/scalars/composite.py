@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import DtypeSpec, result_dtype
-from ..graph import Apply, Constant, Variable, toposort
+from ..graph import Apply, Constant, Variable, dtype_spec, toposort
 from .basic import ScalarOp
 
 
@@ -63,6 +63,10 @@ class Composite(ScalarOp):
         values: dict[Variable, Any] = dict(zip(self.inputs, inputs, strict=True))
         for node in self.nodes:
             args = [values[v] if v in values else v.data for v in node.inputs]  # type: ignore[attr-defined]
+            # as Elemwise does: each argument in the dtype the op computes in (a weak 1e308 is float32's inf)
+            in_dtypes, _ = node.op.resolve(tuple(dtype_spec(v) for v in node.inputs))  # type: ignore[attr-defined]
+            args = [a if np.asarray(a).dtype == d else np.asarray(a).astype(d) for a, d in zip(args, in_dtypes,
+                                                                                                strict=True)]
             outs = node.op.run(  # type: ignore[attr-defined]
                 args, [o.type.dtype for o in node.outputs])
             values.update(zip(node.outputs, outs, strict=True))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import as_dtype, can_cast_safely
-from ..graph import Type
+from ..graph import Type, Variable
 
 
 def format_shape(shape: Sequence[int | None]) -> str:
@@ -102,6 +102,16 @@ class TensorType(Type):
         if not isinstance(other, TensorType) or other.dtype != self.dtype or other.ndim != self.ndim:
             return False
         return all(a is None or b is None or a == b for a, b in zip(self.shape, other.shape, strict=True))
+
+    def refine(self, var: Variable) -> Variable:
+        """``var`` with a run-time check of the static sizes this type knows and ``var``'s type does not (a
+        dimshuffle dropping an axis was built on its size being 1)."""
+        have = var.type.shape  # type: ignore[attr-defined]
+        if not any(w is not None and h is None for h, w in zip(have, self.shape, strict=True)):
+            return var
+        from .checks import specify_shape  # checks builds on this module
+
+        return specify_shape(var, self.shape)
 
     def values_eq(self, a: Any, b: Any) -> bool:
         return bool(np.array_equal(a, b, equal_nan=self.dtype[0] in "fc"))

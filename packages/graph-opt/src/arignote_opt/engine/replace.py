@@ -36,6 +36,7 @@ def replace_all(fgraph: FunctionGraph, pairs: Sequence[tuple[Variable, Variable]
                 reason: str) -> list[Apply]:
     """Replace each ``old`` by ``new`` after checking every pair; the nodes this adds take ``origin``'s source
     location, so that errors at run time still point at the user's line. Returns the added nodes."""
+    pairs = [(old, old.type.refine(new) if old.type.is_compatible(new.type) else new) for old, new in pairs]
     added = {id(old): new_nodes(fgraph, new) for old, new in pairs}
     for old, new in pairs:
         check_replacement(fgraph, old, new, added[id(old)])

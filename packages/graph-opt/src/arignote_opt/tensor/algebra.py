@@ -266,10 +266,14 @@ class _Product:
         self.exponents[key] = self.exponents.get(key, 0) + exponent
 
 
+#: larger integral exponents stay where they are (collected, they would not fit a weak int: x ** 1e308)
+MAX_FLATTENED_EXPONENT = 2**31
+
+
 def _power_exponent(node: Apply, dtype: str) -> Any:
     """The exponent of ``t ** k`` when ``k`` is an integral number (a power that flattens), else None."""
     k = _foldable_constant(node.inputs[1], dtype)
-    if k is None or not _integral(k):
+    if k is None or not _integral(k) or abs(k) > MAX_FLATTENED_EXPONENT:
         return None
     if kind(dtype) in "iu" and k < 0:
         return None
