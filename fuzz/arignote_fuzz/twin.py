@@ -16,13 +16,16 @@ import numpy as np
 import scipy.special
 
 
-def float_result(x: Any, compute: Any) -> np.ndarray:
-    """``compute`` of ``x`` in float64, in the dtype NumPy's ``exp`` gives for ``x``'s dtype."""
+def float_result(x: Any, compute: Any, own_dtype: bool = False) -> np.ndarray:
+    """``compute`` of ``x`` in float64, in the dtype NumPy's ``exp`` gives for ``x``'s dtype; with ``own_dtype``,
+    computed in that dtype (float16 in float32), as NumPy computes a formula on arrays of it: a softmax's exp(272)
+    is inf in float32."""
     x = np.asarray(x)
     if x.dtype == np.bool_:
         raise TypeError("not defined for booleans")
     dtype = np.exp(np.zeros((), x.dtype)).dtype
-    return np.asarray(compute(x.astype(np.float64))).astype(dtype)
+    compute_in = np.promote_types(dtype, np.float32) if own_dtype else np.float64
+    return np.asarray(compute(x.astype(compute_in))).astype(dtype)
 
 
 def finite_max(v: np.ndarray, axis: Any) -> np.ndarray:
@@ -39,7 +42,7 @@ def softmax(x: Any, axis: Any) -> np.ndarray:
         e = np.exp(v - finite_max(v, axis))
         return e / np.sum(e, axis=axis, keepdims=True)
 
-    return float_result(x, compute)
+    return float_result(x, compute, own_dtype=True)
 
 
 def log_softmax(x: Any, axis: Any) -> np.ndarray:
@@ -47,7 +50,7 @@ def log_softmax(x: Any, axis: Any) -> np.ndarray:
         shifted = v - finite_max(v, axis)
         return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
-    return float_result(x, compute)
+    return float_result(x, compute, own_dtype=True)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
@@ -56,7 +59,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         result = m + np.log(np.sum(np.exp(v - m), axis=axis, keepdims=True))
         return result if keepdims else np.squeeze(result, axis=axis)
 
-    return float_result(x, compute)
+    return float_result(x, compute, own_dtype=True)
 
 
 def sigmoid(x: Any) -> np.ndarray:

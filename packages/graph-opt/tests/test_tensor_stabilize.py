@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.special
-from opt_helpers import STRICT, assert_rule, evaluate, fired, rewrite, sample
+from opt_helpers import STRICT, assert_rule, check, evaluate, fired, rewrite, sample
 
 import arignote_core as ac
 from arignote_core.tensors.broadcast import broadcast_to
@@ -292,3 +292,11 @@ def test_a_softmax_that_slicing_reached_first_is_still_stable():
         naive, rewritten, _ = before_and_after(ac.log(ac.exp(v) / ac.sum(ac.exp(v)))[element], [v],
                                                [np.array([np.inf, 1.0])])
         np.testing.assert_array_equal(rewritten, naive)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64", "bool"])
+def test_a_division_by_an_integer_is_not_cancelled(dtype):
+    """An integer 0 is exact, not an underflow: (y / y) * y is NaN there, as NumPy computes it."""
+    y = ac.tensor(dtype, (None,), "y")
+    fgraph, _ = check((y / y) * y, [y], [np.array([0, 1, 0], dtype=dtype)], STRICT)
+    assert np.isnan(evaluate(fgraph, [np.array([0, 1, 0], dtype=dtype)])[0][0])

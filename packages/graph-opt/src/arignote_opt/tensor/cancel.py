@@ -83,7 +83,10 @@ def _scatter_undone(fgraph: FunctionGraph, a: Variable, t: Variable) -> Variable
 
 
 def _undone(fgraph: FunctionGraph, a: Variable, t: Variable) -> Variable | None:
-    """``a * t`` without a division, when ``t`` divides by ``a`` (directly or in a scatter), else None."""
+    """``a * t`` without a division, when ``t`` divides by ``a`` (directly or in a scatter), else None. Only for
+    a float ``a``, which may underflow to 0: an integer 0 is exact, and ``(y / y) * y`` is NaN there in NumPy."""
+    if kind(a.type.dtype) not in "fc":  # type: ignore[attr-defined]
+        return None
     g = _quotient_by(t, lambda divisor: divisor is a)
     if g is not None:
         return g
