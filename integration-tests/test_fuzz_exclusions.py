@@ -120,3 +120,16 @@ def test_a_nan_gradient_is_excluded_only_where_the_chain_rule_meets_an_unbounded
 def test_the_readme_lists_every_exclusion(exclusion: str) -> None:
     readme = (Path(__file__).resolve().parents[1] / "fuzz" / "README.md").read_text(encoding="utf-8")
     assert f"`{exclusion}`" in readme
+
+
+def test_a_division_multiplied_back_is_excluded_only_where_numpy_overflows() -> None:
+    """``(127 / x) * x`` is 127 after the softmax gradient's cancellation: inf in NumPy where 127 / x overflows
+    (x = 1e-308), excluded; a wrong finite value elsewhere, or the quotient multiplied by another value, is not."""
+    x = Input("x", "float64", (None,))
+    nodes = (Node("q", "literal/", ("x",), "(127 / {0})"), Node("v", "binary*", ("q", "x"), "({0} * {1})"))
+    case = Case("t", Graph((x,), nodes, ("v",)), ({"x": Value(np.array([1e-308, 2.0]))},))
+    assert outcome(verdict_for(case, np.array([127.0, 127.0]))) == (set(), {"stabilized"})
+    assert outcome(verdict_for(case, np.array([127.0, 126.0])))[0] == {"value"}
+    other = (Node("q", "literal/", ("x",), "({0} / 127)"), Node("v", "binary*", ("q", "x"), "({0} * {1})"))
+    flipped = Case("t", Graph((x,), other, ("v",)), ({"x": Value(np.array([1e200, 2.0]))},))
+    assert outcome(verdict_for(flipped, np.array([1.0, 4.0 / 127])))[0] == {"value"}

@@ -58,8 +58,28 @@ def explained(m: Mismatch, *variants: str) -> bool:
 def stabilized(m: Mismatch) -> bool:
     """Every mismatch equals the twin's value with the formulas a stabilizing rewrite replaces computed as it
     computes them (log1p, softplus, logsumexp, softmax, log_softmax, log_sigmoid, abs; integers' ``1 + x`` and
-    ``x**2`` still wrap, as NumPy's do)."""
-    return any(n.stable is not None for n in m.case.graph.nodes) and explained(m, "stable")
+    ``x**2`` still wrap, as NumPy's do), or is finite where NumPy's is not and the expression multiplies a
+    quotient back by its float divisor (``(g / a) * a`` is ``g``: the softmax gradient's cancellation)."""
+    if any(n.stable is not None for n in m.case.graph.nodes) and explained(m, "stable"):
+        return True
+    finite_for_overflow = np.isfinite(m.actual[m.mask]).all() and not np.isfinite(m.expected[m.mask]).any()
+    return finite_for_overflow and _cancels_a_division(m)
+
+
+def _cancels_a_division(m: Mismatch) -> bool:
+    by_name = {n.name: n for n in m.case.graph.nodes}
+    for name in ancestors(m.case.graph, m.expression):
+        node = by_name.get(name)
+        if node is None or node.op not in ("binary*", "multiply"):
+            continue
+        for quotient, other in (node.args, node.args[::-1]):
+            inner = by_name.get(quotient)
+            if inner is None or inner.op not in ("binary/", "literal/", "true_divide", "divide"):
+                continue
+            divides_by_it = inner.args[-1] == other and (inner.op != "literal/" or "/ {0}" in inner.template)
+            if divides_by_it and np.asarray(m.oracle.values.get(other, 0)).dtype.kind in "fc":
+                return True
+    return False
 
 
 def undefined_cast(m: Mismatch) -> bool:

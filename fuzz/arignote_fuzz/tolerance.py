@@ -44,8 +44,9 @@ def mismatches(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance = 
     same_special = ~np.isfinite(e) & ~np.isfinite(a) & ((np.isnan(e) & np.isnan(a)) | (a == e))
     atol = rtol * scale + tolerance.absolute
     # with an unbounded rounding error (sums or products that overflow in some order), inf, -inf and NaN are
-    # each a possible result of another order
-    unbounded = ~np.isfinite(a) & ~np.isfinite(e) if np.isinf(tolerance.absolute) else np.zeros(a.shape, bool)
+    # each a possible result of another order, and so is NaN for a product that is 0 (0 * inf)
+    unbounded = (~np.isfinite(a) & ~np.isfinite(e)) | (np.isnan(a) & (e == 0)) if np.isinf(tolerance.absolute) \
+        else np.zeros(a.shape, bool)
     return ~((finite & close) | same_special | unbounded | _same_overflow(a, e, expected.dtype, rtol, atol))
 
 

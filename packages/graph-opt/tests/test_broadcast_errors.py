@@ -74,3 +74,22 @@ def test_indices_out_of_bounds_still_fail_after_rewriting(name):
     with pytest.raises((IndexError, ValueError), match="out of bounds"):
         evaluate(fgraph, [np.ones(3), np.int64(3)])
     check(out, [v, i], [np.ones(5), np.int64(-5)], STRICT)
+
+
+EMPTY = {
+    "argmin(x, 1) - argmin(x, 1)": lambda x: ac.argmin(x, axis=1) - ac.argmin(x, axis=1),
+    "max(x, 1) * 0": lambda x: ac.max(x, axis=1) * 0,
+    "argmax(x) ** 0": lambda x: ac.argmax(x) ** 0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY))
+def test_reductions_without_identity_of_an_empty_axis_still_fail_after_rewriting(name):
+    x = ac.tensor("int32", (None, None), "x")
+    out = EMPTY[name](x)
+    fgraph, _ = rewrite([out], [x], STRICT)
+    with pytest.raises(ValueError, match="empty|identity"):
+        evaluate(fgraph, [np.zeros((0, 0), dtype=np.int32)])
+    for value in (np.zeros((0, 3), dtype=np.int32), np.arange(6, dtype=np.int32).reshape(2, 3)):
+        if name != "argmax(x) ** 0" or value.size:
+            check(out, [x], [value], STRICT)

@@ -12,10 +12,11 @@ the result holds that the indices it no longer takes are within bounds.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from arignote_core import AdvancedSubtensor, Elemwise, Subtensor, Variable, alloc
+from arignote_core import AdvancedSubtensor, Apply, ArgReduce, Elemwise, Reduce, Subtensor, Variable, alloc
 from arignote_core.tensors import math
 from arignote_core.tensors.checks import check
 from arignote_core.tensors.indexing import INDEX_ERROR, index_conditions
@@ -62,26 +63,46 @@ def guard_broadcast(fgraph: Any, value: Variable, out: Variable, kept: Variable 
     return check(value, BROADCAST_ERROR, *broadcast_conditions(fgraph, out, kept))  # type: ignore[no-any-return]
 
 
-#: how many nodes above a dropped value are searched for indexing that could fail
-INDEXING_SEARCH = 32
+#: how many nodes above a dropped value are searched for a computation that could fail
+DROPPED_SEARCH = 32
+#: what a rewritten graph raises where a reduction without identity it no longer computes met an empty axis
+EMPTY_REDUCTION_ERROR = "a reduction without identity (max, min, argmax, argmin) of an empty axis (in a reduction " \
+    "that the rewritten graph no longer computes)"
 
 
-def guard_indexing(value: Variable, dropped: Sequence[Variable]) -> Variable:
-    """``value``, failing at run time where indexing that computed ``dropped`` (values a rewrite no longer
-    computes) would have been out of bounds: ``v[3] ** 0`` is 1 only where ``v`` has 4 elements or more."""
-    conditions: list[Variable] = []
+def _failure_conditions(node: Apply) -> tuple[str, list[Variable]] | None:
+    """The conditions under which computing ``node`` raises no error, and the error's message, for the ops that
+    fail on their values' shapes or indices: indexing out of bounds, max, min, argmax or argmin of an empty axis."""
+    x = node.inputs[0]
+    sizes = [s if s is not None else math.shape(x)[k] for k, s in enumerate(x.type.shape)]  # type: ignore
+    if isinstance(node.op, Subtensor | AdvancedSubtensor):
+        return INDEX_ERROR, index_conditions(node, sizes)
+    if isinstance(node.op, ArgReduce) or (isinstance(node.op, Reduce) and
+                                          node.op.scalar_op.name in ("maximum", "minimum")):
+        axis = node.op.axis if isinstance(node.op, ArgReduce) else node.op.axes
+        axes = range(len(sizes)) if axis is None else [axis] if isinstance(axis, int) else axis
+        reduced = [sizes[a] for a in axes]
+        if all(isinstance(size, int) for size in reduced):
+            return None  # known when the graph was built
+        return EMPTY_REDUCTION_ERROR, [math.greater(functools.reduce(math.multiply, reduced), 0)]
+    return None
+
+
+def guard_dropped(value: Variable, dropped: Sequence[Variable]) -> Variable:
+    """``value``, failing at run time where a computation of ``dropped`` (values a rewrite no longer computes)
+    would have failed: indexing out of bounds (``v[3] ** 0`` is 1 only where ``v`` has 4 elements or more), the
+    max or argmin of an empty axis (``argmin(x) - argmin(x)`` is 0 only where it has an element)."""
     pending, seen = [v for v in dropped if v.owner is not None], set()
-    while pending and len(seen) < INDEXING_SEARCH:
+    while pending and len(seen) < DROPPED_SEARCH:
         node = pending.pop().owner
         if node is None or node in seen:
             continue
         seen.add(node)
-        if isinstance(node.op, Subtensor | AdvancedSubtensor):
-            x = node.inputs[0]
-            sizes = [s if s is not None else math.shape(x)[k] for k, s in enumerate(x.type.shape)]  # type: ignore
-            conditions += index_conditions(node, sizes)
+        found = _failure_conditions(node)
+        if found is not None:
+            value = check(value, found[0], *found[1])
         pending += [v for v in node.inputs if v.owner is not None]
-    return check(value, INDEX_ERROR, *conditions)  # type: ignore[no-any-return]
+    return value
 
 
 def keep_shape(fgraph: Any, result: Variable, dropped: Sequence[Variable], out: Variable,
@@ -92,7 +113,7 @@ def keep_shape(fgraph: Any, result: Variable, dropped: Sequence[Variable], out: 
     value = result
     if not (result.type.ndim == out.type.ndim and covers(result, dropped, out)):  # type: ignore[attr-defined]
         value = alloc(result, *broadcast_shape(list(contributors)))
-    return guard_indexing(guard_broadcast(fgraph, value, out, kept=result), dropped)
+    return guard_dropped(guard_broadcast(fgraph, value, out, kept=result), dropped)
 
 
 def filled_like(fgraph: Any, value: Any, out: Variable, contributors: Sequence[Variable]) -> Variable:
@@ -100,4 +121,4 @@ def filled_like(fgraph: Any, value: Any, out: Variable, contributors: Sequence[V
     computes (guarded where they might not broadcast)."""
     dtype = out.type.dtype  # type: ignore[attr-defined]
     filled_value = filled(value, dtype, broadcast_shape(list(contributors)))
-    return guard_indexing(guard_broadcast(fgraph, filled_value, out), contributors)
+    return guard_dropped(guard_broadcast(fgraph, filled_value, out), contributors)

@@ -8,7 +8,7 @@ import numpy as np
 from arignote_core import Apply, FunctionGraph, MakeVector, Shape, Subtensor, Variable, constant
 
 from ..engine import Replacement
-from .guards import guard_broadcast, guard_indexing, keep_shape
+from .guards import guard_broadcast, guard_dropped, keep_shape
 from .rulesets import CANONICALIZE, SHAPE
 from .shapes import shape_of
 from .sizes import SizeTerms, size_scalar
@@ -52,7 +52,7 @@ def inferred_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return shape  # f is computed for its other users, which checks that the sizes it broadcasts agree
     # nothing else computes f: the sizes it broadcasts must still be checked to agree, and the indices it takes
     # to be in bounds, as computing it would
-    return guard_indexing(guard_broadcast(fgraph, shape, var), [var])
+    return guard_dropped(guard_broadcast(fgraph, shape, var), [var])
 
 
 def _source_size(fgraph: FunctionGraph, var: Variable, axis: int) -> Variable | None:
