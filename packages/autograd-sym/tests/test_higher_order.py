@@ -2,11 +2,11 @@
 and a log-determinant."""
 
 import numpy as np
-import pytest
 
 import arignote_core as ac
 import arignote_grad as ag
-from arignote_grad.batching import NotVectorizableError, vectorize
+from arignote_grad.batch_loop import BatchLoop
+from arignote_grad.batching import vectorize
 
 
 def numeric_jacobian(f, x, eps=1e-6):
@@ -67,21 +67,24 @@ def test_jacobian_of_cumprod_with_zeros_is_vectorized_and_exact():
     np.testing.assert_allclose(ac.function([x], slow)(point), expected)
 
 
-def test_vectorize_reports_ops_without_a_batching_rule():
+def test_an_op_without_a_batching_rule_runs_row_by_row():
     from dataclasses import dataclass
 
     @dataclass(frozen=True)
     class Opaque(ac.Op):
         def make_node(self, x):
             x = ac.as_tensor(x)
-            return ac.Apply(self, [x], [x.type])
+            return ac.Apply(self, [x], [ac.TensorType(x.type.dtype, (None,) * x.type.ndim)])
 
         def perform(self, node, inputs):
-            return [inputs[0]]
+            return [np.cumsum(inputs[0])]
 
-    v = ac.dvector("v")
-    with pytest.raises(NotVectorizableError, match="Opaque"):
-        vectorize([Opaque()(v * 2)], {v: ac.dmatrix("batch")})
+    v, batch = ac.dvector("v"), ac.dmatrix("batch")
+    (batched,) = vectorize([Opaque()(v * 2) + v], {v: batch})
+    assert isinstance(batched.owner.inputs[0].owner.op, BatchLoop)
+    value = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(ac.function([batch], batched)(value), np.cumsum(value * 2, axis=1) + value)
+    np.testing.assert_array_equal(ac.function([batch], batched)(np.zeros((0, 3))).shape, (0, 3))
 
 
 def test_hessian_of_a_polynomial(rng):

@@ -4,8 +4,7 @@
 in one pass, what the original computes for each ``batched_v[k]``. Each op has a batching rule
 ``fn(op, node, inputs, batched) -> [(output, is_batched), ...]`` where a batched input carries the batch axis
 first; nodes that do not depend on a batched variable are kept as they are. An op without a rule (or in a case
-its rule does not handle) raises :class:`NotVectorizableError`, and ``jacobian`` falls back to one gradient per
-output element.
+its rule does not handle: :class:`NotVectorizableError`) runs row by row (:class:`.batch_loop.BatchLoop`).
 """
 
 from __future__ import annotations
@@ -31,12 +30,14 @@ from arignote_core import (
 )
 from arignote_core.tensors.basic import reshape
 from arignote_core.tensors.broadcast import BroadcastTo, SumToShape, broadcast_to, static_shape_of, sum_to_shape
+from arignote_core.tensors.checks import specify_shape
 from arignote_core.tensors.cumulative import CumOp
 from arignote_core.tensors.elemwise import dimshuffle
 from arignote_core.tensors.math import matmul, multiply
 from arignote_core.tensors.math import sum as tensor_sum
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
 
+from .batch_loop import BatchLoop
 from .gradient_ops import GradientOp
 
 BatchRule = Callable[[Any, Apply, list[Variable], list[bool]], list[tuple[Variable, bool]]]
@@ -104,12 +105,20 @@ def vectorize(outputs: Sequence[Variable], replacements: Mapping[Variable, Varia
     for node in toposort(outputs, stop_at=list(replacements)):
         entries = [memo.get(v, (v, False)) for v in node.inputs]
         batched = [b for _, b in entries]
+        inputs = [v for v, _ in entries]
         if not any(batched):
+            if any(new is not old for new, old in zip(inputs, node.inputs, strict=True)):
+                # an unbatched value recomputed from batched ones (a shape): the node reads the new one
+                memo.update((o, (n, False)) for o, n in zip(node.outputs, node.op.make_node(*inputs).outputs,
+                                                             strict=True))
             continue
         rule = _rule(node.op)
-        if rule is None:
-            raise NotVectorizableError(f"{node.op} has no batching rule")
-        results = rule(node.op, node, [v for v, _ in entries], batched)
+        try:
+            if rule is None:
+                raise NotVectorizableError(f"{node.op} has no batching rule")
+            results = rule(node.op, node, inputs, batched)
+        except NotVectorizableError:
+            results = _all_batched(BatchLoop(node.op, tuple(batched))(*inputs))
         memo.update(zip(node.outputs, results, strict=True))
     final = []
     for out in outputs:
@@ -143,7 +152,10 @@ def _batch_identity(op: Any, node: Apply, inputs: list[Variable], batched: list[
 @register_batching(DimShuffle)
 def _batch_dimshuffle(op: DimShuffle, node: Apply, inputs: list[Variable], batched: list[bool]) -> Any:
     order = [0, *("x" if d == "x" else d + 1 for d in op.new_order)]
-    return _all_batched(DimShuffle(op.input_ndim + 1, tuple(order))(inputs[0]))  # type: ignore[arg-type]
+    x = inputs[0]
+    # the batched value may not know that the axes dropped are of size 1 (a reshape of the identity's rows)
+    x = specify_shape(x, [None, *(1 if d in op.dropped else None for d in range(op.input_ndim))])
+    return _all_batched(DimShuffle(op.input_ndim + 1, tuple(order))(x))  # type: ignore[arg-type]
 
 
 @register_batching(Reduce)

@@ -2,8 +2,9 @@
 
 ``jacobian`` builds the vector-Jacobian product once, with a placeholder for the output gradient, and then
 vectorizes that graph over the rows of an identity matrix, so every row of the Jacobian comes from one pass
-(see :mod:`arignote_grad.batching`). Where the graph holds an op that cannot be vectorized, and the output size
-is known at build time, it builds one gradient per output element instead.
+(see :mod:`arignote_grad.batching`); an op without a batching rule runs row by row there
+(:class:`arignote_grad.batch_loop.BatchLoop`), so sizes unknown at build time are no obstacle.
+``vectorize_rows=False`` builds one gradient per output element instead (the output size must then be known).
 """
 
 from __future__ import annotations
@@ -54,14 +55,9 @@ def jacobian(expression: Any, wrt: Variable | Sequence[Variable],
     seed.name = "output_gradient"
     rows = grad(None, wrt_list, consider_constant, known_grads={y: seed}, disconnected_inputs=disconnected_inputs)
     size = _size(y)
-    stacked = None
     if vectorize_rows:
-        try:
-            stacked = vectorize(rows, {seed: _identity_rows(y, size)})
-        except NotVectorizableError:
-            if not isinstance(size, int):
-                raise
-    if stacked is None:
+        stacked = vectorize(rows, {seed: _identity_rows(y, size)})
+    else:
         stacked = _rows_one_by_one(rows, seed, y, size, wrt_list)
     results = [reshape(s, [*shape_entries(y), *shape_entries(w)]) for s, w in zip(stacked, wrt_list, strict=True)]
     return results[0] if single else results
