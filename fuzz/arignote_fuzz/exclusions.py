@@ -155,27 +155,34 @@ def signed_zero(m: Mismatch) -> bool:
 UNBOUNDED_DERIVATIVE = frozenset({"sqrt", "cbrt", "std", "norm", "hypot", "literal**", "binary**", "power",
                                   "float_power", "log", "log2", "log10", "log1p", "reciprocal", "binary/",
                                   "literal/", "true_divide", "divide", "arcsin", "arccos", "arctanh", "arccosh",
-                                  "arctan2", "logsumexp"})
+                                  "arctan2", "logsumexp", "x**-0.5", "x/x", "sqrt(x**2)", "log(1+x)",
+                                  "log(sum(exp))", "log(softmax)", "log(sigmoid)", "log(1-sigmoid)"})
 
 
 def singular_gradient(case: Case, values: dict[str, np.ndarray], actual: np.ndarray) -> bool:
-    """The chain rule meets 0 * inf: the wrong gradient elements are NaN or infinite, and on the way to the
-    differentiated output an op with an unbounded derivative sees a singular argument (a zero, +-1, a
-    non-finite value) or gives zero or a non-finite value (std of equal values). The derivative itself may exist
-    (a constant std of one element; an element sliced away after ``x ** -0.5`` at 0), but JAX, PyTensor and
-    Theano give the same NaN: it comes from differentiating the formula, not from a wrong rule."""
+    """The chain rule meets 0 * inf or NaN: the wrong gradient elements are NaN or infinite, and on the way to
+    the differentiated output a value is NaN or infinite (an input, a log of a negative), or an op with an
+    unbounded derivative sees a singular argument (a zero, +-1) or gives zero (std of equal values). The
+    derivative itself may exist (a constant std of one element; an element sliced away after ``x ** -0.5`` at
+    0; an empty slice of a product with NaN), but JAX, PyTensor and Theano give the same NaN: it comes from
+    differentiating the formula, not from a wrong rule."""
     if np.isfinite(actual).all() or case.grad_output is None:
         return False
     graph = case.graph
     by_name = {n.name: n for n in graph.nodes}
-    for name in ancestors(graph, case.grad_output):
-        node = by_name.get(name)
-        if node is None or node.op not in UNBOUNDED_DERIVATIVE or name not in values:
-            continue
-        for value in [values[name], *(values[a] for a in node.args if a in values)]:
-            with np.errstate(all="ignore"):
+    above = ancestors(graph, case.grad_output)
+    with np.errstate(all="ignore"):
+        for name in above:
+            value = np.asarray(values.get(name, 0.0))
+            if value.dtype.kind in "fc" and not np.isfinite(value).all():
+                return True
+        for name in above:
+            node = by_name.get(name)
+            if node is None or node.op not in UNBOUNDED_DERIVATIVE or name not in values:
+                continue
+            for value in [values[name], *(values[a] for a in node.args if a in values)]:
                 value = np.asarray(value, dtype=np.complex128)
-                if (~np.isfinite(value) | (value == 0) | (np.abs(value) == 1)).any():
+                if ((value == 0) | (np.abs(value) == 1)).any():
                     return True
     return False
 

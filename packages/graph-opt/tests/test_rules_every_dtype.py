@@ -37,6 +37,8 @@ EXPRESSIONS = {
     "x * nan": lambda x: x * float("nan"),
     "x ** 1e308 * x": lambda x: x ** 1e308 * x,
     "(x + inf) * nan": lambda x: (x + float("inf")) * float("nan"),
+    "reciprocal(x) * inf": lambda x: ac.reciprocal(x) * float("inf"),
+    "reciprocal(x) * 3": lambda x: ac.reciprocal(x) * 3,
 }
 
 

@@ -260,7 +260,10 @@ class _Product:
             if value == 0 and exponent < 0:
                 self.ok = False
                 return
-            self.coefficient = self.coefficient * value ** exponent
+            try:
+                self.coefficient = self.coefficient * value ** exponent
+            except OverflowError:  # Python's complex arithmetic refuses infinities: left as it is
+                self.ok = False
             return
         key = (var, self.fast_math or exponent > 0)
         self.exponents[key] = self.exponents.get(key, 0) + exponent

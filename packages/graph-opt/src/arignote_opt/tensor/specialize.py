@@ -37,7 +37,8 @@ def _negation_exact(a: Variable, b: Variable) -> bool:
 
 SPECIALIZE.pattern("subtract", "a + -b -> a - b", where=_negation_exact, tags=("arithmetic",))
 SPECIALIZE.pattern("negate", "x * -1 -> -x", tags=("arithmetic",))
-SPECIALIZE.pattern("divide", "a * reciprocal(b) -> a / b", tags=("arithmetic",))
+# only for a float b: NumPy's reciprocal of an integer is an integer (1 // b, with 0 for |b| > 1)
+SPECIALIZE.pattern("divide", "a * reciprocal(b) -> a / b", constraints={"b": is_float}, tags=("arithmetic",))
 
 #: Integer powers up to this exponent become products (by repeated squaring).
 MAX_POWER_AS_PRODUCTS = 16
