@@ -97,9 +97,19 @@ def test_clip_with_tensor_bounds_is_the_gradient_of_minimum_of_maximum():
     np.testing.assert_array_equal(partials(1.5, 3.0, 0.0), [0.0, 0.0, 1.0])  # lo > hi: the result is hi
     for point in itertools.product([0.0, 1.0, 2.0], repeat=3):  # every order and tie of the three
         assert sum(partials(*point)) == 1.0, point
-    assert ac.function([x], ag.grad(ac.clip(x, x, x), x))(2.0) == 1.0
+    assert ac.function([x], ag.grad(ac.clip(x, x, x), x), on_unused_input="ignore")(2.0) == 1.0
     v = ac.dvector("v")
     np.testing.assert_array_equal(ac.function([v], ag.grad(ac.clip(v, v, 0.0).sum(), v))([-1.5, 1.5]), [1.0, 0.0])
+
+
+def test_clip_between_one_bound_twice_is_that_bound_even_at_the_tie():
+    """clip(v, b, b) is b for every v: d/db is 1 and d/dv 0 where v == b too (no kink to split)."""
+    v, b = ac.dvector("v"), ac.dvector("b")
+    partials = ac.function([v, b], ag.grad(ac.sin(ac.clip(v, b, b)).sum(), [v, b]))
+    got_v, got_b = partials(np.array([1.0, 3.0, 0.0]), np.array([1.0, 1.0, 2.0]))
+    np.testing.assert_array_equal(got_v, [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(got_b, np.cos([1.0, 1.0, 2.0]))
+    ag.verify_grad(lambda v, b: ac.clip(v, b, b), [np.array([1.0, 3.0]), np.array([1.0, 1.0])])
 
 
 def test_clip_with_tensor_bounds_matches_finite_differences(rng):

@@ -433,6 +433,8 @@ def _clip(m, g, i, xs, z):
     # NumPy's clip is minimum(maximum(x, lo), hi) (hi wins where lo > hi): the chain rule through that
     # composition, with the ties of maximum and minimum split, so the three partials always add up to 1
     x, lo, hi = xs
+    if lo is hi:  # clip(x, b, b) is b for every x: smooth, also where x == b (no tie to split)
+        return g if i == 1 else m.mul(g, 0)
     floored = m.maximum(x, lo)
     if i == 2:
         return _extremum(m, g, 1, (floored, hi), z)
