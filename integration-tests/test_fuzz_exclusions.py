@@ -133,3 +133,12 @@ def test_a_division_multiplied_back_is_excluded_only_where_numpy_overflows() -> 
     other = (Node("q", "literal/", ("x",), "({0} / 127)"), Node("v", "binary*", ("q", "x"), "({0} * {1})"))
     flipped = Case("t", Graph((x,), other, ("v",)), ({"x": Value(np.array([1e200, 2.0]))},))
     assert outcome(verdict_for(flipped, np.array([1.0, 4.0 / 127])))[0] == {"value"}
+
+
+def test_a_periodic_function_of_a_huge_argument_is_compared_within_the_arguments_rounding() -> None:
+    """cos(x) for x near 7e307 moves arbitrarily with x's last bit: any value in [-1, 1] is right there, and a
+    wrong value at an ordinary argument is still a finding."""
+    huge = one_node("float64", [6.868e307, 1.0], "{m}.cos({0})", "cos")
+    assert outcome(verdict_for(huge, np.array([0.93, np.cos(1.0)])))[0] == set()
+    ordinary = one_node("float64", [100.0, 1.0], "{m}.cos({0})", "cos")
+    assert outcome(verdict_for(ordinary, np.array([np.cos(100.0) + 1e-6, np.cos(1.0)])))[0] == {"value"}

@@ -219,6 +219,21 @@ def _product_may_overflow(node: Node, expected: CallOracle) -> bool:
     return bool(np.sum(logs) > np.log(float(np.finfo(result).max)))
 
 
+#: periodic functions: their result moves by as much as their argument's rounding (radians)
+PERIODIC = frozenset({"sin", "cos", "tan"})
+
+
+def _argument_rounding(node: Node, expected: CallOracle) -> float:
+    """A few units in the last place of a periodic function's largest argument: that much (in radians) the
+    result may move as the argument's last bit or the library's argument reduction goes (cos(1e308 / 1.456) is
+    0.93 or 0.82); nothing for arguments of ordinary size."""
+    value = np.asarray(expected.values.get(node.args[0], 0.0))
+    if value.dtype.kind != "f" or not value.size:
+        return 0.0
+    finite = np.abs(value[np.isfinite(value)]).astype(np.float64)
+    return 4 * float(np.max(finite, initial=0.0)) * float(np.finfo(value.dtype).eps)
+
+
 def _tolerance(case: Case, expression: str, expected: CallOracle) -> Tolerance:
     """The tolerance of ``expression``: the floats its nodes computed, the terms its sums added."""
     nodes = {n.name: n for n in case.graph.nodes}
@@ -228,6 +243,8 @@ def _tolerance(case: Case, expression: str, expected: CallOracle) -> Tolerance:
     for name in above:
         if name in nodes and nodes[name].op in MULTIPLYING_OPS and _product_may_overflow(nodes[name], expected):
             absolute = np.inf
+        if name in nodes and nodes[name].op in PERIODIC:
+            absolute = max(absolute, _argument_rounding(nodes[name], expected))
         if name not in nodes or nodes[name].op not in SUMMING_OPS:
             continue
         result = np.asarray(expected.values.get(name, 0.0)).dtype
