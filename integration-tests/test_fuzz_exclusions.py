@@ -142,3 +142,12 @@ def test_a_periodic_function_of_a_huge_argument_is_compared_within_the_arguments
     assert outcome(verdict_for(huge, np.array([0.93, np.cos(1.0)])))[0] == set()
     ordinary = one_node("float64", [100.0, 1.0], "{m}.cos({0})", "cos")
     assert outcome(verdict_for(ordinary, np.array([np.cos(100.0) + 1e-6, np.cos(1.0)])))[0] == {"value"}
+
+
+def test_the_log_of_a_softmax_is_excluded_only_where_numpy_gives_an_infinity() -> None:
+    x = Input("x", "int32", (None,))
+    nodes = (Node("s", "softmax", ("x",), "ar.softmax({0}, axis=0)", "softmax({0}, axis=0)", ("softmax",)),
+             Node("v", "log", ("s",), "{m}.log({0})"))
+    case = Case("t", Graph((x,), nodes, ("v",)), ({"x": Value(np.array([0, 2**31 - 1], dtype=np.int32))},))
+    assert outcome(verdict_for(case, np.array([-2147483647.0, 0.0])))[1] == {"stabilized"}
+    assert outcome(verdict_for(case, np.array([-2147483647.0, 100.0])))[0] == {"value"}

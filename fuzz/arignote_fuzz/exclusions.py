@@ -63,7 +63,23 @@ def stabilized(m: Mismatch) -> bool:
     if any(n.stable is not None for n in m.case.graph.nodes) and explained(m, "stable"):
         return True
     finite_for_overflow = np.isfinite(m.actual[m.mask]).all() and not np.isfinite(m.expected[m.mask]).any()
-    return finite_for_overflow and _cancels_a_division(m)
+    return finite_for_overflow and (_cancels_a_division(m) or _log_of_a_normalized_exponential(m))
+
+
+#: ops whose log a stabilizing rewrite computes directly (log_softmax, -softplus(-x))
+LOGGED_STABLY = frozenset({"softmax", "sigmoid"})
+
+
+def _log_of_a_normalized_exponential(m: Mismatch) -> bool:
+    """The expression takes the log of a softmax or a sigmoid, which the rewrite computes as log_softmax or
+    -softplus(-x): finite where the softmax underflows to 0 (an int32 logit of 2**31 - 1 beside 0)."""
+    by_name = {n.name: n for n in m.case.graph.nodes}
+    for name in ancestors(m.case.graph, m.expression):
+        node = by_name.get(name)
+        if node is not None and node.op == "log" and by_name.get(node.args[0]) is not None and \
+                by_name[node.args[0]].op in LOGGED_STABLY:
+            return True
+    return False
 
 
 def _cancels_a_division(m: Mismatch) -> bool:

@@ -93,3 +93,15 @@ def test_reductions_without_identity_of_an_empty_axis_still_fail_after_rewriting
     for value in (np.zeros((0, 3), dtype=np.int32), np.arange(6, dtype=np.int32).reshape(2, 3)):
         if name != "argmax(x) ** 0" or value.size:
             check(out, [x], [value], STRICT)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 0), (5,)], ids=["empty, -1 ambiguous", "5 into 2 rows"])
+def test_a_reshape_that_does_not_fit_still_fails_after_it_is_merged_into_another(shape):
+    x = ac.tensor("float64", (None,) * len(shape), "x")
+    inner = ac.reshape(x, (-1, x.shape[-1])) if len(shape) == 3 else ac.reshape(x, (2, -1))
+    out = ac.reshape(inner, (1, -1))
+    fgraph, _ = rewrite([out], [x], STRICT)
+    assert sum(isinstance(node.op, ac.Reshape) for node in fgraph.toposort()) == 1
+    with pytest.raises(ValueError, match="reshape"):
+        evaluate(fgraph, [np.zeros(shape)])
+    check(out, [x], [np.zeros((3, 4, 2)) if len(shape) == 3 else np.zeros(6)], STRICT)

@@ -318,3 +318,11 @@ def test_a_coefficient_below_one_scales_before_the_product_can_overflow(dtype):
     assert got.dtype == dtype and np.all(np.isfinite(got))
     np.testing.assert_allclose(got, [big, 0.0, 0.8413447460685429], rtol=1e-6)
 
+
+
+def test_a_constant_over_a_value_stays_a_division():
+    """c / z is not (1 / z) * c: 1 / z overflows where z is subnormal, and 0 / 5e-324 is 0, not 0 * inf."""
+    z = ac.dvector("z")
+    for c in (0.0, 0.5, -3.0):
+        fgraph, _ = check(c / z, [z], [np.array([5e-324, 1e-310, 2.0])], CANON)
+        assert not np.isnan(evaluate(fgraph, [np.array([5e-324])])[0]).any()

@@ -356,7 +356,11 @@ def canonical_product(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Re
         numerator[0] = ("multiply", numerator[0], ("const", as_python_number(coefficient, dtype)))
         coefficient = 1
     body = chain("multiply", numerator)
-    if denominator:
+    if denominator and not numerator and coefficient not in (1, -1):
+        # c / z, not (1 / z) * c: 1 / z overflows where z is subnormal (0.5 / 5e-324 is finite, 0 / it is 0)
+        body, coefficient = ("true_divide", ("const", as_python_number(coefficient, dtype)),
+                             chain("multiply", denominator)), 1
+    elif denominator:
         body = ("true_divide", body or ("const", 1), chain("multiply", denominator))
     form: Form | None
     if body is None:

@@ -22,7 +22,7 @@ from arignote_core.scalars import Cast
 from arignote_core.tensors.broadcast import BroadcastTo
 
 from ..engine import Replacement
-from .guards import filled_like
+from .guards import filled_like, guard_failure
 from .rulesets import CANONICALIZE
 from .util import apply_keeping_constants, is_real_float, only_client, scalar_constant
 from .vocabulary import elemwise
@@ -114,7 +114,7 @@ def shape_op_of_itself(fgraph: FunctionGraph, node: Apply) -> Replacement:
     inner = node.inputs[0].owner
     if inner is None or type(inner.op) is not type(node.op):
         return None
-    return node.op(inner.inputs[0], *node.inputs[1:])
+    return guard_failure(node.op(inner.inputs[0], *node.inputs[1:]), inner)  # the inner reshape may not fit
 
 
 @CANONICALIZE.node_rule(tags=("shape_ops",))

@@ -16,7 +16,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from arignote_core import AdvancedSubtensor, Apply, ArgReduce, Elemwise, Reduce, Subtensor, Variable, alloc
+from arignote_core import AdvancedSubtensor, Apply, ArgReduce, Elemwise, Reduce, Reshape, Subtensor, Variable, alloc
 from arignote_core.tensors import math
 from arignote_core.tensors.checks import check
 from arignote_core.tensors.indexing import INDEX_ERROR, index_conditions
@@ -65,6 +65,9 @@ def guard_broadcast(fgraph: Any, value: Variable, out: Variable, kept: Variable 
 
 #: how many nodes above a dropped value are searched for a computation that could fail
 DROPPED_SEARCH = 32
+#: what a rewritten graph raises where a reshape it no longer computes did not fit the array's size
+RESHAPE_ERROR = "cannot reshape the array into the shape asked (in a reshape that the rewritten graph no longer " \
+    "computes)"
 #: what a rewritten graph raises where a reduction without identity it no longer computes met an empty axis
 EMPTY_REDUCTION_ERROR = "a reduction without identity (max, min, argmax, argmin) of an empty axis (in a reduction " \
     "that the rewritten graph no longer computes)"
@@ -85,7 +88,28 @@ def _failure_conditions(node: Apply) -> tuple[str, list[Variable]] | None:
         if all(isinstance(size, int) for size in reduced):
             return None  # known when the graph was built
         return EMPTY_REDUCTION_ERROR, [math.greater(functools.reduce(math.multiply, reduced), 0)]
+    if isinstance(node.op, Reshape):
+        return RESHAPE_ERROR, [_reshape_fits(sizes, node.inputs[1], node.outputs[0].type.ndim)]  # type: ignore
     return None
+
+
+def _reshape_fits(sizes: list[Any], shape_vector: Variable, ndim: int) -> Variable:
+    """NumPy's reshape succeeds: the sizes multiply to the array's size, or with one -1 the others divide it
+    (and are not 0: a -1 beside a 0 is ambiguous)."""
+    size = functools.reduce(math.multiply, sizes, 1)
+    entries = [shape_vector[k] for k in range(ndim)]  # type: ignore[index]
+    free = functools.reduce(math.logical_or, [math.equal(e, -1) for e in entries], False)
+    known = functools.reduce(math.multiply, [math.where(math.equal(e, -1), 1, e) for e in entries], 1)
+    divides = math.logical_and(math.not_equal(known, 0),
+                               math.equal(math.remainder(size, math.where(math.equal(known, 0), 1, known)), 0))
+    return math.where(free, divides, math.equal(known, size))  # type: ignore[no-any-return]
+
+
+def guard_failure(value: Variable, node: Apply) -> Variable:
+    """``value``, failing at run time where computing ``node`` (which a rewrite no longer computes, its inputs
+    still being computed) would have failed."""
+    found = _failure_conditions(node)
+    return value if found is None else check(value, found[0], *found[1])  # type: ignore[no-any-return]
 
 
 def guard_dropped(value: Variable, dropped: Sequence[Variable]) -> Variable:
