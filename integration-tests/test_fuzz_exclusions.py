@@ -151,3 +151,23 @@ def test_the_log_of_a_softmax_is_excluded_only_where_numpy_gives_an_infinity() -
     case = Case("t", Graph((x,), nodes, ("v",)), ({"x": Value(np.array([0, 2**31 - 1], dtype=np.int32))},))
     assert outcome(verdict_for(case, np.array([-2147483647.0, 0.0])))[1] == {"stabilized"}
     assert outcome(verdict_for(case, np.array([-2147483647.0, 100.0])))[0] == {"value"}
+
+
+def test_sums_with_an_infinite_term_accept_any_infinity_or_nan_but_not_a_wrong_finite_value() -> None:
+    x = Input("x", "float64", (None, None))
+    case = Case("t", Graph((x,), (Node("v", "dot", ("x", "x"), "{m}.dot({0}, {1})"),), ("v",)),
+                ({"x": Value(np.array([[np.inf, 0.0], [0.0, 1.0]]))},))
+    with np.errstate(invalid="ignore"):
+        expected = np.dot(np.array([[np.inf, 0.0], [0.0, 1.0]]), np.array([[np.inf, 0.0], [0.0, 1.0]]))
+    assert outcome(verdict_for(case, np.where(np.isfinite(expected), expected, np.nan)))[0] == set()
+    assert outcome(verdict_for(case, np.where(np.isfinite(expected), expected + 1, np.nan)))[0] == {"value"}
+
+
+def test_a_set_value_with_extra_axes_not_of_size_one_is_refused_even_when_empty() -> None:
+    """NumPy's advanced indexing takes a (3, 1, 0) value into an empty (0, 0) region; basic indexing, and
+    Arignote, refuse a value whose extra leading axes are not of size 1."""
+    from arignote_fuzz.twin import set_subtensor
+
+    with pytest.raises(ValueError):
+        set_subtensor(np.zeros((3, 1, 0)), np.s_[np.array([], dtype=int), 2:1:-1, np.array([0])], np.zeros((3, 1, 0)))
+    np.testing.assert_array_equal(set_subtensor(np.zeros(3), np.s_[1:], np.ones((1, 1, 2))), [0, 1, 1])

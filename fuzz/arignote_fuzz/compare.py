@@ -240,6 +240,7 @@ def _tolerance(case: Case, expression: str, expected: CallOracle) -> Tolerance:
     above = ancestors(case.graph, expression)
     dtypes = [np.asarray(v).dtype for name, v in expected.values.items() if name in above and name in nodes]
     terms = absolute = 0.0
+    specials = False
     for name in above:
         if name in nodes and nodes[name].op in MULTIPLYING_OPS and _product_may_overflow(nodes[name], expected):
             absolute = np.inf
@@ -251,13 +252,15 @@ def _tolerance(case: Case, expression: str, expected: CallOracle) -> Tolerance:
         eps = float(np.finfo(result).eps) if result.kind == "f" else 0.0
         for arg in nodes[name].args:
             value = np.asarray(expected.values.get(arg, 0.0))
+            if value.dtype.kind in "fc" and not np.isfinite(value).all():
+                specials = True  # terms with an infinity: inf, -inf or NaN as the order of the terms goes
             if value.dtype.kind in "fiu" and value.size:
                 magnitudes = np.abs(value[np.isfinite(value)] if value.dtype.kind == "f" else value).astype(float)
                 with np.errstate(over="ignore"):
                     total = float(np.sum(magnitudes))
                 terms = max(terms, float(np.max(magnitudes, initial=0.0)))
                 absolute = max(absolute, eps * value.size * total)
-    return Tolerance.of(dtypes, terms, absolute)
+    return Tolerance.of(dtypes, terms, absolute, specials)
 
 
 #: the gradient check's tolerance when a float32 or float16 value lies on the way to the differentiated output:

@@ -23,11 +23,13 @@ class Tolerance:
     rtol: float = RTOL["float64"]
     terms: float = 0.0
     absolute: float = 0.0
+    #: infinities among summed terms: inf, -inf and NaN stand for one another (the order of the terms decides)
+    specials: bool = False
 
     @staticmethod
-    def of(dtypes: list[np.dtype], terms: float = 0.0, absolute: float = 0.0) -> Tolerance:
+    def of(dtypes: list[np.dtype], terms: float = 0.0, absolute: float = 0.0, specials: bool = False) -> Tolerance:
         rtol = max((RTOL.get(d.name, RTOL["float64"]) for d in dtypes if d.kind == "f"), default=RTOL["float64"])
-        return Tolerance(rtol, terms, absolute)
+        return Tolerance(rtol, terms, absolute, specials)
 
 
 def mismatches(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance = Tolerance()) -> np.ndarray:
@@ -45,8 +47,8 @@ def mismatches(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance = 
     atol = rtol * scale + tolerance.absolute
     # with an unbounded rounding error (sums or products that overflow in some order), inf, -inf and NaN are
     # each a possible result of another order, and so is NaN for a product that is 0 (0 * inf)
-    unbounded = (~np.isfinite(a) & ~np.isfinite(e)) | (np.isnan(a) & (e == 0)) if np.isinf(tolerance.absolute) \
-        else np.zeros(a.shape, bool)
+    unbounded = (~np.isfinite(a) & ~np.isfinite(e)) | (np.isnan(a) & (e == 0)) \
+        if np.isinf(tolerance.absolute) or tolerance.specials else np.zeros(a.shape, bool)
     return ~((finite & close) | same_special | unbounded | _same_overflow(a, e, expected.dtype, rtol, atol))
 
 

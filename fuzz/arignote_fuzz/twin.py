@@ -96,8 +96,13 @@ def stable_abs(x: Any) -> np.ndarray:
 
 
 def set_subtensor(x: Any, index: Any, value: Any) -> np.ndarray:
-    """A copy of ``x`` with ``x[index] = value``."""
+    """A copy of ``x`` with ``x[index] = value``. A value's axes beyond the region's must be of size 1, as basic
+    indexing demands: NumPy's advanced indexing lets any go where both are empty ((3, 1, 0) into (0, 0))."""
     out = np.array(x, copy=True)
+    extra = np.ndim(value) - out[index].ndim
+    if extra > 0 and any(size != 1 for size in np.shape(value)[:extra]):
+        raise ValueError(f"could not broadcast input array from shape {np.shape(value)} into shape "
+                         f"{out[index].shape}")
     out[index] = value
     return out
 
