@@ -171,3 +171,12 @@ def test_a_set_value_with_extra_axes_not_of_size_one_is_refused_even_when_empty(
     with pytest.raises(ValueError):
         set_subtensor(np.zeros((3, 1, 0)), np.s_[np.array([], dtype=int), 2:1:-1, np.array([0])], np.zeros((3, 1, 0)))
     np.testing.assert_array_equal(set_subtensor(np.zeros(3), np.s_[1:], np.ones((1, 1, 2))), [0, 1, 1])
+
+
+def test_a_reciprocal_of_a_value_that_is_zero_up_to_rounding_is_excluded() -> None:
+    x = Input("x", "float64", (None,))
+    nodes = (Node("s", "var", ("x",), "{m}.var({0})"), Node("v", "reciprocal", ("s",), "{m}.reciprocal({0})"))
+    case = Case("t", Graph((x,), nodes, ("v",)), ({"x": Value(np.full(9, -0.7311111111111112))},))
+    assert outcome(verdict_for(case, np.array(8.1e31))) == (set(), {"near_pole"})
+    spread = Case("t", Graph((x,), nodes, ("v",)), ({"x": Value(np.array([0.0, 1.0]))},))
+    assert outcome(verdict_for(spread, np.array(8.0)))[0] == {"value"}

@@ -160,6 +160,42 @@ def near_step(m: Mismatch) -> bool:
     return False
 
 
+#: ops that divide by their argument (the last one for quotients): a pole at 0
+DIVIDING = frozenset({"reciprocal", "binary/", "literal/", "true_divide", "divide", "x**-0.5", "log", "log2",
+                      "log10"})
+#: a value this small against the values it was computed from is rounding away from 0
+NEAR_ZERO = 1e-12
+
+
+def near_pole(m: Mismatch) -> bool:
+    """The expression divides by (or takes the log of) a value that is 0 up to the rounding of the values it was
+    computed from (var of equal values: 0 in one summation order, 1e-32 in another): 1 / it is inf or 1e31,
+    either right."""
+    with np.errstate(all="ignore"):
+        a, e = m.actual[m.mask].astype(np.float64), m.expected[m.mask].astype(np.float64)
+        blown_up = ~np.isfinite(a) | ~np.isfinite(e) | (np.abs(a) > 1 / NEAR_ZERO) | (np.abs(e) > 1 / NEAR_ZERO)
+    if not blown_up.all():
+        return False  # only a result the pole made infinite or huge is explained
+    graph = m.case.graph
+    by_name = {n.name: n for n in graph.nodes}
+    for name in ancestors(graph, m.expression):
+        node = by_name.get(name)
+        if node is None or node.op not in DIVIDING or not node.args:
+            continue
+        if node.op == "literal/" and "/ {0}" not in node.template:
+            continue
+        divisor = by_name.get(node.args[-1])
+        if divisor is None or node.args[-1] not in m.oracle.values:
+            continue
+        value = np.abs(np.asarray(m.oracle.values[node.args[-1]], dtype=np.float64))
+        sources = [np.abs(np.asarray(m.oracle.values[a], dtype=np.float64)) for a in divisor.args
+                   if a in m.oracle.values and np.asarray(m.oracle.values[a]).dtype.kind in "fiu"]
+        scale = max((float(np.max(v[np.isfinite(v)], initial=0.0)) for v in sources), default=0.0)
+        if scale and np.any(value <= NEAR_ZERO * scale):
+            return True
+    return False
+
+
 def signed_zero(m: Mismatch) -> bool:
     """Every mismatch equals the twin's value when every intermediate zero is given one sign or the other (all
     +0, then all -0)."""
@@ -227,6 +263,8 @@ EXCLUSIONS = (
     Exclusion("stabilized", "a stabilizing rewrite (log1p, expm1, softplus, log_softmax, logsumexp, softmax, "
               "log_sigmoid, abs for sqrt(x**2)) is finite or more accurate where the naive formula overflows or "
               "cancels: that is its purpose", stabilized),
+    Exclusion("near_pole", "a division by (or log of) a value that is 0 up to the rounding of what it was "
+              "computed from: inf in one order of the operations, a huge finite value in another", near_pole),
 )
 
 
