@@ -228,3 +228,11 @@ def test_a_backend_that_cannot_be_observed_is_refused():
 def test_difference_is_dtype_aware(got, want, problem):
     found = difference(got, want)
     assert found is None if problem is None else problem in found
+
+
+def test_a_condition_known_when_the_graph_is_built_is_no_check():
+    x = ac.dvector("x")
+    assert check(x, "never", True, ac.constant(np.array(True))) is x
+    with pytest.raises(ValueError, match="always"):
+        check(x, "always", ac.constant(np.array(False)))
+    assert isinstance(check(x, "at run time", ac.lscalar("n") > 0).owner.op, ac.CheckAndRaise)

@@ -44,8 +44,9 @@ def check(x: Any, message: str, *conditions: Any) -> Any:
     at build time are dropped, and one known to be false fails now."""
     pending = []
     for c in conditions:
-        if isinstance(c, bool | np.bool_):
-            if not c:
+        known = c.data if isinstance(c, Constant) else c
+        if isinstance(known, bool | np.bool_) or (isinstance(known, np.ndarray) and known.dtype == bool):
+            if not np.all(known):
                 raise ValueError(message)
             continue
         pending.append(c)

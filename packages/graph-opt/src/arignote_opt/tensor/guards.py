@@ -16,7 +16,20 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from arignote_core import AdvancedSubtensor, Apply, ArgReduce, Elemwise, Reduce, Reshape, Subtensor, Variable, alloc
+import numpy as np
+
+from arignote_core import (
+    AdvancedSubtensor,
+    Apply,
+    ArgReduce,
+    Constant,
+    Elemwise,
+    Reduce,
+    Reshape,
+    Subtensor,
+    Variable,
+    alloc,
+)
 from arignote_core.tensors import math
 from arignote_core.tensors.checks import check
 from arignote_core.tensors.indexing import INDEX_ERROR, index_conditions
@@ -93,9 +106,15 @@ def _failure_conditions(node: Apply) -> tuple[str, list[Variable]] | None:
     return None
 
 
-def _reshape_fits(sizes: list[Any], shape_vector: Variable, ndim: int) -> Variable:
+def _reshape_fits(sizes: list[Any], shape_vector: Variable, ndim: int) -> Variable | bool:
     """NumPy's reshape succeeds: the sizes multiply to the array's size, or with one -1 the others divide it
     (and are not 0: a -1 beside a 0 is ambiguous)."""
+    if all(isinstance(s, int) for s in sizes) and isinstance(shape_vector, Constant):
+        try:  # known when the graph is built
+            np.empty(sizes, dtype=np.int8).reshape(np.asarray(shape_vector.data).tolist())
+        except ValueError:
+            return False
+        return True
     size = functools.reduce(math.multiply, sizes, 1)
     entries = [shape_vector[k] for k in range(ndim)]  # type: ignore[index]
     free = functools.reduce(math.logical_or, [math.equal(e, -1) for e in entries], False)
