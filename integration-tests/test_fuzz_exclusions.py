@@ -180,3 +180,12 @@ def test_a_reciprocal_of_a_value_that_is_zero_up_to_rounding_is_excluded() -> No
     assert outcome(verdict_for(case, np.array(8.1e31))) == (set(), {"near_pole"})
     spread = Case("t", Graph((x,), nodes, ("v",)), ({"x": Value(np.array([0.0, 1.0]))},))
     assert outcome(verdict_for(spread, np.array(8.0)))[0] == {"value"}
+
+
+def test_a_cumulative_product_after_a_factor_that_is_zero_up_to_rounding_is_order_dependent() -> None:
+    x = Input("x", "float64", (None,))
+    nodes = (Node("d", "binary-", ("x", "x"), "({0} - {0} * 1.0000000000000002)"),
+             Node("v", "cumprod", ("d",), "{m}.cumprod({0} + 1e30)"))
+    case = Case("t", Graph((x,), nodes, ("v",)), ({"x": Value(np.array([1.0, 2.0]))},))
+    oracle_value = Oracle(case).calls[0].outputs[0]
+    assert outcome(verdict_for(case, np.asarray(oracle_value) * 0))[0] == set()

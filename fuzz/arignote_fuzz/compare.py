@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .exclusions import Mismatch, ancestors, excluded_by, singular_gradient
+from .exclusions import Mismatch, ancestors, excluded_by, singular_gradient, zero_up_to_rounding
 from .ir import Case, Node
 from .oracle import (
     PLAIN,
@@ -242,8 +242,10 @@ def _tolerance(case: Case, expression: str, expected: CallOracle) -> Tolerance:
     terms = absolute = 0.0
     specials = False
     for name in above:
-        if name in nodes and nodes[name].op in MULTIPLYING_OPS and _product_may_overflow(nodes[name], expected):
-            absolute = np.inf
+        if name in nodes and nodes[name].op in MULTIPLYING_OPS and (
+                _product_may_overflow(nodes[name], expected) or
+                zero_up_to_rounding(nodes, expected.values, nodes[name].args[0])):
+            absolute = np.inf  # overflow in some order, or a factor whose size is rounding's (then scaled up)
         if name in nodes and nodes[name].op in PERIODIC:
             absolute = max(absolute, _argument_rounding(nodes[name], expected))
         if name not in nodes or nodes[name].op not in SUMMING_OPS:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ir import Case, Graph
+from .ir import Case, Graph, Node
 from .oracle import CallOracle
 from .tolerance import Tolerance, mismatches
 
@@ -184,16 +184,22 @@ def near_pole(m: Mismatch) -> bool:
             continue
         if node.op == "literal/" and "/ {0}" not in node.template:
             continue
-        divisor = by_name.get(node.args[-1])
-        if divisor is None or node.args[-1] not in m.oracle.values:
-            continue
-        value = np.abs(np.asarray(m.oracle.values[node.args[-1]], dtype=np.float64))
-        sources = [np.abs(np.asarray(m.oracle.values[a], dtype=np.float64)) for a in divisor.args
-                   if a in m.oracle.values and np.asarray(m.oracle.values[a]).dtype.kind in "fiu"]
-        scale = max((float(np.max(v[np.isfinite(v)], initial=0.0)) for v in sources), default=0.0)
-        if scale and np.any(value <= NEAR_ZERO * scale):
+        if zero_up_to_rounding(by_name, m.oracle.values, node.args[-1]):
             return True
     return False
+
+
+def zero_up_to_rounding(by_name: dict[str, Node], values: dict[str, np.ndarray], name: str) -> bool:
+    """Whether node ``name`` has an element that is 0 up to the rounding of the values it was computed from
+    (a sum that cancels, the variance of equal values): its sign and size are the order of operations'."""
+    node = by_name.get(name)
+    if node is None or name not in values:
+        return False
+    value = np.abs(np.asarray(values[name]).astype(np.float64))
+    sources = [np.abs(np.asarray(values[a]).astype(np.float64)) for a in node.args
+               if a in values and np.asarray(values[a]).dtype.kind in "fiu"]
+    scale = max((float(np.max(v[np.isfinite(v)], initial=0.0)) for v in sources), default=0.0)
+    return bool(scale and np.any(value <= NEAR_ZERO * scale))
 
 
 def signed_zero(m: Mismatch) -> bool:
