@@ -189,3 +189,29 @@ def test_a_cumulative_product_after_a_factor_that_is_zero_up_to_rounding_is_orde
     case = Case("t", Graph((x,), nodes, ("v",)), ({"x": Value(np.array([1.0, 2.0]))},))
     oracle_value = Oracle(case).calls[0].outputs[0]
     assert outcome(verdict_for(case, np.asarray(oracle_value) * 0))[0] == set()
+
+
+def test_quotients_and_remainders_are_judged_on_what_their_rounding_allows() -> None:
+    """A floor division whose quotient is an integer up to rounding may fall either side; a remainder of a
+    large dividend moves with the divisor's last bit; a wrong remainder of ordinary numbers is a finding."""
+    x = Input("x", "float32", (None,))
+    nodes = (Node("d", "literal*", ("x",), "({0} * 3.0)"), Node("v", "binary//", ("d", "x"), "({0} // {1})"))
+    floor = Case("t", Graph((x,), nodes, ("v",)), ({"x": Value(np.array([0.4], dtype=np.float32))},))
+    assert outcome(verdict_for(floor, np.array([2.0], dtype=np.float32)))[0] == set()  # (x * 3) / x is 3 +- ulps
+    remainder = Case("t", Graph((x,), (Node("v", "literal%", ("x",), "(300 % {0})"),), ("v",)),
+                     ({"x": Value(np.array([-1.3], dtype=np.float32))},))
+    near = np.asarray(Oracle(remainder).calls[0].outputs[0]) + np.float32(3e-5)
+    assert outcome(verdict_for(remainder, near.astype(np.float32)))[0] == set()
+    assert outcome(verdict_for(remainder, near.astype(np.float32) + np.float32(0.1)))[0] == {"value"}
+
+
+def test_finite_differences_skip_a_sawtooth_finer_than_their_step() -> None:
+    from arignote_fuzz.oracle import finite_differences
+
+    x = Input("x", "float64", (None,))
+    fine = Case("t", Graph((x,), (Node("v", "literal%", ("x",), "({0} % 1e-300)"),), ("v",)),
+                ({"x": Value(np.array([0.0]))},), grad_output="v")
+    assert np.isnan(finite_differences(fine).gradients["x"]).all()
+    coarse = Case("t", Graph((x,), (Node("v", "literal%", ("x",), "({0} % 2.5)"),), ("v",)),
+                  ({"x": Value(np.array([1.0]))},), grad_output="v")
+    np.testing.assert_allclose(finite_differences(coarse).gradients["x"], np.cos([1.0]), rtol=1e-5)

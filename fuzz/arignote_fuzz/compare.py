@@ -38,6 +38,7 @@ from .oracle import (
     finite_differences,
     with_zero_sign,
 )
+from .quotients import dividend_and_divisor
 from .results import CallResult, ModeResult
 from .tolerance import Tolerance, mismatches, nan_only
 
@@ -248,6 +249,13 @@ def _tolerance(case: Case, expression: str, expected: CallOracle) -> Tolerance:
             absolute = np.inf  # overflow in some order, or a factor whose size is rounding's (then scaled up)
         if name in nodes and nodes[name].op in PERIODIC:
             absolute = max(absolute, _argument_rounding(nodes[name], expected))
+        operands = dividend_and_divisor(nodes[name], expected.values) if name in nodes else None
+        if operands is not None:
+            # x % y is known to the divisor's rounding times the quotient: a few ulps of the dividend
+            eps = float(np.finfo(np.asarray(expected.values.get(name, 0.0)).dtype).eps) \
+                if np.asarray(expected.values.get(name, 0.0)).dtype.kind == "f" else 0.0
+            finite = np.abs(operands[0][np.isfinite(operands[0])])
+            absolute = max(absolute, 4 * eps * float(np.max(finite, initial=0.0)))
         if name not in nodes or nodes[name].op not in SUMMING_OPS:
             continue
         result = np.asarray(expected.values.get(name, 0.0)).dtype

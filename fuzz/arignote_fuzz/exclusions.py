@@ -13,6 +13,7 @@ import numpy as np
 
 from .ir import Case, Graph, Node
 from .oracle import CallOracle
+from .quotients import dividend_and_divisor
 from .tolerance import Tolerance, mismatches
 
 #: ops that convert their (float) argument to the node's dtype
@@ -66,20 +67,28 @@ def stabilized(m: Mismatch) -> bool:
     return finite_for_overflow and (_cancels_a_division(m) or _log_of_a_normalized_exponential(m))
 
 
-#: ops whose log a stabilizing rewrite computes directly (log_softmax, -softplus(-x))
-LOGGED_STABLY = frozenset({"softmax", "sigmoid"})
+#: (outer op, inner op) pairs a stabilizing rewrite computes as one: log(softmax) as log_softmax, log(sigmoid)
+#: as -softplus(-x), sqrt(square) as abs
+STABLE_PAIRS = frozenset({("log", "softmax"), ("log", "sigmoid"), ("sqrt", "square")})
 
 
 def _log_of_a_normalized_exponential(m: Mismatch) -> bool:
-    """The expression takes the log of a softmax or a sigmoid, which the rewrite computes as log_softmax or
-    -softplus(-x): finite where the softmax underflows to 0 (an int32 logit of 2**31 - 1 beside 0)."""
+    """The expression applies one of STABLE_PAIRS, which the rewrite computes as one op: finite where the softmax
+    underflows to 0 (an int32 logit of 2**31 - 1 beside 0) or the square overflows."""
     by_name = {n.name: n for n in m.case.graph.nodes}
     for name in ancestors(m.case.graph, m.expression):
         node = by_name.get(name)
-        if node is not None and node.op == "log" and by_name.get(node.args[0]) is not None and \
-                by_name[node.args[0]].op in LOGGED_STABLY:
+        inner = by_name.get(node.args[0]) if node is not None and node.args else None
+        while inner is not None and inner.op in SELECTIONS and inner.args:  # the rewrites see through them
+            inner = by_name.get(inner.args[0])
+        if node is not None and inner is not None and (node.op, inner.op) in STABLE_PAIRS:
             return True
     return False
+
+
+#: ops that only move or pick elements
+SELECTIONS = frozenset({"transpose", "dimshuffle", "index", "reshape", "expand_dims", "squeeze", "swapaxes",
+                        "flip", "ravel", "take"})
 
 
 def _cancels_a_division(m: Mismatch) -> bool:
@@ -144,10 +153,14 @@ def near_step(m: Mismatch) -> bool:
             continue  # the mode has the inputs' values exactly
         args = [np.asarray(m.oracle.values[a], dtype=np.float64) for a in node.args if a in m.oracle.values
                 and np.asarray(m.oracle.values[a]).dtype.kind == "f"]
+        operands = dividend_and_divisor(node, m.oracle.values)
+        if operands is not None:
+            with np.errstate(all="ignore"):
+                args = [*args, np.asarray(operands[0] / operands[1])]  # the quotient crosses the integers
         for value in args:
             scale = float(np.max(np.abs(value[np.isfinite(value)]), initial=1.0))
             width = 16 * m.tolerance.rtol * max(scale, 1.0, m.tolerance.terms)
-            if node.op in STEP_AT_INTEGERS and _near(value, np.round(value), width):
+            if (node.op in STEP_AT_INTEGERS or operands is not None) and _near(value, np.round(value), width):
                 return True
             if node.op in STEP_AT_ZERO | {"astype"} and _near(value, np.zeros_like(value), width):
                 return True

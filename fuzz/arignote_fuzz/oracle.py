@@ -13,6 +13,7 @@ import numpy as np
 
 from . import twin
 from .ir import Case, Graph, Node
+from .quotients import dividend_and_divisor
 
 NAMESPACE: dict[str, Any] = {"np": np, **twin.HELPERS}
 
@@ -165,10 +166,25 @@ def _largest_intermediate(case: Case, inputs: Mapping[str, np.ndarray]) -> float
     return float(max(magnitudes, default=0.0))
 
 
+def _period_below_the_step(case: Case, inputs: Mapping[str, np.ndarray], step: float) -> bool:
+    """Whether a floor division or remainder has a divisor smaller than the step: its sawtooth (x % 1e-300)
+    jumps many times inside one difference, which then measures nothing."""
+    result = evaluate_call(case.graph, inputs)
+    for node in case.graph.nodes:
+        operands = dividend_and_divisor(node, result.values)
+        if operands is not None:
+            divisor = np.abs(operands[1][np.isfinite(operands[1])])
+            if divisor.size and float(np.min(divisor)) < 1e3 * step:
+                return True
+    return False
+
+
 def finite_differences(case: Case, step: float = 1e-6, kink: float = 1e-3) -> FiniteDifferences:
     base = {name: np.array(v.data, dtype=np.float64) for name, v in case.calls[0].items()}
     center = cost(case, base)
     unresolved = _largest_intermediate(case, base) > LARGEST_RESOLVED
+    if _period_below_the_step(case, base, step):
+        return FiniteDifferences({name: np.full(np.shape(v), np.nan) for name, v in base.items()}, center)
     gradients = {}
     for name, data in base.items():
         grad = np.full(data.shape, np.nan)

@@ -63,7 +63,9 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
 
 
 def sigmoid(x: Any) -> np.ndarray:
-    return float_result(x, scipy.special.expit)
+    """In the result's dtype, as NumPy would compute it on those arrays (float32 sigmoid(-103) is 0, not the
+    subnormal 1.4e-45 that rounding float64's gives)."""
+    return float_result(x, scipy.special.expit, own_dtype=True)
 
 
 def softplus(x: Any) -> np.ndarray:

@@ -142,3 +142,12 @@ def test_infer_shape_is_the_input_shape():
     node = inc_subtensor(x[1:], 1.0).owner
     shapes = [(x.shape[0], x.shape[1]), ()]
     assert node.op.infer_shape(node, shapes) == [shapes[0]]
+
+
+def test_a_value_set_through_a_boolean_mask_has_at_most_the_regions_dimensions_like_numpy():
+    x = ac.dmatrix("x")
+    with pytest.raises(ValueError, match="does not fit"):
+        set_subtensor(x[x > 0], ac.dmatrix("v"))
+    out = set_subtensor(x[x > 0], ac.dvector("v"))
+    np.testing.assert_array_equal(ac.function([x, out.owner.inputs[1]], out)(np.array([[1.0, -1.0]]), np.array([5.0])),
+                                  [[5.0, -1.0]])

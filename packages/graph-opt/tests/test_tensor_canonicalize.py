@@ -326,3 +326,10 @@ def test_a_constant_over_a_value_stays_a_division():
     for c in (0.0, 0.5, -3.0):
         fgraph, _ = check(c / z, [z], [np.array([5e-324, 1e-310, 2.0])], CANON)
         assert not np.isnan(evaluate(fgraph, [np.array([5e-324])])[0]).any()
+
+
+def test_a_product_with_zero_keeps_its_order_where_the_other_factors_could_overflow():
+    """y * (y * 0) is 0 for a finite y; (y * y) * 0 would be NaN where y * y overflows (float32 -3.4e37)."""
+    y = ac.tensor("float32", (None,), "y")
+    fgraph, _ = check(y * (y * 0), [y], [np.array([1.0, -3.4e37], dtype=np.float32)], CANON)
+    assert not np.isnan(evaluate(fgraph, [np.array([-3.4e37], dtype=np.float32)])[0]).any()

@@ -22,18 +22,20 @@ from .indexing import AdvancedSubtensor, Entry, Subtensor, _build_index, _format
 from .type import format_shape
 
 
-def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: str, setting: bool) -> Variable:
+def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: str, setting: bool,
+                 masked: bool = False) -> Variable:
     """``value`` as a tensor of ``x``'s dtype that broadcasts into ``region`` (the shape of ``x[idx]``).
 
     Setting casts as NumPy's ``x[idx] = value`` does (any real value into any real dtype) and drops leading axes
-    of size 1 (checked when the call comes where they are not known); incrementing takes what NumPy's
+    of size 1 (checked when the call comes where they are not known; not through a boolean mask, where NumPy
+    takes values of at most the region's dimensions); incrementing takes what NumPy's
     ``x[idx] += value`` takes, values whose sum with ``x`` casts back to ``x``'s dtype within its kind."""
     v = as_tensor(value)
     if v.dtype != x.dtype:  # type: ignore[attr-defined]
         _check_cast(x, v, what, setting)
         v = cast(v, x.dtype)  # type: ignore[attr-defined]
     extra = v.ndim - len(region)
-    if setting and extra > 0 and all(size in (None, 1) for size in v.type.shape[:extra]):
+    if setting and extra > 0 and all(size in (None, 1) for size in v.type.shape[:extra]) and not masked:
         v = specify_shape(v, (1,) * extra + (None,) * len(region)).dimshuffle(*range(extra, v.ndim))
     if v.ndim > len(region):
         raise ValueError(f"{what}: a value of shape {format_shape(v.type.shape)} does not fit the indexed region of "
@@ -113,7 +115,8 @@ class AdvancedIncSubtensor(Op):
         array_types = [p.type for p, kind in zip(pieces, _input_kinds(self.entries), strict=True)
                        if kind == "array"]
         region = _static_shape(x.type, self.entries, array_types, str(self))
-        v = _check_value(x, value, region, str(self), self.set_instead_of_inc)
+        masked = any(t.dtype == "bool" for t in array_types)
+        v = _check_value(x, value, region, str(self), self.set_instead_of_inc, masked)
         return Apply(self, [x, v, *pieces], [x.type])
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:

@@ -341,6 +341,8 @@ def canonical_product(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Re
     coefficient = product.coefficient
     if not product.ok or not fits(coefficient, dtype):
         return None
+    if coefficient == 0 and not fast_math and kind(dtype) in "fc":
+        return None  # y * (y * 0) is 0, (y * y) * 0 NaN where y * y overflows: the order stays
     numerator, denominator, cancelled = [], [], []
     for base, sign in sorted(product.exponents, key=lambda key: (order_key(fgraph, key[0]), key[1])):
         k = product.exponents[base, sign]
