@@ -215,3 +215,11 @@ def test_finite_differences_skip_a_sawtooth_finer_than_their_step() -> None:
     coarse = Case("t", Graph((x,), (Node("v", "literal%", ("x",), "({0} % 2.5)"),), ("v",)),
                   ({"x": Value(np.array([1.0]))},), grad_output="v")
     np.testing.assert_allclose(finite_differences(coarse).gradients["x"], np.cos([1.0]), rtol=1e-5)
+
+
+def test_a_product_chain_that_overflows_in_another_order_may_be_infinite_but_not_wrong() -> None:
+    y = Input("y", "float64", (None,))
+    nodes = (Node("q", "binary/", ("y", "y"), "({0} / {1})"), Node("v", "binary*", ("y", "q"), "({0} * {1})"))
+    case = Case("t", Graph((y,), nodes, ("v",)), ({"y": Value(np.array([1.8e307, 2.0]))},))
+    assert outcome(verdict_for(case, np.array([np.inf, 2.0])))[0] == set()  # (y * y) / y overflows
+    assert outcome(verdict_for(case, np.array([1.8e307, 3.0])))[0] == {"value"}

@@ -38,7 +38,7 @@ from .oracle import (
     finite_differences,
     with_zero_sign,
 )
-from .quotients import dividend_and_divisor
+from .quotients import dividend_and_divisor, operands
 from .results import CallResult, ModeResult
 from .tolerance import Tolerance, mismatches, nan_only
 
@@ -220,6 +220,29 @@ def _product_may_overflow(node: Node, expected: CallOracle) -> bool:
     return bool(np.sum(logs) > np.log(float(np.finfo(result).max)))
 
 
+#: elementwise products and quotients, which the rewrites collect and reorder (x * (y / z) is (x * y) / z)
+PRODUCT_CHAIN = frozenset({"binary*", "binary/", "literal*", "literal/", "multiply", "true_divide", "divide"})
+
+
+def _factors_may_overflow(node: Node, expected: CallOracle) -> bool:
+    """Whether the operands' magnitudes multiply (or divide) beyond the dtype's largest value: then some order
+    of a chain of such products overflows and another does not."""
+    result = np.asarray(expected.values.get(node.name, 0.0)).dtype
+    if result.kind != "f":
+        return False
+    pair = operands(node, expected.values)
+    if pair is None:
+        return False
+    largest = float(np.finfo(result).max)
+    magnitudes = []
+    for value in pair:
+        finite = np.abs(value[np.isfinite(value)])
+        magnitudes.append(float(np.max(finite, initial=0.0)))
+    with np.errstate(over="ignore", divide="ignore"):
+        return bool(magnitudes[0] * magnitudes[1] > largest or
+                    ("/" in node.op and magnitudes[0] > largest * min(1.0, magnitudes[1])))
+
+
 #: periodic functions: their result moves by as much as their argument's rounding (radians)
 PERIODIC = frozenset({"sin", "cos", "tan"})
 
@@ -241,12 +264,14 @@ def _tolerance(case: Case, expression: str, expected: CallOracle) -> Tolerance:
     above = ancestors(case.graph, expression)
     dtypes = [np.asarray(v).dtype for name, v in expected.values.items() if name in above and name in nodes]
     terms = absolute = 0.0
-    specials = False
+    specials = reordered = False
     for name in above:
         if name in nodes and nodes[name].op in MULTIPLYING_OPS and (
                 _product_may_overflow(nodes[name], expected) or
                 zero_up_to_rounding(nodes, expected.values, nodes[name].args[0])):
             absolute = np.inf  # overflow in some order, or a factor whose size is rounding's (then scaled up)
+        if name in nodes and nodes[name].op in PRODUCT_CHAIN and _factors_may_overflow(nodes[name], expected):
+            reordered = True
         if name in nodes and nodes[name].op in PERIODIC:
             absolute = max(absolute, _argument_rounding(nodes[name], expected))
         operands = dividend_and_divisor(nodes[name], expected.values) if name in nodes else None
@@ -270,7 +295,7 @@ def _tolerance(case: Case, expression: str, expected: CallOracle) -> Tolerance:
                     total = float(np.sum(magnitudes))
                 terms = max(terms, float(np.max(magnitudes, initial=0.0)))
                 absolute = max(absolute, eps * value.size * total)
-    return Tolerance.of(dtypes, terms, absolute, specials)
+    return Tolerance.of(dtypes, terms, absolute, specials, reordered)
 
 
 #: the gradient check's tolerance when a float32 or float16 value lies on the way to the differentiated output:
