@@ -62,7 +62,7 @@ def test_clip_gradients_with_tensor_bounds(mode):
     x, lo, hi = ar.dscalar("x"), ar.dscalar("lo"), ar.dscalar("hi")
     partials = ar.function([x, lo, hi], ar.grad(ar.clip(x, lo, hi), [x, lo, hi]), mode=mode)
     np.testing.assert_array_equal(partials(1.5, 3.0, 0.0), [0.0, 0.0, 1.0])
-    assert ar.function([x], ar.grad(ar.clip(x, x, x), x), mode=mode)(2.0) == 1.0
+    assert ar.function([x], ar.grad(ar.clip(x, x, x), x), mode=mode, on_unused_input="ignore")(2.0) == 1.0
     v = ar.dvector("v")
     np.testing.assert_array_equal(ar.function([v], ar.grad(ar.clip(v, v, 0.0).sum(), v), mode=mode)([-1.5, 1.5]),
                                   [1.0, 0.0])
