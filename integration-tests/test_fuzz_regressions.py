@@ -22,3 +22,16 @@ def test_a_replacement_that_knows_fewer_sizes_is_stated_to_have_them(mode):
         grad = ar.function([y], ar.grad(ar.sum(ar.sin(out)), [y]), mode=mode)
     want = ar.function([y], ar.grad(ar.sum(ar.sin(out)), [y]), mode="reference")(value)
     np.testing.assert_allclose(grad(value)[0], want[0])
+
+
+@pytest.mark.parametrize("mode", ["reference", "fast_compile", "fast_run"])
+def test_outputs_are_not_aliases_of_each_other(mode):
+    """Two outputs of one buffer (the same variable twice, a view of another output, one CSE merged) are two
+    arrays in every mode: writing into one changes no other."""
+    x = ar.dmatrix("x")
+    y = x ** 2
+    f = ar.function([x], [y, x ** 2, y.T, ar.reshape(y, (1, -1)), y[0], ar.max(y, axis=None)[()]], mode=mode)
+    outputs = f(np.arange(4.0).reshape(2, 2))
+    for i, a in enumerate(outputs):
+        for b in outputs[i + 1:]:
+            assert not np.shares_memory(a, b)

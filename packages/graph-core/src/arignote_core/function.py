@@ -360,7 +360,8 @@ def _outputs_to_copy(outputs: Sequence[Variable]) -> list[bool]:
     or another output (writing into one returned array must change no other): those whose memory may come from
     outside the graph, and those whose memory may be an earlier output's (the same variable twice, or views of
     one buffer, such as ``[v, v.T]``)."""
-    copy, seen = [], set()
+    copy: list[bool] = []
+    seen: set[Variable] = set()
     for var in outputs:
         roots = _memory_roots(var)
         outside = any(root.owner is None for root in roots)
@@ -373,12 +374,14 @@ def _outputs_to_copy(outputs: Sequence[Variable]) -> list[bool]:
 def _memory_roots(var: Variable) -> set[Variable]:
     """The variables whose buffers ``var``'s memory may be: ``var`` itself, or through views (``view_map``) the
     roots of the inputs it views."""
-    roots, pending = set(), [var]
+    roots: set[Variable] = set()
+    pending = [var]
     while pending:
         var = pending.pop()
-        viewed = var.owner.op.view_map.get(var.index or 0, ()) if var.owner is not None else ()
-        if viewed:
-            pending += [var.owner.inputs[i] for i in viewed]
+        owner = var.owner
+        viewed = owner.op.view_map.get(var.index or 0, ()) if owner is not None else ()
+        if owner is not None and viewed:
+            pending += [owner.inputs[i] for i in viewed]
         else:
             roots.add(var)
     return roots

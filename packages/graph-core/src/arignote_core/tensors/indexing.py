@@ -242,7 +242,8 @@ def index_conditions(node: Apply, x_shape: Sequence[Any]) -> list[Variable]:
             continue
         inside = ops["logical_and"](ops["greater_equal"](index, ops["negative"](size)), ops["less"](index, size))
         if kind == "array":
-            inside = Reduce(SCALAR_OPS["logical_and"], tuple(range(inside.type.ndim)), "bool")(inside)
+            every = SCALAR_OPS["logical_and"]
+            inside = Reduce(every, tuple(range(inside.type.ndim)), "bool")(inside)  # type: ignore[arg-type]
         conditions.append(inside)
     return conditions
 

@@ -31,12 +31,14 @@ def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: 
     takes values of at most the region's dimensions); incrementing takes what NumPy's
     ``x[idx] += value`` takes, values whose sum with ``x`` casts back to ``x``'s dtype within its kind."""
     v = as_tensor(value)
-    if v.dtype != x.dtype:  # type: ignore[attr-defined]
-        _check_cast(x, v, what, setting)
-        v = cast(v, x.dtype)  # type: ignore[attr-defined]
+    x_dtype, v_dtype = x.dtype, v.dtype  # type: ignore[attr-defined]
+    if v_dtype != x_dtype:
+        _check_cast(str(x), x_dtype, v, v_dtype, what, setting)
+        v = cast(v, x_dtype)
     extra = v.ndim - len(region)
     if setting and extra > 0 and all(size in (None, 1) for size in v.type.shape[:extra]) and not masked:
-        v = specify_shape(v, (1,) * extra + (None,) * len(region)).dimshuffle(*range(extra, v.ndim))
+        stated = specify_shape(v, (1,) * extra + (None,) * len(region))
+        v = stated.dimshuffle(*range(extra, v.ndim))  # type: ignore[attr-defined]
     if v.ndim > len(region):
         raise ValueError(f"{what}: a value of shape {format_shape(v.type.shape)} does not fit the indexed region of "
                          f"shape {format_shape(region)}")
@@ -47,21 +49,21 @@ def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: 
     return v
 
 
-def _check_cast(x: Variable, v: Variable, what: str, setting: bool) -> None:
+def _check_cast(x: str, x_dtype: str, v: Variable, v_dtype: str, what: str, setting: bool) -> None:
     """Refuse the values NumPy refuses: a complex value into a real array, and an increment whose sum with
     ``x`` would not cast back to ``x``'s dtype under NumPy's ``same_kind`` rule (floats into integers, integers
     into booleans)."""
-    if np.dtype(v.dtype).kind == "c" and np.dtype(x.dtype).kind != "c":  # type: ignore[attr-defined]
-        raise TypeError(f"{what}: cannot write complex values of dtype {v.dtype} into {x} of real dtype "
-                        f"{x.dtype}; take their real part first")  # type: ignore[attr-defined]
+    if np.dtype(v_dtype).kind == "c" and np.dtype(x_dtype).kind != "c":
+        raise TypeError(f"{what}: cannot write complex values of dtype {v_dtype} into {x} of real dtype "
+                        f"{x_dtype}; take their real part first")
     if setting:
         return
-    weak = v.data.item() if isinstance(v, Constant) and v.weak and v.ndim == 0 else np.dtype(v.dtype)
-    total = np.result_type(np.dtype(x.dtype), weak)  # type: ignore[attr-defined]
-    if not np.can_cast(total, x.dtype, casting="same_kind"):  # type: ignore[attr-defined]
-        raise TypeError(f"{what}: cannot add values of dtype {v.dtype} to {x} of dtype {x.dtype}: the sum is "
-                        f"{total}, which NumPy's x[idx] += v does not cast back to {x.dtype}; cast the "
-                        f"values first")  # type: ignore[attr-defined]
+    weak = v.data.item() if isinstance(v, Constant) and v.weak and np.ndim(v.data) == 0 else np.dtype(v_dtype)
+    total = np.result_type(np.dtype(x_dtype), weak)
+    if not np.can_cast(total, x_dtype, casting="same_kind"):
+        raise TypeError(f"{what}: cannot add values of dtype {v_dtype} to {x} of dtype {x_dtype}: the sum is "
+                        f"{total}, which NumPy's x[idx] += v does not cast back to {x_dtype}; cast the values "
+                        "first")
 
 
 @dataclass(frozen=True)
