@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import numpy as np
 import pytest
 from conftest import child_env, copy_cache, run_python, stand_in_compiler
 
+import arignote_c.cache as cache_module
 from arignote_c import CacheWarning, CBackend, CKernel, CompileError, ModuleCache
 from arignote_c.build import Builder
 from arignote_c.runtime import runtime_source
@@ -207,6 +209,24 @@ def test_a_failed_build_whose_source_cannot_be_kept_still_says_what_gcc_said(tmp
 
 
 # -- 4. leftovers: a builder killed during gcc; a build failing while the runtime compiles ---------------------
+
+def test_a_note_whose_folder_a_clear_removes_while_it_is_written_is_written_again(tmp_path: Path,
+                                                                                 monkeypatch: Any) -> None:
+    """A concurrent ``arignote cache clear`` removing a kernel index folder between its opening and the write
+    is a fresh cache, not an unusable one (it made a loaded machine's builders fall back to a temporary cache)."""
+    cache = ModuleCache(tmp_path / "c")
+    real_open, cleared = os.open, []
+
+    def open_after_a_clear(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if kwargs.get("dir_fd") is not None and str(path).startswith(".note.") and not cleared:
+            cleared.append(path)
+            shutil.rmtree(tmp_path / "c" / "kernels")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(cache_module.os, "open", open_after_a_clear)
+    cache.write_note("kernels/v/ab/note", "key")
+    assert cleared and cache.read_note("kernels/v/ab/note") == "key"
+
 
 def test_what_a_builder_killed_during_gcc_left_is_swept(tmp_path: Path, runtime_cache: Path) -> None:
     root = copy_cache(runtime_cache, tmp_path / "cache")

@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildCancelled, BuildTimeout, CacheUnusable
+from .errors import CacheUnusable, stop_if_due
 from .private_dir import DIR_FLAGS, check_private, open_child_dir, open_private_dir
 
 #: the default bound on a build, and on a wait for another process's build (the ``build_timeout`` option)
@@ -53,7 +53,8 @@ DEFAULT_BUILD_TIMEOUT_S = 600.0
 SETUP_GRACE_S = 60.0
 #: the subdirectories made when the cache is opened (the others are made on first use)
 SUBDIRS = ("modules", "locks", "tmp")
-#: how often a build is restarted when its temporary directory is removed under it (a whole-cache deletion)
+#: how often a build (or a note's write) is restarted when its directory is removed under it (a whole-cache
+#: deletion, a concurrent clear)
 _BUILD_ATTEMPTS = 3
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 #: whether a file in an open directory can be named (and so loaded) as /proc/self/fd/N/name
@@ -280,12 +281,10 @@ class ModuleCache:
                         return fd
                     os.close(fd)  # removed (by clear) between our open and our lock: take the new one
                     continue
-            if cancel is not None and cancel.is_set():
-                raise BuildCancelled(f"stopped waiting for the lock {self.root / 'locks' / name}")
-            if time.monotonic() >= deadline:
-                raise BuildTimeout(f"waited {timeout:g} s for another process building the same module (it holds "
-                                   f"{self.root / 'locks' / name}); it may be hung. Stop it, or raise the bound with "
-                                   "Mode(options={'build_timeout': seconds})")
+            lock = self.root / "locks" / name
+            stop_if_due(cancel, deadline, f"stopped waiting for the lock {lock}",
+                        f"waited {timeout:g} s for another process building the same module (it holds {lock}); it "
+                        "may be hung. Stop it, or raise the bound with Mode(options={'build_timeout': seconds})")
             if cancel is not None:
                 cancel.wait(pause)
             else:
@@ -304,16 +303,24 @@ class ModuleCache:
             return None
 
     def write_note(self, name: str, text: str) -> Path:
-        """Write ``<root>/<name>`` atomically (its folders made as needed); returns its path."""
+        """Write ``<root>/<name>`` atomically (its folders made as needed); returns its path. A folder that a
+        concurrent ``clear`` removes while the note is written is made again, as the build directory is."""
         *folders, leaf = name.split("/")
-        with self._dirs(*folders) as folder, _unusable(f"cannot write {self.root / name}"):
-            temporary = f".{leaf}.{os.getpid()}.{threading.get_ident()}"
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                         dir_fd=folder)
-            with os.fdopen(fd, "w") as out:
-                out.write(text)
-            os.replace(temporary, leaf, src_dir_fd=folder, dst_dir_fd=folder)
-        return self.root / name
+        for _ in range(_BUILD_ATTEMPTS):
+            try:
+                with self._dirs(*folders) as folder, _unusable(f"cannot write {self.root / name}"):
+                    temporary = f".{leaf}.{os.getpid()}.{threading.get_ident()}"
+                    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                 0o600, dir_fd=folder)
+                    with os.fdopen(fd, "w") as out:
+                        out.write(text)
+                    os.replace(temporary, leaf, src_dir_fd=folder, dst_dir_fd=folder)
+                return self.root / name
+            except CacheUnusable as exc:
+                if exc.errno != errno.ENOENT:
+                    raise
+        raise CacheUnusable(errno.ENOENT, f"the folder of {self.root / name} was removed while it was written, "
+                            f"{_BUILD_ATTEMPTS} times in a row")
 
     # -- maintenance -----------------------------------------------------------------------------------------
 
