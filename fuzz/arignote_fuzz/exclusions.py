@@ -64,7 +64,7 @@ def stabilized(m: Mismatch) -> bool:
     if any(n.stable is not None for n in m.case.graph.nodes) and explained(m, "stable"):
         return True
     finite_for_overflow = np.isfinite(m.actual[m.mask]).all() and not np.isfinite(m.expected[m.mask]).any()
-    return finite_for_overflow and (_cancels_a_division(m) or _log_of_a_normalized_exponential(m))
+    return finite_for_overflow and (_cancels_a_division(m) or _stable_pair(m))
 
 
 #: (outer op, inner op) pairs a stabilizing rewrite computes as one: log(softmax) as log_softmax, log(sigmoid)
@@ -72,7 +72,7 @@ def stabilized(m: Mismatch) -> bool:
 STABLE_PAIRS = frozenset({("log", "softmax"), ("log", "sigmoid"), ("sqrt", "square")})
 
 
-def _log_of_a_normalized_exponential(m: Mismatch) -> bool:
+def _stable_pair(m: Mismatch) -> bool:
     """The expression applies one of STABLE_PAIRS, which the rewrite computes as one op: finite where the softmax
     underflows to 0 (an int32 logit of 2**31 - 1 beside 0) or the square overflows."""
     by_name = {n.name: n for n in m.case.graph.nodes}

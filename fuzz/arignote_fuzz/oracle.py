@@ -130,8 +130,11 @@ GRAD_COST = "{m}.sum({m}.sin({0}))"
 
 def cost(case: Case, inputs: Mapping[str, np.ndarray]) -> float:
     """The gradient check's scalar cost, ``sum(sin(output))``, at ``inputs`` (NaN where the graph raises)."""
+    return _cost_of(case, evaluate_call(case.graph, inputs))
+
+
+def _cost_of(case: Case, result: CallOracle) -> float:
     assert case.grad_output is not None
-    result = evaluate_call(case.graph, inputs)
     if result.failure is not None:
         return float("nan")
     value = result.values[case.grad_output]
@@ -159,19 +162,17 @@ LARGEST_CHECKED = 1e4
 LARGEST_RESOLVED = 1e8
 
 
-def _largest_intermediate(case: Case, inputs: Mapping[str, np.ndarray]) -> float:
-    result = evaluate_call(case.graph, inputs)
-    arrays = [np.asarray(v) for v in result.values.values()]
+def _largest_intermediate(values: Mapping[str, Any]) -> float:
+    arrays = [np.asarray(v) for v in values.values()]
     magnitudes = [np.max(np.abs(v[np.isfinite(v)]), initial=0.0) for v in arrays if v.dtype.kind in "fiu"]
     return float(max(magnitudes, default=0.0))
 
 
-def _period_below_the_step(case: Case, inputs: Mapping[str, np.ndarray], step: float) -> bool:
+def _period_below_the_step(case: Case, values: Mapping[str, Any], step: float) -> bool:
     """Whether a floor division or remainder has a divisor smaller than the step: its sawtooth (x % 1e-300)
     jumps many times inside one difference, which then measures nothing."""
-    result = evaluate_call(case.graph, inputs)
     for node in case.graph.nodes:
-        operands = dividend_and_divisor(node, result.values)
+        operands = dividend_and_divisor(node, values)
         if operands is not None:
             divisor = np.abs(operands[1][np.isfinite(operands[1])])
             if divisor.size and float(np.min(divisor)) < 1e3 * step:
@@ -181,9 +182,10 @@ def _period_below_the_step(case: Case, inputs: Mapping[str, np.ndarray], step: f
 
 def finite_differences(case: Case, step: float = 1e-6, kink: float = 1e-3) -> FiniteDifferences:
     base = {name: np.array(v.data, dtype=np.float64) for name, v in case.calls[0].items()}
-    center = cost(case, base)
-    unresolved = _largest_intermediate(case, base) > LARGEST_RESOLVED
-    if _period_below_the_step(case, base, step):
+    at_base = evaluate_call(case.graph, base)
+    center = _cost_of(case, at_base)
+    unresolved = _largest_intermediate(at_base.values) > LARGEST_RESOLVED
+    if _period_below_the_step(case, at_base.values, step):
         return FiniteDifferences({name: np.full(np.shape(v), np.nan) for name, v in base.items()}, center)
     gradients = {}
     for name, data in base.items():

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from .errors import BuildCancelled, BuildTimeout
+from .errors import stop_if_due
 
 #: how often a running compiler is checked for cancellation
 _POLL_S = 0.05
@@ -26,6 +26,7 @@ def run_compiler(command: Sequence[str], timeout: float, cancel: threading.Event
     process = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                process_group=0)
     deadline = time.monotonic() + timeout
+    compiler = os.path.basename(command[0])
     try:
         while True:
             left = deadline - time.monotonic()
@@ -34,12 +35,9 @@ def run_compiler(command: Sequence[str], timeout: float, cancel: threading.Event
                 return subprocess.CompletedProcess(process.args, process.returncode, out, err)
             except subprocess.TimeoutExpired:
                 pass
-            if cancel is not None and cancel.is_set():
-                raise BuildCancelled(f"{os.path.basename(command[0])} stopped: the build of {what} was cancelled")
-            if time.monotonic() >= deadline:
-                raise BuildTimeout(f"{os.path.basename(command[0])} ran longer than the build timeout ({timeout:g} s) "
-                                   f"on {what} and was killed. If the module is just large, raise the bound with "
-                                   "Mode(options={'build_timeout': seconds})")
+            stop_if_due(cancel, deadline, f"{compiler} stopped: the build of {what} was cancelled",
+                        f"{compiler} ran longer than the build timeout ({timeout:g} s) on {what} and was killed. "
+                        "If the module is just large, raise the bound with Mode(options={'build_timeout': seconds})")
     finally:
         if process.returncode is None:
             _kill_group(process)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 
 class CacheUnusable(OSError):
     """The cache directory cannot be used: it cannot be created, read or written, or it is unsafe. The backend
@@ -22,3 +25,12 @@ class BuildTimeout(TimeoutError):
 
 class BuildCancelled(Exception):
     """A build was stopped because its result is no longer wanted (the function it was for failed to build)."""
+
+
+def stop_if_due(cancel: threading.Event | None, deadline: float, cancelled: str, timed_out: str) -> None:
+    """Raise BuildCancelled (``cancelled``) when ``cancel`` is set, else BuildTimeout (``timed_out``) once the
+    monotonic clock passes ``deadline``: the two ways a bounded build or wait stops."""
+    if cancel is not None and cancel.is_set():
+        raise BuildCancelled(cancelled)
+    if time.monotonic() >= deadline:
+        raise BuildTimeout(timed_out)

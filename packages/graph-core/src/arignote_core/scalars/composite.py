@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,12 +60,16 @@ class Composite(ScalarOp):
                 raise TypeError(f"{self} expects inputs of dtype {expected}, got {tuple(specs)}")
         return expected, tuple(o.type.dtype for o in self.outputs)
 
+    @functools.cached_property
+    def _argument_dtypes(self) -> tuple[tuple[str, ...], ...]:
+        """Per node, the dtypes its op computes in, as Elemwise takes them: a weak 1e308 is float32's inf."""
+        return tuple(node.op.resolve(tuple(dtype_spec(v) for v in node.inputs))[0]  # type: ignore[attr-defined]
+                     for node in self.nodes)
+
     def impl(self, *inputs: Any) -> Any:
         values: dict[Variable, Any] = dict(zip(self.inputs, inputs, strict=True))
-        for node in self.nodes:
+        for node, in_dtypes in zip(self.nodes, self._argument_dtypes, strict=True):
             args = [values[v] if v in values else v.data for v in node.inputs]  # type: ignore[attr-defined]
-            # as Elemwise does: each argument in the dtype the op computes in (a weak 1e308 is float32's inf)
-            in_dtypes, _ = node.op.resolve(tuple(dtype_spec(v) for v in node.inputs))  # type: ignore[attr-defined]
             args = [a if np.asarray(a).dtype == d else np.asarray(a).astype(d) for a, d in zip(args, in_dtypes,
                                                                                                 strict=True)]
             outs = node.op.run(  # type: ignore[attr-defined]

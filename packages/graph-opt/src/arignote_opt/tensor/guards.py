@@ -88,22 +88,24 @@ EMPTY_REDUCTION_ERROR = "a reduction without identity (max, min, argmax, argmin)
 
 def _failure_conditions(node: Apply) -> tuple[str, list[Variable]] | None:
     """The conditions under which computing ``node`` raises no error, and the error's message, for the ops that
-    fail on their values' shapes or indices: indexing out of bounds, max, min, argmax or argmin of an empty axis."""
+    fail on their values' shapes or indices: indexing out of bounds, max, min, argmax or argmin of an empty axis, a
+    reshape that does not fit."""
+    fails_on_values = isinstance(node.op, Subtensor | AdvancedSubtensor | ArgReduce | Reshape) or (
+        isinstance(node.op, Reduce) and node.op.scalar_op.name in ("maximum", "minimum"))
+    if not fails_on_values:
+        return None
     x = node.inputs[0]
     sizes = [s if s is not None else math.shape(x)[k] for k, s in enumerate(x.type.shape)]  # type: ignore
     if isinstance(node.op, Subtensor | AdvancedSubtensor):
         return INDEX_ERROR, index_conditions(node, sizes)
-    if isinstance(node.op, ArgReduce) or (isinstance(node.op, Reduce) and
-                                          node.op.scalar_op.name in ("maximum", "minimum")):
+    if isinstance(node.op, ArgReduce | Reduce):
         axis = node.op.axis if isinstance(node.op, ArgReduce) else node.op.axes
         axes = range(len(sizes)) if axis is None else [axis] if isinstance(axis, int) else axis
         reduced = [sizes[a] for a in axes]
         if all(isinstance(size, int) for size in reduced):
             return None  # known when the graph was built
         return EMPTY_REDUCTION_ERROR, [math.greater(functools.reduce(math.multiply, reduced), 0)]
-    if isinstance(node.op, Reshape):
-        return RESHAPE_ERROR, [_reshape_fits(sizes, node.inputs[1], node.outputs[0].type.ndim)]  # type: ignore
-    return None
+    return RESHAPE_ERROR, [_reshape_fits(sizes, node.inputs[1], node.outputs[0].type.ndim)]  # type: ignore
 
 
 def _reshape_fits(sizes: list[Any], shape_vector: Variable, ndim: int) -> Variable | bool:
