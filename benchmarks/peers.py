@@ -12,7 +12,7 @@ if "numpy" in sys.modules:
                   "spin between calls, slowing the other peers; import peers first", stacklevel=2)
 
 THREADS = os.environ.get("BENCH_THREADS", str(os.cpu_count() or 1))
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "ARIGNOTE_THREADS"):
     os.environ.setdefault(_var, THREADS)
 # Idle worker threads sleep at once instead of spinning: peers run interleaved in one process, and a pool left
 # spinning by one peer (OpenMP's, OpenBLAS's) would take the cores from the next one on a small machine.

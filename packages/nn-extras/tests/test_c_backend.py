@@ -6,6 +6,9 @@ Skipped where codegen-c is not installed (the nn-extras-only session); the full-
 """
 
 import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -131,12 +134,16 @@ def test_errors_name_the_problem(c_mode):
 @pytest.mark.parametrize("views", [False, True], ids=["contiguous", "strided views"])
 @pytest.mark.parametrize("kwargs", [{"padding": "same", "groups": 2}, {"stride": 2, "dilation": 2, "padding": 1}],
                          ids=["same, groups 2", "stride 2, dilation 2"])
-def test_large_layers_split_over_threads_match_the_reference(kwargs, views, dtype, c_mode):
-    """Layers big enough for the kernels to split their images (and pooling its planes) over threads, with the
-    same results on every call; views reach the strided column and copy paths."""
+@pytest.mark.parametrize("images", [32, 1])
+def test_large_layers_split_over_threads_match_the_reference(kwargs, views, dtype, images, c_mode):
+    """Layers big enough for the kernels to split their images (and pooling its planes) over three threads, or
+    with one image, its products (the runtime's GEMM), with the same results on every call; views reach the
+    strided column and copy paths."""
+    c_mode = c_mode.with_options(threads=3)
     rng = np.random.default_rng(1)
     groups = kwargs.get("groups", 1)
-    x_value = rng.normal(size=(32, 8, 30, 60) if views else (32, 8, 30, 30)).astype(dtype)
+    size = 30 if images > 1 else 90
+    x_value = rng.normal(size=(images, 8, size, 2 * size) if views else (images, 8, size, size)).astype(dtype)
     w_value = rng.normal(size=(3, 3, 8 // groups, 16) if views else (16, 8 // groups, 3, 3)).astype(dtype)
     if views:
         x_value, w_value = x_value[..., ::2], w_value.transpose(3, 2, 0, 1)
@@ -153,3 +160,22 @@ def test_large_layers_split_over_threads_match_the_reference(kwargs, views, dtyp
     for g, r in zip(got, want, strict=True):
         scale = np.abs(r).max()
         np.testing.assert_allclose(g, r, rtol=0, atol=scale * (1e-5 if dtype == "float32" else 1e-12))
+
+
+def test_a_convolution_first_in_a_process_finds_its_blas(c_mode):
+    """The kernels take GEMM from the runtime's services, which hand the BLAS over: in a process whose first
+    compiled function has no product of its own, the convolution used to call through a null pointer."""
+    code = textwrap.dedent(f"""
+        import numpy as np
+        import arignote_core as ac
+        import arignote_nn as nn
+        from arignote_core.mode import get_mode
+        x, w = ac.tensor("float64", (None,) * 4, "x"), ac.tensor("float64", (None,) * 4, "w")
+        mode = get_mode("c").with_options(cache_dir={c_mode.options["cache_dir"]!r})
+        values = np.random.default_rng(2).normal(size=(2, 3, 9, 9)), np.random.default_rng(3).normal(size=(4, 3, 3, 3))
+        got = ac.function([x, w], nn.conv2d(x, w), mode=mode)(*values)
+        np.testing.assert_allclose(got, ac.function([x, w], nn.conv2d(x, w))(*values), rtol=1e-12)
+        print("same")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "same", done.stderr[-2000:]

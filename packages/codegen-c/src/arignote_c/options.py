@@ -26,7 +26,8 @@ class COptions:
     - ``cache_dir``: where compiled modules are kept (default ``$ARIGNOTE_CACHE_DIR`` or ``~/.cache/arignote/c``);
     - ``cc``: the compiler, possibly with leading arguments (default ``$CC``, else gcc, then cc, on PATH);
     - ``native``: compile for this CPU (``-march=native``; part of the cache key);
-    - ``threads``: OpenMP threads for large loops (default: the CPUs this process may use);
+    - ``threads``: threads of the runtime's pool for large loops, products and user kernels (default: the CPUs
+      this process may use);
     - ``parallel_threshold``: loops over fewer elements run on one thread;
     - ``gil_threshold``: loops over at least this many elements release the GIL;
     - ``profile``: time every step (see ``executable.report()``);

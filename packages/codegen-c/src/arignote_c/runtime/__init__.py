@@ -15,7 +15,8 @@ import numpy as np
 from ..build import Builder, BuiltModule, ModuleSource
 
 #: The runtime's parts, concatenated in this order into one translation unit.
-SOURCES = ("common.h", "pool.c", "loops.c", "views.c", "blas.c", "program.c", "indexing.c", "dispatch.c", "object.c")
+SOURCES = ("common.h", "services.h", "pool.c", "loops.c", "views.c", "blas.c", "program.c", "indexing.c", "dispatch.c",
+           "object.c")
 
 #: Step kinds, as program.c numbers them.
 (STEP_ELEMWISE, STEP_REDUCE, STEP_DIMSHUFFLE, STEP_SUBTENSOR, STEP_RESHAPE, STEP_SHAPE, STEP_MATMUL, STEP_PYTHON,
@@ -86,6 +87,23 @@ class PendingRuntime:
         self._cancel.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def services_header() -> str:
+    """The C declarations of the services the runtime offers user kernels (services.h, include-guarded): a kernel
+    module carrying this text can use the capsule ``kernel_services()`` returns."""
+    return (Path(__file__).parent / "services.h").read_text()
+
+
+def kernel_services() -> Any:
+    """The capsule of the loaded runtime's service table (``ag_services`` in services.h): its thread pool, the
+    running step's thread count and GEMM (its BLAS handed over here if no product of a program has yet). User
+    kernels run inside a program, so a runtime is loaded."""
+    if not _LOADED:
+        raise RuntimeError("the Arignote C runtime is not loaded: user kernels run inside a compiled function")
+    runtime = next(iter(_LOADED.values()))
+    ensure_blas(runtime)
+    return runtime.services
 
 
 _BLAS_READY: set[str] = set()

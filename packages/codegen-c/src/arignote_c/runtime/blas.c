@@ -2,6 +2,7 @@
  * scipy.linalg.cython_blas (set_blas), so nothing links against a system BLAS. Column-major BLAS computes the
  * row-major product C = A B as C^T = B^T A^T; an operand that BLAS cannot address (no unit stride on either
  * axis, negative strides) is copied to C order first. Index 0 of each table is float32, 1 is float64. */
+#include <dlfcn.h>
 
 typedef void (*ag_gemm_t)(char *, char *, int *, int *, int *, void *, void *, int *, void *, int *, void *, void *,
                           int *);
@@ -39,15 +40,80 @@ static int ag_blas_size_ok(int64_t n) {
     return 1;
 }
 
-/* c (m x n, C-contiguous) = alpha a (m x k) b (k x n) + beta c */
-static void ag_gemm(int t, const ag_mat *a, const ag_mat *b, char *c, double alpha_value, double beta_value) {
-    int m = (int)a->rows, k = (int)a->cols, n = (int)b->cols, ldc = n > 1 ? n : 1, lda, ldb;
+/* The BLAS's own threads. Arignote splits large products over its pool itself (parts claimed dynamically, so a
+ * core taken by another process delays one part, not a fixed half), and keeps the BLAS at one thread while it
+ * calls it: two pools on the same cores would wake, spin and preempt each other (a LeNet step took 4x longer).
+ * The thread count is the BLAS's process-wide setting, so it is set to one for the length of the calls (a count
+ * of callers inside, under a lock) and restored when the last leaves: code outside Arignote (SciPy's own calls)
+ * keeps the BLAS threads it had. A BLAS whose setting cannot be found (not OpenBLAS or BLIS) is left to thread
+ * itself, and Arignote does not split its products. */
+typedef int (*ag_blas_get_t)(void);
+typedef void (*ag_blas_set_t)(int);
+static ag_blas_get_t ag_blas_get_threads;
+static ag_blas_set_t ag_blas_set_threads;
+static pthread_mutex_t ag_blas_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ag_blas_inside, ag_blas_saved;
+
+static void ag_blas_before_fork(void) { pthread_mutex_lock(&ag_blas_lock); }
+static void ag_blas_after_fork_parent(void) { pthread_mutex_unlock(&ag_blas_lock); }
+/* The child has none of the parent's callers inside: it gets the BLAS threads back. */
+static void ag_blas_after_fork_child(void) {
+    pthread_mutex_init(&ag_blas_lock, NULL);
+    if (ag_blas_inside && ag_blas_saved != 1) ag_blas_set_threads(ag_blas_saved);
+    ag_blas_inside = 0;
+}
+
+/* The thread-count functions of the BLAS library that provides ``fn`` (or one it links), by the names OpenBLAS
+ * (plain, SciPy's prefixed, 64-bit-integer suffixed) and BLIS give them. */
+static void ag_blas_find_threads_control(void *fn) {
+    static const char *names[][2] = {
+        {"scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"},
+        {"scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"},
+        {"openblas_get_num_threads", "openblas_set_num_threads"},
+        {"openblas_get_num_threads64_", "openblas_set_num_threads64_"},
+        {"bli_thread_get_num_threads", "bli_thread_set_num_threads"}};
+    Dl_info info;
+    if (ag_blas_set_threads || !dladdr(fn, &info) || !info.dli_fname) return;
+    void *lib = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD); /* kept open: the BLAS stays loaded anyway */
+    for (size_t i = 0; lib && i < sizeof(names) / sizeof(names[0]); ++i) {
+        void *get = dlsym(lib, names[i][0]), *set = dlsym(lib, names[i][1]);
+        if (get && set && pthread_atfork(ag_blas_before_fork, ag_blas_after_fork_parent,
+                                         ag_blas_after_fork_child) == 0) {
+            ag_blas_get_threads = (ag_blas_get_t)get;
+            ag_blas_set_threads = (ag_blas_set_t)set;
+            return;
+        }
+    }
+}
+
+static void ag_blas_serial_begin(void) {
+    if (!ag_blas_set_threads) return;
+    pthread_mutex_lock(&ag_blas_lock);
+    if (ag_blas_inside++ == 0) {
+        ag_blas_saved = ag_blas_get_threads();
+        if (ag_blas_saved != 1) ag_blas_set_threads(1);
+    }
+    pthread_mutex_unlock(&ag_blas_lock);
+}
+
+static void ag_blas_serial_end(void) {
+    if (!ag_blas_set_threads) return;
+    pthread_mutex_lock(&ag_blas_lock);
+    if (--ag_blas_inside == 0 && ag_blas_saved != 1) ag_blas_set_threads(ag_blas_saved);
+    pthread_mutex_unlock(&ag_blas_lock);
+}
+
+/* c (m x n, row stride ldc) = alpha a (m x k) b (k x n) + beta c, in one BLAS call on this thread. */
+static void ag_gemm_call(int t, const ag_mat *a, const ag_mat *b, char *c, int64_t ldc64, double alpha_value,
+                         double beta_value) {
+    int m = (int)a->rows, k = (int)a->cols, n = (int)b->cols, ldc = (int)ldc64, lda, ldb;
     if (m == 0 || n == 0) return;
     if (k == 0) {
-        for (int64_t i = 0; i < (int64_t)m * n; ++i) {
-            if (t) ((double *)c)[i] = beta_value == 0 ? 0.0 : beta_value * ((double *)c)[i];
-            else ((float *)c)[i] = beta_value == 0 ? 0.0f : (float)beta_value * ((float *)c)[i];
-        }
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+                if (t) { double *x = (double *)c + i * ldc + j; *x = beta_value == 0 ? 0.0 : beta_value * *x; }
+                else { float *x = (float *)c + i * ldc + j; *x = beta_value == 0 ? 0.0f : (float)beta_value * *x; }
+            }
         return;
     }
     ag_mat bt = {b->data, b->cols, b->rows, b->cs, b->rs}, at = {a->data, a->cols, a->rows, a->cs, a->rs};
@@ -58,18 +124,97 @@ static void ag_gemm(int t, const ag_mat *a, const ag_mat *b, char *c, double alp
     float alpha_f = (float)alpha_value, beta_f = (float)beta_value;
     void *alpha = t ? (void *)&alpha_d : (void *)&alpha_f, *beta = t ? (void *)&beta_d : (void *)&beta_f;
     if (n == 1 && ag_gemv_fn[t]) {
-        /* c^T = a b  as a matrix-vector product */
-        int inc = (int)(b->rs > 0 ? b->rs : 1), one_i = 1;
+        /* c^T = a b  as a matrix-vector product (c a column: stride ldc) */
+        int inc = (int)(b->rs > 0 ? b->rs : 1);
         if (ta == 'N') { /* a^T is k x m column-major: c = (a^T)^T b */
             char tr = 'T';
-            ag_gemv_fn[t](&tr, &k, &m, alpha, a->data, &lda, b->data, &inc, beta, c, &one_i);
+            ag_gemv_fn[t](&tr, &k, &m, alpha, a->data, &lda, b->data, &inc, beta, c, &ldc);
         } else {         /* a is m x k column-major */
             char tr = 'N';
-            ag_gemv_fn[t](&tr, &m, &k, alpha, a->data, &lda, b->data, &inc, beta, c, &one_i);
+            ag_gemv_fn[t](&tr, &m, &k, alpha, a->data, &lda, b->data, &inc, beta, c, &ldc);
         }
         return;
     }
     ag_gemm_fn[t](&tb, &ta, &n, &m, &k, alpha, b->data, &ldb, a->data, &lda, beta, c, &ldc);
+}
+
+/* Products of at least this many multiply-adds are split over the pool (below, waking helpers costs more than
+ * they save), one part per thread (each part packs its own copy of the operand it shares with the others, so
+ * more parts cost more copying), of at least AG_GEMM_PART_MACS and AG_GEMM_PART_UNITS rows (or columns). When
+ * the pool is backing off (helpers descheduled: a busy machine) the product is one BLAS call. */
+#define AG_GEMM_PARALLEL_MACS (1 << 20)
+#define AG_GEMM_PART_MACS (1 << 18)
+#define AG_GEMM_PART_UNITS 8
+
+typedef struct {
+    int t, by_rows;
+    ag_mat a, b;
+    char *c;
+    int64_t ldc, units, parts;
+    double alpha, beta;
+} ag_gemm_job;
+
+/* Where part ``part`` of the rows (columns) begins: a multiple of AG_GEMM_PART_UNITS but at the end. */
+static int64_t ag_gemm_cut(const ag_gemm_job *j, int64_t part) {
+    int64_t at = j->units * part / j->parts;
+    return part >= j->parts ? j->units : at - at % AG_GEMM_PART_UNITS;
+}
+
+static int ag_gemm_part(void *ctx, int64_t part, int worker) {
+    const ag_gemm_job *j = (const ag_gemm_job *)ctx;
+    int64_t lo = ag_gemm_cut(j, part), hi = ag_gemm_cut(j, part + 1);
+    size_t isz = j->t ? 8 : 4;
+    ag_mat a = j->a, b = j->b;
+    char *c = j->c;
+    (void)worker;
+    if (lo >= hi) return 0;
+    if (j->by_rows) {
+        a.data += lo * a.rs * (int64_t)isz;
+        a.rows = hi - lo;
+        c += lo * j->ldc * (int64_t)isz;
+    } else {
+        b.data += lo * b.cs * (int64_t)isz;
+        b.cols = hi - lo;
+        c += lo * (int64_t)isz;
+    }
+    ag_gemm_call(j->t, &a, &b, c, j->ldc, j->alpha, j->beta);
+    return 0;
+}
+
+/* c (m x n, row stride ldc) = alpha a b + beta c, on up to ``threads`` threads (the BLAS's kept at one) when the
+ * product is large; rows are split, or columns when they are the longer side. Call without the GIL when
+ * threads > 1. */
+static void ag_gemm_ld(int t, const ag_mat *a, const ag_mat *b, char *c, int64_t ldc, double alpha, double beta,
+                       int threads) {
+    const int64_t m = a->rows, n = b->cols;
+    const double macs = (double)m * (double)n * (double)a->cols;
+    ag_blas_serial_begin();
+    if (threads > 1 && ag_blas_set_threads && macs >= AG_GEMM_PARALLEL_MACS && !ag_pool_backing_off()) {
+        ag_gemm_job job = {t, m >= n, *a, *b, c, ldc, m >= n ? m : n, 0, alpha, beta};
+        int64_t parts = job.units / AG_GEMM_PART_UNITS < threads ? job.units / AG_GEMM_PART_UNITS : threads;
+        if ((double)parts * AG_GEMM_PART_MACS > macs) parts = (int64_t)(macs / AG_GEMM_PART_MACS);
+        if (parts >= 2) {
+            job.parts = parts;
+            ag_parallel(parts, threads, ag_gemm_part, &job);
+            ag_blas_serial_end();
+            return;
+        }
+    }
+    ag_gemm_call(t, a, b, c, ldc, alpha, beta);
+    ag_blas_serial_end();
+}
+
+/* c (m x n, C-contiguous) = alpha a (m x k) b (k x n) + beta c */
+static void ag_gemm(int t, const ag_mat *a, const ag_mat *b, char *c, double alpha, double beta, int threads) {
+    ag_gemm_ld(t, a, b, c, b->cols > 1 ? b->cols : 1, alpha, beta, threads);
+}
+
+/* The services' GEMM (services.h): row-major operands with row strides, transposed where asked. */
+static void ag_services_gemm(int t, int ta, int tb, int64_t m, int64_t n, int64_t k, const void *a, int64_t lda,
+                             const void *b, int64_t ldb, double beta, void *c, int64_t ldc, int threads) {
+    ag_mat ma = ta ? (ag_mat){(char *)a, m, k, 1, lda} : (ag_mat){(char *)a, m, k, lda, 1};
+    ag_mat mb = tb ? (ag_mat){(char *)b, k, n, 1, ldb} : (ag_mat){(char *)b, k, n, ldb, 1};
+    ag_gemm_ld(t, &ma, &mb, (char *)c, ldc, 1.0, beta, threads);
 }
 
 /* An operand BLAS can address, copying the array to C order when it cannot. */
@@ -161,7 +306,7 @@ static int ag_matmul(ag_outctx *ctx, PyArrayObject *a0, PyArrayObject *b0, int t
     for (int64_t i = 0; i < count; ++i) {
         ma.data = pa;
         mb.data = pb;
-        ag_gemm(t, &ma, &mb, pc, 1.0, 0.0);
+        ag_gemm(t, &ma, &mb, pc, 1.0, 0.0, ag_step_threads(ctx));
         pc += out_step;
         for (int d = nbatch - 1; d >= 0; --d) {
             pa += sa[d];
@@ -248,7 +393,7 @@ static int ag_gemm_step(ag_outctx *ctx, PyArrayObject *c0, PyObject *alpha_v, Py
     }
     int release = ma.rows * ma.cols * mb.cols > 100000;
     PyThreadState *save = release ? PyEval_SaveThread() : NULL;
-    ag_gemm(t, &ma, &mb, PyArray_DATA(out), alpha, beta);
+    ag_gemm(t, &ma, &mb, PyArray_DATA(out), alpha, beta, ag_step_threads(ctx));
     if (save) PyEval_RestoreThread(save);
     rc = 0;
 done:
@@ -273,5 +418,6 @@ static int ag_set_blas(PyObject *capi) {
         ag_gemm_fn[t] = (ag_gemm_t)ptrs[0];
         ag_gemv_fn[t] = (ag_gemv_t)ptrs[1];
     }
+    ag_blas_find_threads_control((void *)ag_gemm_fn[1]);
     return 0;
 }

@@ -1,7 +1,8 @@
 /* Arignote C runtime: shared declarations.
  *
- * The runtime is one translation unit made of common.h, pool.c, loops.c, views.c, blas.c, program.c, indexing.c,
- * dispatch.c and object.c (in that order). It is compiled once per machine and Python/NumPy ABI, cached like any module, and holds everything
+ * The runtime is one translation unit made of common.h, services.h, pool.c, loops.c, views.c, blas.c, program.c,
+ * indexing.c, dispatch.c and object.c (in that order). It is compiled once per machine and Python/NumPy ABI,
+ * cached like any module, and holds everything
  * that does not depend on the graph: the executor (Program), the loop drivers that call the generated kernels
  * over strided and broadcast arrays, views, BLAS calls and the Python fallback.
  *
@@ -53,6 +54,7 @@ typedef struct {
 typedef struct ag_outctx ag_outctx;
 static PyArrayObject *ag_alloc_output(ag_outctx *ctx, int index, int nd, const npy_intp *shape);
 static PyArrayObject *ag_output_into_input(ag_outctx *ctx, int input, int nd, const npy_intp *shape);
+static int ag_step_threads(const ag_outctx *ctx); /* threads the running step may use */
 
 static int ag_set_kernel_error(int code) {
     switch (code) {

@@ -177,7 +177,8 @@ typedef struct {
     char *partials; /* 16 bytes per part, or NULL */
 } ag_walk_job;
 
-static int ag_walk_part(void *ctx, int64_t part) {
+static int ag_walk_part(void *ctx, int64_t part, int worker) {
+    (void)worker;
     const ag_walk_job *job = (const ag_walk_job *)ctx;
     int64_t total = job->split_rows ? job->rows : job->cols;
     int64_t a = total * part / job->parts, b = total * (part + 1) / job->parts;

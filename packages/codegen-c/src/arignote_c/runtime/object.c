@@ -504,12 +504,15 @@ static PyObject *ag_py_set_blas(PyObject *module, PyObject *capi) {
 static PyMethodDef ag_set_blas_def = {"set_blas", ag_py_set_blas, METH_O,
                                       "Take the BLAS function pointers from cython_blas.__pyx_capi__."};
 
+static const ag_services ag_services_table = {AG_SERVICES_VERSION, ag_services_threads, ag_parallel,
+                                              ag_services_gemm};
+
 /* Called once through cffi after the module is loaded (and put in sys.modules under modname): adds the
- * Program type and set_blas to the module. cffi calls it without the GIL. */
+ * Program type, set_blas and the services capsule to the module. cffi calls it without the GIL. */
 int ag_install(const char *modname) {
     PyGILState_STATE gil = PyGILState_Ensure();
     int rc = -1;
-    PyObject *module = PyImport_AddModule(modname), *type = NULL, *fn = NULL;
+    PyObject *module = PyImport_AddModule(modname), *type = NULL, *fn = NULL, *services = NULL;
     if (!module || PyArray_ImportNumPyAPI() < 0) goto done;
     if (ag_pool_install() < 0) {
         PyErr_SetString(PyExc_RuntimeError, "the thread pool's fork handlers could not be registered");
@@ -517,15 +520,18 @@ int ag_install(const char *modname) {
     }
     type = PyType_FromSpec(&ag_program_spec);
     fn = PyCFunction_NewEx(&ag_set_blas_def, NULL, NULL);
+    services = PyCapsule_New((void *)&ag_services_table, AG_SERVICES_CAPSULE, NULL);
     ag_entry_type = (PyTypeObject *)PyType_FromSpec(&ag_entry_spec); /* kept for the life of the process */
     if (!type || !fn || !ag_entry_type || PyModule_AddObjectRef(module, "Program", type) < 0 ||
-        PyModule_AddObjectRef(module, "set_blas", fn) < 0)
+        PyModule_AddObjectRef(module, "set_blas", fn) < 0 || !services ||
+        PyModule_AddObjectRef(module, "services", services) < 0)
         goto done;
     rc = 0;
 done:
     if (rc < 0) PyErr_Print();
     Py_XDECREF(type);
     Py_XDECREF(fn);
+    Py_XDECREF(services);
     PyGILState_Release(gil);
     return rc;
 }

@@ -11,6 +11,14 @@
  * child's pool is empty (the parent's helpers do not exist there) and the child makes its own. That is what
  * makes a forked worker safe where an OpenMP runtime hangs.
  *
+ * A helper the OS takes off its core in the middle of a part still holds that part: the caller, out of parts,
+ * waits for it, which on a machine where another process keeps the cores busy can last a scheduler time slice
+ * (milliseconds, against parts of microseconds). So the caller times its own parts and its wait: a wait longer
+ * than two of its parts (plus a wake-up) means helpers are being descheduled, and the next loops run on the
+ * calling thread alone: 1 loop after the first such wait, twice as many after each further one (up to
+ * AG_MAX_BACKOFF), and half as many again after each loop whose helpers kept up. A busy machine then costs about
+ * what one thread costs, and a quiet one gets its threads back.
+ *
  * A job is published as one 64-bit word: generation (32 bits), number of parts (16), next unclaimed part (16).
  * A helper claims a part by compare-and-swap on that word, so a helper that wakes late, after its job ended,
  * finds another generation and claims nothing; the function and context of a job stay valid until every
@@ -23,9 +31,8 @@
 
 #define AG_MAX_HELPERS 63
 #define AG_MAX_PARTS 4096
-
-/* One part of a loop: 0, or a kernel error code. */
-typedef int (*ag_part_fn)(void *ctx, int64_t part);
+#define AG_MAX_BACKOFF 1024
+#define AG_WAKE_NS 20000 /* a helper's wake-up, allowed on top of the two parts */
 
 typedef struct {
     pthread_mutex_t lock;
@@ -42,10 +49,12 @@ typedef struct {
     _Atomic int64_t done;    /* parts of the current job finished */
     _Atomic int err;         /* the first error code of the current job */
     atomic_flag busy;        /* a loop is running on the pool */
+    _Atomic int serial_left; /* loops still to run on the calling thread: helpers were descheduled */
+    _Atomic int backoff;     /* how many loops the next late wait sends to the calling thread */
 } ag_pool_state;
 
 static ag_pool_state ag_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                                0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, ATOMIC_FLAG_INIT};
+                                0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, ATOMIC_FLAG_INIT, 0, 1};
 
 /* The next part of job ``generation``, or -1 when it has none left (or another job has begun). */
 static int64_t ag_claim(uint32_t generation) {
@@ -59,11 +68,13 @@ static int64_t ag_claim(uint32_t generation) {
     }
 }
 
-/* Run parts of job ``generation`` until none is left; the thread finishing the last part wakes the caller. */
-static void ag_work(uint32_t generation, int64_t parts) {
-    int64_t part;
+/* Run parts of job ``generation`` until none is left; the thread finishing the last part wakes the caller.
+ * Returns how many parts this thread ran. */
+static int64_t ag_work(uint32_t generation, int64_t parts, int worker) {
+    int64_t part, ran = 0;
     while ((part = ag_claim(generation)) >= 0) {
-        int rc = ag_pool.fn(ag_pool.ctx, part);
+        ++ran;
+        int rc = ag_pool.fn(ag_pool.ctx, part, worker);
         if (rc) {
             int none = 0;
             atomic_compare_exchange_strong(&ag_pool.err, &none, rc);
@@ -73,6 +84,33 @@ static void ag_work(uint32_t generation, int64_t parts) {
             pthread_cond_signal(&ag_pool.finished);
             pthread_mutex_unlock(&ag_pool.lock);
         }
+    }
+    return ran;
+}
+
+static int64_t ag_now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Whether this loop runs on the calling thread alone because helpers were recently descheduled. */
+static int ag_pool_backing_off(void) {
+    int left = atomic_load_explicit(&ag_pool.serial_left, memory_order_relaxed);
+    while (left > 0)
+        if (atomic_compare_exchange_weak(&ag_pool.serial_left, &left, left - 1)) return 1;
+    return 0;
+}
+
+/* After a loop: the caller ran ``ran`` parts in ``worked`` ns, then waited ``waited`` ns for the helpers. */
+static void ag_pool_judge(int64_t ran, int64_t worked, int64_t waited) {
+    int backoff = atomic_load_explicit(&ag_pool.backoff, memory_order_relaxed);
+    if (ran > 0 && waited > 2 * worked / ran + AG_WAKE_NS) {
+        atomic_store_explicit(&ag_pool.serial_left, backoff, memory_order_relaxed);
+        atomic_store_explicit(&ag_pool.backoff, backoff < AG_MAX_BACKOFF ? 2 * backoff : backoff,
+                              memory_order_relaxed);
+    } else if (backoff > 1) {
+        atomic_store_explicit(&ag_pool.backoff, backoff / 2, memory_order_relaxed);
     }
 }
 
@@ -84,10 +122,10 @@ static void *ag_helper(void *unused) {
         while (ag_pool.generation == seen) pthread_cond_wait(&ag_pool.wake, &ag_pool.lock);
         seen = ag_pool.generation;
         if (ag_pool.joined >= ag_pool.wanted) continue;
-        ag_pool.joined++;
+        int worker = ++ag_pool.joined;
         int64_t parts = (int64_t)((atomic_load(&ag_pool.claim) >> 16) & 0xffff);
         pthread_mutex_unlock(&ag_pool.lock);
-        ag_work(seen, parts);
+        ag_work(seen, parts, worker);
         pthread_mutex_lock(&ag_pool.lock);
     }
     return NULL;
@@ -134,13 +172,14 @@ static int ag_pool_grow(int want) {
  * Returns 0 or the first error code a part returned. Touches no Python object: callers release the GIL. */
 static int ag_parallel(int64_t parts, int threads, ag_part_fn fn, void *ctx) {
     if (parts > AG_MAX_PARTS) parts = AG_MAX_PARTS; /* callers never ask for more */
-    if (threads < 2 || parts < 2 || atomic_flag_test_and_set(&ag_pool.busy)) {
+    if (threads < 2 || parts < 2 || ag_pool_backing_off() || atomic_flag_test_and_set(&ag_pool.busy)) {
         int err = 0;
-        for (int64_t part = 0; part < parts && !err; ++part) err = fn(ctx, part);
+        for (int64_t part = 0; part < parts && !err; ++part) err = fn(ctx, part, 0);
         return err;
     }
     pthread_mutex_lock(&ag_pool.lock);
-    int helpers = ag_pool_grow(threads - 1);
+    int helpers = ag_pool_grow(threads - 1); /* may exceed threads - 1: another program made them */
+    if (helpers > threads - 1) helpers = threads - 1;
     uint32_t generation = ++ag_pool.generation;
     ag_pool.wanted = helpers < parts - 1 ? helpers : (int)(parts - 1);
     ag_pool.joined = 0;
@@ -152,13 +191,16 @@ static int ag_parallel(int64_t parts, int threads, ag_part_fn fn, void *ctx) {
                           memory_order_release);
     if (ag_pool.wanted > 0) pthread_cond_broadcast(&ag_pool.wake);
     pthread_mutex_unlock(&ag_pool.lock);
-    ag_work(generation, parts);
+    const int64_t start = ag_now_ns(), ran = ag_work(generation, parts, 0), worked = ag_now_ns() - start;
+    int64_t waited = 0;
     if (atomic_load_explicit(&ag_pool.done, memory_order_acquire) < parts) {
         pthread_mutex_lock(&ag_pool.lock);
         while (atomic_load_explicit(&ag_pool.done, memory_order_acquire) < parts)
             pthread_cond_wait(&ag_pool.finished, &ag_pool.lock);
         pthread_mutex_unlock(&ag_pool.lock);
+        waited = ag_now_ns() - start - worked;
     }
+    ag_pool_judge(ran, worked, waited);
     int err = atomic_load(&ag_pool.err);
     atomic_flag_clear(&ag_pool.busy);
     return err;

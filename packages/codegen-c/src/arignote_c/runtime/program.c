@@ -67,6 +67,8 @@ static PyArrayObject *ag_alloc_output(ag_outctx *ctx, int index, int nd, const n
     return (PyArrayObject *)fresh;
 }
 
+static int ag_step_threads(const ag_outctx *ctx) { return ctx->p->par.threads; }
+
 #define AG_IN_ARRAY(ctx, i) ((PyArrayObject *)(ctx)->values[(ctx)->s->ins[i]])
 
 /* The array a view chain ends at (the object owning the memory). */
@@ -265,6 +267,10 @@ static int ag_step_python(ag_outctx *ctx) {
     return 0;
 }
 
+/* The threads the user kernel running on this thread may use (services.threads): its program's. */
+static _Thread_local int ag_user_threads = 1;
+static int ag_services_threads(void) { return ag_user_threads; }
+
 /* fn[0]: ag_array_fn; ip: mode (0: every output has the shape of input ip[1]; 1: obj(list of input shapes)
  * gives the list of output shapes; 3: the same from the list of input values; 2: input 0's shape without axis
  * ip[1], or () when ip[1] < 0) */
@@ -310,7 +316,9 @@ static int ag_step_array(ag_outctx *ctx) {
         arrays[k] = (ag_array){PyArray_DATA(a), PyArray_NDIM(a), (const int64_t *)PyArray_DIMS(a),
                                (const int64_t *)PyArray_STRIDES(a), PyArray_TYPE(a)};
     }
+    ag_user_threads = ctx->p->par.threads;
     int rc = ((ag_array_fn)s->fn[0])(arrays, arrays + s->nin);
+    ag_user_threads = 1;
     if (rc && !PyErr_Occurred()) PyErr_Format(PyExc_RuntimeError, "C kernel returned error code %d", rc);
     return rc ? -1 : 0;
 }
@@ -323,7 +331,8 @@ typedef struct {
     int64_t rows, parts;
 } ag_rows_job;
 
-static int ag_rows_part(void *ctx, int64_t part) {
+static int ag_rows_part(void *ctx, int64_t part, int worker) {
+    (void)worker;
     const ag_rows_job *job = (const ag_rows_job *)ctx;
     return job->fn(job->arrays, job->arrays + 1, job->rows * part / job->parts, job->rows * (part + 1) / job->parts);
 }

@@ -1,5 +1,5 @@
-/* nn-extras' C kernels: what the convolution and pooling kernels share, threads. A module holding several
- * kernels gets this text once per kernel, hence the include guard.
+/* nn-extras' C kernels: what the convolution and pooling kernels share, threads (the runtime's). A module
+ * holding several kernels gets this text once per kernel, hence the include guard.
  *
  * The kernels run under codegen-c's user-op ABI (ag_array: strides in bytes, outputs allocated C-contiguous by
  * the runtime). Shapes were checked in Python before the call, so the C trusts them. */
@@ -7,79 +7,77 @@
 #define ARIGNOTE_NN_COMMON
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define NN_MAX_THREADS 64
 
-/* OMP_NUM_THREADS when set, else the CPUs this process may use (read once). */
-static int nn_threads(void) {
-    static int count = 0;
-    if (count) return count;
-    int found = (int)sysconf(_SC_NPROCESSORS_ONLN);
-#ifdef CPU_COUNT
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) found = CPU_COUNT(&set);
-#endif
-    const char *env = getenv("OMP_NUM_THREADS");
-    if (env && atoi(env) > 0) found = atoi(env);
-    count = found < 1 ? 1 : found > NN_MAX_THREADS ? NN_MAX_THREADS : found;
-    return count;
+/* The runtime's services (codegen-c's services.h, whose text precedes this): its thread pool, the running step's
+ * thread count (ARIGNOTE_THREADS, the mode's option) and GEMM on that pool, so that the kernels, the runtime's
+ * loops and BLAS share one set of threads. Fetched once, with the GIL; -1 with a Python exception set when the
+ * runtime cannot give them. */
+static const ag_services *nn_services;
+
+static int nn_load_services(void) {
+    if (nn_services) return 0;
+    PyObject *runtime = PyImport_ImportModule("arignote_c.runtime");
+    PyObject *capsule = runtime ? PyObject_CallMethod(runtime, "kernel_services", NULL) : NULL;
+    Py_XDECREF(runtime);
+    if (!capsule) return -1;
+    const ag_services *found = (const ag_services *)PyCapsule_GetPointer(capsule, AG_SERVICES_CAPSULE);
+    Py_DECREF(capsule); /* the runtime module holds the table for the life of the process */
+    if (!found) return -1;
+    if (found->version != AG_SERVICES_VERSION) {
+        PyErr_Format(PyExc_RuntimeError, "nn-extras' kernels need the runtime services of version %d, not %d",
+                     AG_SERVICES_VERSION, found->version);
+        return -1;
+    }
+    nn_services = found;
+    return 0;
 }
 
-typedef void (*nn_range_fn)(void *job, int64_t begin, int64_t end, int worker);
+/* The threads the running step may use, at most NN_MAX_THREADS (services loaded). */
+static int nn_threads(void) {
+    const int threads = nn_services->threads();
+    return threads < 1 ? 1 : threads > NN_MAX_THREADS ? NN_MAX_THREADS : threads;
+}
 
-/* Items handed out in blocks to whichever worker asks first, so that a worker the OS leaves waiting for a
- * core (a small machine shared with other processes) delays the others by one block, not by its share. The
- * blocks do not depend on which worker takes them (results that sum per block are reproducible). */
+/* fn(job, begin, end, worker, block): items [begin, end), block ``block`` of them, run by worker ``worker`` (0
+ * the calling thread, below the workers asked for). */
+typedef void (*nn_range_fn)(void *job, int64_t begin, int64_t end, int worker, int64_t block);
+
+/* Items are cut into blocks, about four per worker, that workers claim one at a time from the runtime's pool, so
+ * a worker the OS leaves waiting for a core (a small machine shared with other processes) delays the others by
+ * one block, not by its share. Block b is the same items whichever worker takes it (results that sum per block
+ * are reproducible). */
 #define NN_MAX_BLOCKS (8 * NN_MAX_THREADS)
 
-/* Items per block: all of them for one worker, else about a quarter of a worker's share (at most
- * NN_MAX_BLOCKS blocks). */
-static int64_t nn_block(int64_t items, int workers) {
-    const int64_t block = items / (4 * (int64_t)workers);
-    return workers <= 1 ? (items > 0 ? items : 1) : block > 1 ? block : 1;
+static int64_t nn_blocks(int64_t items, int workers) {
+    int64_t blocks = workers <= 1 ? 1 : 4 * (int64_t)workers;
+    if (blocks > items) blocks = items;
+    return blocks < 1 ? 1 : blocks > NN_MAX_BLOCKS ? NN_MAX_BLOCKS : blocks;
 }
+
+static int64_t nn_block_begin(int64_t items, int64_t blocks, int64_t block) { return items * block / blocks; }
 
 typedef struct {
     nn_range_fn fn;
     void *job;
-    int64_t items, block, next;
+    int64_t items, blocks;
 } nn_queue;
 
-typedef struct {
-    nn_queue *queue;
-    int worker;
-} nn_worker;
-
-static void *nn_work(void *arg) {
-    const nn_worker *w = (const nn_worker *)arg;
-    nn_queue *q = w->queue;
-    for (;;) {
-        const int64_t begin = __atomic_fetch_add(&q->next, q->block, __ATOMIC_RELAXED);
-        if (begin >= q->items) return NULL;
-        q->fn(q->job, begin, begin + q->block < q->items ? begin + q->block : q->items, w->worker);
-    }
+static int nn_run_block(void *arg, int64_t block, int worker) {
+    const nn_queue *q = (const nn_queue *)arg;
+    q->fn(q->job, nn_block_begin(q->items, q->blocks, block), nn_block_begin(q->items, q->blocks, block + 1), worker,
+          block);
+    return 0;
 }
 
-/* fn over [0, items) in blocks of nn_block(items, workers), by `workers` workers, worker 0 the calling thread
- * (which also does the work of a thread that fails to start). Call without the GIL. */
+/* fn over the nn_blocks(items, workers) blocks of [0, items), by up to `workers` workers. Call without the GIL. */
 static void nn_parallel(nn_range_fn fn, void *job, int64_t items, int workers) {
-    nn_queue queue = {fn, job, items, nn_block(items, workers), 0};
-    nn_worker ws[NN_MAX_THREADS];
-    pthread_t ids[NN_MAX_THREADS];
-    int started[NN_MAX_THREADS] = {0};
-    for (int w = 0; w < workers; ++w) {
-        ws[w] = (nn_worker){&queue, w};
-        if (w > 0) started[w] = pthread_create(&ids[w], NULL, nn_work, &ws[w]) == 0;
-    }
-    nn_work(&ws[0]);
-    for (int w = 1; w < workers; ++w)
-        if (started[w]) pthread_join(ids[w], NULL);
+    nn_queue queue = {fn, job, items, nn_blocks(items, workers)};
+    nn_services->parallel(queue.blocks, workers, nn_run_block, &queue);
 }
 
 #endif

@@ -100,32 +100,23 @@ static const real_t *NN(contiguous)(const ag_array *a, real_t **copy) {
     return out;
 }
 
-/* Row-major c (m x n) = op(a) b, in calls of `piece` columns (0: one call). */
-static void NN(gemm_columns)(int ta, int64_t m, int64_t n, int64_t k, const real_t *a, int64_t lda,
-                             const real_t *b, int64_t ldb, real_t *c, int64_t ldc, int64_t piece) {
-    if (!piece) piece = n;
-    for (int64_t j = 0; j < n; j += piece)
-        nn_gemm(NN_BLAS, ta, 0, m, n - j < piece ? n - j : piece, k, a, lda, b + j, ldb, 0.0, c + j, ldc);
-}
-
-/* Row-major c (m x n) += a b^T (b stored n x k), in calls of `piece` of the inner length k (0: one call). */
-static void NN(gemm_accumulate)(int64_t m, int64_t n, int64_t k, const real_t *a, int64_t lda, const real_t *b,
-                                int64_t ldb, real_t *c, int64_t ldc, int64_t piece) {
-    if (!piece) piece = k;
-    for (int64_t i = 0; i < k; i += piece)
-        nn_gemm(NN_BLAS, 0, 1, m, n, k - i < piece ? k - i : piece, a + i, lda, b + i, ldb, 1.0, c, ldc);
+/* Row-major c (m x n, row stride ldc) = op(a) b + beta c, on `threads` threads. */
+static void NN(gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k, const real_t *a, int64_t lda, const real_t *b,
+                     int64_t ldb, double beta, real_t *c, int64_t ldc, int threads) {
+    nn_services->gemm(NN_BLAS, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, threads);
 }
 
 /* One call of a convolution kernel: its items are (image, group) pairs, shared by `workers` workers, each
- * with its own columns. The filter gradient sums each block of items into an accumulator of its own (block
- * 0's is the output), then the blocks in order: the same result whichever worker took which block. */
+ * with its own columns, each product on `gemm_threads` threads. The filter gradient sums each block of items
+ * into an accumulator of its own (block 0's is the output), then the blocks in order: the same result whichever
+ * worker took which block. */
 typedef struct {
     nn_conv_geom g;
-    int64_t fg, rows, ohw, piece, block, blocks;
+    int64_t fg, rows, ohw, blocks;
     const ag_array *x;
     const real_t *w, *gy;
     real_t *out, *copy_w, *copy_gy;
-    int direct, workers;
+    int direct, workers, gemm_threads;
     real_t *cols[NN_MAX_THREADS], *acc[NN_MAX_BLOCKS];
 } NN(job);
 
@@ -142,12 +133,11 @@ static int NN(job_start)(NN(job) *j, int accumulate) {
     j->fg = g->f / g->groups;
     j->rows = g->cg * g->kh * g->kw;
     j->ohw = g->oh * g->ow;
-    if (nn_load_blas() < 0 || !nn_blas_sizes_ok(j->rows, j->ohw, j->fg)) return -1;
-    const int64_t fixed = j->fg * j->rows, items = g->n * g->groups;
-    j->workers = nn_workers(items, items * fixed * j->ohw, fixed);
-    j->piece = j->workers > 1 ? nn_piece(fixed) : 0;
-    j->block = nn_block(items, j->workers);
-    j->blocks = accumulate ? (items + j->block - 1) / j->block : 0;
+    if (nn_load_services() < 0 || !nn_blas_sizes_ok(j->rows, j->ohw, j->fg)) return -1;
+    const int64_t items = g->n * g->groups;
+    j->workers = nn_workers(items, items * j->fg * j->rows * j->ohw);
+    j->gemm_threads = j->workers > 1 ? 1 : nn_threads();
+    j->blocks = accumulate ? nn_blocks(items, j->workers) : 0;
     const int64_t cols = j->rows * j->ohw, acc = g->f * j->rows;
     for (int w = 0; w < j->workers; ++w)
         if (!j->direct && !(j->cols[w] = malloc((cols > 0 ? cols : 1) * sizeof(real_t)))) goto oom;
@@ -191,36 +181,38 @@ static const real_t *NN(columns)(NN(job) *j, int64_t n, int64_t grp, int worker)
     return j->cols[worker];
 }
 
-static void NN(forward_range)(void *arg, int64_t begin, int64_t end, int worker) {
+static void NN(forward_range)(void *arg, int64_t begin, int64_t end, int worker, int64_t block) {
     NN(job) *j = (NN(job) *)arg;
+    (void)block;
     for (int64_t item = begin; item < end; ++item) {
         const int64_t n = item / j->g.groups, grp = item % j->g.groups;
         const real_t *cols = NN(columns)(j, n, grp, worker);
-        NN(gemm_columns)(0, j->fg, j->ohw, j->rows, j->w + grp * j->fg * j->rows, j->rows, cols, j->ohw,
-                         j->out + (n * j->g.f + grp * j->fg) * j->ohw, j->ohw, j->piece);
+        NN(gemm)(0, 0, j->fg, j->ohw, j->rows, j->w + grp * j->fg * j->rows, j->rows, cols, j->ohw, 0.0,
+                 j->out + (n * j->g.f + grp * j->fg) * j->ohw, j->ohw, j->gemm_threads);
     }
 }
 
-static void NN(grad_input_range)(void *arg, int64_t begin, int64_t end, int worker) {
+static void NN(grad_input_range)(void *arg, int64_t begin, int64_t end, int worker, int64_t block) {
     NN(job) *j = (NN(job) *)arg;
+    (void)block;
     const nn_conv_geom *g = &j->g;
     for (int64_t item = begin; item < end; ++item) {
         const int64_t n = item / g->groups, grp = item % g->groups;
         real_t *target = j->out + (n * g->c + grp * g->cg) * g->h * g->w;
         real_t *cols = j->direct ? target : j->cols[worker];
-        NN(gemm_columns)(1, j->rows, j->ohw, j->fg, j->w + grp * j->fg * j->rows, j->rows,
-                         j->gy + (n * g->f + grp * j->fg) * j->ohw, j->ohw, cols, j->ohw, j->piece);
+        NN(gemm)(1, 0, j->rows, j->ohw, j->fg, j->w + grp * j->fg * j->rows, j->rows,
+                 j->gy + (n * g->f + grp * j->fg) * j->ohw, j->ohw, 0.0, cols, j->ohw, j->gemm_threads);
         if (!j->direct) NN(col2im)(cols, g, target);
     }
 }
 
-static void NN(grad_weights_range)(void *arg, int64_t begin, int64_t end, int worker) {
+static void NN(grad_weights_range)(void *arg, int64_t begin, int64_t end, int worker, int64_t block) {
     NN(job) *j = (NN(job) *)arg;
     for (int64_t item = begin; item < end; ++item) {
         const int64_t n = item / j->g.groups, grp = item % j->g.groups;
         const real_t *cols = NN(columns)(j, n, grp, worker);
-        NN(gemm_accumulate)(j->fg, j->rows, j->ohw, j->gy + (n * j->g.f + grp * j->fg) * j->ohw, j->ohw, cols,
-                            j->ohw, j->acc[begin / j->block] + grp * j->fg * j->rows, j->rows, j->piece);
+        NN(gemm)(0, 1, j->fg, j->rows, j->ohw, j->gy + (n * j->g.f + grp * j->fg) * j->ohw, j->ohw, cols, j->ohw,
+                 1.0, j->acc[block] + grp * j->fg * j->rows, j->rows, j->gemm_threads);
     }
 }
 

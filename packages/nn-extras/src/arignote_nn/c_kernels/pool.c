@@ -57,11 +57,12 @@ static NN(pool_job) NN(pool_job_of)(const nn_pool_params *p, const ag_array *in,
 
 /* Run fn over the planes of j, on several threads when the windows hold many elements. */
 static int NN(pool_run)(NN(pool_job) *j, nn_range_fn fn) {
+    if (nn_load_services() < 0) return -1;
     const int64_t work = j->planes * j->oh * j->ow * j->p->ws[0] * j->p->ws[1];
     int64_t workers = work >= NN_PARALLEL_POOL ? nn_threads() : 1;
     if (workers > j->planes) workers = j->planes;
     if (workers <= 1) {
-        fn(j, 0, j->planes, 0);
+        fn(j, 0, j->planes, 0, 0);
         return 0;
     }
     PyThreadState *save = PyEval_SaveThread();
@@ -70,13 +71,14 @@ static int NN(pool_run)(NN(pool_job) *j, nn_range_fn fn) {
     return 0;
 }
 
-static void NN(pool_forward_range)(void *arg, int64_t begin, int64_t end, int worker) {
+static void NN(pool_forward_range)(void *arg, int64_t begin, int64_t end, int worker, int64_t block) {
     const NN(pool_job) *j = (const NN(pool_job) *)arg;
     const nn_pool_params *p = j->p;
     const ag_array *x = j->in;
     const int64_t ry = x->strides[x->ndim - 2], rx = x->strides[x->ndim - 1];
     real_t *y = j->out + begin * j->oh * j->ow;
     (void)worker;
+    (void)block;
     for (int64_t q = begin; q < end; ++q) {
         const char *plane = x->data + nn_plane_offset(x, q);
         for (int64_t oy = 0; oy < j->oh; ++oy) {
@@ -100,13 +102,14 @@ static void NN(pool_forward_range)(void *arg, int64_t begin, int64_t end, int wo
 
 /* max_pool2d_grad (other NULL: each output gradient of `pooled` added at its window's first maximum) or
  * max_pool2d_grad_grad (`other` = ggx read at each window's first maximum) */
-static void NN(max_grads_range)(void *arg, int64_t begin, int64_t end, int worker) {
+static void NN(max_grads_range)(void *arg, int64_t begin, int64_t end, int worker, int64_t block) {
     const NN(pool_job) *j = (const NN(pool_job) *)arg;
     const ag_array *x = j->in, *gy = j->pooled, *ggx = j->other;
     const int64_t ry = x->strides[x->ndim - 2], rx = x->strides[x->ndim - 1];
     const ag_array *src = ggx ? ggx : gy;
     const int64_t sy = src->strides[src->ndim - 2], sx = src->strides[src->ndim - 1];
     (void)worker;
+    (void)block;
     for (int64_t q = begin; q < end; ++q) {
         const char *plane = x->data + nn_plane_offset(x, q);
         const char *from = src->data + nn_plane_offset(src, q);
@@ -127,12 +130,13 @@ static void NN(max_grads_range)(void *arg, int64_t begin, int64_t end, int worke
 }
 
 /* average_pool2d_grad: each output gradient of `pooled` spread (divided) over its window of the input */
-static void NN(average_grad_range)(void *arg, int64_t begin, int64_t end, int worker) {
+static void NN(average_grad_range)(void *arg, int64_t begin, int64_t end, int worker, int64_t block) {
     const NN(pool_job) *j = (const NN(pool_job) *)arg;
     const nn_pool_params *p = j->p;
     const ag_array *gy = j->pooled;
     const int64_t ry = gy->strides[gy->ndim - 2], rx = gy->strides[gy->ndim - 1];
     (void)worker;
+    (void)block;
     for (int64_t q = begin; q < end; ++q) {
         const char *plane = gy->data + nn_plane_offset(gy, q);
         real_t *gx = j->out + q * j->h * j->w;
