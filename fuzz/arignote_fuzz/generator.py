@@ -113,8 +113,7 @@ class _Builder:
         output may use: NumPy's refusal is then what every mode must match)."""
         if self.grad and not proposal.differentiable:
             return None
-        node = Node(f"v{len(self.nodes)}", proposal.op, proposal.args, proposal.template, proposal.numpy,
-                    proposal.helpers, proposal.differentiable, proposal.stable)
+        node = Node(f"v{len(self.nodes)}", **vars(proposal))  # by field name: a field Node lacks fails here
         results: list[np.ndarray | None] = []
         for env in self.envs:
             try:

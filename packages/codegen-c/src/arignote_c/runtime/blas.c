@@ -75,14 +75,14 @@ static void ag_blas_find_threads_control(void *fn) {
     Dl_info info;
     if (ag_blas_set_threads || !dladdr(fn, &info) || !info.dli_fname) return;
     void *lib = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD); /* kept open: the BLAS stays loaded anyway */
-    for (size_t i = 0; lib && i < sizeof(names) / sizeof(names[0]); ++i) {
-        void *get = dlsym(lib, names[i][0]), *set = dlsym(lib, names[i][1]);
-        if (get && set && pthread_atfork(ag_blas_before_fork, ag_blas_after_fork_parent,
-                                         ag_blas_after_fork_child) == 0) {
-            ag_blas_get_threads = (ag_blas_get_t)get;
-            ag_blas_set_threads = (ag_blas_set_t)set;
-            return;
-        }
+    void *get = NULL, *set = NULL;
+    for (size_t i = 0; lib && !(get && set) && i < sizeof(names) / sizeof(names[0]); ++i) {
+        get = dlsym(lib, names[i][0]);
+        set = dlsym(lib, names[i][1]);
+    }
+    if (get && set && pthread_atfork(ag_blas_before_fork, ag_blas_after_fork_parent, ag_blas_after_fork_child) == 0) {
+        ag_blas_get_threads = (ag_blas_get_t)get;
+        ag_blas_set_threads = (ag_blas_set_t)set;
     }
 }
 
@@ -188,19 +188,16 @@ static void ag_gemm_ld(int t, const ag_mat *a, const ag_mat *b, char *c, int64_t
                        int threads) {
     const int64_t m = a->rows, n = b->cols;
     const double macs = (double)m * (double)n * (double)a->cols;
-    ag_blas_serial_begin();
+    ag_gemm_job job = {t, m >= n, *a, *b, c, ldc, m >= n ? m : n, 1, alpha, beta};
     if (threads > 1 && ag_blas_set_threads && macs >= AG_GEMM_PARALLEL_MACS && !ag_pool_backing_off()) {
-        ag_gemm_job job = {t, m >= n, *a, *b, c, ldc, m >= n ? m : n, 0, alpha, beta};
-        int64_t parts = job.units / AG_GEMM_PART_UNITS < threads ? job.units / AG_GEMM_PART_UNITS : threads;
-        if ((double)parts * AG_GEMM_PART_MACS > macs) parts = (int64_t)(macs / AG_GEMM_PART_MACS);
-        if (parts >= 2) {
-            job.parts = parts;
-            ag_parallel(parts, threads, ag_gemm_part, &job);
-            ag_blas_serial_end();
-            return;
-        }
+        job.parts = job.units / AG_GEMM_PART_UNITS < threads ? job.units / AG_GEMM_PART_UNITS : threads;
+        if ((double)job.parts * AG_GEMM_PART_MACS > macs) job.parts = (int64_t)(macs / AG_GEMM_PART_MACS);
     }
-    ag_gemm_call(t, a, b, c, ldc, alpha, beta);
+    ag_blas_serial_begin();
+    if (job.parts >= 2)
+        ag_pool_run(job.parts, threads, ag_gemm_part, &job);
+    else
+        ag_gemm_call(t, a, b, c, ldc, alpha, beta);
     ag_blas_serial_end();
 }
 

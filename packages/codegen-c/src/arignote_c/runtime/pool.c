@@ -168,11 +168,11 @@ static int ag_pool_grow(int want) {
     return ag_pool.helpers;
 }
 
-/* Run fn(ctx, part) for every part in [0, parts), on up to ``threads`` threads (the caller's included).
- * Returns 0 or the first error code a part returned. Touches no Python object: callers release the GIL. */
-static int ag_parallel(int64_t parts, int threads, ag_part_fn fn, void *ctx) {
+/* ag_parallel once the back-off is decided: on the pool unless one thread or part is asked for, or the pool is
+ * running another loop. */
+static int ag_pool_run(int64_t parts, int threads, ag_part_fn fn, void *ctx) {
     if (parts > AG_MAX_PARTS) parts = AG_MAX_PARTS; /* callers never ask for more */
-    if (threads < 2 || parts < 2 || ag_pool_backing_off() || atomic_flag_test_and_set(&ag_pool.busy)) {
+    if (threads < 2 || parts < 2 || atomic_flag_test_and_set(&ag_pool.busy)) {
         int err = 0;
         for (int64_t part = 0; part < parts && !err; ++part) err = fn(ctx, part, 0);
         return err;
@@ -204,6 +204,13 @@ static int ag_parallel(int64_t parts, int threads, ag_part_fn fn, void *ctx) {
     int err = atomic_load(&ag_pool.err);
     atomic_flag_clear(&ag_pool.busy);
     return err;
+}
+
+/* Run fn(ctx, part, worker) for every part in [0, parts), on up to ``threads`` threads (the caller's included;
+ * only the caller's while the pool backs off). Returns 0 or the first error code a part returned. Touches no
+ * Python object: callers release the GIL. */
+static int ag_parallel(int64_t parts, int threads, ag_part_fn fn, void *ctx) {
+    return ag_pool_run(parts, ag_pool_backing_off() ? 1 : threads, fn, ctx);
 }
 
 /* How many parts to cut ``units`` (rows, columns) into for ``threads`` threads: a few per thread, so that
