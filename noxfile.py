@@ -224,6 +224,10 @@ def lint(session: nox.Session) -> None:
 
 
 EXTRA_CHECKS = {
+    "codegen-c": [  # the wheel carries the C runtime, built by its hook, and it loads
+        "import arignote_c.runtime as rt",
+        "assert rt.prebuilt_runtime() is not None, 'the wheel carries no prebuilt C runtime that loads'",
+    ],
     "graph-core": [
         "import arignote_core as ac",
         "x = ac.dvector('x')",

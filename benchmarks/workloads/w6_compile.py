@@ -2,7 +2,9 @@
 
 Each measurement is a new Python process that imports the peer, makes the data, then times building the graph,
 compiling it and computing the first result (imports are reported separately). Cold uses a new empty compile
-cache; warm reuses the cache the cold run filled (the median of ``WARM_RUNS`` processes).
+cache (the median of ``RUNS`` processes, each with its own); warm reuses the cache a cold run filled (the median
+of ``RUNS`` processes). What an install built once (Arignote's prebuilt runtime, a peer's own compiled parts)
+is not part of either: the peers are installed as users install them.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
-#: Warm runs per peer (the median is reported): one process start is at the mercy of the machine.
-WARM_RUNS = 3
+#: Cold and warm runs per peer (medians are reported): one process start is at the mercy of the machine.
+RUNS = 5
 
 _PRELUDE = """
 import json, sys, time
@@ -77,12 +79,17 @@ def measure(peer_names: list[str]) -> tuple[dict[str, dict[str, float]], dict[st
     results: dict[str, dict[str, float]] = {}
     failures: dict[str, str] = {}
     for peer in peer_names:
-        with tempfile.TemporaryDirectory(prefix="w6-") as cache:
-            try:
-                cold = _run(peer, cache)
-                warm = statistics.median(_run(peer, cache)["first_result"] for _ in range(WARM_RUNS))
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                failures[peer] = str(exc)
-                continue
-        results[peer] = {"import": cold["import"], "cold": cold["first_result"], "warm": warm}
+        colds, warms = [], []
+        try:
+            for _ in range(RUNS):
+                with tempfile.TemporaryDirectory(prefix="w6-") as cache:
+                    colds.append(_run(peer, cache))
+            with tempfile.TemporaryDirectory(prefix="w6-") as cache:
+                _run(peer, cache)
+                warms = [_run(peer, cache)["first_result"] for _ in range(RUNS)]
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            failures[peer] = str(exc)
+            continue
+        results[peer] = {"import": statistics.median(c["import"] for c in colds),
+                         "cold": statistics.median(c["first_result"] for c in colds), "warm": statistics.median(warms)}
     return results, failures

@@ -77,9 +77,10 @@ def _compile_with(fgraph: FunctionGraph, options: COptions, cache: ModuleCache) 
     if problem is not None:
         return _on_reference(fgraph, *_unusable_toolchain(toolchain, problem))
     builder = Builder(toolchain, cache, options.build_timeout)
-    runtime = PendingRuntime(builder)
+    runtime = PendingRuntime(builder, options.prebuilt_runtime)
     try:
-        return link(fgraph, options, builder, runtime.wait)
+        # the function's threads build its kernels, but for one building the runtime meanwhile (if it is)
+        return link(fgraph, options, builder, runtime.wait, max(1, options.threads - runtime.building))
     except CompileError:
         runtime.cancel()
         problem = toolchain_problem(builder)

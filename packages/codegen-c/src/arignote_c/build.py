@@ -1,20 +1,26 @@
-"""Building C into Python extension modules with cffi (API mode) and gcc, through the module cache.
+"""Building C into modules with gcc, through the module cache: Python extension modules (cffi, API mode) or plain
+shared libraries.
 
-cffi writes the extension's C file (our source plus its wrappers); gcc is called directly on it, once per
-module, which avoids setuptools and keeps a build to one compiler run. The run is bounded by the build timeout
-and can be cancelled (compiler_run). A module is loaded once per process, whichever cache it comes from.
+For an extension module cffi writes the C file (our source plus its wrappers); a plain library (kernels that do
+not use CPython's C API) is our source alone, without Python.h or wrappers, which halves its compile time. gcc
+is called directly on the file, once per module, which avoids setuptools and keeps a build to one compiler run.
+The run is bounded by the build timeout and can be cancelled (compiler_run). A module is loaded once per
+process, whichever cache it comes from: an extension module imported, a plain library opened with dlopen.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib.machinery
 import importlib.util
+import os
 import sys
 import sysconfig
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from .cache import DEFAULT_BUILD_TIMEOUT_S, Entry, ModuleCache, OpenEntry, cache_key
 from .compiler_run import run_compiler
@@ -22,6 +28,8 @@ from .toolchain import EXTENSION_SUFFIX, Toolchain
 
 #: Bumped when the layout of generated modules changes, so old cache entries are not reused.
 FORMAT_VERSION = "arignote-c-1"
+#: the file name ending of a plain shared library (an extension module's is EXTENSION_SUFFIX)
+LIBRARY_SUFFIX = ".so"
 
 
 class CompileError(RuntimeError):
@@ -38,24 +46,53 @@ class ModuleSource:
     include_dirs: tuple[str, ...] = ()
     #: extra compiler flags, e.g. ``-D_CFFI_NO_LIMITED_API`` for a module using CPython's full C API
     extra_flags: tuple[str, ...] = ()
+    #: a Python extension module (its functions callable through cffi, CPython's C API at hand); else a plain
+    #: shared library whose functions are only called through their addresses
+    python: bool = True
 
     def flags(self, toolchain: Toolchain) -> tuple[str, ...]:
         return toolchain.flags() + self.extra_flags
+
+    @property
+    def suffix(self) -> str:
+        return EXTENSION_SUFFIX if self.python else LIBRARY_SUFFIX
+
+
+class SharedLibrary:
+    """A plain shared library, opened with dlopen (its own symbols first: RTLD_LOCAL) and never closed."""
+
+    def __init__(self, name: str, loadable: str) -> None:
+        self.__name__ = name
+        self._library = ctypes.CDLL(loadable, mode=os.RTLD_LOCAL)
+
+    def defines(self, symbol: str) -> bool:
+        return hasattr(self._library, symbol)
+
+    def address(self, symbol: str) -> int:
+        return ctypes.cast(getattr(self._library, symbol), ctypes.c_void_p).value or 0
 
 
 @dataclass
 class BuiltModule:
     """A loaded module and its cache entry."""
 
-    module: ModuleType
+    module: Any  # ModuleType (an extension module) or SharedLibrary
     entry: Entry
 
     @property
     def name(self) -> str:
         return self.entry.module
 
+    def defines(self, symbol: str) -> bool:
+        """Whether the module has a C function named ``symbol``."""
+        if isinstance(self.module, SharedLibrary):
+            return self.module.defines(symbol)
+        return hasattr(self.module.lib, symbol)
+
     def address(self, symbol: str) -> int:
         """The address of a C function of the module."""
+        if isinstance(self.module, SharedLibrary):
+            return self.module.address(symbol)
         ffi, lib = self.module.ffi, self.module.lib
         return int(ffi.cast("uintptr_t", ffi.addressof(lib, symbol)))
 
@@ -83,7 +120,7 @@ class Builder:
         import _cffi_backend
 
         return cache_key(FORMAT_VERSION, _cffi_backend.__version__, " ".join(source.flags(self.toolchain)),
-                         " ".join(source.include_dirs), *self.toolchain.key_parts())[:16]
+                         " ".join(source.include_dirs), source.suffix, *self.toolchain.key_parts())[:16]
 
     def load_cached(self, key: str) -> BuiltModule | None:
         """The module with cache key ``key``, if this process has loaded it or the cache has it intact."""
@@ -100,20 +137,23 @@ class Builder:
         if loaded is not None:
             return loaded
         name = f"_arignote_{source.tag}_{key[:24]}"
-        filename = name + EXTENSION_SUFFIX
+        filename = name + source.suffix
         with self.cache.obtain(key, name, filename, lambda work: self._compile(work, name, filename, source, cancel),
                                self.timeout, cancel) as found:
             return _load(found)
 
     def _compile(self, work: Path, name: str, filename: str, source: ModuleSource,
                  cancel: threading.Event | None) -> Path:
-        import cffi
-
-        ffi = cffi.FFI()
-        ffi.cdef(source.cdef)
-        ffi.set_source(name, source.source, compiler_verbose=False)  # passed on to cffi's recompile
         c_file = work / f"{name}.c"
-        ffi.emit_c_code(str(c_file))
+        if source.python:
+            import cffi  # only to build extension modules (0.1 s to import)
+
+            ffi = cffi.FFI()
+            ffi.cdef(source.cdef)
+            ffi.set_source(name, source.source, compiler_verbose=False)  # passed on to cffi's recompile
+            ffi.emit_c_code(str(c_file))
+        else:
+            c_file.write_text(source.source)
         output = work / filename
         result = run_compiler(compile_command(self.toolchain, source, c_file, output), self.timeout, cancel,
                               what=f"module {name}")
@@ -132,8 +172,9 @@ class Builder:
 
 
 def compile_command(toolchain: Toolchain, source: ModuleSource, c_file: Path, output: Path) -> list[str]:
-    """The compiler command building ``c_file`` (the C of ``source``) into the extension module ``output``."""
-    includes = [f"-I{d}" for d in (sysconfig.get_paths()["include"], *source.include_dirs)]
+    """The compiler command building ``c_file`` (the C of ``source``) into the module ``output``."""
+    python_include = (sysconfig.get_paths()["include"],) if source.python else ()
+    includes = [f"-I{d}" for d in (*python_include, *source.include_dirs)]
     return [*toolchain.command, *source.flags(toolchain), *includes, str(c_file), "-o", str(output),
             *toolchain.libraries()]
 
@@ -144,7 +185,11 @@ def _already_loaded(key: str) -> BuiltModule | None:
 
 
 def _load(found: OpenEntry) -> BuiltModule:
-    built = BuiltModule(load_extension(found.entry.module, found.loadable, found.entry.path), found.entry)
+    if found.loadable.endswith(EXTENSION_SUFFIX):
+        module = load_extension(found.entry.module, found.loadable, found.entry.path)
+    else:
+        module = SharedLibrary(found.entry.module, found.loadable)
+    built = BuiltModule(module, found.entry)
     _LOADED[found.entry.key] = built
     return built
 

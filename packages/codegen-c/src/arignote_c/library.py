@@ -42,7 +42,7 @@ class KernelLibrary:
         if key is None:
             return None
         module = self.builder.load_cached(key.strip())
-        if module is None or not hasattr(module.module.lib, name):
+        if module is None or not module.defines(name):
             return None
         _LOADED[(self.root, self.variant, name)] = module
         return module

@@ -154,7 +154,7 @@ ARRAY_STRUCT = ("typedef struct { char *data; int ndim; const int64_t *shape; co
 
 def _array_step(node: Apply, kernel: CKernel) -> StepPlan:
     text = f"{kernel.support}\nint NAME(const ag_array *in, const ag_array *out) {{\n{kernel.body}\n}}"
-    source = named_kernel(text, "int NAME(const ag_array *, const ag_array *);", prefix="ag_user")
+    source = named_kernel(text, "int NAME(const ag_array *, const ag_array *);", prefix="ag_user", python=True)
     if isinstance(kernel.output_shapes, int):
         ip, obj = (0, kernel.output_shapes), None
     else:

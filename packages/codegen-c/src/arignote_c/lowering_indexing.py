@@ -186,5 +186,6 @@ def _lower_arg_reduce(ctx: EmitContext, node: Apply) -> StepPlan:
     }}
     return 0;
 }}"""
-    source = named_kernel(text, "int NAME(const ag_array *, const ag_array *);", prefix="ag_user")
+    source = named_kernel(text, "int NAME(const ag_array *, const ag_array *);", prefix="ag_user",
+                          python=True)  # its ValueError on an empty axis
     return StepPlan(rt.STEP_ARRAY, node, [node.inputs[0]], [source], (2, axis), label="kernel")

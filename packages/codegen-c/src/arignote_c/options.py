@@ -32,7 +32,9 @@ class COptions:
     - ``gil_threshold``: loops over at least this many elements release the GIL;
     - ``profile``: time every step (see ``executable.report()``);
     - ``build_timeout``: seconds a compiler run, or a wait for another process building the same module, may last
-      before it fails with BuildTimeout (the compiler is killed).
+      before it fails with BuildTimeout (the compiler is killed);
+    - ``prebuilt_runtime``: use the runtime built when the package was installed, when there is one (False: build
+      it into the cache like any module).
 
     ``cache_dir`` and ``cc`` describe this machine: a pickled function leaves them out (``local_options`` of the
     backend) and compiles with the loading process's own.
@@ -46,6 +48,7 @@ class COptions:
     gil_threshold: int = 1 << 15
     profile: bool = False
     build_timeout: float = DEFAULT_BUILD_TIMEOUT_S
+    prebuilt_runtime: bool = True
 
     def __post_init__(self) -> None:
         timeout = self.build_timeout

@@ -8,6 +8,7 @@ reference ``perform`` (reported as fallbacks). An intermediate's slot is release
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -151,10 +152,11 @@ def needed_kernels(plans: Sequence[StepPlan | None]) -> list[KernelSource]:
 
 
 def kernel_module(kernels: Sequence[KernelSource], ctx: EmitContext) -> ModuleSource:
-    """One module holding ``kernels``."""
+    """One module holding ``kernels``: a plain shared library, or an extension module when a kernel uses CPython's
+    C API (a user op's code), which is twice as long to compile (Python.h and cffi's wrappers)."""
     struct = ARRAY_STRUCT + "\n" if any(k.name.startswith("ag_user") for k in kernels) else ""
     text = ERROR_CODES + ctx.prelude() + struct + "\n".join(k.text for k in kernels)
-    return ModuleSource(text, struct + "\n".join(k.cdef for k in kernels))
+    return ModuleSource(text, struct + "\n".join(k.cdef for k in kernels), python=any(k.python for k in kernels))
 
 
 @dataclass
@@ -166,16 +168,42 @@ class LinkedKernels:
     built: bool
 
 
-def link_kernels(plans: Sequence[StepPlan | None], ctx: EmitContext, library: KernelLibrary) -> LinkedKernels:
-    """The address of every kernel of the plans, compiling the ones the library lacks into one new module."""
+def link_kernels(plans: Sequence[StepPlan | None], ctx: EmitContext, library: KernelLibrary,
+                 jobs: int = 1) -> LinkedKernels:
+    """The address of every kernel of the plans, compiling the ones the library lacks into new modules: up to
+    ``jobs`` of them, compiled at once (gcc's time grows with the module; a cold start waits for the longest)."""
     kernels = needed_kernels(plans)
     modules = {k.name: library.find(k.name) for k in kernels}
     missing = [k for k in kernels if modules[k.name] is None]
-    built = library.build(missing, kernel_module(missing, ctx)) if missing else None
-    modules.update((k.name, built) for k in missing)
+    parts = build_parts(missing, jobs)
+    if len(parts) <= 1:
+        built = [library.build(part, kernel_module(part, ctx)) for part in parts]
+    else:
+        with ThreadPoolExecutor(len(parts), thread_name_prefix="arignote-c-build") as pool:
+            built = list(pool.map(lambda part: library.build(part, kernel_module(part, ctx)), parts))
+    for part, module in zip(parts, built, strict=True):
+        modules.update((k.name, module) for k in part)
     used = list({m.name: m for m in modules.values() if m is not None}.values())
     return LinkedKernels({name: m.address(name) for name, m in modules.items() if m is not None}, used,
-                         built is not None and built.entry.built)
+                         any(m.entry.built for m in built))
+
+
+#: kernels per module below which a build is not split (a module's fixed cost, headers and gcc's start, is
+#: about a dozen small kernels' worth)
+MIN_KERNELS_PER_PART = 6
+
+
+def build_parts(kernels: Sequence[KernelSource], jobs: int) -> list[list[KernelSource]]:
+    """``kernels`` cut into at most ``jobs`` modules of similar source length, the same cut for the same kernels
+    (cache keys stay stable); none when there is nothing to build."""
+    count = min(max(1, jobs), len(kernels) // MIN_KERNELS_PER_PART) or (1 if kernels else 0)
+    parts: list[list[KernelSource]] = [[] for _ in range(count)]
+    sizes = [0] * count
+    for kernel in sorted(kernels, key=lambda k: (-len(k.text), k.name)):
+        smallest = sizes.index(min(sizes))
+        parts[smallest].append(kernel)
+        sizes[smallest] += len(kernel.text)
+    return [sorted(part, key=lambda k: k.name) for part in parts]
 
 
 def _destroyable(fgraph: FunctionGraph) -> dict[Variable, Variable]:
@@ -201,14 +229,15 @@ def _step_ip(plan: StepPlan, memory: MemoryPlan) -> tuple[int, ...]:
 ERROR_CODES = "enum { AG_ERR_NEGATIVE_POWER = 1 };\n"
 
 
-def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime: Callable[[], ModuleType]) -> Any:
+def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime: Callable[[], ModuleType],
+         build_jobs: int = 1) -> Any:
     """The executable Program for ``fgraph``; ``get_runtime()`` waits for the runtime module (which may be
-    compiling meanwhile)."""
+    compiling meanwhile); new kernels go into up to ``build_jobs`` modules compiled at once."""
     ctx = EmitContext(C_DIALECT, builder.toolchain.vector_math)
     order = fgraph.toposort()
     plans, reasons = plan_steps(fgraph, ctx)
     memory = plan_memory(fgraph, _destroyable(fgraph))
-    linked = link_kernels(plans, ctx, KernelLibrary(builder))
+    linked = link_kernels(plans, ctx, KernelLibrary(builder), build_jobs)
     runtime = get_runtime()
     if any(p is not None and p.kind in (rt.STEP_MATMUL, rt.STEP_GEMM) for p in plans):
         rt.ensure_blas(runtime)

@@ -31,11 +31,13 @@ Body = Callable[[list[Value], Callable[[str, str], str]], list[Value]]
 
 @dataclass(frozen=True)
 class KernelSource:
-    """One C function: its name, definition and cffi declaration."""
+    """One C function: its name, definition and declaration; ``python`` when its text uses CPython's C API (user
+    ops may: they return -1 with a Python error set), so that its module must be an extension module."""
 
     name: str
     text: str
     cdef: str
+    python: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,10 @@ class Operand:
     spec: object = None
 
 
-def named_kernel(template: str, cdef: str, prefix: str = "ag") -> KernelSource:
+def named_kernel(template: str, cdef: str, prefix: str = "ag", python: bool = False) -> KernelSource:
     digest = hashlib.sha256(template.encode()).hexdigest()[:16]
     name = f"{prefix}_{digest}"
-    return KernelSource(name, template.replace("NAME", name), cdef.replace("NAME", name))
+    return KernelSource(name, template.replace("NAME", name), cdef.replace("NAME", name), python)
 
 
 class _Body:

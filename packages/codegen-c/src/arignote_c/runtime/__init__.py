@@ -1,7 +1,9 @@
-"""The C runtime module (the executor and loop drivers), built once per machine and cached like any module."""
+"""The C runtime module (the executor and loop drivers): prebuilt with the install, else built once per machine and
+cached like any module."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -12,11 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..build import Builder, BuiltModule, ModuleSource
-
-#: The runtime's parts, concatenated in this order into one translation unit.
-SOURCES = ("common.h", "services.h", "pool.c", "loops.c", "views.c", "blas.c", "program.c", "indexing.c", "dispatch.c",
-           "object.c")
+from ..build import Builder, ModuleSource, load_extension
+from ..toolchain import BASE_FLAGS, EXTENSION_SUFFIX
+from .source import CDEF, EXTRA_FLAGS, prebuilt_path, runtime_text
 
 #: Step kinds, as program.c numbers them.
 (STEP_ELEMWISE, STEP_REDUCE, STEP_DIMSHUFFLE, STEP_SUBTENSOR, STEP_RESHAPE, STEP_SHAPE, STEP_MATMUL, STEP_PYTHON,
@@ -27,38 +27,50 @@ _LOADED: dict[str, ModuleType] = {}
 
 
 def runtime_source() -> ModuleSource:
-    """The runtime's C. It is compiled at -O1: its own loops are simple copies and index walks, and its build is
-    the longest step of a cold start (here 1.5 s at -O1, 2.0 s at -O2, twice that at -O3); the kernels, where
-    the arithmetic is, get -O3."""
-    here = Path(__file__).parent
-    text = "\n".join(f"/* ---- {name} ---- */\n" + (here / name).read_text() for name in SOURCES)
-    return ModuleSource(text, "int ag_install(const char *modname);", tag="rt",
-                        include_dirs=(np.get_include(),), extra_flags=("-O1", "-D_CFFI_NO_LIMITED_API"))
+    """The runtime's C, as the module cache builds it (with the toolchain's flags, then source.EXTRA_FLAGS)."""
+    return ModuleSource(runtime_text(), CDEF, tag="rt", include_dirs=(np.get_include(),), extra_flags=EXTRA_FLAGS)
+
+
+@functools.cache
+def prebuilt_runtime() -> ModuleType | None:
+    """The runtime this install was built with (the wheel's build hook), when it has one for this source and this
+    interpreter and it loads; else None, and the runtime is built into the module cache."""
+    path = prebuilt_path(BASE_FLAGS, EXTENSION_SUFFIX)
+    if not path.is_file():
+        return None
+    name = path.name[:-len(EXTENSION_SUFFIX)]
+    try:
+        return _install(name, load_extension(name, str(path), path))
+    except (ImportError, RuntimeError):  # built against another NumPy or cffi: the cache builds one that fits
+        return None
 
 
 def load_runtime(builder: Builder, cancel: threading.Event | None = None) -> ModuleType:
     """The runtime module for ``builder``'s toolchain and cache, built if needed and installed once."""
-    return _install(builder.load(runtime_source(), cancel))
+    built = builder.load(runtime_source(), cancel)
+    return _install(built.name, built.module)
 
 
-def _install(built: BuiltModule) -> ModuleType:
-    module = built.module
-    if built.name not in _LOADED:
-        if not hasattr(module, "Program") and module.lib.ag_install(built.name.encode()) != 0:
+def _install(name: str, module: ModuleType) -> ModuleType:
+    if name not in _LOADED:
+        if not hasattr(module, "Program") and module.lib.ag_install(name.encode()) != 0:
             raise RuntimeError("the Arignote C runtime failed to initialize (see the error printed above)")
-        _LOADED[built.name] = module
+        _LOADED[name] = module
     return module
 
 
 class PendingRuntime:
-    """The runtime module for a builder: at hand when cached, else compiled in a background thread, so that gcc
-    overlaps with building the function's own kernels. Whoever starts one calls ``wait`` or ``cancel``: a
-    cancelled build kills its compiler and removes its temporary directory before ``cancel`` returns, so that a
-    function whose own build failed leaves no thread, process or directory behind."""
+    """The runtime module for a builder: at hand when the install has one (``prebuilt``) or the cache does, else
+    compiled in a background thread, so that gcc overlaps with building the function's own kernels. Whoever
+    starts one calls ``wait`` or ``cancel``: a cancelled build kills its compiler and removes its temporary
+    directory before ``cancel`` returns, so that a function whose own build failed leaves no thread, process or
+    directory behind."""
 
-    def __init__(self, builder: Builder) -> None:
-        cached = builder.load_cached(builder.key(runtime_source()))
-        self._module = None if cached is None else _install(cached)
+    def __init__(self, builder: Builder, prebuilt: bool = True) -> None:
+        self._module = prebuilt_runtime() if prebuilt else None
+        if self._module is None:
+            cached = builder.load_cached(builder.key(runtime_source()))
+            self._module = None if cached is None else _install(cached.name, cached.module)
         self._error: BaseException | None = None
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
@@ -72,6 +84,11 @@ class PendingRuntime:
             self._module = load_runtime(builder, self._cancel)
         except BaseException as exc:  # handed to the waiting thread
             self._error = exc
+
+    @property
+    def building(self) -> bool:
+        """Whether the runtime is being compiled (a compiler process runs for it)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def wait(self) -> ModuleType:
         """The runtime module, once built; the build's error if it failed."""
