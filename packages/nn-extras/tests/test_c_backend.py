@@ -162,6 +162,25 @@ def test_large_layers_split_over_threads_match_the_reference(kwargs, views, dtyp
         np.testing.assert_allclose(g, r, rtol=0, atol=scale * (1e-5 if dtype == "float32" else 1e-12))
 
 
+@pytest.mark.parametrize("kwargs", [
+    {"padding": "valid"}, {"padding": "same"}, {"padding": "full"}, {"padding": ((2, 0), (0, 3))},
+    {"padding": ((5, 1), (4, 0))}, {"padding": "same", "dilation": (2, 3)}, {"padding": 1, "groups": 3},
+], ids=["valid", "same", "full", "uneven pads", "pads beyond the kernel", "same, dilation 2x3", "groups 3"])
+@pytest.mark.parametrize("kernel", [(3, 3), (2, 4), (1, 1)], ids=["3x3", "2x4", "1x1"])
+def test_stride_one_input_gradients_match_the_reference(kwargs, kernel, c_mode):
+    """col2im with stride 1 adds each window row as one shifted block, and copies in the row that covers its
+    plane exactly when there is one (the centre of a "same" convolution): every padding, dilation, grouping."""
+    rng = np.random.default_rng(4)
+    x_value = rng.normal(size=(3, 6, 9, 11))
+    w_value = rng.normal(size=(6, 6 // kwargs.get("groups", 1), *kernel))
+    x, w = ac.tensor("float64", (None,) * 4, "x"), ac.tensor("float64", (None,) * 4, "w")
+    h = nn.conv2d(x, w, **kwargs)
+    g_value = rng.normal(size=ac.function([x, w], h.shape)(x_value, w_value))
+    gx = grad(ac.sum(h * ac.constant(g_value)), [x])[0]
+    got = ac.function([x, w], gx, mode=c_mode)(x_value, w_value)
+    np.testing.assert_allclose(got, ac.function([x, w], gx)(x_value, w_value), rtol=1e-12, atol=1e-12)
+
+
 def test_a_convolution_first_in_a_process_finds_its_blas(c_mode):
     """The kernels take GEMM from the runtime's services, which hand the BLAS over: in a process whose first
     compiled function has no product of its own, the convolution used to call through a null pointer."""

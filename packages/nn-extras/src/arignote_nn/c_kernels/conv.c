@@ -3,25 +3,34 @@
  * input (GEMM into columns, then col2im). Written once for a type real_t (float or double, BLAS table index
  * NN_BLAS); NN(name) gives the name for that type. */
 
+/* Zero the columns a block copy of rows [first, last) wrapped from one row into the next (windows over the
+ * left or right padding): the `gap` = w - hi + lo elements after column hi of each row but the last. One or
+ * two elements for the usual kernels, stored one by one (a memset call each would cost more than the copy). */
+static void NN(zero_wrapped)(real_t *row, int64_t w, int64_t first, int64_t last, int64_t lo, int64_t hi) {
+    const int64_t gap = w - hi + lo;
+    if (gap == 1) {
+        for (int64_t oy = first; oy < last - 1; ++oy) row[oy * w + hi] = 0;
+        return;
+    }
+    for (int64_t oy = first; oy < last - 1; ++oy) {
+        real_t *p = row + oy * w + hi;
+        for (int64_t k = 0; k < gap; ++k) p[k] = 0;
+    }
+}
+
 /* Row (c, i, j) of the columns, for stride 1 along the width, unit element stride and contiguous rows, with
  * as many output as input columns ("same" padding): the window row is the input plane shifted by a constant,
- * so the rows inside the input are one block copy whose wrapped edge columns are then zeroed. */
+ * so the rows inside the input are one block copy whose wrapped edge columns are then zeroed. The rest of the
+ * row (windows over the top or bottom padding, or all of it) is never written: the job's columns start zeroed,
+ * and every image writes the same parts. */
 static void NN(im2col_shifted)(const real_t *plane, const nn_conv_geom *g, int64_t i, int64_t shift, int64_t lo,
                                int64_t hi, real_t *row) {
     const int64_t w = g->w, top = i * g->dh - g->pt;
     const int64_t first = top >= 0 ? 0 : -top, last = g->h - top < g->oh ? g->h - top : g->oh;
-    if (first >= last || lo >= hi) {
-        memset(row, 0, g->oh * w * sizeof(real_t));
-        return;
-    }
-    memset(row, 0, (first * w + lo) * sizeof(real_t));
+    if (first >= last || lo >= hi) return;
     memcpy(row + first * w + lo, plane + (first + top) * w + lo + shift,
            ((last - 1 - first) * w + hi - lo) * sizeof(real_t));
-    for (int64_t oy = first; oy < last - 1; ++oy) {
-        for (int64_t k = hi; k < w; ++k) row[oy * w + k] = 0;
-        for (int64_t k = 0; k < lo; ++k) row[(oy + 1) * w + k] = 0;
-    }
-    memset(row + (last - 1) * w + hi, 0, ((g->oh - last) * w + w - hi) * sizeof(real_t));
+    NN(zero_wrapped)(row, w, first, last, lo, hi);
 }
 
 /* The windows of x (one image, cg channels, byte strides sc, sy, sx) as rows (c, kh, kw) x columns (oh, ow):
@@ -60,27 +69,60 @@ static void NN(im2col)(const char *x, int64_t sc, int64_t sy, int64_t sx, const 
             }
 }
 
-/* The transpose of im2col: add the columns onto gx (one image, cg channels, C-contiguous). */
-static void NN(col2im)(const real_t *cols, const nn_conv_geom *g, real_t *gx) {
-    const int64_t ohw = g->oh * g->ow;
-    for (int64_t c = 0; c < g->cg; ++c)
+/* Row (c, i, j) of the columns added onto its input plane, for stride 1 and as many output as input columns:
+ * the row is the plane shifted by a constant, so once its wrapped edge columns (windows over padding) are
+ * zeroed, it is one long vectorized add. */
+static void NN(col2im_shifted)(real_t *row, const nn_conv_geom *g, int64_t i, int64_t shift, int64_t lo, int64_t hi,
+                               real_t *plane) {
+    const int64_t w = g->w, top = i * g->dh - g->pt;
+    const int64_t first = top >= 0 ? 0 : -top, last = g->h - top < g->oh ? g->h - top : g->oh;
+    if (first >= last || lo >= hi) return;
+    NN(zero_wrapped)(row, w, first, last, lo, hi);
+    const int64_t begin = first * w + lo, end = (last - 1) * w + hi;
+    real_t *restrict dst = plane + top * w + shift;
+    const real_t *restrict src = row;
+    for (int64_t k = begin; k < end; ++k) dst[k] += src[k];
+}
+
+/* The transpose of im2col: gx (one image, cg channels, C-contiguous) = the sum of the columns (scratch: their
+ * edges may be zeroed) over the windows. With stride 1, as many output as input columns and a window row that
+ * covers its plane exactly (the centre of a "same" convolution), that row is copied in and the others added;
+ * otherwise the plane is zeroed first. */
+static void NN(col2im)(real_t *cols, const nn_conv_geom *g, real_t *gx) {
+    const int64_t ohw = g->oh * g->ow, hw = g->h * g->w;
+    const int shifted = g->sh == 1 && g->sw == 1 && g->ow == g->w;
+    const int64_t ci = g->pt / g->dh, cj = g->pl / g->dw;
+    const int covering = shifted && g->oh == g->h && g->pt % g->dh == 0 && g->pl % g->dw == 0 && ci < g->kh &&
+                         cj < g->kw;
+    for (int64_t c = 0; c < g->cg; ++c) {
+        real_t *plane = gx + c * hw;
+        if (covering)
+            memcpy(plane, cols + ((c * g->kh + ci) * g->kw + cj) * ohw, hw * sizeof(real_t));
+        else
+            memset(plane, 0, hw * sizeof(real_t));
         for (int64_t i = 0; i < g->kh; ++i)
             for (int64_t j = 0; j < g->kw; ++j) {
-                const real_t *row = cols + ((c * g->kh + i) * g->kw + j) * ohw;
+                if (covering && i == ci && j == cj) continue;
+                real_t *row = cols + ((c * g->kh + i) * g->kw + j) * ohw;
                 const int64_t shift = j * g->dw - g->pl;
                 int64_t lo, hi;
                 nn_inside(shift, g->sw, g->w, g->ow, &lo, &hi);
+                if (shifted) {
+                    NN(col2im_shifted)(row, g, i, shift, lo, hi, plane);
+                    continue;
+                }
                 for (int64_t oy = 0; oy < g->oh; ++oy) {
                     const int64_t iy = oy * g->sh - g->pt + i * g->dh;
                     if (iy < 0 || iy >= g->h) continue;
                     const real_t *r = row + oy * g->ow;
-                    real_t *dst = gx + (c * g->h + iy) * g->w + shift;
+                    real_t *dst = plane + iy * g->w + shift;
                     if (g->sw == 1)
                         for (int64_t k = lo; k < hi; ++k) dst[k] += r[k];
                     else
                         for (int64_t k = lo; k < hi; ++k) dst[k * g->sw] += r[k];
                 }
             }
+    }
 }
 
 /* a's data as a C-contiguous array: a itself, or a copy in *copy (to free) when its strides are others. */
@@ -108,8 +150,9 @@ static void NN(gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k, const real
 
 /* One call of a convolution kernel: its items are (image, group) pairs, shared by `workers` workers, each
  * with its own columns, each product on `gemm_threads` threads. The filter gradient sums each block of items
- * into an accumulator of its own (block 0's is the output), then the blocks in order: the same result whichever
- * worker took which block. */
+ * into an accumulator of its own, transposed (per group, rows x fg: BLAS is faster with the filters as the
+ * short side of the product), then the blocks in order into the output: the same result whichever worker took
+ * which block. */
 typedef struct {
     nn_conv_geom g;
     int64_t fg, rows, ohw, blocks;
@@ -122,13 +165,15 @@ typedef struct {
 
 static void NN(job_free)(NN(job) *j) {
     for (int w = 0; w < NN_MAX_THREADS; ++w) free(j->cols[w]);
-    for (int b = 1; b < NN_MAX_BLOCKS; ++b) free(j->acc[b]);
+    for (int b = 0; b < NN_MAX_BLOCKS; ++b) free(j->acc[b]);
     free(j->copy_w);
     free(j->copy_gy);
 }
 
-/* Sizes, workers and memory of a job whose geometry is set; -1 with a Python exception set on failure. */
-static int NN(job_start)(NN(job) *j, int accumulate) {
+/* Sizes, workers and memory of a job whose geometry is set: per worker, columns for im2col (zeroed, see
+ * im2col_shifted) or for a product (`im2col` 0); per block, an accumulator (`accumulate`). -1 with a Python
+ * exception set on failure. */
+static int NN(job_start)(NN(job) *j, int accumulate, int im2col) {
     const nn_conv_geom *g = &j->g;
     j->fg = g->f / g->groups;
     j->rows = g->cg * g->kh * g->kw;
@@ -140,10 +185,11 @@ static int NN(job_start)(NN(job) *j, int accumulate) {
     j->blocks = accumulate ? nn_blocks(items, j->workers) : 0;
     const int64_t cols = j->rows * j->ohw, acc = g->f * j->rows;
     for (int w = 0; w < j->workers; ++w)
-        if (!j->direct && !(j->cols[w] = malloc((cols > 0 ? cols : 1) * sizeof(real_t)))) goto oom;
-    for (int64_t b = 1; b < j->blocks; ++b)
+        if (!j->direct && !(j->cols[w] = im2col ? calloc(cols > 0 ? cols : 1, sizeof(real_t))
+                                                : malloc((cols > 0 ? cols : 1) * sizeof(real_t))))
+            goto oom;
+    for (int64_t b = 0; b < j->blocks; ++b)
         if (!(j->acc[b] = calloc(acc > 0 ? acc : 1, sizeof(real_t)))) goto oom;
-    j->acc[0] = accumulate ? j->out : NULL;
     return 0;
 oom:
     PyErr_NoMemory();
@@ -154,9 +200,14 @@ oom:
 static int NN(job_run)(NN(job) *j, nn_range_fn fn) {
     PyThreadState *save = PyEval_SaveThread();
     nn_parallel(fn, j, j->g.n * j->g.groups, j->workers);
-    const int64_t size = j->g.f * j->rows;
-    for (int64_t b = 1; b < j->blocks; ++b)
-        for (int64_t i = 0; i < size; ++i) j->acc[0][i] += j->acc[b][i];
+    for (int64_t grp = 0; grp < j->g.groups && j->blocks; ++grp)
+        for (int64_t r = 0; r < j->rows; ++r)
+            for (int64_t fi = 0; fi < j->fg; ++fi) {
+                const int64_t at = (grp * j->rows + r) * j->fg + fi;
+                real_t total = j->acc[0][at];
+                for (int64_t b = 1; b < j->blocks; ++b) total += j->acc[b][at];
+                j->out[(grp * j->fg + fi) * j->rows + r] = total;
+            }
     PyEval_RestoreThread(save);
     NN(job_free)(j);
     return 0;
@@ -202,7 +253,7 @@ static void NN(grad_input_range)(void *arg, int64_t begin, int64_t end, int work
         real_t *cols = j->direct ? target : j->cols[worker];
         NN(gemm)(1, 0, j->rows, j->ohw, j->fg, j->w + grp * j->fg * j->rows, j->rows,
                  j->gy + (n * g->f + grp * j->fg) * j->ohw, j->ohw, 0.0, cols, j->ohw, j->gemm_threads);
-        if (!j->direct) NN(col2im)(cols, g, target);
+        if (!j->direct) NN(col2im)(cols, g, target); /* sets target: no memset of every image beforehand */
     }
 }
 
@@ -211,8 +262,8 @@ static void NN(grad_weights_range)(void *arg, int64_t begin, int64_t end, int wo
     for (int64_t item = begin; item < end; ++item) {
         const int64_t n = item / j->g.groups, grp = item % j->g.groups;
         const real_t *cols = NN(columns)(j, n, grp, worker);
-        NN(gemm)(0, 1, j->fg, j->rows, j->ohw, j->gy + (n * j->g.f + grp * j->fg) * j->ohw, j->ohw, cols, j->ohw,
-                 1.0, j->acc[block] + grp * j->fg * j->rows, j->rows, j->gemm_threads);
+        NN(gemm)(0, 1, j->rows, j->fg, j->ohw, cols, j->ohw, j->gy + (n * j->g.f + grp * j->fg) * j->ohw, j->ohw,
+                 1.0, j->acc[block] + grp * j->rows * j->fg, j->fg, j->gemm_threads);
     }
 }
 
@@ -239,7 +290,7 @@ static int NN(conv2d_forward)(const ag_array *in, const ag_array *out, const nn_
         return 0;
     }
     j.direct = NN(direct_columns)(&in[0], &j.g);
-    if (NN(job_start)(&j, 0) < 0 || !(j.w = NN(contiguous)(&in[1], &j.copy_w))) return NN(job_fail)(&j);
+    if (NN(job_start)(&j, 0, 1) < 0 || !(j.w = NN(contiguous)(&in[1], &j.copy_w))) return NN(job_fail)(&j);
     return NN(job_run)(&j, NN(forward_range));
 }
 
@@ -248,10 +299,12 @@ static int NN(conv2d_grad_input)(const ag_array *in, const ag_array *out, const 
     NN(job) j = {0};
     j.g = nn_conv_geometry(p, out[0].shape, in[0].shape, in[1].shape);
     j.out = (real_t *)out[0].data;
-    memset(j.out, 0, j.g.n * j.g.c * j.g.h * j.g.w * sizeof(real_t));
-    if (j.g.n * j.g.f * j.g.oh * j.g.ow * j.g.cg * j.g.kh * j.g.kw == 0) return 0;
+    if (j.g.n * j.g.f * j.g.oh * j.g.ow * j.g.cg * j.g.kh * j.g.kw == 0) {
+        memset(j.out, 0, j.g.n * j.g.c * j.g.h * j.g.w * sizeof(real_t));
+        return 0;
+    }
     j.direct = NN(direct_columns)(NULL, &j.g);
-    if (NN(job_start)(&j, 0) < 0 || !(j.w = NN(contiguous)(&in[0], &j.copy_w)) ||
+    if (NN(job_start)(&j, 0, 0) < 0 || !(j.w = NN(contiguous)(&in[0], &j.copy_w)) ||
         !(j.gy = NN(contiguous)(&in[1], &j.copy_gy)))
         return NN(job_fail)(&j);
     return NN(job_run)(&j, NN(grad_input_range));
@@ -266,6 +319,6 @@ static int NN(conv2d_grad_weights)(const ag_array *in, const ag_array *out, cons
     memset(j.out, 0, j.g.f * j.g.cg * j.g.kh * j.g.kw * sizeof(real_t));
     if (j.g.n * j.g.f * j.g.oh * j.g.ow * j.g.cg * j.g.kh * j.g.kw == 0) return 0;
     j.direct = NN(direct_columns)(&in[0], &j.g);
-    if (NN(job_start)(&j, 1) < 0 || !(j.gy = NN(contiguous)(&in[1], &j.copy_gy))) return NN(job_fail)(&j);
+    if (NN(job_start)(&j, 1, 1) < 0 || !(j.gy = NN(contiguous)(&in[1], &j.copy_gy))) return NN(job_fail)(&j);
     return NN(job_run)(&j, NN(grad_weights_range));
 }

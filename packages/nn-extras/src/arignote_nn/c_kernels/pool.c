@@ -40,6 +40,41 @@ static void NN(window_argmax)(const char *x, int64_t ry, int64_t rx, nn_span sy,
     *ix = fx;
 }
 
+/* Whether the windows of an (h, w) plane pooled to (oh, ow) are the usual 2x2 tiles (stride 2, no padding), all
+ * inside the plane (no border window cut short), over rows of unit element stride: the fast paths below, with
+ * the general loops' results. */
+static int NN(pool_tiles_2x2)(const nn_pool_params *p, const ag_array *x, int64_t h, int64_t w, int64_t oh,
+                              int64_t ow) {
+    return p->ws[0] == 2 && p->ws[1] == 2 && p->stride[0] == 2 && p->stride[1] == 2 && p->pad[0] == 0 &&
+           p->pad[1] == 0 && 2 * oh <= h && 2 * ow <= w && x->strides[x->ndim - 1] == (int64_t)sizeof(real_t);
+}
+
+/* Which of a 2x2 tile's values (a b / c d, row-major) window_argmax chooses: the first maximum, NaN largest. */
+static int NN(tile_argmax)(real_t a, real_t b, real_t c, real_t d) {
+    real_t best = a;
+    int at = 0, take;
+    take = (b > best) | ((b != b) & (best == best));
+    best = take ? b : best;
+    at = take ? 1 : at;
+    take = (c > best) | ((c != c) & (best == best));
+    best = take ? c : best;
+    at = take ? 2 : at;
+    take = (d > best) | ((d != d) & (best == best));
+    return take ? 3 : at;
+}
+
+/* Row oy of the 2x2-tile maxima of a plane (rows r0 and r1 of the input): window_max on each tile. */
+static void NN(tile_max_row)(const real_t *r0, const real_t *r1, int64_t ow, real_t *y) {
+    for (int64_t ox = 0; ox < ow; ++ox) {
+        const real_t a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+        real_t best = a > -INFINITY ? a : -INFINITY;
+        best = b > best ? b : best;
+        best = c > best ? c : best;
+        best = d > best ? d : best;
+        y[ox] = (a != a) | (b != b) | (c != c) | (d != d) ? (real_t)NAN : best;
+    }
+}
+
 /* One call of a pooling kernel: planes of `in` (..., h, w) pooled to (oh, ow). */
 typedef struct {
     const nn_pool_params *p;
@@ -79,8 +114,15 @@ static void NN(pool_forward_range)(void *arg, int64_t begin, int64_t end, int wo
     real_t *y = j->out + begin * j->oh * j->ow;
     (void)worker;
     (void)block;
+    const int tiles = p->mode == NN_POOL_MAX && NN(pool_tiles_2x2)(p, x, j->h, j->w, j->oh, j->ow);
     for (int64_t q = begin; q < end; ++q) {
         const char *plane = x->data + nn_plane_offset(x, q);
+        if (tiles) {
+            for (int64_t oy = 0; oy < j->oh; ++oy, y += j->ow)
+                NN(tile_max_row)((const real_t *)(plane + 2 * oy * ry), (const real_t *)(plane + (2 * oy + 1) * ry),
+                                 j->ow, y);
+            continue;
+        }
         for (int64_t oy = 0; oy < j->oh; ++oy) {
             const nn_span sy = nn_pool_span(p, 0, oy, j->h);
             for (int64_t ox = 0; ox < j->ow; ++ox, ++y) {
@@ -108,6 +150,7 @@ static void NN(max_grads_range)(void *arg, int64_t begin, int64_t end, int worke
     const int64_t ry = x->strides[x->ndim - 2], rx = x->strides[x->ndim - 1];
     const ag_array *src = ggx ? ggx : gy;
     const int64_t sy = src->strides[src->ndim - 2], sx = src->strides[src->ndim - 1];
+    const int tiles = NN(pool_tiles_2x2)(j->p, x, j->h, j->w, j->oh, j->ow);
     (void)worker;
     (void)block;
     for (int64_t q = begin; q < end; ++q) {
@@ -115,6 +158,21 @@ static void NN(max_grads_range)(void *arg, int64_t begin, int64_t end, int worke
         const char *from = src->data + nn_plane_offset(src, q);
         real_t *result = j->out + q * (ggx ? j->oh * j->ow : j->h * j->w);
         if (!ggx) memset(result, 0, j->h * j->w * sizeof(real_t));
+        if (tiles) { /* the tiles do not overlap: each gradient is stored, not added */
+            for (int64_t oy = 0; oy < j->oh; ++oy) {
+                const real_t *r0 = (const real_t *)(plane + 2 * oy * ry);
+                const real_t *r1 = (const real_t *)(plane + (2 * oy + 1) * ry);
+                for (int64_t ox = 0; ox < j->ow; ++ox) {
+                    const int at = NN(tile_argmax)(r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]);
+                    const int64_t iy = 2 * oy + (at >> 1), ix = 2 * ox + (at & 1);
+                    if (ggx)
+                        *result++ = *(const real_t *)(from + iy * sy + ix * sx);
+                    else
+                        result[iy * j->w + ix] = *(const real_t *)(from + oy * sy + ox * sx);
+                }
+            }
+            continue;
+        }
         for (int64_t oy = 0; oy < j->oh; ++oy) {
             const nn_span span_y = nn_pool_span(j->p, 0, oy, j->h);
             for (int64_t ox = 0; ox < j->ow; ++ox) {
