@@ -6,6 +6,7 @@ Sibling dependencies are read from each package's pyproject.toml: a requirement 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -215,12 +216,16 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff over the repository (ruff.toml) and mypy over graph-core's public API; reports both."""
-    session.install("ruff==0.17.6", "mypy==2.4.1", "numpy>=2.0")
+    """Ruff over the repository (ruff.toml), mypy over graph-core's public API, and import-linter's contracts
+    (``.importlinter``: the packages depend one way) over the packages' sources; reports all three."""
+    session.install("ruff==0.17.6", "mypy==2.4.1", "numpy>=2.0", "import-linter==2.17")
     mypy = ["mypy", "--ignore-missing-imports", "packages/graph-core/src/arignote_core/__init__.py"]
-    run_each(
-        session, {"ruff": partial(session.run, "ruff", "check", "."), "mypy": partial(session.run, *mypy)}
-    )
+    sources = os.pathsep.join(str(ROOT / "packages" / folder / "src") for folder in PACKAGES)
+    run_each(session, {
+        "ruff": partial(session.run, "ruff", "check", "."),
+        "mypy": partial(session.run, *mypy),
+        "import-linter": partial(session.run, "lint-imports", env={"PYTHONPATH": sources}),
+    })
 
 
 EXTRA_CHECKS = {

@@ -24,17 +24,17 @@ from arignote_core.tensors import DimShuffle, Dot, Elemwise, MatMul, Reduce, Res
 from arignote_opt.tensor.blas_ops import Gemm, Gemv
 from arignote_opt.tensor.fused_reduce import FusedReduce
 
-from . import runtime as rt
 from .emit.context import EmitContext, Unsupported, Value
 from .emit.kernels import KernelSource, Operand, elemwise_kernel, named_kernel, reduce_kernels, reduction_for
 from .emit.scalar import emit_scalar
+from .runtime import StepKind
 
 
 @dataclass
 class StepPlan:
     """One node as a runtime step: ``kernels`` fill the step's function slots in order."""
 
-    kind: int
+    kind: StepKind
     node: Apply
     inputs: list[Variable]
     kernels: list[KernelSource] = field(default_factory=list)
@@ -163,7 +163,7 @@ def _array_step(node: Apply, kernel: CKernel) -> StepPlan:
             ip, obj = (3, 0), lambda values: [tuple(s) for s in shapes(values)]
         else:
             ip, obj = (1, 0), lambda in_shapes: [tuple(s) for s in shapes([tuple(x) for x in in_shapes])]
-    return StepPlan(rt.STEP_ARRAY, node, list(node.inputs), [source], ip, obj, label="user")
+    return StepPlan(StepKind.ARRAY, node, list(node.inputs), [source], ip, obj, label="user")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def _lower_elemwise(ctx: EmitContext, node: Apply) -> StepPlan:
 
     operands = [Operand(v.type.dtype, dtype_spec(v)) for v in pointers]
     kernel = elemwise_kernel(ctx, operands, [o.type.dtype for o in node.outputs], body)
-    return StepPlan(rt.STEP_ELEMWISE, node, pointers, [kernel], (node.outputs[0].type.ndim,))
+    return StepPlan(StepKind.ELEMWISE, node, pointers, [kernel], (node.outputs[0].type.ndim,))
 
 
 def reduce_step(ctx: EmitContext, node: Apply, op_name: str, dtype: str, axes: tuple[int, ...], inputs: list[Variable],
@@ -202,7 +202,7 @@ def reduce_step(ctx: EmitContext, node: Apply, op_name: str, dtype: str, axes: t
     kernels = reduce_kernels(ctx, operands, red, body)
     identity = np.asarray(red.identity() if initial is None else initial).astype(dtype)
     ip = (ndim, len(axes), *axes, 0 if red.has_identity or initial is not None else 1)
-    return StepPlan(rt.STEP_REDUCE, node, inputs, kernels, ip, (identity, op_name), label="reduce")
+    return StepPlan(StepKind.REDUCE, node, inputs, kernels, ip, (identity, op_name), label="reduce")
 
 
 @register_lowering(Reduce)
@@ -231,24 +231,24 @@ def _lower_fused_reduce(ctx: EmitContext, node: Apply) -> StepPlan:
 def _lower_dimshuffle(ctx: EmitContext, node: Apply) -> StepPlan:
     op = node.op
     order = tuple(-1 if d == "x" else int(d) for d in op.new_order)
-    return StepPlan(rt.STEP_DIMSHUFFLE, node, [node.inputs[0]], ip=(op.input_ndim, len(order), *order), label="view")
+    return StepPlan(StepKind.DIMSHUFFLE, node, [node.inputs[0]], ip=(op.input_ndim, len(order), *order), label="view")
 
 
 @register_lowering(Subtensor)
 def _lower_subtensor(ctx: EmitContext, node: Apply) -> StepPlan:
     from .lowering_indexing import subtensor_encoding
 
-    return StepPlan(rt.STEP_SUBTENSOR, node, list(node.inputs), ip=subtensor_encoding(node.op.entries), label="view")
+    return StepPlan(StepKind.SUBTENSOR, node, list(node.inputs), ip=subtensor_encoding(node.op.entries), label="view")
 
 
 @register_lowering(Reshape)
 def _lower_reshape(ctx: EmitContext, node: Apply) -> StepPlan:
-    return StepPlan(rt.STEP_RESHAPE, node, list(node.inputs), ip=(node.op.ndim,), label="view")
+    return StepPlan(StepKind.RESHAPE, node, list(node.inputs), ip=(node.op.ndim,), label="view")
 
 
 @register_lowering(Shape)
 def _lower_shape(ctx: EmitContext, node: Apply) -> StepPlan:
-    return StepPlan(rt.STEP_SHAPE, node, list(node.inputs), label="view")
+    return StepPlan(StepKind.SHAPE, node, list(node.inputs), label="view")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def blas_step(node: Apply, a: Variable, b: Variable) -> StepPlan:
     dtype = node.outputs[0].type.dtype
     if dtype not in ("float32", "float64") or a.type.dtype != dtype or b.type.dtype != dtype:
         raise Unsupported(f"BLAS products are for float32/float64, got {a.type.dtype} and {b.type.dtype}")
-    return StepPlan(rt.STEP_MATMUL, node, [a, b], label="blas")
+    return StepPlan(StepKind.MATMUL, node, [a, b], label="blas")
 
 
 @register_lowering(Dot)
@@ -281,5 +281,5 @@ def _lower_gemm(ctx: EmitContext, node: Apply) -> StepPlan:
     """graph-opt's GEMM/GEMV; the reference ``perform`` covers a bias larger than the product."""
     op = node.op
     trans_b = getattr(op, "trans_b", False)
-    return StepPlan(rt.STEP_GEMM, node, list(node.inputs), ip=(int(op.trans_a), int(trans_b), 0),
+    return StepPlan(StepKind.GEMM, node, list(node.inputs), ip=(int(op.trans_a), int(trans_b), 0),
                     obj=python_step(node), label="blas", may_overwrite_input=True)

@@ -14,10 +14,10 @@ from arignote_core.tensors.broadcast import BroadcastTo, SumToShape
 from arignote_core.tensors.indexing import INPUT
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
 
-from . import runtime as rt
 from .emit.context import EmitContext, Unsupported, Value
 from .emit.kernels import KernelSource, Operand, Reduction, elemwise_kernel, named_kernel, reduce_kernels
 from .lowering import StepPlan, register_lowering
+from .runtime import StepKind
 
 _SUBTENSOR_KINDS = {"int": 0, "slice": 1, "newaxis": 2}
 
@@ -63,32 +63,32 @@ def _sum_kernels(ctx: EmitContext, x: Variable) -> list[KernelSource]:
 def _lower_make_vector(ctx: EmitContext, node: Apply) -> StepPlan:
     if any(v.type.dtype != node.op.dtype for v in node.inputs):
         raise Unsupported("MakeVector of inputs of other dtypes")
-    return StepPlan(rt.STEP_MAKE_VECTOR, node, list(node.inputs), label="view")
+    return StepPlan(StepKind.MAKE_VECTOR, node, list(node.inputs), label="view")
 
 
 @register_lowering(BroadcastTo)
 def _lower_broadcast_to(ctx: EmitContext, node: Apply) -> StepPlan:
-    return StepPlan(rt.STEP_BROADCAST_TO, node, list(node.inputs), label="view")
+    return StepPlan(StepKind.BROADCAST_TO, node, list(node.inputs), label="view")
 
 
 @register_lowering(Alloc)
 def _lower_alloc(ctx: EmitContext, node: Apply) -> StepPlan:
     value = node.inputs[0]
-    return StepPlan(rt.STEP_ALLOC, node, list(node.inputs), [copy_kernel(ctx, value, node.outputs[0].type.dtype)])
+    return StepPlan(StepKind.ALLOC, node, list(node.inputs), [copy_kernel(ctx, value, node.outputs[0].type.dtype)])
 
 
 @register_lowering(ARange)
 def _lower_arange(ctx: EmitContext, node: Apply) -> StepPlan:
     if node.op.dtype != "int64" or any(np.dtype(v.type.dtype).kind not in "iu" for v in node.inputs):
         raise Unsupported("ARange other than of integers to int64 runs in NumPy")
-    return StepPlan(rt.STEP_ARANGE, node, list(node.inputs))
+    return StepPlan(StepKind.ARANGE, node, list(node.inputs))
 
 
 @register_lowering(SumToShape)
 def _lower_sum_to_shape(ctx: EmitContext, node: Apply) -> StepPlan:
     x = node.inputs[0]
     identity = np.zeros((), dtype=x.type.dtype)
-    return StepPlan(rt.STEP_SUM_TO_SHAPE, node, list(node.inputs), _sum_kernels(ctx, x), obj=(identity, "add"),
+    return StepPlan(StepKind.SUM_TO_SHAPE, node, list(node.inputs), _sum_kernels(ctx, x), obj=(identity, "add"),
                     label="reduce")
 
 
@@ -105,8 +105,8 @@ def _combine_kernel(ctx: EmitContext, node: Apply, set_instead_of_inc: bool) -> 
 def _lower_inc_subtensor(ctx: EmitContext, node: Apply) -> StepPlan:
     op = node.op
     ip = (int(op.set_instead_of_inc), *subtensor_encoding(op.entries))
-    return StepPlan(rt.STEP_INC_SUBTENSOR, node, list(node.inputs), [_combine_kernel(ctx, node, op.set_instead_of_inc)],
-                    ip, label="kernel")
+    return StepPlan(StepKind.INC_SUBTENSOR, node, list(node.inputs),
+                    [_combine_kernel(ctx, node, op.set_instead_of_inc)], ip, label="kernel")
 
 
 def _leading_integer_arrays(entries: Sequence[tuple[Any, ...]], arrays: Sequence[Variable], ndim: int) -> int:
@@ -122,7 +122,7 @@ def _leading_integer_arrays(entries: Sequence[tuple[Any, ...]], arrays: Sequence
 def _lower_take(ctx: EmitContext, node: Apply) -> StepPlan:
     x, *arrays = node.inputs
     k = _leading_integer_arrays(node.op.entries, arrays, x.type.ndim)
-    return StepPlan(rt.STEP_TAKE, node, list(node.inputs), ip=(k,), label="kernel")
+    return StepPlan(StepKind.TAKE, node, list(node.inputs), ip=(k,), label="kernel")
 
 
 @register_lowering(AdvancedIncSubtensor)
@@ -130,7 +130,7 @@ def _lower_advanced_inc(ctx: EmitContext, node: Apply) -> StepPlan:
     op = node.op
     x, _, *arrays = node.inputs
     k = _leading_integer_arrays(op.entries, arrays, x.type.ndim)
-    return StepPlan(rt.STEP_ADVANCED_INC, node, list(node.inputs), [_combine_kernel(ctx, node, op.set_instead_of_inc)],
+    return StepPlan(StepKind.ADVANCED_INC, node, list(node.inputs), [_combine_kernel(ctx, node, op.set_instead_of_inc)],
                     (k, int(op.set_instead_of_inc)), label="kernel")
 
 
@@ -188,4 +188,4 @@ def _lower_arg_reduce(ctx: EmitContext, node: Apply) -> StepPlan:
 }}"""
     source = named_kernel(text, "int NAME(const ag_array *, const ag_array *);", prefix="ag_user",
                           python=True)  # its ValueError on an empty axis
-    return StepPlan(rt.STEP_ARRAY, node, [node.inputs[0]], [source], (2, axis), label="kernel")
+    return StepPlan(StepKind.ARRAY, node, [node.inputs[0]], [source], (2, axis), label="kernel")

@@ -32,6 +32,7 @@ from .library import KernelLibrary
 from .lowering import ARRAY_STRUCT, StepPlan, lower, python_step
 from .options import COptions
 from .report import format_report
+from .runtime import StepKind
 
 
 @dataclass
@@ -239,7 +240,7 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
     memory = plan_memory(fgraph, _destroyable(fgraph))
     linked = link_kernels(plans, ctx, KernelLibrary(builder), build_jobs)
     runtime = get_runtime()
-    if any(p is not None and p.kind in (rt.STEP_MATMUL, rt.STEP_GEMM) for p in plans):
+    if any(p is not None and p.kind in (StepKind.MATMUL, StepKind.GEMM) for p in plans):
         rt.ensure_blas(runtime)
 
     slots: dict[Variable, int] = {}
@@ -279,7 +280,7 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
         outs = tuple(slots[v] for v in node.outputs)
         types = tuple(np.dtype(o.type.dtype).num if isinstance(o.type, TensorType) else -1 for o in node.outputs)
         if plan is None:
-            steps.append((rt.STEP_PYTHON, tuple(step_inputs[k]), outs, types, (0, 0, 0), (), python_step(node),
+            steps.append((StepKind.PYTHON, tuple(step_inputs[k]), outs, types, (0, 0, 0), (), python_step(node),
                           tuple(frees[k])))
             infos.append(StepInfo(node, "python", (), reasons[k], tuple(node.inputs)))
             continue

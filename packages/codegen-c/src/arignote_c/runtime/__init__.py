@@ -16,12 +16,10 @@ import numpy as np
 
 from ..build import Builder, ModuleSource, load_extension
 from ..toolchain import BASE_FLAGS, EXTENSION_SUFFIX
-from .source import CDEF, EXTRA_FLAGS, prebuilt_path, runtime_text
+from .source import CDEF, EXTRA_FLAGS, StepKind, prebuilt_path, runtime_text
 
-#: Step kinds, as program.c numbers them.
-(STEP_ELEMWISE, STEP_REDUCE, STEP_DIMSHUFFLE, STEP_SUBTENSOR, STEP_RESHAPE, STEP_SHAPE, STEP_MATMUL, STEP_PYTHON,
- STEP_ARRAY, STEP_GEMM, STEP_MAKE_VECTOR, STEP_BROADCAST_TO, STEP_ALLOC, STEP_SUM_TO_SHAPE, STEP_INC_SUBTENSOR,
- STEP_TAKE, STEP_ADVANCED_INC, STEP_ROWS, STEP_ARANGE) = range(1, 20)
+__all__ = ["StepKind", "PendingRuntime", "kernel_services", "load_runtime", "prebuilt_runtime", "runtime_source",
+           "services_header"]
 
 _LOADED: dict[str, ModuleType] = {}
 

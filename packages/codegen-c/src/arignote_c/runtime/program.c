@@ -5,12 +5,7 @@
  * holds a reference (reference count 1) and it has the same shape, so a steady loop allocates nothing, and an
  * array the caller kept is never overwritten. */
 
-enum {
-    AG_STEP_ELEMWISE = 1, AG_STEP_REDUCE = 2, AG_STEP_DIMSHUFFLE = 3, AG_STEP_SUBTENSOR = 4, AG_STEP_RESHAPE = 5,
-    AG_STEP_SHAPE = 6, AG_STEP_MATMUL = 7, AG_STEP_PYTHON = 8, AG_STEP_ARRAY = 9, AG_STEP_GEMM = 10, AG_STEP_MAKE_VECTOR = 11,
-    AG_STEP_BROADCAST_TO = 12, AG_STEP_ALLOC = 13, AG_STEP_SUM_TO_SHAPE = 14, AG_STEP_INC_SUBTENSOR = 15, AG_STEP_TAKE = 16,
-    AG_STEP_ADVANCED_INC = 17, AG_STEP_ROWS = 18, AG_STEP_ARANGE = 19
-};
+/* The step kinds (enum AG_STEP_*) are generated from arignote_c.runtime.source.StepKind. */
 
 typedef struct {
     int kind, nin, nout, nip, nfree;

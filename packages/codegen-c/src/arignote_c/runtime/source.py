@@ -10,6 +10,7 @@ does not find it and builds one into the cache as before.
 
 from __future__ import annotations
 
+import enum
 import functools
 import hashlib
 import subprocess
@@ -17,6 +18,38 @@ from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+
+
+class StepKind(enum.IntEnum):
+    """What a step of a Program does: the lowerings name it, the executor dispatches on it (dispatch.c). Its C
+    enum (``AG_STEP_<NAME>``) is generated from this class and opens the runtime's translation unit."""
+
+    ELEMWISE = 1
+    REDUCE = 2
+    DIMSHUFFLE = 3
+    SUBTENSOR = 4
+    RESHAPE = 5
+    SHAPE = 6
+    MATMUL = 7
+    PYTHON = 8
+    ARRAY = 9
+    GEMM = 10
+    MAKE_VECTOR = 11
+    BROADCAST_TO = 12
+    ALLOC = 13
+    SUM_TO_SHAPE = 14
+    INC_SUBTENSOR = 15
+    TAKE = 16
+    ADVANCED_INC = 17
+    ROWS = 18
+    ARANGE = 19
+
+
+def step_enum() -> str:
+    """The C declaration of the step kinds."""
+    return "enum {\n" + ",\n".join(f"    AG_STEP_{kind.name} = {kind.value}" for kind in StepKind) + "\n};\n"
+
+
 #: The runtime's parts, concatenated in this order into one translation unit.
 SOURCES = ("common.h", "services.h", "pool.c", "loops.c", "views.c", "blas.c", "program.c", "indexing.c", "dispatch.c",
            "object.c")
@@ -32,8 +65,9 @@ PREBUILT_DIR = HERE / "prebuilt"
 
 @functools.cache
 def runtime_text() -> str:
-    """The runtime's C, its parts concatenated."""
-    return "\n".join(f"/* ---- {name} ---- */\n" + (HERE / name).read_text() for name in SOURCES)
+    """The runtime's C: the step kinds' enum, then its parts concatenated."""
+    return "\n".join(["/* ---- step kinds (generated from source.StepKind) ---- */\n" + step_enum(),
+                      *(f"/* ---- {name} ---- */\n" + (HERE / name).read_text() for name in SOURCES)])
 
 
 def prebuilt_name(base_flags: tuple[str, ...], extension_suffix: str) -> str:
