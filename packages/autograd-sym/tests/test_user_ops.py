@@ -97,3 +97,31 @@ def test_rule_returning_undefined_is_explicit():
     with pytest.raises(ag.UndefinedGradientError, match="Opaque is a black box"):
         ag.grad(cost, x)
     np.testing.assert_allclose(ac.function([x, y], ag.grad(cost, y))([2.0], [1.0]), [2.0])
+
+
+@dataclass(frozen=True)
+class ScaledRoll(ac.Op):
+    """y = roll(x, k) * 2: linear in x; the integer k is a parameter input."""
+
+    def make_node(self, x, k):
+        x, k = ac.as_tensor(x), ac.as_tensor(k)
+        return ac.Apply(self, [x, k], [x.type])
+
+    def perform(self, node, inputs):
+        return [np.roll(inputs[0], int(inputs[1])) * 2.0]
+
+    def pullback(self, node, output_grads):
+        return [ScaledRoll()(output_grads[0], -node.inputs[1]), None]
+
+
+ag.register_linear(ScaledRoll)
+
+
+def test_a_linear_op_pushes_its_tangent_through_itself(rng):
+    """register_linear: the pushforward is the op applied to the tangent, the parameter inputs kept."""
+    k = ac.constant(np.int64(2))
+    ag.verify_rop(lambda x: ScaledRoll()(x, k) * x, [rng.normal(size=5)])
+    x, v = ac.dvector("x"), ac.dvector("v")
+    value, tangent = rng.normal(size=5), rng.normal(size=5)
+    got = ac.function([x, v], ag.Rop(ScaledRoll()(x, k), x, v), on_unused_input="ignore")(value, tangent)
+    np.testing.assert_allclose(got, np.roll(tangent, 2) * 2.0)

@@ -19,7 +19,7 @@ the lookup walks the op's class hierarchy and takes the first registered rule or
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from arignote_core import Op
@@ -62,6 +62,18 @@ def register_pullback(op_class: type) -> Callable[[R], R]:
 def register_pushforward(op_class: type) -> Callable[[R], R]:
     """Decorator: ``fn(op, node, input_tangents)`` is the forward rule of ``op_class`` (and its subclasses)."""
     return _register(_PUSHFORWARDS, op_class)
+
+
+def register_linear(*op_classes: type, argnum: int = 0) -> None:
+    """Give ops linear in their input ``argnum`` (the other inputs are parameters: shapes, indices, counts) their
+    pushforward: the op itself applied to that input's tangent, as JAX's ``deflinear``."""
+    def pushforward(op: Any, node: Any, tangents: Sequence[Any]) -> list[Any]:
+        if tangents[argnum] is None:
+            return [None] * len(node.outputs)
+        return [op(*(tangents[argnum] if i == argnum else x for i, x in enumerate(node.inputs)))]
+
+    for op_class in op_classes:
+        _register(_PUSHFORWARDS, op_class)(pushforward)
 
 
 def register_scalar_derivative(op_class: type) -> Callable[[R], R]:

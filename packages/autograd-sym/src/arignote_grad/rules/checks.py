@@ -8,7 +8,7 @@ from typing import Any
 from arignote_core import Apply
 from arignote_core.tensors.checks import CheckAndRaise, SpecifyShape
 
-from ..registry import register_pullback, register_pushforward
+from ..registry import register_linear, register_pullback, register_pushforward
 
 
 @register_pullback(CheckAndRaise)
@@ -22,6 +22,4 @@ def check_pushforward(op: CheckAndRaise, node: Apply, tangents: Sequence[Any]) -
     return [tangents[0]]
 
 
-@register_pushforward(SpecifyShape)
-def specify_shape_pushforward(op: SpecifyShape, node: Apply, tangents: Sequence[Any]) -> list[Any]:
-    return [op(tangents[0], *node.inputs[1:])]
+register_linear(SpecifyShape)

@@ -21,7 +21,7 @@ from arignote_core.tensors.broadcast import broadcast_to
 from arignote_core.tensors.math import equal, prod, where
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
 
-from ..registry import register_pullback, register_pushforward
+from ..registry import register_linear, register_pullback, register_pushforward
 from ..tensor_utils import cast_to, shape_of, unbroadcast_to, zeros_like
 
 _READ_FOR_WRITE = {IncSubtensor: Subtensor, AdvancedIncSubtensor: AdvancedSubtensor}
@@ -47,10 +47,7 @@ def advanced_subtensor_pullback(op: AdvancedSubtensor, node: Apply, output_grads
     return [scattered] + [None] * len(index)
 
 
-@register_pushforward(Subtensor)
-@register_pushforward(AdvancedSubtensor)
-def subtensor_pushforward(op: Any, node: Apply, tangents: Sequence[Any]) -> list[Any]:
-    return [op(tangents[0], *node.inputs[1:])]
+register_linear(Subtensor, AdvancedSubtensor)
 
 
 @register_pullback(IncSubtensor)

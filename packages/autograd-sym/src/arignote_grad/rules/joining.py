@@ -14,7 +14,7 @@ from arignote_core.tensors.join import Join
 from arignote_core.tensors.shaping import Repeat
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor
 
-from ..registry import register_pullback, register_pushforward
+from ..registry import register_linear, register_pullback, register_pushforward
 from ..tensor_utils import cast_to, zeros_like
 
 
@@ -60,7 +60,5 @@ def repeat_pullback(op: Repeat, node: Apply, output_grads: Sequence[Any]) -> lis
     return [AdvancedIncSubtensor(entries)(zeros_like(x), gz, _repeat_sources(op, node)), None]
 
 
-@register_pushforward(Repeat)
-def repeat_pushforward(op: Repeat, node: Apply, tangents: Sequence[Any]) -> list[Any]:
-    return [op(tangents[0], node.inputs[1])]
+register_linear(Repeat)
 

@@ -20,17 +20,16 @@ from arignote_core import (
     Reshape,
     Shape,
     Variable,
-    alloc,
     arange,
     constant,
 )
 from arignote_core.tensors.basic import reshape
-from arignote_core.tensors.broadcast import BroadcastTo, SumToShape, broadcast_to, sum_to_shape
+from arignote_core.tensors.broadcast import BroadcastTo, SumToShape, broadcast_to
 from arignote_core.tensors.elemwise import dimshuffle
 from arignote_core.tensors.math import multiply
 from arignote_core.tensors.math import sum as tensor_sum
 
-from ..registry import register_pullback, register_pushforward
+from ..registry import register_linear, register_pullback, register_pushforward
 from ..tensor_utils import broadcast_like, cast_to, drop_axes, shape_of, unbroadcast_to, zeros_like
 
 
@@ -61,9 +60,7 @@ def reshape_pullback(op: Reshape, node: Apply, output_grads: Sequence[Any]) -> l
     return _disconnected_rest(node, None if gz is None else reshape(gz, shape_of(x), ndim=x.type.ndim))
 
 
-@register_pushforward(Reshape)
-def reshape_pushforward(op: Reshape, node: Apply, tangents: Sequence[Any]) -> list[Any]:
-    return [op(tangents[0], node.inputs[1])]
+register_linear(Reshape, Alloc, BroadcastTo, SumToShape)
 
 
 @register_pullback(Shape)
@@ -79,25 +76,10 @@ def broadcast_pullback(op: Any, node: Apply, output_grads: Sequence[Any]) -> lis
     return _disconnected_rest(node, None if gz is None else unbroadcast_to(cast_to(gz, value), value))
 
 
-@register_pushforward(Alloc)
-def alloc_pushforward(op: Alloc, node: Apply, tangents: Sequence[Any]) -> list[Any]:
-    return [alloc(tangents[0], *node.inputs[1:])]
-
-
-@register_pushforward(BroadcastTo)
-def broadcast_to_pushforward(op: BroadcastTo, node: Apply, tangents: Sequence[Any]) -> list[Any]:
-    return [broadcast_to(tangents[0], node.inputs[1])]
-
-
 @register_pullback(SumToShape)
 def sum_to_shape_pullback(op: SumToShape, node: Apply, output_grads: Sequence[Any]) -> list[Any]:
     (gz,) = output_grads
     return _disconnected_rest(node, None if gz is None else broadcast_like(gz, node.inputs[0]))
-
-
-@register_pushforward(SumToShape)
-def sum_to_shape_pushforward(op: SumToShape, node: Apply, tangents: Sequence[Any]) -> list[Any]:
-    return [sum_to_shape(tangents[0], node.inputs[1])]
 
 
 @register_pullback(MakeVector)
