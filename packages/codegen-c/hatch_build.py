@@ -61,7 +61,7 @@ class RuntimeBuildHook(BuildHookInterface):  # type: ignore[misc]
 
 def _build_runtime(source: ModuleType, work: Path) -> Path:
     """The runtime module built in ``work`` by the compiler ``$CC`` names (else gcc, then cc)."""
-    import numpy as np  # a build requirement, imported only when a wheel is built
+    import numpy as np  # noqa: PLC0415  (a build requirement: hatch loads this file for sdists too)
 
     toolchain = _load(PACKAGE / "toolchain.py", "_arignote_toolchain")
     return source.build_prebuilt(toolchain.find_compiler(os.environ.get("CC")), toolchain.BASE_FLAGS,  # type: ignore

@@ -13,6 +13,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from arignote_c.toolchain import CompilerNotFound, default_compiler, find_compiler
 
+from .config import from_environment
+
 PARTS = [("arignote", "arignote"), ("arignote-graph-core", "arignote_core"), ("arignote-graph-opt", "arignote_opt"),
          ("arignote-autograd-sym", "arignote_grad"), ("arignote-codegen-c", "arignote_c"),
          ("arignote-nn-extras", "arignote_nn"), ("arignote-codegen-cuda", "arignote_cuda")]
@@ -49,7 +51,6 @@ def _gpu() -> str:
 
 def info() -> int:
     """Print versions of every part, the compiler, BLAS, GPU, the threads loops use and the compile cache."""
-    from .config import from_environment
 
     config = from_environment()
     print(f"Python {platform.python_version()} on {platform.machine()} ({platform.system()})")
@@ -57,7 +58,7 @@ def info() -> int:
         print(f"  {dist:24} {_version_of(dist)}")
     compiler, command = _compiler()
     print(f"compiler:  {compiler}")
-    import scipy
+    import scipy  # noqa: PLC0415  (only for this report)
 
     print(f"BLAS:      SciPy {scipy.__version__}'s bundled BLAS (scipy.linalg.cython_blas)")
     print(f"GPU:       {_gpu()}")
@@ -74,7 +75,7 @@ def cache(args: list[str]) -> int:
 
 def bench(args: list[str]) -> int:
     """Run the quick benchmarks that ship with the package (NumPy beside Arignote)."""
-    from .quickbench import main
+    from .quickbench import main  # noqa: PLC0415  (imports arignote, which imports this module)
 
     return main(args)
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from arignote_core import Mode
@@ -32,8 +33,8 @@ def backend_options(config: Config) -> dict[str, Any]:
 
 def fast_run(config: Config | None = None) -> Mode:
     """All standard rewrites (canonicalize, stabilize, specialize, fuse), compiled to C."""
-    from arignote_c import CBackend
-    from arignote_opt import standard_rewriter
+    from arignote_c import CBackend  # noqa: PLC0415  (codegen-c and graph-opt load when a mode needs them)
+    from arignote_opt import standard_rewriter  # noqa: PLC0415
 
     config = config or from_environment()
     rewriter = standard_rewriter(exclude=CBackend.skipped_rewrites, fast_math=config.fast_math,
@@ -43,7 +44,7 @@ def fast_run(config: Config | None = None) -> Mode:
 
 def fast_compile(config: Config | None = None) -> Mode:
     """Few rewrites, no compiler: the quickest way to a first result."""
-    from arignote_opt import standard_rewriter
+    from arignote_opt import standard_rewriter  # noqa: PLC0415  (graph-opt loads when a mode needs it)
 
     config = config or from_environment()
     return Mode(backend="reference", rewriter=standard_rewriter(exclude=("specialize", "fuse"),
@@ -73,7 +74,5 @@ _MODE_PACKAGES = {"fast_run": ("arignote_opt", "arignote_c"), "c": ("arignote_c"
 def preload(mode: str) -> None:
     """Import what ``mode`` compiles with, at ``import arignote`` rather than inside the first ``function``
     call (graph-opt and codegen-c take tens of milliseconds to import; the default mode needs both)."""
-    import importlib
-
     for package in _MODE_PACKAGES.get(mode, ()):
         importlib.import_module(package)

@@ -25,7 +25,7 @@ def check_op_gradients(case: Any, *, mode: Any = None, forward: bool = True) -> 
     """Check the reverse (and, with ``forward``, forward) derivatives of a conformance ``case`` on its
     gradient samples; returns how many samples were checked (0 for a case declared not differentiable, or
     one whose samples have no float64 input, no float output, or make NumPy raise)."""
-    from arignote_core.testing import call_oracle
+    from arignote_core.testing import call_oracle  # noqa: PLC0415  (the conformance table: only to check)
 
     checked = 0
     for sample in case.grad_samples():
@@ -51,7 +51,7 @@ def differentiability_listing(cases: Any = None) -> list[tuple[str, str]]:
     """(what, reason) for every case declared not differentiable, and for every sample of a differentiable case
     declared a point without derivative (``"case at sample: ..."``), from the conformance table."""
     if cases is None:
-        from arignote_core.testing import ALL_CASES as cases
+        from arignote_core.testing import ALL_CASES as cases  # noqa: PLC0415  (the conformance table, only here)
     listing = [(c.name, c.why_not_differentiable) for c in cases if not c.differentiable]
     listing += [(f"{c.name} at {s.describe()}", s.why_not_differentiable) for c in cases if c.differentiable
                 for s in c.nondifferentiable_samples()]

@@ -22,6 +22,7 @@ from arignote_core.tensors.math import add, multiply, where
 from arignote_core.tensors.math import sum as tensor_sum
 
 from .errors import GradientCheckError, NothingToCheckError
+from .forward import Rop
 from .reverse import grad
 from .tensor_utils import is_differentiable
 
@@ -152,7 +153,6 @@ def verify_rop(fn: Callable[..., Any], points: Sequence[Any], *, wrt: Sequence[i
                static_shapes: Shapes = False, kwargs: dict[str, Any] | None = None) -> None:
     """Check the forward-mode derivative (``Rop``) of ``fn`` at ``points`` in a random direction against
     central finite differences along that direction; same arguments as :func:`verify_grad`."""
-    from .forward import Rop
 
     rng = np.random.default_rng(rng)
     p = _problem(fn, points, static_shapes, wrt, kwargs or {}, (eps, abs_tol, rel_tol), "verify_rop")

@@ -14,6 +14,7 @@ from typing import Any
 from arignote_core.evaluator import ReferenceProgram
 from arignote_core.fgraph import FunctionGraph
 from arignote_core.mode import Mode
+from arignote_opt import standard_rewriter
 
 from .build import Builder, CompileError
 from .cache import ModuleCache
@@ -32,7 +33,6 @@ class CompilerWarning(UserWarning):
 
 def c_mode() -> Mode:
     """The named mode ``"c"``: graph-opt's standard rewrites (fusion included), then this backend."""
-    from arignote_opt import standard_rewriter
 
     return Mode(backend=CBackend(), rewriter=standard_rewriter(exclude=CBackend.skipped_rewrites))
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import _cffi_backend
+
 from .cache import DEFAULT_BUILD_TIMEOUT_S, Entry, ModuleCache, OpenEntry, cache_key
 from .compiler_run import run_compiler
 from .toolchain import EXTENSION_SUFFIX, Toolchain
@@ -117,8 +119,6 @@ class Builder:
         """What a module's key depends on besides its source: format, cffi, flags, compiler and CPU. (cffi's
         version comes from its C backend, which loading any module imports anyway; the cffi package itself is
         imported only to build.)"""
-        import _cffi_backend
-
         return cache_key(FORMAT_VERSION, _cffi_backend.__version__, " ".join(source.flags(self.toolchain)),
                          " ".join(source.include_dirs), source.suffix, *self.toolchain.key_parts())[:16]
 
@@ -146,7 +146,7 @@ class Builder:
                  cancel: threading.Event | None) -> Path:
         c_file = work / f"{name}.c"
         if source.python:
-            import cffi  # only to build extension modules (0.1 s to import)
+            import cffi  # noqa: PLC0415  (only to build extension modules: 0.1 s to import)
 
             ffi = cffi.FFI()
             ffi.cdef(source.cdef)

@@ -20,7 +20,7 @@ import numpy as np
 from arignote_core.evaluator import raise_node_error
 from arignote_core.graph import Apply, Constant, Variable, dtype_spec
 from arignote_core.plugins import entry_points_in
-from arignote_core.tensors import DimShuffle, Dot, Elemwise, MatMul, Reduce, Reshape, Shape, Subtensor
+from arignote_core.tensors import DimShuffle, Dot, Elemwise, MatMul, Reduce, Reshape, Shape
 from arignote_opt.tensor.blas_ops import Gemm, Gemv
 from arignote_opt.tensor.fused_reduce import FusedReduce
 
@@ -232,13 +232,6 @@ def _lower_dimshuffle(ctx: EmitContext, node: Apply) -> StepPlan:
     op = node.op
     order = tuple(-1 if d == "x" else int(d) for d in op.new_order)
     return StepPlan(StepKind.DIMSHUFFLE, node, [node.inputs[0]], ip=(op.input_ndim, len(order), *order), label="view")
-
-
-@register_lowering(Subtensor)
-def _lower_subtensor(ctx: EmitContext, node: Apply) -> StepPlan:
-    from .lowering_indexing import subtensor_encoding
-
-    return StepPlan(StepKind.SUBTENSOR, node, list(node.inputs), ip=subtensor_encoding(node.op.entries), label="view")
 
 
 @register_lowering(Reshape)

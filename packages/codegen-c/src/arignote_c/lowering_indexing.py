@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from arignote_core.graph import Apply, Variable, dtype_spec
-from arignote_core.tensors import AdvancedSubtensor, Alloc, ARange, ArgReduce, MakeVector
+from arignote_core.tensors import AdvancedSubtensor, Alloc, ARange, ArgReduce, MakeVector, Subtensor
 from arignote_core.tensors.broadcast import BroadcastTo, SumToShape
 from arignote_core.tensors.indexing import INPUT
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
@@ -37,6 +37,11 @@ def subtensor_encoding(entries: Sequence[tuple[Any, ...]]) -> tuple[int, ...]:
             values.append(part if isinstance(part, int) else 0)
         ip += [_SUBTENSOR_KINDS[entry[0]], flags, *values]
     return tuple(ip)
+
+
+@register_lowering(Subtensor)
+def _lower_subtensor(ctx: EmitContext, node: Apply) -> StepPlan:
+    return StepPlan(StepKind.SUBTENSOR, node, list(node.inputs), ip=subtensor_encoding(node.op.entries), label="view")
 
 
 def _identity(xs: list[Value], assign: Callable[[str, str], str]) -> list[Value]:

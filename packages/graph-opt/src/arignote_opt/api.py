@@ -15,7 +15,7 @@ def standard_rewriter(*, strict: bool = False, exclude: Iterable[str] = (), fast
     """The standard tensor pipeline (canonicalize, stabilize, specialize, fuse); ``exclude`` names phases,
     rules or tags to leave out; ``fast_math`` lets rewrites assume finite values (``x - x`` is 0). Pass it as
     ``Mode(rewriter=standard_rewriter())``."""
-    from .tensor import standard_rewriter as tensor_rewriter
+    from .tensor import standard_rewriter as tensor_rewriter  # noqa: PLC0415  (the rule sets load when used)
 
     return tensor_rewriter(strict=strict, exclude=exclude, fast_math=fast_math)
 

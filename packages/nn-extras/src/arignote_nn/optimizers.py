@@ -14,6 +14,7 @@ import numpy as np
 
 import arignote_core as ac
 from arignote_core import SharedVariable, Variable, as_tensor
+from arignote_grad import grad
 
 Updates = dict[SharedVariable, Variable]
 
@@ -27,8 +28,6 @@ def gradients(loss_or_grads: Any, params: Sequence[SharedVariable]) -> list[Vari
         if len(loss_or_grads) != len(params):
             raise ValueError(f"got {len(loss_or_grads)} gradients for {len(params)} parameters")
         return [as_tensor(g) for g in loss_or_grads]
-    from arignote_grad import grad
-
     return list(grad(loss_or_grads, list(params)))
 
 

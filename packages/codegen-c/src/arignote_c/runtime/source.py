@@ -87,7 +87,7 @@ def build_prebuilt(compiler: Sequence[str], base_flags: tuple[str, ...], extensi
                    include_dirs: Sequence[str], folder: Path) -> Path:
     """Build the runtime into ``folder`` under its prebuilt name, with ``compiler`` (a command), ``base_flags`` and
     the Python and NumPy headers of ``include_dirs``; RuntimeError with the compiler's message if it fails."""
-    import cffi  # only to build (0.1 s to import)
+    import cffi  # noqa: PLC0415  (only to build: 0.1 s to import)
 
     name = prebuilt_name(base_flags, extension_suffix)
     ffi = cffi.FFI()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from arignote_core import Apply, Constant, FunctionGraph, SharedVariable, Variable, graph_inputs, toposort
 
+from .._version import __version__
 from .merge import Merger
 from .options import Phase, RewriteOptions
 from .report import PhaseStats, RewriteReport
@@ -48,7 +49,6 @@ class Rewriter:
     def fingerprint(self) -> str:
         """A stable text naming every phase, rule and option this rewriter runs with: what a compilation cache
         key needs from it (two rewriters with equal fingerprints rewrite equal graphs equally)."""
-        from .. import __version__
 
         o = self.options
         parts = [f"arignote-graph-opt {__version__}", f"strict={o.strict} exclude={sorted(o.exclude)} "

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from arignote_core import Shape, Subtensor, Variable, alloc, as_tensor, cast
+from arignote_core import Constant, Elemwise, Shape, Subtensor, Variable, alloc, as_tensor, cast
 from arignote_core.tensors import math
 
 Size = Any  # int | int64 scalar variable
@@ -59,7 +59,6 @@ def filled(value: Any, dtype: str, shape: Sequence[Size]) -> Variable:
 def shape_source(var: Variable, depth: int = 8) -> Variable:
     """A variable provably of the same shape as ``var``: following elementwise ops whose inputs, apart from
     one-element constants, all have one same shape source."""
-    from arignote_core import Constant, Elemwise
 
     node = var.owner
     if depth == 0 or node is None or not isinstance(node.op, Elemwise):
