@@ -9,9 +9,9 @@ from opt_helpers import STRICT, check, evaluate, only, sample
 
 import arignote_core as ac
 from arignote_core import Composite, Elemwise, Reduce
+from arignote_core.tensors.fused_reduce import FusedReduce
 from arignote_opt import optimize
 from arignote_opt.tensor import FUSE
-from arignote_opt.tensor.fused_reduce import FusedReduce
 from arignote_opt.tensor.fusion import MAX_INPUTS
 
 RNG = np.random.default_rng(5)

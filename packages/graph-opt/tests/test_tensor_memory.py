@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import arignote_core as ac
-from arignote_opt.tensor.blas_ops import Gemm
+from arignote_core.tensors.blas_ops import Gemm
 from arignote_opt.tensor.memory import plan_memory
 
 

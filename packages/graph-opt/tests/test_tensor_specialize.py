@@ -9,11 +9,11 @@ import scipy.special
 from opt_helpers import STRICT, assert_rule, check, evaluate, only, op_types, sample
 
 import arignote_core as ac
+from arignote_core.tensors.blas_ops import Gemm, Gemv
+from arignote_core.tensors.fused_reduce import FusedReduce, max_with_identity
 from arignote_core.tensors.special import LogSoftmax, LogSumExp, Softmax, log_softmax, logsumexp, softmax
 from arignote_opt import optimize
 from arignote_opt.tensor import FOLD, SPECIALIZE
-from arignote_opt.tensor.blas_ops import Gemm, Gemv
-from arignote_opt.tensor.fused_reduce import FusedReduce, max_with_identity
 from arignote_opt.tensor.matrix_chain import MatrixChain, optimal_order
 
 RNG = np.random.default_rng(99)

@@ -21,8 +21,8 @@ from arignote_core.evaluator import raise_node_error
 from arignote_core.graph import Apply, Constant, Variable, dtype_spec
 from arignote_core.plugins import entry_points_in
 from arignote_core.tensors import DimShuffle, Dot, Elemwise, MatMul, Reduce, Reshape, Shape
-from arignote_opt.tensor.blas_ops import Gemm, Gemv
-from arignote_opt.tensor.fused_reduce import FusedReduce
+from arignote_core.tensors.blas_ops import Gemm, Gemv
+from arignote_core.tensors.fused_reduce import FusedReduce
 
 from .emit.context import EmitContext, Unsupported, Value
 from .emit.kernels import KernelSource, Operand, elemwise_kernel, named_kernel, reduce_kernels, reduction_for

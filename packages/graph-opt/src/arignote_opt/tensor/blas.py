@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from arignote_core import Apply, Constant, DimShuffle, Dot, FunctionGraph, MatMul, Variable, constant
+from arignote_core.tensors.blas_ops import BLAS_DTYPES, Gemm, Gemv
 
 from ..engine import Replacement
-from .blas_ops import BLAS_DTYPES, Gemm, Gemv
 from .rulesets import BLAS
 from .util import only_client, scalar_constant, scalar_name
 from .vocabulary import elemwise

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 
 from arignote_core import Apply, Composite, Constant, Elemwise, FunctionGraph, Reduce, ScalarType, Variable
 from arignote_core.scalars import ScalarConstant
+from arignote_core.tensors.fused_reduce import FusedReduce
 
 from ..engine import replace_all
-from .fused_reduce import FusedReduce
 from .rulesets import FUSE
 from .util import only_client, scalar_constant
 

@@ -17,8 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from arignote_core import Apply, Constant, DimShuffle, Elemwise, FunctionGraph, Reshape, Subtensor, Variable
-
-from .blas_ops import Gemm, Gemv
+from arignote_core.tensors.blas_ops import Gemm, Gemv
 
 #: op class -> the inputs its outputs are views of: {output index: input index}.
 VIEWS: dict[type, Callable[[Apply], dict[int, int]]] = {

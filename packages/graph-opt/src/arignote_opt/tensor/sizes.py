@@ -36,12 +36,12 @@ from arignote_core import (
     Variable,
     constant,
 )
+from arignote_core.tensors.blas_ops import Gemm
 from arignote_core.tensors.broadcast import BroadcastTo, SumToShape
+from arignote_core.tensors.fused_reduce import FusedReduce
 from arignote_core.tensors.special import LogSoftmax, Softmax
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
 
-from .blas_ops import Gemm
-from .fused_reduce import FusedReduce
 from .ordering import order_key
 from .shapes import Size, broadcast_size, size_of
 from .util import scalar_name

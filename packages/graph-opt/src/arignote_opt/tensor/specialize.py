@@ -12,10 +12,10 @@ from arignote_core import Apply, Constant, FunctionGraph, Variable, dimshuffle
 from arignote_core.dtypes import result_dtype
 from arignote_core.graph import dtype_spec
 from arignote_core.tensors import math
+from arignote_core.tensors.fused_reduce import max_with_identity
 from arignote_core.tensors.special import LogSoftmax, LogSumExp, Softmax
 
 from ..engine import Replacement
-from .fused_reduce import max_with_identity
 from .rulesets import SPECIALIZE
 from .util import is_float, is_real_float, scalar_constant
 from .vocabulary import elemwise

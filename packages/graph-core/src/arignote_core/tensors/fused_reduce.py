@@ -1,5 +1,6 @@
 """FusedReduce: a reduction of an elementwise expression in one loop (``sum(exp(x - m))`` without the
-temporary array ``exp(x - m)``). Code generators emit it as one kernel; ``perform`` is the NumPy reference."""
+temporary array ``exp(x - m)``). Code generators emit it as one kernel; ``perform`` is the NumPy reference.
+graph-opt's fusion builds it and backends lower it, so it lives below both."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from arignote_core import Apply, Composite, Op, ScalarType, TensorType, as_tensor
-from arignote_core.graph import dtype_spec
-from arignote_core.scalars import SCALAR_OPS, UfuncOp
-from arignote_core.tensors import math
-from arignote_core.tensors.elemwise import broadcast_static_shapes
+from ..graph import Apply, Op, dtype_spec
+from ..scalars import SCALAR_OPS, Composite, ScalarType, UfuncOp
+from . import math
+from .basic import as_tensor
+from .elemwise import broadcast_static_shapes
+from .type import TensorType
 
 
 @dataclass(frozen=True)

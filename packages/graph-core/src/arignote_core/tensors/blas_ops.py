@@ -2,6 +2,7 @@
 
 Code generators map them onto ``?gemm``/``?gemv``; ``perform`` is the NumPy reference. ``c`` (``y``) may be
 smaller than the product and broadcast to it (a bias row); with ``beta == 0`` it is not read, as in the BLAS.
+Users do not build them: graph-opt's rewrites do, and backends lower them, so they live below both.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from arignote_core import Apply, Op, TensorType, as_tensor
-from arignote_core.tensors import math
-from arignote_core.tensors.elemwise import broadcast_static_shapes
+from ..graph import Apply, Op
+from . import math
+from .basic import as_tensor
+from .elemwise import broadcast_static_shapes
+from .type import TensorType
 
 #: The dtypes the BLAS computes in.
 BLAS_DTYPES = ("float32", "float64")
