@@ -9,8 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import result_dtype
 from ..tensors import math as tm
 from ..tensors.basic import as_tensor, cast, constant, reshape
+from ..tensors.contractions import kron as _kron
 from ..tensors.creation import eye, zeros
 from ..tensors.join import concatenate
 from ..tensors.reduce import normalize_axes
@@ -343,15 +345,11 @@ def expm(A: Any) -> TensorVariable:  # noqa: N803
 
 def kron(a: Any, b: Any) -> TensorVariable:
     """The Kronecker product (``numpy.kron``)."""
-    from ..tensors.contractions import kron as _kron
-
     return _kron(a, b)
 
 
 def block_diag(*arrs: Any) -> TensorVariable:
     """``scipy.linalg.block_diag``: the arrays on the diagonal of a matrix of zeros (1-d arrays are rows)."""
-    from ..dtypes import result_dtype
-
     blocks = [atleast_2d(as_tensor(a)) for a in arrs] if arrs else [atleast_2d(as_tensor(np.zeros(0)))]
     for i, block in enumerate(blocks):
         if block.ndim > 2:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..dtypes import result_dtype
 from ..graph import Apply, Op
+from ..tensors import math as tm
 from ..tensors.basic import as_tensor
 from ..tensors.elemwise import broadcast_static_shapes
 from ..tensors.shape_inference import broadcast_shapes
@@ -238,8 +239,6 @@ class SVD(MatrixOp):
         return list(np.linalg.svd(a, full_matrices=self.full_matrices, hermitian=self.hermitian))
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        from ..tensors import math as tm
-
         shape = tuple(input_shapes[0])
         batch, m, n = shape[:-2], shape[-2], shape[-1]
         k = min(m, n) if isinstance(m, int) and isinstance(n, int) else tm.minimum(m, n)

@@ -18,7 +18,7 @@ import numpy as np
 from ..graph import Variable
 from ..shared import shared
 from ..tensors import math as tm
-from ..tensors.basic import as_tensor, cast
+from ..tensors.basic import arange, as_tensor, cast
 from ..tensors.shape_inference import shape_tuple
 from ..tensors.sorting import argsort
 from .ops import random_variable
@@ -132,8 +132,6 @@ class RandomStream:
         """A random order of ``arange(x)`` for an integer ``x``, else of ``x`` along its first axis."""
         population = as_tensor(x)
         if population.ndim == 0:
-            from ..tensors.basic import arange
-
             population = arange(population, dtype="int64")
         keys = self._draw("integers", (shape_tuple(population)[0],), [0, 2**62], "int64")
         return population[argsort(keys, kind="stable")]
@@ -142,8 +140,6 @@ class RandomStream:
         """Samples of ``a`` (``arange(a)`` for an integer), with or without replacement, weighted by ``p``."""
         population = as_tensor(a)
         if population.ndim == 0:
-            from ..tensors.basic import arange
-
             population = arange(population, dtype="int64")
         count = shape_tuple(population)[0]
         out_shape: tuple[Any, ...] = () if size is None else ((size,) if isinstance(size, int) else tuple(size))

@@ -12,10 +12,14 @@ import numpy as np
 
 from ..dtypes import result_dtype
 from ..graph import Apply, Op, unaliased
+from . import math as tm
 from .basic import as_tensor, reshape
 from .elemwise import broadcast_static_shapes
+from .join import stack
+from .math import dot
 from .reduce import normalize_axes
 from .shape_inference import broadcast_shapes, shape_tuple
+from .shaping import expand_dims, moveaxis
 from .type import TensorType, format_shape
 from .variable import TensorVariable
 
@@ -30,8 +34,6 @@ def _product(dims: Sequence[Any]) -> Any:
 def tensordot(a: Any, b: Any, axes: Any = 2) -> TensorVariable:
     """NumPy's ``tensordot``: sum products over ``axes`` (the last N of ``a`` with the first N of ``b``, or
     two lists of axes)."""
-    from .math import dot
-
     a, b = as_tensor(a), as_tensor(b)
     if isinstance(axes, int | np.integer):
         n = int(axes)
@@ -60,8 +62,6 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> TensorVariable:
 
 def inner(a: Any, b: Any) -> TensorVariable:
     """NumPy's ``inner``: sum of products over the last axes."""
-    from . import math as tm
-
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         return tm.multiply(a, b)
@@ -102,8 +102,6 @@ def vecdot(x1: Any, x2: Any, axis: int = -1) -> TensorVariable:
 def kron(a: Any, b: Any) -> TensorVariable:
     """NumPy's ``kron``: the Kronecker product (blocks of ``a[i] * b``)."""
     from . import math as tm
-    from .shaping import expand_dims
-
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         return tm.multiply(a, b)
@@ -121,9 +119,6 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axi
           ) -> TensorVariable:
     """NumPy's ``cross`` of 2- or 3-vectors along the given axes (the vector axis needs a static size)."""
     from . import math as tm
-    from .join import stack
-    from .shaping import moveaxis
-
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = as_tensor(a), as_tensor(b)

@@ -9,11 +9,14 @@ import numpy as np
 
 from ..dtypes import as_dtype, result_dtype
 from ..graph import Variable, dtype_spec
+from . import math as tm
 from .basic import Alloc, arange, as_tensor, cast, constant, reshape
-from .elemwise import dimshuffle
+from .elemwise import Elemwise, dimshuffle
+from .join import concatenate
+from .math import sum as sum_
 from .reduce import normalize_axes
 from .shape_inference import shape_tuple
-from .shaping import _shape_entries, broadcast_shape_of, broadcast_to, expand_dims, moveaxis
+from .shaping import _shape_entries, broadcast_arrays, broadcast_shape_of, broadcast_to, expand_dims, moveaxis
 from .variable import TensorVariable
 
 
@@ -81,8 +84,6 @@ def _grid(n: Any, m: Any, k: Any) -> tuple[TensorVariable, TensorVariable]:
 
 def eye(N: Any, M: Any = None, k: Any = 0, dtype: Any = float) -> TensorVariable:
     """NumPy's ``eye``: ones on the ``k``-th diagonal of an ``N`` x ``M`` matrix."""
-    from . import math as tm
-
     rows, cols = _grid(N, N if M is None else M, k)
     return cast(tm.equal(rows, cols), as_dtype(dtype))
 
@@ -195,8 +196,6 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = 
     output = [reshape(as_tensor(x), tuple(s)) for x, s in zip(xi, shapes, strict=True)]
     if sparse:
         return output
-    from .shaping import broadcast_arrays
-
     return broadcast_arrays(*output)
 
 
@@ -229,8 +228,6 @@ def diag(v: Any, k: int = 0) -> TensorVariable:
     """NumPy's ``diag``: the ``k``-th diagonal of a matrix, or a matrix with a vector on its ``k``-th
     diagonal."""
     from . import math as tm
-    from .join import concatenate
-
     x = as_tensor(v)
     if x.ndim == 2:
         return diagonal(x, k)
@@ -245,8 +242,6 @@ def diag(v: Any, k: int = 0) -> TensorVariable:
 
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> TensorVariable:
     """NumPy's ``trace``: the sum of the diagonal (``sum``'s dtype rules)."""
-    from .math import sum as sum_
-
     return sum_(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
@@ -258,8 +253,6 @@ def asarray(a: Any, dtype: Any = None) -> TensorVariable:
 def copy(a: Any) -> TensorVariable:
     """NumPy's ``copy``: a new array with the values of ``a`` (the ``identity`` scalar op)."""
     from ..scalars import SCALAR_OPS
-    from .elemwise import Elemwise
-
     return Elemwise(SCALAR_OPS["identity"])(a)  # type: ignore[no-any-return]
 
 

@@ -10,9 +10,12 @@ import numpy as np
 
 from ..dtypes import as_dtype
 from ..graph import Apply, Op
+from . import math as tm
 from .basic import as_tensor, constant, reshape
+from .join import concatenate
 from .reduce import normalize_axes
 from .shape_inference import shape_tuple
+from .shaping import broadcast_to
 from .type import TensorType
 from .variable import TensorVariable
 
@@ -65,8 +68,6 @@ def cumprod(a: Any, axis: int | None = None, dtype: Any = None) -> TensorVariabl
 
 
 def _nan_as(a: Any, value: int) -> TensorVariable:
-    from . import math as tm
-
     x = as_tensor(a)
     if x.dtype[0] not in "fc":
         return x
@@ -86,9 +87,6 @@ def nancumprod(a: Any, axis: int | None = None, dtype: Any = None) -> TensorVari
 def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> TensorVariable:
     """NumPy's ``diff``: the ``n``-th discrete difference along ``axis`` (``not_equal`` for booleans)."""
     from . import math as tm
-    from .join import concatenate
-    from .shaping import broadcast_to
-
     x = as_tensor(a)
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got {n}")

@@ -11,16 +11,17 @@ from typing import Any
 import numpy as np
 
 from ..graph import Apply, Op
+from . import math as tm
 from .basic import as_tensor, cast, constant, reshape
+from .cumulative import diff
 from .reduce import normalize_axes
+from .shape_inference import shape_tuple
 from .type import TensorType
 from .variable import TensorVariable
 
 
 def round(a: Any, decimals: int = 0) -> TensorVariable:  # noqa: A001
     """NumPy's ``round``: half to even, at ``decimals`` decimal places (negative: tens, hundreds...)."""
-    from . import math as tm
-
     x = as_tensor(a)
     decimals = int(decimals)
     if x.dtype[0] == "c":
@@ -137,9 +138,6 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: float | None
 def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> TensorVariable:
     """NumPy's ``trapezoid``: the integral of ``y`` by the trapezoidal rule along ``axis``."""
     from . import math as tm
-    from .cumulative import diff
-    from .shape_inference import shape_tuple
-
     y = as_tensor(y)
     (ax,) = normalize_axes(axis, y.ndim, "trapezoid")
     if x is None:

@@ -21,10 +21,12 @@ import numpy as np
 from ..dtypes import is_integer
 from ..graph import Apply, Constant, Op, Variable
 from ..scalars import SCALAR_OPS
+from . import math as tm
 from .basic import as_tensor, cast
 from .checks import check
-from .elemwise import Elemwise
+from .elemwise import Elemwise, broadcast_static_shapes
 from .reduce import Reduce
+from .shape_inference import broadcast_shapes
 from .type import TensorType, format_shape
 
 INPUT = "?"
@@ -103,8 +105,6 @@ def _static_shape(x_type: TensorType, entries: Sequence[Entry], array_types: Seq
             else:
                 pieces.append(("adv", index_type.shape))
         axis += used
-    from .elemwise import broadcast_static_shapes
-
     def broadcast(shapes: list[tuple[Any, ...]]) -> tuple[Any, ...]:
         ndim = max(len(s) for s in shapes)
         return broadcast_static_shapes([(1,) * (ndim - len(s)) + tuple(s) for s in shapes], what)
@@ -138,8 +138,6 @@ def _is_static(*values: Any) -> bool:
 
 
 def _wrap(i: Any, n: Any) -> Any:
-    from . import math as tm
-
     if isinstance(i, int):
         return i + n if i < 0 else i
     return tm.where(tm.less(i, 0), i + n, i)
@@ -202,8 +200,6 @@ def _symbolic_shape(node: Apply, input_shapes: Sequence[tuple[Any, ...]], entrie
                 return None
             pieces.append(("adv", shape))
             axis += 1
-    from .shape_inference import broadcast_shapes
-
     shape = _arrange(pieces, tuple(x_shape[axis:]), advanced, broadcast_shapes)
     conditions = index_conditions(node, x_shape)
     if conditions:  # a shape read off without indexing still fails where the indexing would have

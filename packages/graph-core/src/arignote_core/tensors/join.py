@@ -11,6 +11,7 @@ import numpy as np
 
 from ..dtypes import as_dtype, result_dtype
 from ..graph import Apply, Op, Variable
+from . import math as tm
 from .basic import MakeVector, as_tensor, cast, reshape
 from .checks import check
 from .reduce import normalize_axes
@@ -145,8 +146,6 @@ def column_stack(tup: Sequence[Any]) -> TensorVariable:
 def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Variable]:
     """NumPy's ``split``: ``N`` equal parts (an error if the axis does not divide), or pieces between the
     given indices."""
-    from . import math as tm
-
     x = as_tensor(ary)
     (ax,) = normalize_axes(axis, x.ndim, "split")
     size = shape_tuple(x)[ax]

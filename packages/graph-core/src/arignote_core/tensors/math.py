@@ -15,6 +15,7 @@ from .basic import as_tensor, cast, constant, reshape, shape
 from .elemwise import Elemwise, dimshuffle
 from .products import Dot, MatMul
 from .reduce import ArgReduce, Reduce, normalize_axes
+from .shape_inference import shape_tuple
 from .variable import TensorVariable
 
 
@@ -201,7 +202,6 @@ def _with_initial(a: Any, axis: Any, initial: Any) -> Any:
     if initial is None:
         return a
     from .join import concatenate
-    from .shape_inference import shape_tuple
     from .shaping import broadcast_to
 
     x = as_tensor(a)

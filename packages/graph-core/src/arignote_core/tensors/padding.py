@@ -7,9 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from . import math as tm
 from .basic import arange, as_tensor, cast, constant
+from .join import concatenate
 from .reduce import normalize_axes
 from .shape_inference import shape_tuple
+from .shaping import broadcast_to
 from .variable import TensorVariable
 
 INDEXED_MODES = ("edge", "reflect", "symmetric", "wrap")
@@ -25,8 +28,6 @@ def _pairs(value: Any, ndim: int, what: str) -> np.ndarray:
 
 def _source_index(mode: str, before: int, after: int, n: Any) -> Any:
     """For each position of the padded axis, the index of the original element it copies."""
-    from . import math as tm
-
     i = arange(-before, n + after, dtype="int64")
     if mode == "edge":
         return tm.clip(i, 0, n - 1)
@@ -43,9 +44,6 @@ def _source_index(mode: str, before: int, after: int, n: Any) -> Any:
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> TensorVariable:
     """NumPy's ``pad`` (static widths); ``constant_values`` for ``constant``, ``reflect_type='even'`` only."""
     from . import math as tm
-    from .join import concatenate
-    from .shaping import broadcast_to
-
     x = as_tensor(array)
     widths = _pairs(pad_width, x.ndim, "pad_width").astype(np.int64)
     if (widths < 0).any():

@@ -12,6 +12,7 @@ from ..dtypes import result_dtype
 from ..graph import Apply, Op
 from .basic import as_tensor
 from .elemwise import broadcast_static_shapes
+from .shape_inference import broadcast_shapes
 from .type import TensorType, format_shape
 
 
@@ -72,8 +73,6 @@ class MatMul(Op):
         return [np.asarray(np.matmul(*inputs), dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        from .shape_inference import broadcast_shapes
-
         sa, sb = (tuple(s) for s in input_shapes)
         a = sa if len(sa) > 1 else (1,) + sa
         b = sb if len(sb) > 1 else sb + (1,)

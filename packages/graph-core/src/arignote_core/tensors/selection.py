@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..dtypes import is_integer
+from . import math as tm
 from .basic import arange, as_tensor, reshape
 from .reduce import normalize_axes
 from .shape_inference import shape_tuple
@@ -16,8 +17,6 @@ from .variable import TensorVariable
 def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> TensorVariable:
     """NumPy's ``take``: elements of ``a`` at ``indices`` along ``axis`` (of the flattened array when None);
     ``mode`` is ``raise`` (an error out of range), ``wrap`` or ``clip``."""
-    from . import math as tm
-
     x = as_tensor(a)
     idx = as_tensor(indices)
     if not is_integer(idx.dtype):

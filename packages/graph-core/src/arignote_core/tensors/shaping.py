@@ -12,8 +12,13 @@ import numpy as np
 
 from ..dtypes import is_integer
 from ..graph import Apply, Constant, Op, Variable
+from . import basic, elemwise
+from . import math as tm
 from .basic import Alloc, as_tensor, cast
 from .checks import specify_shape
+from .elemwise import broadcast_static_shapes
+from .join import concatenate
+from .math import transpose
 from .reduce import normalize_axes
 from .shape_inference import broadcast_shapes, shape_tuple
 from .type import TensorType, format_shape
@@ -27,8 +32,6 @@ def _axes(axis: Any) -> tuple[int, ...]:
 def dimshuffle(x: Any, pattern: Sequence[int | str]) -> TensorVariable:
     """Theano's ``dimshuffle``: axes by number, ``'x'`` for a new length-1 axis; an axis left out must have
     length 1 (checked at run time when its static size is unknown)."""
-    from . import elemwise
-
     x = as_tensor(x)
     pattern = tuple(p if p == "x" else int(p) for p in pattern)
     unknown = [i for i in range(x.ndim) if i not in pattern and x.type.shape[i] is None]
@@ -91,8 +94,6 @@ def swapaxes(a: Any, axis1: int, axis2: int) -> TensorVariable:
 
 def permute_dims(a: Any, axes: Any = None) -> TensorVariable:
     """NumPy's ``permute_dims`` (``transpose``)."""
-    from .math import transpose
-
     return transpose(a, axes)
 
 
@@ -137,8 +138,6 @@ def atleast_3d(*arys: Any) -> Any:
 def reshape(a: Any, /, shape: Any = None, order: str = "C", *, newshape: Any = None, copy: Any = None
             ) -> TensorVariable:
     """NumPy's ``reshape`` (C order; one entry may be -1; ``newshape`` is the old name of ``shape``)."""
-    from . import basic
-
     if order != "C":
         raise NotImplementedError("reshape: only order='C' is supported")
     target = shape if shape is not None else newshape
@@ -256,8 +255,6 @@ def _shape_entries(shape: Any) -> list[Any]:
 def broadcast_shape_of(*arrays: Any) -> tuple[Any, ...]:
     """The broadcast shape of ``arrays`` (ints and int64 scalars); static mismatches fail now."""
     tensors = [as_tensor(a) for a in arrays]
-    from .elemwise import broadcast_static_shapes
-
     ndim = max((t.ndim for t in tensors), default=0)
     broadcast_static_shapes([(1,) * (ndim - t.ndim) + t.type.shape for t in tensors], "broadcast_arrays")
     return broadcast_shapes([shape_tuple(t) for t in tensors])
@@ -271,9 +268,6 @@ def broadcast_arrays(*args: Any) -> list[TensorVariable]:
 
 def roll(a: Any, shift: Any, axis: Any = None) -> TensorVariable:
     """NumPy's ``roll``: shift elements along ``axis`` (the flattened array when None), wrapping around."""
-    from . import math as tm
-    from .join import concatenate
-
     x = as_tensor(a)
     if axis is None:
         return reshape(roll(reshape(x, (-1,)), shift, 0), shape_tuple(x))

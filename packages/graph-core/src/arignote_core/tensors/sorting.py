@@ -11,8 +11,13 @@ import numpy as np
 
 from ..dtypes import is_integer
 from ..graph import Apply, Op, Variable
+from . import math as tm
 from .basic import as_tensor, reshape
+from .elemwise import dimshuffle
+from .join import stack
 from .reduce import normalize_axes
+from .selection import take_along_axis
+from .shaping import flip
 from .type import TensorType
 from .variable import TensorVariable
 
@@ -106,8 +111,6 @@ def argtopk(x: Any, kth: int, axis: int = -1, sorted: bool = True) -> TensorVari
 def topk(x: Any, kth: int, axis: int = -1, sorted: bool = True) -> TensorVariable:  # noqa: A002
     """PyTensor's ``topk``: the ``kth`` largest elements along ``axis`` (the ``-kth`` smallest for negative
     ``kth``)."""
-    from .selection import take_along_axis
-
     x = as_tensor(x)
     return take_along_axis(x, argtopk(x, kth, axis, sorted), axis)
 
@@ -144,9 +147,6 @@ def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Tens
 
 def digitize(x: Any, bins: Any, right: bool = False) -> TensorVariable:
     """NumPy's ``digitize``: the index of the bin of each ``x`` (bins increasing or decreasing)."""
-    from . import math as tm
-    from .shaping import flip
-
     bins = as_tensor(bins)
     if bins.ndim != 1:
         raise ValueError(f"digitize: bins must be 1-dimensional, got {bins} with {bins.ndim} dimensions")
@@ -183,8 +183,6 @@ def flatnonzero(a: Any) -> TensorVariable:
 
 def argwhere(a: Any) -> TensorVariable:
     """NumPy's ``argwhere``: one row of indices per non-zero element."""
-    from .join import stack
-
     x = as_tensor(a)
     if x.ndim == 0:
         return nonzero(reshape(x, (1,)))[0][:, None][:, :0]  # type: ignore[no-any-return]
@@ -203,8 +201,6 @@ def isin(element: Any, test_elements: Any, assume_unique: bool = False, invert: 
          kind: str | None = None) -> TensorVariable:
     """NumPy's ``isin``: whether each element is among ``test_elements`` (compared with ``==``)."""
     from . import math as tm
-    from .elemwise import dimshuffle
-
     x = as_tensor(element)
     tests = reshape(as_tensor(test_elements), (-1,))
     found = tm.any(tm.equal(dimshuffle(x, list(range(x.ndim)) + ["x"]), tests), axis=-1)

@@ -11,10 +11,17 @@ import numpy as np
 from ..dtypes import result_dtype
 from ..graph import Constant, dtype_spec
 from ..scalars import SCALAR_OPS
+from . import math as tm
 from .basic import as_tensor, cast, constant, reshape
 from .checks import check
+from .creation import diagonal, zeros
+from .elemwise import dimshuffle
+from .join import concatenate
+from .math import _keep, _with_initial
 from .reduce import Reduce, normalize_axes
 from .shape_inference import shape_tuple
+from .shaping import atleast_2d, broadcast_to, moveaxis, squeeze
+from .sorting import sort
 from .variable import TensorVariable
 
 
@@ -33,9 +40,6 @@ def _is_inexact(dtype: str) -> bool:
 
 def _var(x: TensorVariable, axes: tuple[int, ...], dtype: Any, ddof: Any, keepdims: bool,
          count: Any = None, mean: Any = None) -> TensorVariable:
-    from . import math as tm
-    from .math import _keep
-
     acc = np.dtype(dtype).name if dtype is not None else (x.dtype if _is_inexact(x.dtype) else "float64")
     work = "float32" if acc == "float16" else acc
     n = _count(x, axes) if count is None else count
@@ -99,8 +103,6 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
             keepdims: bool = False) -> Any:
     """NumPy's ``average``: the (weighted) mean; ``returned`` adds the sum of the weights."""
     from . import math as tm
-    from .shaping import broadcast_to, moveaxis
-
     x = as_tensor(a)
     axes = normalize_axes(axis, x.ndim, "average")
     if weights is None:
@@ -128,8 +130,6 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
 
 def _to_last_axis(x: TensorVariable, axis: Any) -> tuple[TensorVariable, tuple[int, ...]]:
     """``x`` with the reduced axes merged into one last axis, and the reduced axes."""
-    from .shaping import moveaxis
-
     axes = normalize_axes(axis, x.ndim, "quantile")
     if axis is None:
         return reshape(x, (-1,)), axes
@@ -140,8 +140,6 @@ def _to_last_axis(x: TensorVariable, axis: Any) -> tuple[TensorVariable, tuple[i
 
 def _reinsert(result: TensorVariable, axes: tuple[int, ...], ndim: int, lead: int, keepdims: bool) -> Any:
     """Put back reduced axes of length 1 after ``lead`` leading (quantile) axes when ``keepdims``."""
-    from .elemwise import dimshuffle
-
     if not keepdims:
         return result
     kept = iter(range(lead, result.ndim))
@@ -153,9 +151,6 @@ def quantile(a: Any, q: Any, axis: Any = None, overwrite_input: bool = False, me
     """NumPy's ``quantile`` (method ``linear``; ``weights`` need ``inverted_cdf``, not supported): ``q`` in
     [0, 1], its axes first in the result."""
     from . import math as tm
-    from .shaping import moveaxis
-    from .sorting import sort
-
     if weights is not None:
         raise NotImplementedError("quantile: weights need method='inverted_cdf', which is not supported")
     if method != "linear":
@@ -207,10 +202,6 @@ def percentile(a: Any, q: Any, axis: Any = None, overwrite_input: bool = False, 
 def median(a: Any, axis: Any = None, overwrite_input: bool = False, keepdims: bool = False) -> TensorVariable:
     """NumPy's ``median``: the mean of the middle element(s) (NaN where a slice holds NaN)."""
     from . import math as tm
-    from .creation import zeros
-    from .join import concatenate
-    from .sorting import sort
-
     x = as_tensor(a)
     flat, axes = _to_last_axis(x, axis)
     ordered = sort(flat, axis=-1)
@@ -258,8 +249,6 @@ def nanprod(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False,
 
 def _nan_extreme(name: str, a: Any, axis: Any, keepdims: bool, initial: Any) -> TensorVariable:
     from . import math as tm
-    from .math import _keep, _with_initial
-
     x = as_tensor(_with_initial(a, axis, initial))
     if not _is_inexact(x.dtype):
         return getattr(tm, "max" if name == "fmax" else "min")(x, axis=axis, keepdims=keepdims)  # type: ignore
@@ -322,8 +311,6 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, ddof: Any = 0, keepdims:
            mean: Any = None, correction: Any = None) -> TensorVariable:
     """NumPy's ``nanvar``: ``var`` of the values that are not NaN (NaN where ``N - ddof <= 0``)."""
     from . import math as tm
-    from .math import _keep
-
     ddof = _ddof(ddof, correction)
     x = as_tensor(a)
     axes = normalize_axes(axis, x.ndim, "nanvar")
@@ -363,9 +350,6 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
     """NumPy's ``cov``: variables in rows unless ``rowvar=False``; observations weighted by ``fweights``
     (repeat counts) and ``aweights`` (importance)."""
     from . import math as tm
-    from .join import concatenate
-    from .shaping import atleast_2d, squeeze
-
     x = as_tensor(m)
     if x.ndim > 2:
         raise ValueError("cov: m has more than 2 dimensions")
@@ -408,8 +392,6 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> TensorVariable:
     """NumPy's ``corrcoef``: the covariance normalised by the standard deviations, clipped to [-1, 1]."""
     from . import math as tm
-    from .creation import diagonal
-
     c = cov(x, y, rowvar, dtype=dtype)
     if c.ndim == 0:
         return c / c
