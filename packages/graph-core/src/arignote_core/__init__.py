@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from . import linalg, random, scalars, tensors
 from ._version import __version__
 from .checking import CheckError, NonFiniteError
@@ -102,3 +104,6 @@ __all__ = sorted({
     "get_backend", "get_mode", "graph_inputs", "infer_shape", "infer_shapes", "linalg", "pprint", "random",
     "scalars", "shape", "shared", "tensor", "tensors", "toposort", *CONSTRUCTORS, *_LIBRARY_NAMES,
     "CheckError", "NonFiniteError"})
+
+# tensor variables' methods (``x.flatten()``, ``x.sort()``...) call the library by name, now complete
+tensors.variable.install_api(library=sys.modules[__name__])

@@ -24,7 +24,7 @@ from .contractions import Einsum
 from .cumulative import CumOp
 from .elemwise import DimShuffle, Elemwise, dimshuffle
 from .extra_math import Interp
-from .indexing import AdvancedSubtensor, Subtensor
+from .indexing import AdvancedSubtensor, Subtensor, getitem
 from .join import Join, stack
 from .products import Dot, MatMul
 from .reduce import ArgReduce, Reduce
@@ -33,7 +33,11 @@ from .shaping import Repeat
 from .sharedvar import TensorSharedVariable
 from .sorting import ArgSort, BinCount, Nonzero, SearchSorted, Sort, Unique
 from .type import TensorType
-from .variable import TensorConstant, TensorVariable
+from .variable import TensorConstant, TensorVariable, install_api
+
+# the operators and methods of tensor variables call these (the library's whole namespace follows, from
+# arignote_core's __init__)
+install_api(math=math, shape=shape, getitem=getitem)
 
 __all__ = ["CONSTRUCTORS", "ARange", "AdvancedSubtensor", "Alloc", "ArgReduce", "ArgSort", "BinCount",
            "CheckAndRaise", "CumOp", "DimShuffle", "Dot", "Einsum", "Elemwise", "Interp", "Join", "MakeVector",

@@ -79,9 +79,7 @@ class TensorOperators:
 
     @property
     def shape(self) -> Any:
-        from .basic import shape
-
-        return shape(self)
+        return _installed("shape")(self)
 
     @property
     def size(self) -> Any:
@@ -92,22 +90,16 @@ class TensorOperators:
         return _math().transpose(self)
 
     def __getitem__(self, index: Any) -> Any:
-        from .indexing import getitem
-
-        return getitem(self, index)
+        return _installed("getitem")(self, index)
 
     def set(self, value: Any) -> Any:
         """For ``y = x[idx]``: a copy of ``x`` with ``x[idx]`` set to ``value`` (``x[idx].set(v)``)."""
-        from .subtensor_update import set_subtensor
-
-        return set_subtensor(self, value)
+        return _lib().set_subtensor(self, value)
 
     def inc(self, value: Any) -> Any:
         """For ``y = x[idx]``: a copy of ``x`` with ``value`` added at ``x[idx]``, repeated indices accumulating
         (``x[idx].inc(v)``, NumPy's ``np.add.at``)."""
-        from .subtensor_update import inc_subtensor
-
-        return inc_subtensor(self, value)
+        return _lib().inc_subtensor(self, value)
 
     # -- methods -------------------------------------------------------------------------------------------
     def sum(self, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
@@ -228,17 +220,34 @@ class TensorOperators:
         return _lib().copy(self)
 
 
-def _math() -> Any:
-    from . import math
+#: What the operators and methods call, installed from the floors above (``install_api``), so that this module
+#: imports nothing built on it: ``math`` (tensors.math), ``library`` (arignote_core's namespace: ``flatten``,
+#: ``sort``...), ``shape`` and ``getitem``.
+_API: dict[str, Any] = {}
 
-    return math
+
+def install_api(**functions: Any) -> None:
+    """Give tensor variables' operators and methods what they call (JAX's ``array_methods`` installs them from
+    above the same way): ``tensors/__init__`` installs ``math``, ``shape`` and ``getitem`` once they exist,
+    ``arignote_core`` its namespace as ``library`` when it is complete."""
+    _API.update(functions)
+
+
+def _installed(name: str) -> Any:
+    try:
+        return _API[name]
+    except KeyError:
+        raise RuntimeError(f"a tensor variable's operator or method needs arignote_core's {name!r}, which is "
+                           "installed when arignote_core has been imported (is it used while arignote_core "
+                           "imports?)") from None
+
+
+def _math() -> Any:
+    return _installed("math")
 
 
 def _lib() -> Any:
-    """The op library by name (``flatten``, ``sort``...), imported lazily: it is built on this module."""
-    import arignote_core
-
-    return arignote_core
+    return _installed("library")
 
 
 class TensorVariable(TensorOperators, Variable):
