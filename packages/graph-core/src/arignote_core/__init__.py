@@ -24,7 +24,7 @@ from .mode import Backend, Mode, get_backend, get_mode
 from .printing import dprint, pprint
 from .random import RandomStream
 from .scalars import Composite, ScalarOp, ScalarType
-from .shared import SharedVariable, shared
+from .shared import SharedVariable
 from .sourceinfo import SourceLocation
 from .tensors import (
     AdvancedSubtensor,
@@ -78,6 +78,7 @@ from .tensors.padding import *  # noqa: F403
 from .tensors.selection import *  # noqa: F403
 from .tensors.shape_inference import infer_shape, infer_shapes
 from .tensors.shaping import *  # noqa: F403
+from .tensors.sharedvar import shared
 from .tensors.sorting import *  # noqa: F403
 from .tensors.special import LogSoftmax, LogSumExp, Softmax, log_softmax, logsumexp, softmax
 from .tensors.statistics import *  # noqa: F403

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .formatting import pformat_scalar
 from .graph import Apply, Constant, Variable, toposort
-from .printing import graph_roots, pformat_scalar
+from .printing import graph_roots
 from .scalars import Composite
 from .shared import SharedVariable
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .fgraph import FunctionGraph
 from .graph import Apply, Constant
-from .mode import Executable, Mode
+from .mode import Executable, Mode, register_backend
 
 if TYPE_CHECKING:
     from .checking import StepObserver
@@ -23,6 +23,8 @@ class ReferenceBackend:
     def compile(self, fgraph: FunctionGraph, mode: Mode) -> Executable:
         return ReferenceProgram(fgraph)
 
+
+register_backend(ReferenceBackend.name, ReferenceBackend)
 
 def describe_inputs(node: Apply, values: Sequence[Any]) -> str:
     parts = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from .graph import Apply, Constant, Variable, clone_replace, graph_inputs, toposort
+from .graph import Apply, AtomicVariable, Variable, clone_replace, graph_inputs, toposort
 
 #: A client of a variable: (node, input position), or ("output", output position).
 Client = tuple[Any, int]
@@ -58,11 +58,9 @@ class FunctionGraph:
             self.clients.setdefault(out, []).append(("output", i))
 
     def _check_inputs(self) -> None:
-        from .shared import SharedVariable
-
         given = set(self.inputs)
         for var in graph_inputs(self.outputs, stop_at=self.inputs):
-            if var not in given and not isinstance(var, Constant | SharedVariable):
+            if var not in given and not isinstance(var, AtomicVariable):
                 raise MissingInputError(
                     f"an output depends on {var} ({var.type}), which is not among the inputs; "
                     "pass it in the inputs list, or use givens to substitute it")
@@ -93,11 +91,9 @@ class FunctionGraph:
             seen.add(node)
             new_nodes.append(node)
             stack.extend(node.inputs)
-        from .shared import SharedVariable
-
         for node in toposort([o for n in new_nodes for o in n.outputs], stop_at=self._known_boundary(new_nodes)):
             for inp in node.inputs:
-                if inp.owner is None and inp not in self.clients and not isinstance(inp, Constant | SharedVariable):
+                if inp.owner is None and inp not in self.clients and not isinstance(inp, AtomicVariable):
                     raise MissingInputError(f"replacement uses {inp} ({inp.type}), which is not an input of the graph")
             self._import(node)
         self.clients.setdefault(var, [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MethodType
@@ -11,10 +12,12 @@ import numpy as np
 
 from .checking import Checks
 from .fgraph import FunctionGraph
-from .graph import Constant, Variable, clone_replace, graph_inputs
+from .graph import Constant, Variable, clone_replace, graph_inputs, install_compiler
 from .locking import SharedAccess
 from .mode import Mode, get_mode
 from .shared import SharedVariable
+from .tensors.basic import as_tensor
+from .tensors.checks import specify_shape
 from .tensors.type import TensorType
 
 _NO_DEFAULT = object()
@@ -60,8 +63,6 @@ def _pairs(mapping: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None) -> lis
 
 
 def _check_updates(updates: list[tuple[Any, Any]]) -> list[tuple[SharedVariable, Variable]]:
-    from .tensors.basic import as_tensor
-
     checked: list[tuple[SharedVariable, Variable]] = []
     seen: set[SharedVariable] = set()
     for target, expr in updates:
@@ -94,8 +95,6 @@ def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None,
     """
     specs = [_as_in(item, i) for i, item in enumerate(inputs)]
     single = outputs is not None and not isinstance(outputs, list | tuple)
-    from .tensors.basic import as_tensor
-
     out_list = [] if outputs is None else [as_tensor(o) for o in ([outputs] if single else outputs)]
     update_pairs = _check_updates(_pairs(updates))
     replacements = {old: _given(old, new) for old, new in _pairs(givens)}
@@ -269,8 +268,6 @@ class Function:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Function:
         # a copy stays in this process, so it keeps the options that describe this machine (a pickle does not)
-        import copy
-
         new = _new_function()
         memo[id(self)] = new
         new.__setstate__(copy.deepcopy(self._state(replace(self.mode, rewriter=None)), memo))
@@ -290,8 +287,6 @@ class Function:
 
     def copy(self) -> Function:
         """An independent copy with its own shared variables."""
-        import copy
-
         return copy.deepcopy(self)
 
 
@@ -299,9 +294,6 @@ def _given(old: Variable, new: Any) -> Variable:
     """``new`` to stand for ``old`` (givens): of a compatible type, and stated to have the static sizes ``old``
     has where ``new`` leaves them unknown (checked when the function runs, as PyTensor does), so that the graph
     built on ``old``'s sizes (``squeeze`` of an axis of size 1) still holds."""
-    from .tensors.basic import as_tensor
-    from .tensors.checks import specify_shape
-
     new = as_tensor(new) if not isinstance(new, Variable) else new
     if not old.type.is_compatible(new.type):
         raise TypeError(f"givens: {old} of type {old.type} cannot be replaced by {new} of type {new.type}")
@@ -393,3 +385,6 @@ def portable_mode(mode: Mode, backend: Any) -> Mode:
     so that the loading process compiles it with its own."""
     local = set(getattr(backend, "local_options", ()))
     return replace(mode, rewriter=None, options={k: v for k, v in mode.options.items() if k not in local})
+
+
+install_compiler(function)  # Variable.eval compiles with it

@@ -8,7 +8,7 @@ replaces a variable, which keeps a local rewrite local.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -73,14 +73,29 @@ class Variable:
 
     def eval(self, inputs_to_values: dict[Variable, Any] | None = None) -> Any:
         """Evaluate this variable with the reference evaluator, given values for its inputs."""
-        from .function import function
-
+        if not _COMPILERS:
+            raise RuntimeError("Variable.eval needs arignote_core.function, installed when arignote_core is imported")
         inputs_to_values = inputs_to_values or {}
-        fn = function(list(inputs_to_values), self)
+        fn = _COMPILERS[0](list(inputs_to_values), self)
         return fn(*inputs_to_values.values())
 
 
-class Constant(Variable):
+#: What ``Variable.eval`` compiles with: ``function``, installed by the compile floor above (``install_compiler``),
+#: which this module does not import.
+_COMPILERS: list[Callable[..., Any]] = []
+
+
+def install_compiler(function: Callable[..., Any]) -> None:
+    """Give ``Variable.eval`` the ``function`` it compiles with (function.py installs its own)."""
+    _COMPILERS[:] = [function]
+
+
+class AtomicVariable(Variable):
+    """A leaf that carries its own value, a constant or a shared variable: a graph needs no input for it, and a
+    copied graph shares it (PyTensor's AtomicVariable)."""
+
+
+class Constant(AtomicVariable):
     """A variable with a fixed value; two constants with equal type and value are equal.
 
     ``weak`` marks a constant made from a Python scalar: like NumPy 2, promotion lets the other operand's dtype
@@ -295,7 +310,7 @@ def clone_replace(outputs: Sequence[Variable], replace: dict[Variable, Variable]
     stop = list(memo)
     if clone_inputs:
         for var in graph_inputs(outputs, stop_at=stop):
-            if var not in memo and not isinstance(var, Constant) and not _is_shared(var):
+            if var not in memo and not isinstance(var, AtomicVariable):
                 memo[var] = var.clone()
     for node in toposort(outputs, stop_at=stop):
         new_inputs = [memo.get(v, v) for v in node.inputs]
@@ -306,10 +321,4 @@ def clone_replace(outputs: Sequence[Variable], replace: dict[Variable, Variable]
         for old, new in zip(node.outputs, new_node.outputs, strict=True):
             memo.setdefault(old, new)
     return [memo.get(o, o) for o in outputs], memo
-
-
-def _is_shared(var: Variable) -> bool:
-    from .shared import SharedVariable
-
-    return isinstance(var, SharedVariable)
 

@@ -44,15 +44,24 @@ class Mode:
         return get_backend(self.backend)
 
 
+#: Backends built into graph-core, by name: each registers itself when its module is imported (the reference
+#: evaluator does), so that this module imports no backend.
+_BUILT_IN: dict[str, Callable[[], Backend]] = {}
+
+
+def register_backend(name: str, make: Callable[[], Backend]) -> None:
+    """Make ``get_backend(name)`` return ``make()``; installed packages register through the entry-point group
+    ``arignote.backends`` instead."""
+    _BUILT_IN[name] = make
+
+
 def get_backend(name: str) -> Backend:
     """The backend registered under ``name`` (``reference`` is built in)."""
-    if name == "reference":
-        from .evaluator import ReferenceBackend
-
-        return ReferenceBackend()
+    if name in _BUILT_IN:
+        return _BUILT_IN[name]()
     found = {ep.name: ep for ep in entry_points_in("arignote.backends")}
     if name not in found:
-        raise ValueError(f"no backend named {name!r}; available: {', '.join(['reference', *sorted(found)])}")
+        raise ValueError(f"no backend named {name!r}; available: {', '.join([*_BUILT_IN, *sorted(found)])}")
     backend = found[name].load()
     return backend() if isinstance(backend, type) or callable(backend) and not hasattr(backend, "compile") \
         else backend

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Sequence
 from typing import Any, TextIO
 
+from .fgraph import FunctionGraph
+from .formatting import format_expression
+from .function import Function
 from .graph import Constant, Variable
 
 
 def graph_roots(obj: Any) -> list[Variable]:
     """The output variables of variables, a FunctionGraph or a compiled Function."""
-    from .fgraph import FunctionGraph
-    from .function import Function
-
     if isinstance(obj, Function):
         return list(obj.fgraph.outputs)
     if isinstance(obj, FunctionGraph):
@@ -81,38 +80,12 @@ def dprint(obj: Any, file: TextIO | None = None, depth: int = -1, print_source: 
 # -----------------------------------------------------------------------------------------------------------
 # pprint
 
-_PRECEDENCE = {"**": 4, "*": 3, "/": 3, "//": 3, "%": 3, "+": 2, "-": 2, "<": 1, ">": 1, "<=": 1, ">=": 1,
-               "==": 1, "!=": 1, "&": 0, "|": 0, "^": 0, "<<": 1, ">>": 1}
-
-
-def _format(var: Variable, names: dict[Variable, str], parent_precedence: int = -1) -> str:
-    if var in names:
-        return names[var]
-    node = var.owner
-    if node is None:
-        return str(var)
-    op = node.op
-    scalar_op: Any = getattr(op, "scalar_op", op) if type(op).__name__ == "Elemwise" else op
-    symbol = getattr(scalar_op, "symbol", None)
-    if symbol is not None and len(node.inputs) == 2:
-        prec = _PRECEDENCE[symbol]
-        text = f"{_format(node.inputs[0], names, prec)} {symbol} {_format(node.inputs[1], names, prec + 1)}"
-        return f"({text})" if prec < parent_precedence else text
-    if symbol is not None and len(node.inputs) == 1:
-        return f"{symbol}{_format(node.inputs[0], names, 5)}"
-    label = scalar_op.name if scalar_op is not op else str(op)
-    return f"{label}({', '.join(_format(i, names) for i in node.inputs)})"
-
-
 def pprint(obj: Any, file: TextIO | None = None) -> str:
     """A one-line mathematical form of each output, e.g. ``sum(exp(x * 2.0))``; returns the text."""
     roots = graph_roots(obj)
-    text = "\n".join(_format(r, {}) for r in roots)
+    text = "\n".join(format_expression(r, {}) for r in roots)
     if file is not None:
         file.write(text + "\n")
     return text
 
 
-def pformat_scalar(var: Variable, inputs: Sequence[Variable]) -> str:
-    """The expression of a Composite's output in terms of its inputs ``i0, i1, ...``."""
-    return _format(var, {v: f"i{k}" for k, v in enumerate(inputs)})

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .graph import Type, Variable
+from .graph import AtomicVariable, Type, Variable
 from .locking import ReadWriteLock
 
 
-class SharedVariable(Variable):
+class SharedVariable(AtomicVariable):
     """A named, mutable value; compiled functions read it and may update it."""
 
     def __init__(self, type: Type, value: Any, name: str | None = None, borrow: bool = False) -> None:
@@ -64,18 +63,3 @@ class SharedVariable(Variable):
 
 def _copy(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
-
-
-def shared(value: Any, name: str | None = None, borrow: bool = False, shape: Sequence[int | None] | None = None,
-           dtype: Any = None) -> Any:
-    """A shared tensor holding ``value``; its static shape is unknown (None) per axis unless ``shape`` says."""
-    from .tensors.sharedvar import TensorSharedVariable
-    from .tensors.type import TensorType
-
-    if isinstance(value, Variable):
-        raise TypeError(f"shared() takes a value, not the symbolic variable {value}")
-    array = np.asarray(value, dtype=dtype)
-    if array.dtype.kind not in "biufc":
-        raise TypeError(f"shared() takes a numeric array, got {type(value).__name__}")
-    static = (None,) * array.ndim if shape is None else tuple(shape)
-    return TensorSharedVariable(TensorType(array.dtype, static), array, name=name, borrow=borrow)

@@ -272,8 +272,6 @@ class QR(MatrixOp):
         return [result] if self.mode == "r" else list(result)
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        from ..tensors import math as tm
-
         shape = tuple(input_shapes[0])
         batch, m, n = shape[:-2], shape[-2], shape[-1]
         if self.mode == "complete":
@@ -322,7 +320,7 @@ class Solve(MatrixOp):
     def compute(self, a: np.ndarray, b: np.ndarray) -> Sequence[Any]:
         if self.assume == "gen":
             return [np.linalg.solve(a, b)]
-        import scipy.linalg  # lazily (module docstring)
+        import scipy.linalg  # noqa: PLC0415  (lazily: see the module docstring)
 
         return [scipy.linalg.solve(a, b, assume_a=self.assume)]
 
@@ -349,7 +347,7 @@ class SolveTriangular(MatrixOp):
         return Apply(self, [a, b], [TensorType(dtype, _static_solve_shape(a, b))])
 
     def compute(self, a: np.ndarray, b: np.ndarray) -> Sequence[Any]:
-        import scipy.linalg  # lazily (module docstring)
+        import scipy.linalg  # noqa: PLC0415  (lazily: see the module docstring)
 
         return [scipy.linalg.solve_triangular(a, b, trans=self.trans, lower=self.lower,
                                               unit_diagonal=self.unit_diagonal)]
@@ -371,7 +369,7 @@ class ChoSolve(MatrixOp):
         return Apply(self, [c, b], [TensorType(dtype, _static_solve_shape(c, b))])
 
     def compute(self, c: np.ndarray, b: np.ndarray) -> Sequence[Any]:
-        import scipy.linalg  # lazily (module docstring)
+        import scipy.linalg  # noqa: PLC0415  (lazily: see the module docstring)
 
         return [scipy.linalg.cho_solve((c, self.lower), b)]
 
@@ -391,7 +389,7 @@ class Expm(MatrixOp):
         return Apply(self, [a], [TensorType(dtype, a.type.shape)])
 
     def compute(self, a: np.ndarray) -> Sequence[Any]:
-        import scipy.linalg  # lazily (module docstring)
+        import scipy.linalg  # noqa: PLC0415  (lazily: see the module docstring)
 
         return [scipy.linalg.expm(a)]
 

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from ..graph import Variable
-from ..shared import shared
 from ..tensors import math as tm
 from ..tensors.basic import arange, as_tensor, cast
 from ..tensors.shape_inference import shape_tuple
+from ..tensors.sharedvar import shared
 from ..tensors.sorting import argsort
 from .ops import random_variable
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import DtypeSpec, result_dtype
+from ..formatting import pformat_scalar
 from ..graph import Apply, Constant, Variable, dtype_spec, toposort
 from .basic import ScalarOp
 
@@ -49,8 +50,6 @@ class Composite(ScalarOp):
 
     @property
     def name(self) -> str:  # type: ignore[override]
-        from ..printing import pformat_scalar
-
         return "composite{" + "; ".join(pformat_scalar(o, self.inputs) for o in self.outputs) + "}"
 
     def resolve(self, specs: Sequence[DtypeSpec]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dtypes import as_dtype
+from ..dtypes import as_dtype, weak_spec
 from ..graph import Constant, Type, Variable
 
 
@@ -42,3 +42,16 @@ class ScalarConstant(Constant, ScalarVariable):
 
 ScalarType.variable_class = ScalarVariable
 ScalarType.constant_class = ScalarConstant
+
+
+def as_scalar(value: Any) -> Variable:
+    """``value`` as a scalar variable: scalar variables pass, numbers become (weak, for Python's) constants."""
+    if isinstance(value, Variable):
+        if not isinstance(value.type, ScalarType):
+            raise TypeError(f"expected a scalar variable, got {value} of type {value.type}")
+        return value
+    if value.__class__ in (bool, int, float, complex):  # Python scalars are weak (NumPy 2)
+        weak_spec(value)
+        return ScalarConstant(ScalarType(np.asarray(value).dtype), value, weak=True)
+    array = np.asarray(value)
+    return ScalarConstant(ScalarType(array.dtype), array)

@@ -37,7 +37,7 @@ from .variable import TensorConstant, TensorVariable, install_api
 
 # the operators and methods of tensor variables call these (the library's whole namespace follows, from
 # arignote_core's __init__)
-install_api(math=math, shape=shape, getitem=getitem)
+install_api(math=math, shape=shape, getitem=getitem, reshape=reshape, cast=cast)
 
 __all__ = ["CONSTRUCTORS", "ARange", "AdvancedSubtensor", "Alloc", "ArgReduce", "ArgSort", "BinCount",
            "CheckAndRaise", "CumOp", "DimShuffle", "Dot", "Einsum", "Elemwise", "Interp", "Join", "MakeVector",

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..dtypes import as_dtype, is_integer, result_dtype, weak_spec
 from ..graph import Apply, Constant, Op, Variable, dtype_spec, shared_constant
+from ..scalars import Cast
 from .type import TensorType
 from .variable import TensorConstant, TensorVariable
 
@@ -34,7 +35,7 @@ def as_tensor(value: Any, dtype: Any = None, name: str | None = None, ndim: int 
             raise TypeError(f"expected a tensor, got {value} of type {value.type}")
         result: Any = value if dtype is None else cast(value, dtype)
     elif isinstance(value, list | tuple) and any(isinstance(v, Variable) for v in _flatten(value)):
-        from .join import stack as stack_any
+        from .join import stack as stack_any  # noqa: PLC0415  (join builds on this module)
 
         result = stack_any([as_tensor(v) for v in value])
         if dtype is not None:
@@ -103,8 +104,7 @@ for _kind, _ndim in _KINDS.items():
 
 def cast(x: Any, dtype: Any) -> TensorVariable:
     """``x`` converted to ``dtype`` (NumPy ``astype``); a no-op when it already has it."""
-    from ..scalars import Cast
-    from .elemwise import Elemwise
+    from .elemwise import Elemwise  # noqa: PLC0415  (elemwise builds on this module)
 
     x = as_tensor(x)
     dtype = as_dtype(dtype)
@@ -223,7 +223,7 @@ class Reshape(Op):
         return [np.reshape(x, tuple(int(s) for s in new_shape))]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        from . import math as tm
+        from . import math as tm  # noqa: PLC0415  (math builds on this module)
 
         total = math.prod(input_shapes[0]) if input_shapes[0] else 1
         entries = [node.inputs[1][i] for i in range(self.ndim)]  # type: ignore[index]
@@ -282,7 +282,7 @@ class ARange(Op):
         return [np.arange(start, stop, step, dtype=self.dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        from . import math as tm
+        from . import math as tm  # noqa: PLC0415  (math builds on this module)
 
         start, stop, step = node.inputs
         length = tm.ceil(tm.true_divide(tm.subtract(stop, start), step))

@@ -70,15 +70,11 @@ def inner(a: Any, b: Any) -> TensorVariable:
 
 def outer(a: Any, b: Any) -> TensorVariable:
     """NumPy's ``outer``: products of every element of ``a`` with every element of ``b``."""
-    from . import math as tm
-
     return tm.multiply(reshape(as_tensor(a), (-1, 1)), reshape(as_tensor(b), (1, -1)))
 
 
 def vdot(a: Any, b: Any) -> TensorVariable:
     """NumPy's ``vdot``: the dot product of the flattened arrays, conjugating the first."""
-    from . import math as tm
-
     a, b = as_tensor(a), as_tensor(b)
     left = tm.conjugate(a) if a.dtype[0] == "c" else a
     return tm.dot(reshape(left, (-1,)), reshape(b, (-1,)))
@@ -87,8 +83,6 @@ def vdot(a: Any, b: Any) -> TensorVariable:
 def vecdot(x1: Any, x2: Any, axis: int = -1) -> TensorVariable:
     """NumPy's ``vecdot``: the dot product of vectors along ``axis`` (conjugating ``x1``), broadcasting the
     other axes."""
-    from . import math as tm
-
     a, b = as_tensor(x1), as_tensor(x2)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("vecdot: input operands must have at least one dimension")
@@ -101,7 +95,6 @@ def vecdot(x1: Any, x2: Any, axis: int = -1) -> TensorVariable:
 
 def kron(a: Any, b: Any) -> TensorVariable:
     """NumPy's ``kron``: the Kronecker product (blocks of ``a[i] * b``)."""
-    from . import math as tm
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         return tm.multiply(a, b)
@@ -118,7 +111,6 @@ def kron(a: Any, b: Any) -> TensorVariable:
 def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None
           ) -> TensorVariable:
     """NumPy's ``cross`` of 2- or 3-vectors along the given axes (the vector axis needs a static size)."""
-    from . import math as tm
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = as_tensor(a), as_tensor(b)
@@ -151,8 +143,6 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axi
 
 def batched_dot(a: Any, b: Any) -> TensorVariable:
     """Theano's ``batched_dot``: ``dot`` of each pair ``a[i]``, ``b[i]`` along the first (batch) axis."""
-    from . import math as tm
-
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim not in (2, 3) or b.ndim not in (2, 3):
         raise ValueError(f"batched_dot: inputs must be 2- or 3-d, got {a.type} and {b.type}")

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..dtypes import as_dtype, result_dtype
 from ..graph import Variable, dtype_spec
+from ..scalars import SCALAR_OPS
 from . import math as tm
 from .basic import Alloc, arange, as_tensor, cast, constant, reshape
 from .elemwise import Elemwise, dimshuffle
@@ -104,15 +105,11 @@ def identity_like(x: Any, dtype: Any = None) -> TensorVariable:
 
 def tri(N: Any, M: Any = None, k: Any = 0, dtype: Any = float) -> TensorVariable:
     """NumPy's ``tri``: ones at and below the ``k``-th diagonal."""
-    from . import math as tm
-
     rows, cols = _grid(N, N if M is None else M, k)
     return cast(tm.greater_equal(rows, cols), as_dtype(dtype))
 
 
 def _triangle(m: Any, k: Any, lower: bool) -> TensorVariable:
-    from . import math as tm
-
     x = as_tensor(m)
     if x.ndim == 0:
         raise ValueError(f"{'tril' if lower else 'triu'}: the input must be at least 1-d")
@@ -136,8 +133,6 @@ def triu(m: Any, k: int = 0) -> TensorVariable:
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
              dtype: Any = None, axis: int = 0) -> Any:
     """NumPy's ``linspace`` (``num`` static); array ``start``/``stop`` give one sequence per element."""
-    from . import math as tm
-
     if int(num) < 0:
         raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
     num = int(num)
@@ -172,8 +167,6 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
 def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: Any = 10.0, dtype: Any = None,
              axis: int = 0) -> TensorVariable:
     """NumPy's ``logspace``: ``base ** linspace(start, stop)``."""
-    from . import math as tm
-
     y = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
     base_t = as_tensor(base)
     if base_t.ndim > 0:
@@ -201,8 +194,6 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = 
 
 def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> TensorVariable:
     """NumPy's ``diagonal`` (a copy): the diagonal of the ``axis1``/``axis2`` planes, as the last axis."""
-    from . import math as tm
-
     x = as_tensor(a)
     if x.ndim < 2:
         raise ValueError(f"diagonal: array must be at least 2-d, got {x.ndim}-d {x}")
@@ -227,7 +218,6 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> TensorV
 def diag(v: Any, k: int = 0) -> TensorVariable:
     """NumPy's ``diag``: the ``k``-th diagonal of a matrix, or a matrix with a vector on its ``k``-th
     diagonal."""
-    from . import math as tm
     x = as_tensor(v)
     if x.ndim == 2:
         return diagonal(x, k)
@@ -252,7 +242,6 @@ def asarray(a: Any, dtype: Any = None) -> TensorVariable:
 
 def copy(a: Any) -> TensorVariable:
     """NumPy's ``copy``: a new array with the values of ``a`` (the ``identity`` scalar op)."""
-    from ..scalars import SCALAR_OPS
     return Elemwise(SCALAR_OPS["identity"])(a)  # type: ignore[no-any-return]
 
 

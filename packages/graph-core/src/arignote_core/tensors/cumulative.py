@@ -86,7 +86,6 @@ def nancumprod(a: Any, axis: int | None = None, dtype: Any = None) -> TensorVari
 
 def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> TensorVariable:
     """NumPy's ``diff``: the ``n``-th discrete difference along ``axis`` (``not_equal`` for booleans)."""
-    from . import math as tm
     x = as_tensor(a)
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got {n}")

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..graph import Apply, Constant, Op, Variable, dtype_spec, unaliased
-from ..scalars import Composite, ScalarOp
+from ..scalars import SCALAR_OPS, Composite, ScalarOp
 from .basic import as_tensor
 from .type import TensorType, format_shape
 
@@ -73,8 +73,6 @@ class Elemwise(Op):
         return [o if o.shape == shape else np.broadcast_to(o, shape).copy() for o in outs]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        from ..scalars import SCALAR_OPS
-
         switch, equal = Elemwise(SCALAR_OPS["switch"]), Elemwise(SCALAR_OPS["equal"])
         out_shape = []
         for axis, static in enumerate(node.outputs[0].type.shape):  # type: ignore[attr-defined]

@@ -41,16 +41,12 @@ around = round
 
 def fix(x: Any) -> TensorVariable:
     """NumPy's ``fix``: round towards zero (``floor`` for non-negative values, ``ceil`` otherwise)."""
-    from . import math as tm
-
     x = as_tensor(x)
     return tm.where(tm.greater_equal(x, 0), tm.floor(x), tm.ceil(x))
 
 
 def sinc(x: Any) -> TensorVariable:
     """NumPy's ``sinc``: ``sin(pi x) / (pi x)``, 1 at 0."""
-    from . import math as tm
-
     scaled = tm.multiply(math.pi, as_tensor(x))
     eps = float(np.finfo(scaled.dtype).eps) if scaled.dtype[0] == "f" else 1e-20
     y = tm.where(tm.not_equal(scaled, 0), scaled, constant(np.asarray(eps, scaled.dtype)))
@@ -59,8 +55,6 @@ def sinc(x: Any) -> TensorVariable:
 
 def angle(z: Any, deg: bool = False) -> TensorVariable:
     """NumPy's ``angle``: the argument of complex numbers (0 or pi for real ones)."""
-    from . import math as tm
-
     z = as_tensor(z)
     if z.dtype[0] == "c":
         result = tm.arctan2(tm.imag(z), tm.real(z))
@@ -71,8 +65,6 @@ def angle(z: Any, deg: bool = False) -> TensorVariable:
 
 def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> TensorVariable:
     """NumPy's ``isclose``: ``|a - b| <= atol + rtol * |b|``, infinities equal only to themselves."""
-    from . import math as tm
-
     x = a if isinstance(a, int | float | complex) else as_tensor(a)
     y = b if isinstance(b, int | float | complex) else as_tensor(b)
     if isinstance(y, int):
@@ -88,15 +80,11 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan:
 
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> TensorVariable:
     """NumPy's ``allclose`` (a boolean scalar)."""
-    from . import math as tm
-
     return tm.all(isclose(a, b, rtol, atol, equal_nan))
 
 
 def isposinf(x: Any) -> TensorVariable:
     """NumPy's ``isposinf`` (refuses complex input, which would be ambiguous)."""
-    from . import math as tm
-
     x = as_tensor(x)
     if x.dtype[0] == "c":
         raise TypeError(f"isposinf: not supported for {x.dtype} values because it would be ambiguous")
@@ -105,8 +93,6 @@ def isposinf(x: Any) -> TensorVariable:
 
 def isneginf(x: Any) -> TensorVariable:
     """NumPy's ``isneginf`` (refuses complex input, which would be ambiguous)."""
-    from . import math as tm
-
     x = as_tensor(x)
     if x.dtype[0] == "c":
         raise TypeError(f"isneginf: not supported for {x.dtype} values because it would be ambiguous")
@@ -116,8 +102,6 @@ def isneginf(x: Any) -> TensorVariable:
 def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> TensorVariable:
     """NumPy's ``nan_to_num``: NaN, +inf and -inf replaced (by 0 and the largest finite values by default)."""
-    from . import math as tm
-
     x = as_tensor(x)
     if x.dtype[0] not in "fc":
         return x
@@ -137,7 +121,6 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: float | None
 
 def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> TensorVariable:
     """NumPy's ``trapezoid``: the integral of ``y`` by the trapezoidal rule along ``axis``."""
-    from . import math as tm
     y = as_tensor(y)
     (ax,) = normalize_axes(axis, y.ndim, "trapezoid")
     if x is None:

@@ -144,15 +144,11 @@ def _wrap(i: Any, n: Any) -> Any:
 
 
 def _clamp(v: Any, lo: Any, hi: Any) -> Any:
-    from . import math as tm
-
     return tm.minimum(tm.maximum(v, lo), hi)
 
 
 def slice_length(size: Any, start: Any, stop: Any, step: Any) -> Any:
     """``len(range(*slice(start, stop, step).indices(size)))`` for ints or int64 scalar variables."""
-    from . import math as tm
-
     if _is_static(size, start, stop, step) and size is not None:
         return len(range(*slice(start, stop, step).indices(size)))
     if step is None or isinstance(step, int):

@@ -16,6 +16,7 @@ from .basic import MakeVector, as_tensor, cast, reshape
 from .checks import check
 from .reduce import normalize_axes
 from .shape_inference import shape_tuple
+from .shaping import atleast_1d, atleast_2d, atleast_3d, expand_dims
 from .type import TensorType, format_shape
 from .variable import TensorVariable
 
@@ -97,8 +98,6 @@ def join(axis: int, *tensors: Any) -> TensorVariable:
 
 def stack(arrays: Sequence[Any], axis: int = 0, dtype: Any = None) -> TensorVariable:
     """NumPy's ``stack``: join arrays of equal shape along a new axis."""
-    from .shaping import expand_dims
-
     tensors = [as_tensor(a) for a in arrays]
     if not tensors:
         raise ValueError("stack: need at least one array to stack")
@@ -114,30 +113,22 @@ def stack(arrays: Sequence[Any], axis: int = 0, dtype: Any = None) -> TensorVari
 
 def hstack(tup: Sequence[Any], dtype: Any = None) -> TensorVariable:
     """NumPy's ``hstack``: along axis 1, or axis 0 for 1-d arrays."""
-    from .shaping import atleast_1d
-
     arrays = [atleast_1d(a) for a in tup]
     return concatenate(arrays, axis=0 if arrays and arrays[0].ndim == 1 else 1, dtype=dtype)
 
 
 def vstack(tup: Sequence[Any], dtype: Any = None) -> TensorVariable:
     """NumPy's ``vstack``: along axis 0 after making arrays at least 2-d."""
-    from .shaping import atleast_2d
-
     return concatenate([atleast_2d(a) for a in tup], axis=0, dtype=dtype)
 
 
 def dstack(tup: Sequence[Any]) -> TensorVariable:
     """NumPy's ``dstack``: along axis 2 after making arrays at least 3-d."""
-    from .shaping import atleast_3d
-
     return concatenate([atleast_3d(a) for a in tup], axis=2)
 
 
 def column_stack(tup: Sequence[Any]) -> TensorVariable:
     """NumPy's ``column_stack``: 1-d arrays become columns, then join along axis 1."""
-    from .shaping import atleast_2d, expand_dims
-
     arrays = [as_tensor(a) for a in tup]
     arrays = [expand_dims(a, 1) if a.ndim < 2 and a.ndim > 0 else atleast_2d(a) for a in arrays]
     return concatenate(arrays, axis=1)

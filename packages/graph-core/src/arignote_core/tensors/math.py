@@ -123,7 +123,7 @@ globals().update({alias: ELEMWISE_FUNCTIONS[name] for alias, name in ALIASES.ite
 def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     """``x`` where ``condition`` holds, else ``y``; with the condition alone, ``nonzero(condition)``."""
     if x is None and y is None:
-        from .sorting import nonzero
+        from .sorting import nonzero  # noqa: PLC0415  (sorting builds on this module)
 
         return nonzero(condition)
     if x is None or y is None:
@@ -201,8 +201,8 @@ def _with_initial(a: Any, axis: Any, initial: Any) -> Any:
     """``a`` with one more slice of ``initial`` values along the first reduced axis (all axes when None)."""
     if initial is None:
         return a
-    from .join import concatenate
-    from .shaping import broadcast_to
+    from .join import concatenate  # noqa: PLC0415  (join and shaping build on this module)
+    from .shaping import broadcast_to  # noqa: PLC0415
 
     x = as_tensor(a)
     if x.ndim == 0:

@@ -43,7 +43,6 @@ def _source_index(mode: str, before: int, after: int, n: Any) -> Any:
 
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> TensorVariable:
     """NumPy's ``pad`` (static widths); ``constant_values`` for ``constant``, ``reflect_type='even'`` only."""
-    from . import math as tm
     x = as_tensor(array)
     widths = _pairs(pad_width, x.ndim, "pad_width").astype(np.int64)
     if (widths < 0).any():

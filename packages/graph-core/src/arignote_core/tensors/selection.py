@@ -63,8 +63,6 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> TensorVari
 
 def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> TensorVariable:
     """NumPy's ``select``: from the choice of the first condition that holds, else ``default``."""
-    from . import math as tm
-
     if len(condlist) != len(choicelist):
         raise ValueError("select: list of cases must be same length as list of conditions")
     if not condlist:

@@ -78,7 +78,7 @@ def infer_shape(var: Variable) -> tuple[Dim, ...]:
 def broadcast_shapes(shapes: list[tuple[Dim, ...]]) -> tuple[Dim, ...]:
     """NumPy broadcasting of shapes whose entries are ints or int64 scalar variables (a static size other than
     1 wins; two unknown sizes give the one that is not 1 at run time)."""
-    from . import math as tm
+    from . import math as tm  # noqa: PLC0415  (math builds on this module)
 
     ndim = max((len(s) for s in shapes), default=0)
     padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]

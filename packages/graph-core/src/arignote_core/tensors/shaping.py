@@ -17,7 +17,6 @@ from . import math as tm
 from .basic import Alloc, as_tensor, cast
 from .checks import specify_shape
 from .elemwise import broadcast_static_shapes
-from .join import concatenate
 from .math import transpose
 from .reduce import normalize_axes
 from .shape_inference import broadcast_shapes, shape_tuple
@@ -268,6 +267,8 @@ def broadcast_arrays(*args: Any) -> list[TensorVariable]:
 
 def roll(a: Any, shift: Any, axis: Any = None) -> TensorVariable:
     """NumPy's ``roll``: shift elements along ``axis`` (the flattened array when None), wrapping around."""
+    from .join import concatenate  # noqa: PLC0415  (join builds on this module)
+
     x = as_tensor(a)
     if axis is None:
         return reshape(roll(reshape(x, (-1,)), shift, 0), shape_tuple(x))
@@ -343,8 +344,6 @@ class Repeat(Op):
         return [np.repeat(x, counts, axis=self.axis)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        from . import math as tm
-
         shape = list(input_shapes[0])
         counts = node.inputs[1]
         if counts.ndim == 0:  # type: ignore[attr-defined]

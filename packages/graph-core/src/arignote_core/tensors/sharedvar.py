@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..graph import Variable
 from ..shared import SharedVariable
+from .type import TensorType
 from .variable import TensorVariable
 
 
 class TensorSharedVariable(TensorVariable, SharedVariable):
     """A shared variable holding an ndarray."""
+
+
+def shared(value: Any, name: str | None = None, borrow: bool = False, shape: Sequence[int | None] | None = None,
+           dtype: Any = None) -> Any:
+    """A shared tensor holding ``value``; its static shape is unknown (None) per axis unless ``shape`` says."""
+    if isinstance(value, Variable):
+        raise TypeError(f"shared() takes a value, not the symbolic variable {value}")
+    array = np.asarray(value, dtype=dtype)
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"shared() takes a numeric array, got {type(value).__name__}")
+    static = (None,) * array.ndim if shape is None else tuple(shape)
+    return TensorSharedVariable(TensorType(array.dtype, static), array, name=name, borrow=borrow)

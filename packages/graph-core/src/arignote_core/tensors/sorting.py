@@ -191,8 +191,6 @@ def argwhere(a: Any) -> TensorVariable:
 
 def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> TensorVariable:
     """NumPy's ``count_nonzero`` (int64)."""
-    from . import math as tm
-
     x = as_tensor(a)
     return tm.sum(tm.not_equal(x, 0) if x.dtype != "bool" else x, axis=axis, dtype="int64", keepdims=keepdims)
 
@@ -200,7 +198,6 @@ def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Tensor
 def isin(element: Any, test_elements: Any, assume_unique: bool = False, invert: bool = False, *,
          kind: str | None = None) -> TensorVariable:
     """NumPy's ``isin``: whether each element is among ``test_elements`` (compared with ``==``)."""
-    from . import math as tm
     x = as_tensor(element)
     tests = reshape(as_tensor(test_elements), (-1,))
     found = tm.any(tm.equal(dimshuffle(x, list(range(x.ndim)) + ["x"]), tests), axis=-1)

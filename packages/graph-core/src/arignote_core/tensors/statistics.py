@@ -77,8 +77,6 @@ def _root_of_variance(x: TensorVariable, axis: Any, variance: TensorVariable, me
     """``sqrt(variance)``, or ``variance`` itself where every reduced slice statically holds one value (and no
     mean is given): the variance is then identically 0 (nan with ``ddof >= 1``), its own square root, with
     derivative 0 where the chain rule through ``sqrt`` (infinite slope at 0) would give nan."""
-    from . import math as tm
-
     if mean is None and all(x.type.shape[a] == 1 for a in normalize_axes(axis, x.ndim, what)):
         return variance
     return tm.sqrt(variance)  # type: ignore[no-any-return]
@@ -94,15 +92,12 @@ def std(a: Any, axis: Any = None, dtype: Any = None, ddof: Any = 0, keepdims: bo
 
 def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> TensorVariable:
     """NumPy's ``ptp``: maximum minus minimum."""
-    from . import math as tm
-
     return tm.subtract(tm.max(a, axis=axis, keepdims=keepdims), tm.min(a, axis=axis, keepdims=keepdims))
 
 
 def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
             keepdims: bool = False) -> Any:
     """NumPy's ``average``: the (weighted) mean; ``returned`` adds the sum of the weights."""
-    from . import math as tm
     x = as_tensor(a)
     axes = normalize_axes(axis, x.ndim, "average")
     if weights is None:
@@ -150,7 +145,6 @@ def quantile(a: Any, q: Any, axis: Any = None, overwrite_input: bool = False, me
              keepdims: bool = False, *, weights: Any = None) -> TensorVariable:
     """NumPy's ``quantile`` (method ``linear``; ``weights`` need ``inverted_cdf``, not supported): ``q`` in
     [0, 1], its axes first in the result."""
-    from . import math as tm
     if weights is not None:
         raise NotImplementedError("quantile: weights need method='inverted_cdf', which is not supported")
     if method != "linear":
@@ -192,8 +186,6 @@ def quantile(a: Any, q: Any, axis: Any = None, overwrite_input: bool = False, me
 def percentile(a: Any, q: Any, axis: Any = None, overwrite_input: bool = False, method: str = "linear",
                keepdims: bool = False, *, weights: Any = None) -> TensorVariable:
     """NumPy's ``percentile``: ``quantile`` with ``q`` in percent."""
-    from . import math as tm
-
     q_t = as_tensor(q)
     scaled = q / 100 if isinstance(q, float | int) else tm.true_divide(q_t, 100)
     return quantile(a, scaled, axis, overwrite_input, method, keepdims, weights=weights)
@@ -201,7 +193,6 @@ def percentile(a: Any, q: Any, axis: Any = None, overwrite_input: bool = False, 
 
 def median(a: Any, axis: Any = None, overwrite_input: bool = False, keepdims: bool = False) -> TensorVariable:
     """NumPy's ``median``: the mean of the middle element(s) (NaN where a slice holds NaN)."""
-    from . import math as tm
     x = as_tensor(a)
     flat, axes = _to_last_axis(x, axis)
     ordered = sort(flat, axis=-1)
@@ -224,8 +215,6 @@ def median(a: Any, axis: Any = None, overwrite_input: bool = False, keepdims: bo
 
 
 def _replace_nan(x: TensorVariable, value: Any) -> TensorVariable:
-    from . import math as tm
-
     if not _is_inexact(x.dtype):
         return x
     return tm.where(tm.isnan(x), constant(np.asarray(value, x.dtype)), x)
@@ -234,21 +223,16 @@ def _replace_nan(x: TensorVariable, value: Any) -> TensorVariable:
 def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, initial: Any = None
            ) -> TensorVariable:
     """NumPy's ``nansum``: NaN counts as zero."""
-    from . import math as tm
-
     return tm.sum(_replace_nan(as_tensor(a), 0), axis=axis, dtype=dtype, keepdims=keepdims, initial=initial)
 
 
 def nanprod(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, initial: Any = None
             ) -> TensorVariable:
     """NumPy's ``nanprod``: NaN counts as one."""
-    from . import math as tm
-
     return tm.prod(_replace_nan(as_tensor(a), 1), axis=axis, dtype=dtype, keepdims=keepdims, initial=initial)
 
 
 def _nan_extreme(name: str, a: Any, axis: Any, keepdims: bool, initial: Any) -> TensorVariable:
-    from . import math as tm
     x = as_tensor(_with_initial(a, axis, initial))
     if not _is_inexact(x.dtype):
         return getattr(tm, "max" if name == "fmax" else "min")(x, axis=axis, keepdims=keepdims)  # type: ignore
@@ -268,8 +252,6 @@ def nanmin(a: Any, axis: Any = None, keepdims: bool = False, initial: Any = None
 
 
 def _nan_arg(name: str, a: Any, axis: Any, keepdims: bool) -> TensorVariable:
-    from . import math as tm
-
     x = as_tensor(a)
     if not _is_inexact(x.dtype):
         return getattr(tm, name)(x, axis=axis, keepdims=keepdims)  # type: ignore[no-any-return]
@@ -290,15 +272,11 @@ def nanargmin(a: Any, axis: Any = None, keepdims: bool = False) -> TensorVariabl
 
 
 def _valid_count(x: TensorVariable, axes: tuple[int, ...], keepdims: bool) -> TensorVariable:
-    from . import math as tm
-
     return tm.sum(tm.logical_not(tm.isnan(x)), axis=axes, dtype="int64", keepdims=keepdims)
 
 
 def nanmean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> TensorVariable:
     """NumPy's ``nanmean``: the mean of the values that are not NaN."""
-    from . import math as tm
-
     x = as_tensor(a)
     if not _is_inexact(x.dtype):
         return tm.mean(x, axis=axis, dtype=dtype, keepdims=keepdims)
@@ -310,7 +288,6 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False)
 def nanvar(a: Any, axis: Any = None, dtype: Any = None, ddof: Any = 0, keepdims: bool = False, *,
            mean: Any = None, correction: Any = None) -> TensorVariable:
     """NumPy's ``nanvar``: ``var`` of the values that are not NaN (NaN where ``N - ddof <= 0``)."""
-    from . import math as tm
     ddof = _ddof(ddof, correction)
     x = as_tensor(a)
     axes = normalize_axes(axis, x.ndim, "nanvar")
@@ -349,7 +326,6 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
         aweights: Any = None, *, dtype: Any = None) -> TensorVariable:
     """NumPy's ``cov``: variables in rows unless ``rowvar=False``; observations weighted by ``fweights``
     (repeat counts) and ``aweights`` (importance)."""
-    from . import math as tm
     x = as_tensor(m)
     if x.ndim > 2:
         raise ValueError("cov: m has more than 2 dimensions")
@@ -391,7 +367,6 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
 
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> TensorVariable:
     """NumPy's ``corrcoef``: the covariance normalised by the standard deviations, clipped to [-1, 1]."""
-    from . import math as tm
     c = cov(x, y, rowvar, dtype=dtype)
     if c.ndim == 0:
         return c / c

@@ -109,7 +109,7 @@ class TensorType(Type):
         have = var.type.shape  # type: ignore[attr-defined]
         if not any(w is not None and h is None for h, w in zip(have, self.shape, strict=True)):
             return var
-        from .checks import specify_shape  # checks builds on this module
+        from .checks import specify_shape  # noqa: PLC0415  (checks builds on this module)
 
         return specify_shape(var, self.shape)
 

@@ -124,9 +124,7 @@ class TensorOperators:
         return _math().argmin(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Any:
-        from .basic import reshape
-
-        return reshape(self, shape[0] if len(shape) == 1 else shape)
+        return _installed("reshape")(self, shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *axes: Any) -> Any:
         return _math().transpose(self, axes[0] if len(axes) == 1 else (axes or None))
@@ -136,9 +134,7 @@ class TensorOperators:
                                  else pattern)
 
     def astype(self, dtype: Any) -> Any:
-        from .basic import cast
-
-        return cast(self, dtype)
+        return _installed("cast")(self, dtype)
 
     def dot(self, other: Any) -> Any:
         return _math().dot(self, other)
@@ -222,13 +218,13 @@ class TensorOperators:
 
 #: What the operators and methods call, installed from the floors above (``install_api``), so that this module
 #: imports nothing built on it: ``math`` (tensors.math), ``library`` (arignote_core's namespace: ``flatten``,
-#: ``sort``...), ``shape`` and ``getitem``.
+#: ``sort``...), and ``shape``, ``getitem``, ``reshape`` and ``cast``.
 _API: dict[str, Any] = {}
 
 
 def install_api(**functions: Any) -> None:
     """Give tensor variables' operators and methods what they call (JAX's ``array_methods`` installs them from
-    above the same way): ``tensors/__init__`` installs ``math``, ``shape`` and ``getitem`` once they exist,
+    above the same way): ``tensors/__init__`` installs ``math`` and the basic functions once they exist,
     ``arignote_core`` its namespace as ``library`` when it is complete."""
     _API.update(functions)
 

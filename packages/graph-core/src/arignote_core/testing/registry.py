@@ -32,7 +32,7 @@ def cases(pattern: str = "*", *, functions: Iterable[str] | None = None) -> list
 
 def case_params(pattern: str = "*", *, functions: Iterable[str] | None = None) -> list[Any]:
     """The cases as ``pytest.param`` objects with readable ids, for ``pytest.mark.parametrize("case", ...)``."""
-    import pytest
+    import pytest  # noqa: PLC0415  (an optional dependency: only a test run has it)
 
     return [pytest.param(c, id=c.name) for c in cases(pattern, functions=functions)]
 
@@ -45,7 +45,7 @@ def parametrize_cases(pattern: str = "*", *, functions: Iterable[str] | None = N
         def test_my_backend(case):
             run_case(case, mode=MY_MODE)
     """
-    import pytest
+    import pytest  # noqa: PLC0415  (an optional dependency: only a test run has it)
 
     return pytest.mark.parametrize(argname, case_params(pattern, functions=functions))
 
