@@ -24,7 +24,7 @@ from .registry import register_pullback
 
 def _row_type(var: Variable) -> Any:
     """The type of one entry of a batched ``var``: its type without the leading axis."""
-    return TensorType(var.type.dtype, var.type.shape[1:])  # type: ignore[attr-defined]
+    return TensorType(var.type.dtype, var.type.shape[1:])
 
 
 @dataclass(frozen=True)
@@ -37,14 +37,14 @@ class BatchLoop(Op):
 
     def _inner(self, inputs: Sequence[Variable]) -> Apply:
         rows = [_row_type(v)() if b else v for v, b in zip(inputs, self.batched, strict=True)]
-        return self.op.make_node(*rows)  # type: ignore[no-any-return]
+        return self.op.make_node(*rows)
 
     def make_node(self, *inputs: Any) -> Apply:
         if len(inputs) != len(self.batched) or not any(self.batched):
             raise TypeError(f"{self}: takes {len(self.batched)} inputs, at least one batched")
         inner = self._inner(inputs)
-        size = next(v.type.shape[0] for v, b in zip(inputs, self.batched, strict=True) if b)  # type: ignore
-        outputs = [TensorType(o.type.dtype, (size, *o.type.shape)) for o in inner.outputs]  # type: ignore
+        size = next(v.type.shape[0] for v, b in zip(inputs, self.batched, strict=True) if b)
+        outputs = [TensorType(o.type.dtype, (size, *o.type.shape)) for o in inner.outputs]
         return Apply(self, list(inputs), outputs)
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
@@ -54,7 +54,7 @@ class BatchLoop(Op):
                 for k in range(size)]
         if not size:
             rows = [self._empty_row_shapes(inner, inputs)]
-        dtypes = [out.type.dtype for out in inner.outputs]  # type: ignore[attr-defined]
+        dtypes = [out.type.dtype for out in inner.outputs]
         stacked = [np.stack([np.asarray(r[j], dtype=d) for r in rows]) for j, d in enumerate(dtypes)]
         return [s[:size] for s in stacked]
 
@@ -67,7 +67,7 @@ class BatchLoop(Op):
             with np.errstate(all="ignore"):
                 return list(self.op.perform(inner, zeros))
         except Exception:  # noqa: BLE001 (any refusal of zeros: only the shapes are wanted)
-            return [np.zeros([s or 0 for s in out.type.shape]) for out in inner.outputs]  # type: ignore
+            return [np.zeros([s or 0 for s in out.type.shape]) for out in inner.outputs]
 
     def __str__(self) -> str:
         return f"BatchLoop{{{self.op}}}"

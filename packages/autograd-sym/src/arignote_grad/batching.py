@@ -69,7 +69,7 @@ def _rule(op: Any) -> BatchRule | None:
 
 def batch_size(x: Variable) -> Any:
     """The size of the batch axis of a batched ``x``."""
-    size = x.type.shape[0]  # type: ignore[attr-defined]
+    size = x.type.shape[0]
     return size if size is not None else x.shape[0]  # type: ignore[attr-defined]
 
 
@@ -80,16 +80,16 @@ def shape_entries(x: Variable) -> list[Any]:
 
 def materialize(x: Variable, size: Any) -> Variable:
     """``x`` repeated along a new leading axis of ``size``."""
-    return broadcast_to(dimshuffle(x, ["x", *range(x.type.ndim)]), [size, *shape_entries(x)])  # type: ignore
+    return broadcast_to(dimshuffle(x, ["x", *range(x.type.ndim)]), [size, *shape_entries(x)])
 
 
 def align(x_batched: Variable, ndim: int) -> Variable:
     """A batched ``x`` with size-1 axes inserted after the batch axis up to ``ndim`` unbatched axes (as NumPy
     broadcasting would pad the unbatched value on the left)."""
-    missing = ndim - (x_batched.type.ndim - 1)  # type: ignore[attr-defined]
+    missing = ndim - (x_batched.type.ndim - 1)
     if missing <= 0:
         return x_batched
-    rest = range(1, x_batched.type.ndim)  # type: ignore[attr-defined]
+    rest = range(1, x_batched.type.ndim)
     return dimshuffle(x_batched, [0, *(["x"] * missing), *rest])
 
 
@@ -139,7 +139,7 @@ def _unbatched_only(node: Apply, batched: list[bool], positions: Sequence[int]) 
 
 @register_batching(Elemwise)
 def _batch_elemwise(op: Elemwise, node: Apply, inputs: list[Variable], batched: list[bool]) -> Any:
-    ndim = node.outputs[0].type.ndim  # type: ignore[attr-defined]
+    ndim = node.outputs[0].type.ndim
     aligned = [align(x, ndim) if b else x for x, b in zip(inputs, batched, strict=True)]
     return _all_batched(op(*aligned))
 
@@ -155,7 +155,7 @@ def _batch_dimshuffle(op: DimShuffle, node: Apply, inputs: list[Variable], batch
     x = inputs[0]
     # the batched value may not know that the axes dropped are of size 1 (a reshape of the identity's rows)
     x = specify_shape(x, [None, *(1 if d in op.dropped else None for d in range(op.input_ndim))])
-    return _all_batched(DimShuffle(op.input_ndim + 1, tuple(order))(x))  # type: ignore[arg-type]
+    return _all_batched(DimShuffle(op.input_ndim + 1, tuple(order))(x))
 
 
 @register_batching(Reduce)
@@ -200,7 +200,7 @@ def _batch_sum_to_shape(op: SumToShape, node: Apply, inputs: list[Variable], bat
     _unbatched_only(node, batched, [1])
     x, shape_vector = inputs
     entries = _vector_entries(shape_vector)
-    lead = x.type.ndim - 1 - len(entries)  # type: ignore[attr-defined]
+    lead = x.type.ndim - 1 - len(entries)
     if lead > 0:
         x = tensor_sum(x, axis=list(range(1, 1 + lead)))
     return _all_batched(sum_to_shape(x, [batch_size(x), *entries]))
@@ -241,13 +241,13 @@ def _region_ndim(node: Apply) -> int:
     """Number of axes of the indexed region ``x[idx]`` of an (Advanced)IncSubtensor node."""
     read = AdvancedSubtensor if isinstance(node.op, AdvancedIncSubtensor) else Subtensor
     x, _, *index = node.inputs
-    return read(node.op.entries)(x, *index).type.ndim  # type: ignore[attr-defined, no-any-return]
+    return read(node.op.entries)(x, *index).type.ndim  # type: ignore[attr-defined]
 
 
 @register_batching(MatMul)
 def _batch_matmul(op: MatMul, node: Apply, inputs: list[Variable], batched: list[bool]) -> Any:
     a, b = inputs
-    a_nd, b_nd = node.inputs[0].type.ndim, node.inputs[1].type.ndim  # type: ignore[attr-defined]
+    a_nd, b_nd = node.inputs[0].type.ndim, node.inputs[1].type.ndim
     if a_nd < 2 or b_nd < 2:
         raise NotVectorizableError("matmul of a vector: not vectorized")
     batch_nd = max(a_nd, b_nd)
@@ -261,9 +261,9 @@ def _batch_matmul(op: MatMul, node: Apply, inputs: list[Variable], batched: list
 @register_batching(Dot)
 def _batch_dot(op: Dot, node: Apply, inputs: list[Variable], batched: list[bool]) -> Any:
     a, b = inputs
-    shapes = (node.inputs[0].type.ndim, node.inputs[1].type.ndim)  # type: ignore[attr-defined]
+    shapes = (node.inputs[0].type.ndim, node.inputs[1].type.ndim)
     if 0 in shapes:
-        ndim = node.outputs[0].type.ndim  # type: ignore[attr-defined]
+        ndim = node.outputs[0].type.ndim
         return _all_batched(multiply(align(a, ndim) if batched[0] else a, align(b, ndim) if batched[1] else b))
     if shapes[0] > 2 or shapes[1] > 2:
         raise NotVectorizableError("dot of operands with more than 2 axes: not vectorized")
@@ -272,6 +272,6 @@ def _batch_dot(op: Dot, node: Apply, inputs: list[Variable], batched: list[bool]
     b2 = b if shapes[1] == 2 else dimshuffle(b, [0, 1, "x"] if batched[1] else [0, "x"])
     product = matmul(a2, b2)
     drop = [d for d, vec in ((-2, shapes[0] == 1), (-1, shapes[1] == 1)) if vec]
-    nd = product.type.ndim  # type: ignore[attr-defined]
+    nd = product.type.ndim
     keep = [d for d in range(nd) if d - nd not in drop]
     return _all_batched(dimshuffle(product, keep))

@@ -27,7 +27,7 @@ def _seed_tangents(wrt: list[Variable], points: list[Any]) -> dict[Variable, Gra
         if not is_differentiable(w):
             raise TypeError(f"Rop: wrt[{k}] ({w}) is {value_kind(w)} ({w.type}); tangents need float inputs")
         p = as_tensor(point)
-        if p.ndim != w.type.ndim:  # type: ignore[attr-defined]
+        if p.ndim != w.type.ndim:
             raise TypeError(f"Rop: eval_points[{k}] has type {p.type}, but wrt[{k}] ({w}) has type {w.type}")
         tangents[w] = cast_to(p, w)
     return tangents

@@ -72,22 +72,22 @@ class GradScale(GradientOp):
 
 def zero_grad(x: Any) -> Variable:
     """``x``, with a zero gradient (and zero tangent) through it."""
-    return ZeroGrad()(x)  # type: ignore[no-any-return]
+    return ZeroGrad()(x)
 
 
 def disconnected_grad(x: Any) -> Variable:
     """``x``, with no gradient through it: the inputs of ``x`` count as disconnected through this path."""
-    return DisconnectedGrad()(x)  # type: ignore[no-any-return]
+    return DisconnectedGrad()(x)
 
 
 def grad_clip(x: Any, lower: float, upper: float) -> Variable:
     """``x``, with the gradient through it clipped to ``[lower, upper]``."""
-    return GradClip(float(lower), float(upper))(x)  # type: ignore[no-any-return]
+    return GradClip(float(lower), float(upper))(x)
 
 
 def grad_scale(x: Any, multiplier: float) -> Variable:
     """``x``, with the gradient through it multiplied by ``multiplier``."""
-    return GradScale(float(multiplier))(x)  # type: ignore[no-any-return]
+    return GradScale(float(multiplier))(x)
 
 
 @register_pullback(ZeroGrad)

@@ -29,7 +29,7 @@ from .tensor_utils import indicator
 
 
 def _size(y: Variable) -> Any:
-    static = y.type.shape  # type: ignore[attr-defined]
+    static = y.type.shape
     if None not in static:
         return math.prod(static)
     return prod(y.shape)  # type: ignore[attr-defined]
@@ -39,7 +39,7 @@ def _identity_rows(y: Variable, size: Any) -> Variable:
     """The identity of ``size`` rows, each row shaped like ``y``: row k is the k-th one-hot tensor."""
     positions = arange(size)
     eye = indicator(equal(dimshuffle(positions, [0, "x"]), dimshuffle(positions, ["x", 0])),
-                    y.type.dtype)  # type: ignore[attr-defined]
+                    y.type.dtype)
     return reshape(eye, [size, *shape_entries(y)])
 
 
@@ -70,11 +70,11 @@ def _rows_one_by_one(rows: list[Variable], seed: Variable, y: Variable, size: An
                                    "computed one row at a time; give the output a static shape")
     stacked = []
     for row, w in zip(rows, wrt, strict=True):
-        total = broadcast_to(constant(np.zeros((), dtype=w.type.dtype)), [size, *shape_entries(w)])  # type: ignore
+        total = broadcast_to(constant(np.zeros((), dtype=w.type.dtype)), [size, *shape_entries(w)])
         for k in range(size):
-            one_hot = np.zeros(size, dtype=y.type.dtype)  # type: ignore[attr-defined]
+            one_hot = np.zeros(size, dtype=y.type.dtype)
             one_hot[k] = 1
-            (row_k,), _ = clone_replace([row], {seed: constant(one_hot.reshape(y.type.shape))})  # type: ignore
+            (row_k,), _ = clone_replace([row], {seed: constant(one_hot.reshape(y.type.shape))})
             total = set_subtensor(total[k], row_k)  # type: ignore[index]
         stacked.append(total)
     return stacked

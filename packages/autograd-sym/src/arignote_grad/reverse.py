@@ -75,7 +75,7 @@ def check_rule_result(node: Apply, index: int, value: Any, kind: str, target: Va
         return REACHES_INTEGER
     want, got = target.type, value.type
     if getattr(got, "ndim", None) != getattr(want, "ndim", None) or not all(
-            a is None or b is None or a == b for a, b in zip(got.shape, want.shape, strict=True)):  # type: ignore
+            a is None or b is None or a == b for a, b in zip(got.shape, want.shape, strict=True)):
         raise GradientRuleError(f"the {kind} of {node.op} returned {value} of type {got} for {label} {index} "
                                 f"({target}), which has type {want}")
     return cast_to(value, target)
@@ -92,7 +92,7 @@ def sum_grads(terms: Sequence[Grad]) -> Grad:
     total = present[0]
     for t in present[1:]:
         total = add(total, t)
-    return total  # type: ignore[no-any-return]
+    return total
 
 
 def backpropagate(seeds: Mapping[Variable, Variable], wrt: Sequence[Variable],
@@ -173,7 +173,7 @@ def _seeds(cost: Any, known_grads: Mapping[Variable, Any] | None) -> dict[Variab
         if not is_differentiable(var):
             raise TypeError(f"known_grads: {var} is {value_kind(var)} ({var.type}) and cannot carry a gradient")
         g = as_tensor(value)
-        if g.ndim != var.type.ndim:  # type: ignore[attr-defined]
+        if g.ndim != var.type.ndim:
             raise TypeError(f"known_grads: the gradient given for {var} ({var.type}) has type {g.type}")
         g = cast_to(g, var)
         seeds[var] = add(seeds[var], g) if var in seeds else g

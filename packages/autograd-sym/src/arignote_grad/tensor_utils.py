@@ -23,7 +23,7 @@ def is_differentiable(var: Variable) -> bool:
 
 def value_kind(var: Variable) -> str:
     """'integer-valued', 'boolean' or 'complex-valued', for messages about non-differentiable variables."""
-    kind = np.dtype(var.type.dtype).kind  # type: ignore[attr-defined]
+    kind = np.dtype(var.type.dtype).kind
     return {"b": "boolean", "c": "complex-valued (complex gradients are not supported)"}.get(kind, "integer-valued")
 
 
@@ -34,24 +34,24 @@ def shape_of(x: Variable) -> Variable:
 
 def zeros_like(x: Variable) -> Variable:
     """Zeros of ``x``'s dtype and shape (a broadcast scalar, never a large constant)."""
-    return broadcast_to(constant(np.zeros((), dtype=x.type.dtype)), shape_of(x))  # type: ignore[attr-defined]
+    return broadcast_to(constant(np.zeros((), dtype=x.type.dtype)), shape_of(x))
 
 
 def ones_like(x: Variable) -> Variable:
     """Ones of ``x``'s dtype and shape."""
-    one = constant(np.ones((), dtype=x.type.dtype))  # type: ignore[attr-defined]
-    return one if x.type.ndim == 0 else broadcast_to(one, shape_of(x))  # type: ignore[attr-defined]
+    one = constant(np.ones((), dtype=x.type.dtype))
+    return one if x.type.ndim == 0 else broadcast_to(one, shape_of(x))
 
 
 def cast_to(g: Any, like: Variable) -> Variable:
     """``g`` with the dtype of ``like``."""
     g = as_tensor(g)
-    return g if g.dtype == like.type.dtype else cast(g, like.type.dtype)  # type: ignore[attr-defined]
+    return g if g.dtype == like.type.dtype else cast(g, like.type.dtype)
 
 
 def same_shape_for_sure(a: Variable, b: Variable) -> bool:
     """Whether ``a`` and ``b`` have equal shapes known at build time."""
-    sa, sb = a.type.shape, b.type.shape  # type: ignore[attr-defined]
+    sa, sb = a.type.shape, b.type.shape
     return sa == sb and None not in sa
 
 
@@ -71,10 +71,10 @@ def broadcast_like(g: Variable, x: Variable) -> Variable:
 
 def drop_axes(g: Variable, axes: Sequence[int]) -> Variable:
     """``g`` without the given axes, which have size 1 (at run time, if not statically)."""
-    unknown = [a for a in axes if g.type.shape[a] != 1]  # type: ignore[attr-defined]
+    unknown = [a for a in axes if g.type.shape[a] != 1]
     if unknown:
         g = tensor_sum(g, axis=unknown, keepdims=True)
-    return dimshuffle(g, [d for d in range(g.type.ndim) if d not in axes])  # type: ignore[attr-defined]
+    return dimshuffle(g, [d for d in range(g.type.ndim) if d not in axes])
 
 
 def indicator(condition: Variable, dtype: str) -> Variable:

@@ -83,7 +83,7 @@ def _problem(fn: Callable[..., Any], points: Sequence[Any], static_shapes: Shape
     if not chosen or not outputs:
         raise NothingToCheckError(f"{what}: nothing to check: no float input to differentiate, or no float "
                                   "output")
-    dtypes = [values[k].dtype.name for k in chosen] + [o.type.dtype for o in outputs]  # type: ignore[attr-defined]
+    dtypes = [values[k].dtype.name for k in chosen] + [o.type.dtype for o in outputs]
     return _Problem(values, inputs, outputs, chosen, tolerance_for(dtypes, *tolerances))
 
 
@@ -122,9 +122,9 @@ def verify_grad(fn: Callable[..., Any], points: Sequence[Any], *, wrt: Sequence[
     """
     rng = np.random.default_rng(rng)
     p = _problem(fn, points, static_shapes, wrt, kwargs or {}, (eps, abs_tol, rel_tol), "verify_grad")
-    projections = [tensor("float64", (None,) * o.type.ndim, name=f"projection{j}")  # type: ignore[attr-defined]
+    projections = [tensor("float64", (None,) * o.type.ndim, name=f"projection{j}")
                    for j, o in enumerate(p.outputs)]
-    masks = [tensor("bool", (None,) * o.type.ndim, name=f"finite{j}")  # type: ignore[attr-defined]
+    masks = [tensor("bool", (None,) * o.type.ndim, name=f"finite{j}")
              for j, o in enumerate(p.outputs)]
     cost = None
     for out, projection, mask in zip(p.outputs, projections, masks, strict=True):
@@ -156,7 +156,7 @@ def verify_rop(fn: Callable[..., Any], points: Sequence[Any], *, wrt: Sequence[i
 
     rng = np.random.default_rng(rng)
     p = _problem(fn, points, static_shapes, wrt, kwargs or {}, (eps, abs_tol, rel_tol), "verify_rop")
-    tangent_inputs = [tensor(p.values[k].dtype, p.inputs[k].type.shape, name=f"tangent{k}")  # type: ignore
+    tangent_inputs = [tensor(p.values[k].dtype, p.inputs[k].type.shape, name=f"tangent{k}")
                       for k in p.wrt]
     directional = Rop(p.outputs, [p.inputs[k] for k in p.wrt], tangent_inputs, disconnected_outputs="ignore")
     f_output = function(p.inputs, [cast(o, "float64") for o in p.outputs], mode=mode, on_unused_input="ignore")

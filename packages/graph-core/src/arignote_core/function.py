@@ -59,7 +59,7 @@ def _as_in(item: Any, position: int) -> In:
 def _pairs(mapping: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None) -> list[tuple[Any, Any]]:
     if mapping is None:
         return []
-    return list(mapping.items()) if isinstance(mapping, Mapping) else [tuple(p) for p in mapping]  # type: ignore
+    return list(mapping.items()) if isinstance(mapping, Mapping) else [tuple(p) for p in mapping]
 
 
 def _check_updates(updates: list[tuple[Any, Any]]) -> list[tuple[SharedVariable, Variable]]:
@@ -75,7 +75,7 @@ def _check_updates(updates: list[tuple[Any, Any]]) -> list[tuple[SharedVariable,
         if not target.type.is_compatible(expr.type):
             raise TypeError(f"update of {target} ({target.type}) by {expr} of type {expr.type}: the update must "
                             "have the shared variable's dtype and a compatible shape; cast it with "
-                            f".astype('{target.type.dtype}')")  # type: ignore[attr-defined]
+                            f".astype('{target.type.dtype}')")
         checked.append((target, expr))
     return checked
 
@@ -313,7 +313,7 @@ def _default_updates(outputs: list[Variable], explicit: list[tuple[SharedVariabl
         new = [(var, var.default_update) for var in graph_inputs(pending)
                if isinstance(var, SharedVariable) and var.default_update is not None and var not in updated]
         updated.update(var for var, _ in new)
-        found += new  # type: ignore[arg-type]
+        found += new
         pending = [expr for _, expr in new]  # a default update may use further shared variables
     return _check_updates(found)
 

@@ -154,7 +154,7 @@ def dtype_spec(var: Variable) -> DtypeSpec:
     """What promotion sees of ``var``: its dtype, or the Python type of a weak constant."""
     if isinstance(var, Constant) and var.weak:
         return weak_spec(np.asarray(var.data).item())
-    return var.type.dtype  # type: ignore[attr-defined, no-any-return]
+    return var.type.dtype
 
 
 _SMALL_CONSTANTS: weakref.WeakValueDictionary[tuple[Any, ...], Constant] = weakref.WeakValueDictionary()

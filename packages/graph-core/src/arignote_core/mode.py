@@ -40,7 +40,7 @@ class Mode:
 
     def resolve_backend(self) -> Backend:
         if not isinstance(self.backend, str):
-            return self.backend  # type: ignore[no-any-return]
+            return self.backend
         return get_backend(self.backend)
 
 
@@ -76,5 +76,5 @@ def get_mode(mode: Mode | str | None) -> Mode:
     named = {ep.name: ep for ep in entry_points_in("arignote.modes")}
     if mode in named:
         found = named[mode].load()
-        return found() if callable(found) and not isinstance(found, Mode) else found  # type: ignore[no-any-return]
+        return found() if callable(found) and not isinstance(found, Mode) else found
     return Mode(backend=mode)

@@ -17,7 +17,7 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 def sigmoid(x: Any) -> TensorVariable:
     """``1 / (1 + exp(-x))``."""
-    return ac.sigmoid(x)  # type: ignore[no-any-return]
+    return ac.sigmoid(x)
 
 
 def hard_sigmoid(x: Any, slope: float = 0.2, shift: float = 0.5) -> TensorVariable:
@@ -27,20 +27,20 @@ def hard_sigmoid(x: Any, slope: float = 0.2, shift: float = 0.5) -> TensorVariab
 
 def softplus(x: Any) -> TensorVariable:
     """``log(1 + exp(x))``, computed without overflow."""
-    return ac.softplus(x)  # type: ignore[no-any-return]
+    return ac.softplus(x)
 
 
 def softsign(x: Any) -> TensorVariable:
     """``x / (1 + |x|)``."""
     x = as_tensor(x)
-    return x / (1 + ac.abs(x))  # type: ignore[no-any-return]
+    return x / (1 + ac.abs(x))
 
 
 def relu(x: Any, alpha: float = 0.0) -> TensorVariable:
     """``max(x, 0)``; with ``alpha`` (Theano's argument) the negative part is scaled by it instead of zeroed."""
     x = as_tensor(x)
     if alpha == 0:
-        return ac.maximum(x, 0)  # type: ignore[no-any-return]
+        return ac.maximum(x, 0)
     return leaky_relu(x, alpha)
 
 
@@ -59,7 +59,7 @@ def elu(x: Any, alpha: float = 1.0) -> TensorVariable:
 
 def selu(x: Any) -> TensorVariable:
     """The self-normalizing ``scale * elu(x, alpha)`` of Klambauer et al. (2017)."""
-    return elu(x, SELU_ALPHA) * SELU_SCALE  # type: ignore[no-any-return]
+    return elu(x, SELU_ALPHA) * SELU_SCALE
 
 
 def gelu(x: Any, approximate: str = "none") -> TensorVariable:
@@ -67,17 +67,17 @@ def gelu(x: Any, approximate: str = "none") -> TensorVariable:
     ``approximate="tanh"`` uses the tanh approximation."""
     x = as_tensor(x)
     if approximate == "none":
-        return x * (ac.erfc(x * -math.sqrt(0.5)) * 0.5)  # type: ignore[no-any-return]
+        return x * (ac.erfc(x * -math.sqrt(0.5)) * 0.5)
     if approximate == "tanh":
         inner = (x + x * x * x * 0.044715) * math.sqrt(2 / math.pi)
-        return x * ((ac.tanh(inner) + 1) * 0.5)  # type: ignore[no-any-return]
+        return x * ((ac.tanh(inner) + 1) * 0.5)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def silu(x: Any) -> TensorVariable:
     """``x * sigmoid(x)`` (also called swish)."""
     x = as_tensor(x)
-    return x * ac.sigmoid(x)  # type: ignore[no-any-return]
+    return x * ac.sigmoid(x)
 
 
 swish = silu

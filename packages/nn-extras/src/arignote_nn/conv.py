@@ -71,7 +71,7 @@ class ConvParams:
 
     def output_hw(self, in_hw: Sequence[Any], kernel_hw: Sequence[Any]) -> tuple[Any, Any]:
         return tuple(conv_output_size(in_hw[a], kernel_hw[a], self.stride[a], self.dilation[a], self.padding, a)
-                     for a in (0, 1))  # type: ignore[return-value]
+                     for a in (0, 1))
 
     def static_output_hw(self, in_hw: Sequence[int | None], kernel_hw: Sequence[int | None],
                          what: str) -> tuple[int | None, int | None]:
@@ -218,7 +218,7 @@ def conv2d(x: Any, filters: Any, stride: Any = 1, padding: Any = "valid", dilati
     ``padding``: ``"valid"``, ``"same"`` (``ceil(size / stride)`` outputs), ``"full"``, an int, ``(ph, pw)``
     or ``((top, bottom), (left, right))``.
     """
-    return Conv2d(stride, padding, dilation, groups)(x, filters)  # type: ignore[no-any-return]
+    return Conv2d(stride, padding, dilation, groups)(x, filters)
 
 
 def conv2d_transpose(x: Any, filters: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1,
@@ -246,12 +246,12 @@ def conv2d_transpose(x: Any, filters: Any, stride: Any = 1, padding: Any = 0, di
         full_shape: Any = constant(np.array(entries, dtype="int64"))
     else:
         full_shape = stack(entries)
-    return op(filters, x, full_shape)  # type: ignore[no-any-return]
+    return op(filters, x, full_shape)
 
 
 def _dim(x: Variable, axis: int) -> Any:
     """The size of ``x`` along ``axis``: an int when static, else a symbolic scalar."""
-    static = x.type.shape[axis]  # type: ignore[attr-defined]
+    static = x.type.shape[axis]
     return static if static is not None else shape(x)[axis]
 
 
@@ -264,5 +264,5 @@ def _transposed_size(op: ConvParams, axis: int, size: Any, kernel: Any) -> Any:
     elif op.padding == "full":
         pads = 2 * (extent - 1)
     else:
-        pads = sum(op.padding[axis])  # type: ignore[index]
+        pads = sum(op.padding[axis])
     return (size - 1) * op.stride[axis] - pads + extent

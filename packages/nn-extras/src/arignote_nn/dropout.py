@@ -21,4 +21,4 @@ def dropout(x: Any, p: float, stream: RandomStream, training: bool = True, resca
     if not training or p == 0:
         return x
     keep = stream.bernoulli(1 - p, size=shape_tuple(x), dtype=x.dtype)
-    return x * (keep * (1 / (1 - p))) if rescale else x * keep  # type: ignore[no-any-return]
+    return x * (keep * (1 / (1 - p))) if rescale else x * keep

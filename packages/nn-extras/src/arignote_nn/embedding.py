@@ -16,4 +16,4 @@ def embedding(ids: Any, table: Any) -> TensorVariable:
         raise TypeError(f"embedding ids must be integers, got {ids} of type {ids.type}")
     if table.ndim != 2:
         raise TypeError(f"an embedding table is a (vocabulary, features) matrix, got {table} of type {table.type}")
-    return table[ids]  # type: ignore[no-any-return]
+    return table[ids]

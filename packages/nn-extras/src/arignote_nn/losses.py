@@ -34,7 +34,7 @@ def _pick(values: TensorVariable, labels: TensorVariable, axis: int) -> TensorVa
         pattern = ["x"] * labels.ndim
         pattern[position] = 0
         index.append(ac.arange(values.shape[a]).dimshuffle(*pattern))
-    return values[tuple(index)]  # type: ignore[no-any-return]
+    return values[tuple(index)]
 
 
 def categorical_crossentropy(predictions: Any, targets: Any, from_logits: bool = False,
@@ -48,18 +48,18 @@ def categorical_crossentropy(predictions: Any, targets: Any, from_logits: bool =
     predictions, targets = as_tensor(predictions), as_tensor(targets)
     if is_integer(targets.dtype):
         if from_logits:
-            return -_pick(log_softmax(predictions, axis), targets, axis)  # type: ignore[no-any-return]
-        return -ac.log(_pick(predictions, targets, axis))  # type: ignore[no-any-return]
+            return -_pick(log_softmax(predictions, axis), targets, axis)
+        return -ac.log(_pick(predictions, targets, axis))
     log_probs = log_softmax(predictions, axis) if from_logits else ac.log(predictions)
-    return -ac.sum(targets * log_probs, axis=axis)  # type: ignore[no-any-return]
+    return -ac.sum(targets * log_probs, axis=axis)
 
 
 def binary_crossentropy(predictions: Any, targets: Any, from_logits: bool = False) -> TensorVariable:
     """Elementwise ``-(t log p + (1 - t) log(1 - p))``; with ``from_logits`` the stable ``softplus(x) - t x``."""
     predictions, targets = as_tensor(predictions), as_tensor(targets)
     if from_logits:
-        return ac.softplus(predictions) - targets * predictions  # type: ignore[no-any-return]
-    return -(targets * ac.log(predictions) + (1 - targets) * ac.log1p(-predictions))  # type: ignore[no-any-return]
+        return ac.softplus(predictions) - targets * predictions
+    return -(targets * ac.log(predictions) + (1 - targets) * ac.log1p(-predictions))
 
 
 def mse(predictions: Any, targets: Any, axis: Any = None) -> TensorVariable:

@@ -59,4 +59,4 @@ def confusion_matrix(actual: Any, predicted: Any, num_classes: int | None = None
     With ``num_classes`` the classes are ``0 .. num_classes - 1``; without it, the sorted labels that occur
     (``ConfusionMatrix`` also returns them).
     """
-    return ConfusionMatrix(num_classes)(actual, predicted)[0]  # type: ignore[no-any-return]
+    return ConfusionMatrix(num_classes)(actual, predicted)[0]

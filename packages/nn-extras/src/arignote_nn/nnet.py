@@ -44,7 +44,7 @@ def _theano_padding(border_mode: Any, filters: TensorVariable, dilation: tuple[i
 
 
 def _flip(filters: TensorVariable, flip: bool) -> TensorVariable:
-    return filters[:, :, ::-1, ::-1] if flip else filters  # type: ignore[no-any-return]
+    return filters[:, :, ::-1, ::-1] if flip else filters
 
 
 def conv2d(input: Any, filters: Any, input_shape: Sequence[Any] | None = None,
@@ -59,7 +59,7 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence[Any] | None = None,
     dilation = as_pair(filter_dilation, "filter_dilation")
     padding = _theano_padding(border_mode, filters, dilation)
     op = Conv2d(subsample, padding, dilation, num_groups)
-    return op(input, _flip(filters, filter_flip))  # type: ignore[no-any-return]
+    return op(input, _flip(filters, filter_flip))
 
 
 def conv2d_transpose(input: Any, filters: Any, output_shape: Sequence[Any], filter_shape: Sequence[Any] | None = None,
@@ -72,7 +72,7 @@ def conv2d_transpose(input: Any, filters: Any, output_shape: Sequence[Any], filt
     dilation = as_pair(filter_dilation, "filter_dilation")
     padding = _theano_padding(border_mode, filters, dilation)
     op = Conv2dGradInput(input_dilation, padding, dilation, num_groups)
-    return op(_flip(filters, filter_flip), as_tensor(input), as_tensor(list(output_shape)))  # type: ignore[no-any-return]
+    return op(_flip(filters, filter_flip), as_tensor(input), as_tensor(list(output_shape)))
 
 
 def sigmoid_binary_crossentropy(output: Any, target: Any) -> TensorVariable:
@@ -82,7 +82,7 @@ def sigmoid_binary_crossentropy(output: Any, target: Any) -> TensorVariable:
 
 def confusion_matrix(actual: Any, pred: Any) -> list[TensorVariable]:
     """Theano's ``confusion_matrix``: ``[matrix, order]``, ``order`` the sorted labels indexing the matrix."""
-    return ConfusionMatrix()(actual, pred)  # type: ignore[no-any-return]
+    return ConfusionMatrix()(actual, pred)
 
 
 def pool_2d(input: Any, ws: Any = None, ignore_border: bool | None = None, stride: Any = None, pad: Any = (0, 0),
@@ -95,4 +95,4 @@ def pool_2d(input: Any, ws: Any = None, ignore_border: bool | None = None, strid
         raise TypeError("pool_2d: the window size ws is required")
     stride = stride if stride is not None else (st if st is not None else ws)
     pad = padding if padding is not None else pad
-    return Pool2d(ws, stride, pad, bool(ignore_border), mode)(input)  # type: ignore[no-any-return]
+    return Pool2d(ws, stride, pad, bool(ignore_border), mode)(input)

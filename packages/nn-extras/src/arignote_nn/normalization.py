@@ -30,12 +30,12 @@ def _expand(value: Any, axes: tuple[int, ...], ndim: int) -> TensorVariable:
         raise ValueError(f"a per-feature parameter of {value.ndim} dimensions does not fit normalizing axes {axes} "
                          f"of a {ndim}-d input")
     kept = iter(range(value.ndim))
-    return value.dimshuffle(*["x" if a in axes else next(kept) for a in range(ndim)])  # type: ignore[no-any-return]
+    return value.dimshuffle(*["x" if a in axes else next(kept) for a in range(ndim)])
 
 
 def _like(stat: TensorVariable, target: Variable, axes: tuple[int, ...], ndim: int) -> TensorVariable:
     """``stat`` (reduced shape) in the layout of ``target`` (reduced or broadcastable)."""
-    return _expand(stat, axes, ndim) if target.type.ndim == ndim else stat  # type: ignore[attr-defined]
+    return _expand(stat, axes, ndim) if target.type.ndim == ndim else stat
 
 
 def _bessel_factor(x: TensorVariable, axes: tuple[int, ...]) -> Any:
@@ -79,11 +79,11 @@ def batch_norm_train(x: Any, gamma: Any = None, beta: Any = None, axes: Any = "p
     updates: dict[Any, Any] = {}
     if running_mean is not None:
         new_mean = running_mean * (1 - momentum) + _like(mean, running_mean, axes, x.ndim) * momentum
-        updates[running_mean] = new_mean.astype(running_mean.type.dtype)  # type: ignore[attr-defined]
+        updates[running_mean] = new_mean.astype(running_mean.type.dtype)
     if running_var is not None:
         unbiased = var * _bessel_factor(x, axes)
         new_var = running_var * (1 - momentum) + _like(unbiased, running_var, axes, x.ndim) * momentum
-        updates[running_var] = new_var.astype(running_var.type.dtype)  # type: ignore[attr-defined]
+        updates[running_var] = new_var.astype(running_var.type.dtype)
     return _affine(x_hat, gamma, beta, axes), updates
 
 
@@ -118,4 +118,4 @@ def layer_norm(x: Any, gamma: Any = None, beta: Any = None, axes: Any = -1, epsi
         out = out * gamma
     if beta is not None:
         out = out + beta
-    return out  # type: ignore[no-any-return]
+    return out

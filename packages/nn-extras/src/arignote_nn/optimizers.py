@@ -37,7 +37,7 @@ def global_norm(grads: Sequence[Any]) -> Variable:
     total = squares[0]
     for s in squares[1:]:
         total = total + s
-    return ac.sqrt(total)  # type: ignore[no-any-return]
+    return ac.sqrt(total)
 
 
 def clip_by_global_norm(grads: Sequence[Any], max_norm: Any, epsilon: float = 1e-6) -> list[Variable]:
@@ -51,18 +51,18 @@ def _state(param: SharedVariable, name: str) -> SharedVariable:
     """A zero-filled shared variable with ``param``'s dtype and (static) shape."""
     value = param.get_value(borrow=True)
     label = f"{param.name}_{name}" if param.name else name
-    return ac.shared(np.zeros_like(value), name=label, shape=param.type.shape)  # type: ignore[attr-defined]
+    return ac.shared(np.zeros_like(value), name=label, shape=param.type.shape)
 
 
 def _step(param: SharedVariable, new_value: Any) -> Variable:
-    return as_tensor(new_value).astype(param.type.dtype)  # type: ignore[attr-defined, no-any-return]
+    return as_tensor(new_value).astype(param.type.dtype)
 
 
 def _hyper(value: Any, param: SharedVariable) -> Any:
     """A hyperparameter in the parameter's dtype (numbers stay weak Python scalars)."""
     if isinstance(value, int | float):
         return value
-    return as_tensor(value).astype(param.type.dtype)  # type: ignore[attr-defined]
+    return as_tensor(value).astype(param.type.dtype)
 
 
 def sgd(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate: Any = 0.01) -> Updates:
@@ -135,8 +135,8 @@ def adam(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate: An
         b1, b2, lr = beta1, beta2, _hyper(learning_rate, p)
         new_m = _step(p, m * b1 + g * (1 - b1))
         new_v = _step(p, v * b2 + g * g * (1 - b2))
-        m_hat = new_m / (1 - b1 ** t).astype(p.type.dtype)  # type: ignore[attr-defined]
-        v_hat = new_v / (1 - b2 ** t).astype(p.type.dtype)  # type: ignore[attr-defined]
+        m_hat = new_m / (1 - b1 ** t).astype(p.type.dtype)
+        v_hat = new_v / (1 - b2 ** t).astype(p.type.dtype)
         decayed = p if isinstance(weight_decay, int | float) and weight_decay == 0 \
             else p * (1 - lr * _hyper(weight_decay, p))
         updates[m], updates[v] = new_m, new_v

@@ -217,7 +217,7 @@ class AveragePool2dGrad(PoolParams, Op):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         vec = node.inputs[1]
-        return [tuple(vec[i] for i in range(node.inputs[0].type.ndim))]  # type: ignore[attr-defined]
+        return [tuple(vec[i] for i in range(node.inputs[0].type.ndim))]
 
     def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
         (g,) = output_grads

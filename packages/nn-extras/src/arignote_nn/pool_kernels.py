@@ -32,7 +32,7 @@ class PoolGeometry:
         if min(sizes) < 1:
             raise ValueError(f"pooling: the window {self.ws} does not fit the input of spatial shape {self.in_hw} "
                              f"padded by {self.pad}")
-        return sizes  # type: ignore[return-value]
+        return sizes
 
     @property
     def pads(self) -> Pads:
@@ -92,7 +92,7 @@ def _argmax_in_window(x: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     inside = geo.windows(np.ones(geo.in_hw, dtype=bool), False)
     best = values.max(axis=-1, keepdims=True)  # NaN where the window holds one
     hits = ((values == best) | (np.isnan(values) & np.isnan(best))) & inside.reshape(*inside.shape[:-2], -1)
-    return hits.argmax(axis=-1)  # type: ignore[no-any-return]
+    return hits.argmax(axis=-1)
 
 
 def max_pool2d_grad(x: np.ndarray, gy: np.ndarray, geo: PoolGeometry) -> np.ndarray:

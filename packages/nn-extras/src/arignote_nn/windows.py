@@ -36,7 +36,7 @@ def normalize_padding(padding: Any) -> PaddingSpec:
             raise ValueError(f"padding must be one of {', '.join(PADDING_MODES)}, or numbers; got {padding!r}")
         return padding
     if isinstance(padding, int | np.integer):
-        return (as_pair(padding, "padding", 0),) * 2  # type: ignore[return-value]
+        return (as_pair(padding, "padding", 0),) * 2
     items = tuple(padding)
     if len(items) != 2:
         raise ValueError(f"padding must give the two spatial axes, got {padding!r}")
@@ -75,7 +75,7 @@ def conv_output_size(size: Any, kernel: Any, stride: int, dilation: int, padding
         return (size - extent) // stride + 1
     if padding == "full":
         return (size + extent - 2) // stride + 1
-    before, after = padding[axis]  # type: ignore[index]
+    before, after = padding[axis]
     return (size + before + after - extent) // stride + 1
 
 

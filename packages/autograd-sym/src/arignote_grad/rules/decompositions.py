@@ -203,7 +203,7 @@ def _qr_unsupported(op: QR, a: Any) -> str | None:
 
 def _is_wide(a: Any) -> bool:
     m, n = a.type.shape[-2:]
-    return m < n  # type: ignore[no-any-return]
+    return m < n
 
 
 def _wide_qr(a: Any) -> tuple[Any, Any]:

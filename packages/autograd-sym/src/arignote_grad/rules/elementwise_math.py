@@ -25,7 +25,7 @@ class ElementwiseMath:
 
     def apply(self, name: str, *args: Any) -> Variable:
         op = SCALAR_OPS[name]
-        return Elemwise(op)(*args) if self.on_tensors else op(*args)  # type: ignore[no-any-return]
+        return Elemwise(op)(*args) if self.on_tensors else op(*args)
 
     def __getattr__(self, name: str) -> Any:
         if name in SCALAR_OPS:
@@ -33,9 +33,9 @@ class ElementwiseMath:
         raise AttributeError(f"no elementwise op named {name!r}")
 
     def cast(self, x: Variable, dtype: str) -> Variable:
-        if x.type.dtype == dtype:  # type: ignore[attr-defined]
+        if x.type.dtype == dtype:
             return x
-        return cast(x, dtype) if self.on_tensors else Cast(dtype)(x)  # type: ignore[no-any-return]
+        return cast(x, dtype) if self.on_tensors else Cast(dtype)(x)
 
     # -- simplifying builders ----------------------------------------------------------------------------
 

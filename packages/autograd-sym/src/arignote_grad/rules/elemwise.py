@@ -41,10 +41,10 @@ def broadcast_axes(node: Apply, i: int) -> tuple[list[int], bool]:
     larger size), and whether some other axis may be broadcast only at run time: an axis of unknown size is
     safe when every other input has size 1 there or surely the same size (see :func:`axis_origin`)."""
     inputs = node.inputs
-    x_shape = inputs[i].type.shape  # type: ignore[attr-defined]
-    out_shape = node.outputs[0].type.shape  # type: ignore[attr-defined]
+    x_shape = inputs[i].type.shape
+    out_shape = node.outputs[0].type.shape
     static = [d for d, s in enumerate(x_shape) if s == 1 and out_shape[d] != 1]
-    runtime = any(s is None and any(other.type.shape[d] != 1  # type: ignore[attr-defined]
+    runtime = any(s is None and any(other.type.shape[d] != 1
                                     and axis_origin(other, d) != axis_origin(inputs[i], d)
                                     for j, other in enumerate(inputs) if j != i)
                   for d, s in enumerate(x_shape))
@@ -214,7 +214,7 @@ def scalar_pullback(inputs: list[Variable], outputs: list[Variable], seeds: list
     m = SCALAR_MATH
     terms: dict[Variable, list[Any]] = {o: [s] for o, s in zip(outputs, seeds, strict=True) if s is not None}
     for node in reversed(toposort(outputs, stop_at=inputs)):
-        g = _scalar_total(m, terms.pop(node.outputs[0], []), node.outputs[0].type.dtype)  # type: ignore
+        g = _scalar_total(m, terms.pop(node.outputs[0], []), node.outputs[0].type.dtype)
         if g is None or g is ZERO:
             continue
         for i, x in enumerate(node.inputs):
@@ -225,7 +225,7 @@ def scalar_pullback(inputs: list[Variable], outputs: list[Variable], seeds: list
                 continue  # an integer made inside the kernel (a cast, a comparison): a step function
             if d is not None:
                 terms.setdefault(x, []).append(d)
-    return [_scalar_total(m, terms.get(x, []), x.type.dtype) for x in inputs]  # type: ignore[attr-defined]
+    return [_scalar_total(m, terms.get(x, []), x.type.dtype) for x in inputs]
 
 
 def scalar_pushforward(inputs: list[Variable], outputs: list[Variable], tangents: list[Any]) -> list[Any]:
@@ -242,7 +242,7 @@ def scalar_pushforward(inputs: list[Variable], outputs: list[Variable], tangents
             d = t if isinstance(t, UndefinedGrad) else scalar_rule(node.op)(m, t, i, node.inputs, out)
             if d is not None:
                 terms.append(d)
-        total = _scalar_total(m, terms, out.type.dtype)  # type: ignore[attr-defined]
+        total = _scalar_total(m, terms, out.type.dtype)
         if total is not None and total is not ZERO:
             known[out] = total
     return [known.get(o) for o in outputs]

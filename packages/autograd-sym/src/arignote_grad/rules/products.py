@@ -21,7 +21,7 @@ from ..tensor_utils import cast_to, drop_axes, shape_of, unbroadcast_to
 
 
 def swap_last_axes(x: Variable) -> Variable:
-    ndim = x.type.ndim  # type: ignore[attr-defined]
+    ndim = x.type.ndim
     return dimshuffle(x, [*range(ndim - 2), ndim - 1, ndim - 2])
 
 
@@ -47,9 +47,9 @@ def dot_pullback(op: Dot, node: Apply, output_grads: Sequence[Any]) -> list[Any]
     if gz is None:
         return [None, None]
     a, b = node.inputs
-    if a.type.ndim == 0 or b.type.ndim == 0:  # type: ignore[attr-defined]
+    if a.type.ndim == 0 or b.type.ndim == 0:
         return [_scale_grad(gz, b, a), _scale_grad(gz, a, b)]
-    if a.type.ndim <= 2 and b.type.ndim <= 2:  # type: ignore[attr-defined]
+    if a.type.ndim <= 2 and b.type.ndim <= 2:
         return _small_dot_grads(gz, a, b)
     return _nd_dot_grads(gz, a, b)
 
@@ -57,7 +57,7 @@ def dot_pullback(op: Dot, node: Apply, output_grads: Sequence[Any]) -> list[Any]
 def _scale_grad(gz: Variable, other: Variable, target: Variable) -> Variable:
     """Gradient of ``target`` in ``target * other`` (one of them 0-d)."""
     g = multiply(gz, other)
-    return tensor_sum(g) if target.type.ndim == 0 else g  # type: ignore[attr-defined]
+    return tensor_sum(g) if target.type.ndim == 0 else g
 
 
 def _outer(u: Variable, v: Variable) -> Variable:
@@ -65,7 +65,7 @@ def _outer(u: Variable, v: Variable) -> Variable:
 
 
 def _small_dot_grads(gz: Variable, a: Variable, b: Variable) -> list[Variable]:
-    shapes = (a.type.ndim, b.type.ndim)  # type: ignore[attr-defined]
+    shapes = (a.type.ndim, b.type.ndim)
     if shapes == (1, 1):
         return [multiply(gz, b), multiply(gz, a)]
     if shapes == (2, 1):
@@ -77,18 +77,18 @@ def _small_dot_grads(gz: Variable, a: Variable, b: Variable) -> list[Variable]:
 
 def _nd_dot_grads(gz: Variable, a: Variable, b: Variable) -> list[Variable]:
     """``dot`` with an operand of 3 or more axes, as the matrix product of reshaped operands."""
-    k = a.type.ndim - 1  # type: ignore[attr-defined]
+    k = a.type.ndim - 1
     a2 = reshape(a, (-1, shape_of(a)[k]))  # type: ignore[index]
-    if b.type.ndim == 1:  # type: ignore[attr-defined]
+    if b.type.ndim == 1:
         g2 = reshape(gz, (-1,))
-        return [reshape(_outer(g2, b), shape_of(a)), dot(a2.T, g2)]  # type: ignore[attr-defined]
-    nb = b.type.ndim  # type: ignore[attr-defined]
+        return [reshape(_outer(g2, b), shape_of(a)), dot(a2.T, g2)]
+    nb = b.type.ndim
     moved_order = [nb - 2, *range(nb - 2), nb - 1]
     b_moved = dimshuffle(b, moved_order)
     b2 = reshape(b_moved, (shape_of(b)[nb - 2], -1))  # type: ignore[index]
     g2 = reshape(gz, (shape_of(a2)[0], shape_of(b2)[1]))  # type: ignore[index]
-    ga = reshape(dot(g2, b2.T), shape_of(a))  # type: ignore[attr-defined]
-    gb_moved = reshape(dot(a2.T, g2), shape_of(b_moved))  # type: ignore[attr-defined]
+    ga = reshape(dot(g2, b2.T), shape_of(a))
+    gb_moved = reshape(dot(a2.T, g2), shape_of(b_moved))
     inverse = [moved_order.index(d) for d in range(nb)]
     return [ga, dimshuffle(gb_moved, inverse)]
 
@@ -99,14 +99,14 @@ def matmul_pullback(op: MatMul, node: Apply, output_grads: Sequence[Any]) -> lis
     if gz is None:
         return [None, None]
     a, b = node.inputs
-    a_vec, b_vec = a.type.ndim == 1, b.type.ndim == 1  # type: ignore[attr-defined]
+    a_vec, b_vec = a.type.ndim == 1, b.type.ndim == 1
     a2 = dimshuffle(a, ["x", 0]) if a_vec else a
     b2 = dimshuffle(b, [0, "x"]) if b_vec else b
     g = gz
     if b_vec:
-        g = dimshuffle(g, [*range(g.type.ndim), "x"])  # type: ignore[attr-defined]
+        g = dimshuffle(g, [*range(g.type.ndim), "x"])
     if a_vec:
-        nd = g.type.ndim  # type: ignore[attr-defined]
+        nd = g.type.ndim
         g = dimshuffle(g, [*range(nd - 1), "x", nd - 1])
     ga = _unbatch(matmul(g, swap_last_axes(b2)), a2, b2)
     gb = _unbatch(matmul(swap_last_axes(a2), g), b2, a2)
@@ -115,7 +115,7 @@ def matmul_pullback(op: MatMul, node: Apply, output_grads: Sequence[Any]) -> lis
 
 def _unbatch(g: Variable, operand: Variable, other: Variable) -> Variable:
     """``g`` summed over the batch axes along which ``operand`` was broadcast against ``other``."""
-    nd, other_nd = operand.type.ndim, other.type.ndim  # type: ignore[attr-defined]
-    if g.type.ndim > nd or (nd > 2 and other_nd > 2):  # type: ignore[attr-defined]
+    nd, other_nd = operand.type.ndim, other.type.ndim
+    if g.type.ndim > nd or (nd > 2 and other_nd > 2):
         return unbroadcast_to(g, operand)
     return g

@@ -34,16 +34,16 @@ def product_of_others(x: Variable, axes: Sequence[int]) -> Variable:
     """For each element, the product of the other elements of its reduced slice (exact with zeros)."""
     is_zero = equal(x, 0)
     zero_count = tensor_sum(is_zero, axis=axes, keepdims=True)
-    nonzero_product = prod(where(is_zero, 1, x), axis=axes, keepdims=True, dtype=x.type.dtype)  # type: ignore
+    nonzero_product = prod(where(is_zero, 1, x), axis=axes, keepdims=True, dtype=x.type.dtype)
     without_self = true_divide(nonzero_product, where(is_zero, 1, x))
-    return where(is_zero, where(equal(zero_count, 1), nonzero_product, 0),  # type: ignore[no-any-return]
+    return where(is_zero, where(equal(zero_count, 1), nonzero_product, 0),
                  where(equal(zero_count, 0), without_self, 0))
 
 
 def tie_share(x: Variable, out: Variable, axes: Sequence[int]) -> Variable:
     """1/k on the k elements of each reduced slice equal to the slice's extremum, 0 elsewhere."""
-    hits = indicator(equal(x, keep_reduced_axes(out, axes, x.type.ndim)), x.type.dtype)  # type: ignore[attr-defined]
-    return true_divide(hits, tensor_sum(hits, axis=axes, keepdims=True))  # type: ignore[no-any-return]
+    hits = indicator(equal(x, keep_reduced_axes(out, axes, x.type.ndim)), x.type.dtype)
+    return true_divide(hits, tensor_sum(hits, axis=axes, keepdims=True))
 
 
 def _integer_reduction(op: Any, node: Apply) -> list[Any] | None:
@@ -65,7 +65,7 @@ def reduce_pullback(op: Reduce, node: Apply, output_grads: Sequence[Any]) -> lis
     gz = cast_to(gz, x)
     if not op.axes:
         return [gz]
-    g = keep_reduced_axes(gz, op.axes, x.type.ndim)  # type: ignore[attr-defined]
+    g = keep_reduced_axes(gz, op.axes, x.type.ndim)
     if name == "add":
         return [broadcast_like(g, x)]
     if name == "multiply":
@@ -81,7 +81,7 @@ def reduce_pushforward(op: Reduce, node: Apply, tangents: Sequence[Any]) -> list
     out = node.outputs[0]
     name = op.scalar_op.name
     if name == "add":
-        return [Reduce(op.scalar_op, op.axes, out.type.dtype)(t)]  # type: ignore[attr-defined]
+        return [Reduce(op.scalar_op, op.axes, out.type.dtype)(t)]
     if name == "multiply":
         weighted = multiply(t, product_of_others(x, op.axes))
     elif name in _EXTREMA:

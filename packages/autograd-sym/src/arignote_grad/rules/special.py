@@ -53,7 +53,7 @@ def log_softmax_pushforward(op: LogSoftmax, node: Apply, tangents: Sequence[Any]
 
 def _logsumexp_weights(op: LogSumExp, node: Apply) -> Any:
     x, out = node.inputs[0], node.outputs[0]
-    kept = out if op.keepdims else keep_reduced_axes(out, op.axes, x.type.ndim)  # type: ignore[attr-defined]
+    kept = out if op.keepdims else keep_reduced_axes(out, op.axes, x.type.ndim)
     return exp(subtract(x, kept))
 
 
@@ -63,7 +63,7 @@ def logsumexp_pullback(op: LogSumExp, node: Apply, output_grads: Sequence[Any]) 
     if gz is None:
         return [None]
     x = node.inputs[0]
-    g = gz if op.keepdims else keep_reduced_axes(gz, op.axes, x.type.ndim)  # type: ignore[attr-defined]
+    g = gz if op.keepdims else keep_reduced_axes(gz, op.axes, x.type.ndim)
     return [multiply(g, _logsumexp_weights(op, node))]
 
 

@@ -78,7 +78,7 @@ class EmitContext:
             return f"(({ctype}){v}LL)"
         if kind == "f":
             return f"(({ctype}){_float_literal(float(value))})"  # type: ignore[arg-type]
-        c = complex(value)  # type: ignore[arg-type]
+        c = complex(value)
         maker = "CMPLXF" if dtype == "complex64" else "CMPLX"
         return f"{maker}({_float_literal(c.real)}, {_float_literal(c.imag)})"
 

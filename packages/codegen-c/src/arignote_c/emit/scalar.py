@@ -62,7 +62,7 @@ def _emit_composite(ctx: EmitContext, op: Composite, args: Sequence[Value],
 
     def value(var: object) -> Value:
         if var in values:
-            return values[var]  # type: ignore[index]
+            return values[var]
         data = np.asarray(var.data)  # type: ignore[attr-defined]
         return Value(ctx.literal(data.item(), var.type.dtype), var.type.dtype, dtype_spec(var))  # type: ignore
 

@@ -140,7 +140,7 @@ def cython_blas_capi() -> dict[str, Any]:
     """
     loaded = sys.modules.get("scipy.linalg.cython_blas")
     if loaded is not None:
-        return loaded.__pyx_capi__  # type: ignore[no-any-return]
+        return loaded.__pyx_capi__
     try:
         found = importlib.util.find_spec("scipy")  # where SciPy is, without running its __init__ (10 ms)
         assert found is not None and found.submodule_search_locations
@@ -150,8 +150,8 @@ def cython_blas_capi() -> dict[str, Any]:
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        return module.__pyx_capi__  # type: ignore[no-any-return]
+        return module.__pyx_capi__
     except Exception:
         import scipy.linalg.cython_blas as blas  # noqa: PLC0415  (the fallback: scipy.linalg costs 0.2 s)
 
-        return blas.__pyx_capi__  # type: ignore[no-any-return]
+        return blas.__pyx_capi__

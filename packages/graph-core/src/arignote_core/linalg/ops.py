@@ -62,7 +62,7 @@ class MatrixOp(Op):
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
         results = self.compute(*inputs)
-        return [np.asarray(r).astype(o.type.dtype, copy=False)  # type: ignore[attr-defined]
+        return [np.asarray(r).astype(o.type.dtype, copy=False)
                 for r, o in zip(results, node.outputs, strict=True)]
 
     def __str__(self) -> str:
@@ -295,7 +295,7 @@ def _static_solve_shape(a: TensorVariable, b: TensorVariable) -> tuple[int | Non
         ndim = max(len(x) for x in shapes)
         return broadcast_static_shapes([(1,) * (ndim - len(x)) + x for x in shapes], "solve")
 
-    return _solve_shapes(a.type.shape, b.type.shape, broadcast)  # type: ignore[no-any-return]
+    return _solve_shapes(a.type.shape, b.type.shape, broadcast)
 
 
 @dataclass(frozen=True)

@@ -130,4 +130,4 @@ def size_vector(size: Any) -> tuple[Any, bool]:
 def random_variable(distribution: str, state: Any, size: Any, params: Sequence[Any], dtype: Any) -> list[Any]:
     """Build a draw: returns (next state, draws)."""
     vector, given = size_vector(size)
-    return RandomVariable(distribution, as_dtype(dtype), given)(state, vector, *params)  # type: ignore
+    return RandomVariable(distribution, as_dtype(dtype), given)(state, vector, *params)

@@ -44,7 +44,7 @@ def as_tensor(value: Any, dtype: Any = None, name: str | None = None, ndim: int 
         result = constant(value, dtype, name)
     if ndim is not None and result.ndim != ndim:
         raise TypeError(f"expected a {ndim}-d tensor, got {result} with {result.ndim} dimensions")
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def _flatten(items: Any) -> list[Any]:
@@ -110,7 +110,7 @@ def cast(x: Any, dtype: Any) -> TensorVariable:
     dtype = as_dtype(dtype)
     if x.dtype == dtype:
         return x
-    return Elemwise(Cast(dtype))(x)  # type: ignore[no-any-return]
+    return Elemwise(Cast(dtype))(x)
 
 
 # -----------------------------------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def shape(x: Any) -> TensorVariable:
     x = as_tensor(x)
     if all(s is not None for s in x.type.shape):
         return constant(np.array(x.type.shape, dtype="int64"))
-    return Shape()(x)  # type: ignore[no-any-return]
+    return Shape()(x)
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def stack(items: Sequence[Any]) -> TensorVariable:
     """Stack 0-d tensors into a vector (the general N-d ``stack`` comes with the op library)."""
     tensors = [as_tensor(v) for v in items]
     dtype = result_dtype(*[dtype_spec(t) for t in tensors])
-    return MakeVector(dtype)(*tensors)  # type: ignore[no-any-return]
+    return MakeVector(dtype)(*tensors)
 
 
 def _shape_vector(shape_value: Any) -> tuple[TensorVariable, tuple[int | None, ...]]:
@@ -255,7 +255,7 @@ def _static_reshape(in_shape: tuple[int | None, ...], static: tuple[int | None, 
 def reshape(x: Any, new_shape: Any, ndim: int | None = None) -> TensorVariable:
     """``x`` with shape ``new_shape`` (ints, scalar variables or an int vector; one entry may be -1)."""
     vec, static = _shape_vector(new_shape)
-    return Reshape(len(static) if ndim is None else ndim)(x, vec)  # type: ignore[no-any-return]
+    return Reshape(len(static) if ndim is None else ndim)(x, vec)
 
 
 @dataclass(frozen=True)
@@ -311,7 +311,7 @@ def arange(start: Any = None, stop: Any = None, step: Any = 1, dtype: Any = None
     if dtype is None:
         dtype = result_dtype(*[dtype_spec(v) for v in inputs])
         dtype = "int64" if dtype == "bool" else dtype
-    return ARange(as_dtype(dtype))(*inputs)  # type: ignore[no-any-return]
+    return ARange(as_dtype(dtype))(*inputs)
 
 
 @dataclass(frozen=True)
@@ -341,5 +341,5 @@ class Alloc(Op):
 
 def alloc(value: Any, *shape_entries: Any) -> TensorVariable:
     """``value`` broadcast into a new array of shape ``shape_entries``."""
-    return Alloc()(value, *shape_entries)  # type: ignore[no-any-return]
+    return Alloc()(value, *shape_entries)
 

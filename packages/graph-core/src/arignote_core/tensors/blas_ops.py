@@ -73,7 +73,7 @@ class Gemm(Op):
         c, alpha, a, b, beta = inputs
         product = alpha * (_matrix(a, self.trans_a) @ _matrix(b, self.trans_b))
         out = product if beta == 0 else product + beta * c
-        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
+        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         c_shape, _, a_shape, b_shape, _ = input_shapes
@@ -108,7 +108,7 @@ class Gemv(Op):
         y, alpha, a, x, beta = inputs
         product = alpha * (_matrix(a, self.trans_a) @ x)
         out = product if beta == 0 else product + beta * y
-        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
+        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         y_shape, _, a_shape, _, _ = input_shapes

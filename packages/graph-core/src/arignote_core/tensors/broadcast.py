@@ -22,12 +22,12 @@ from .type import TensorType, format_shape
 
 def static_shape_of(vector: Variable) -> tuple[int | None, ...]:
     """What is known at build time of the shape held by an int64 ``vector`` (None where only run time tells)."""
-    length = vector.type.shape[0]  # type: ignore[attr-defined]
+    length = vector.type.shape[0]
     if isinstance(vector, Constant):
         return tuple(int(v) for v in np.asarray(vector.data))
     owner = vector.owner
     if owner is not None and isinstance(owner.op, Shape):
-        return tuple(owner.inputs[0].type.shape)  # type: ignore[attr-defined]
+        return tuple(owner.inputs[0].type.shape)
     if owner is not None and isinstance(owner.op, MakeVector):
         return tuple(static_int(v) for v in owner.inputs)
     return (None,) * length
@@ -75,7 +75,7 @@ class BroadcastTo(Op):
         return [np.broadcast_to(x, tuple(int(s) for s in shape_value))]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        return [_shape_entries(node.inputs[1], node.outputs[0].type.shape)]  # type: ignore[attr-defined]
+        return [_shape_entries(node.inputs[1], node.outputs[0].type.shape)]
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class SumToShape(Op):
         return [sum_to_shape_value(x, target)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        return [_shape_entries(node.inputs[1], node.outputs[0].type.shape)]  # type: ignore[attr-defined]
+        return [_shape_entries(node.inputs[1], node.outputs[0].type.shape)]
 
 
 def sum_to_shape_value(x: np.ndarray, target: tuple[int, ...]) -> np.ndarray:
@@ -127,9 +127,9 @@ def sum_to_shape_value(x: np.ndarray, target: tuple[int, ...]) -> np.ndarray:
 
 def broadcast_to(x: Any, shape_value: Any) -> Variable:
     """``x`` broadcast to ``shape_value`` (ints, scalar variables or an int vector such as ``y.shape``)."""
-    return BroadcastTo()(x, shape_value)  # type: ignore[no-any-return]
+    return BroadcastTo()(x, shape_value)
 
 
 def sum_to_shape(x: Any, shape_value: Any) -> Variable:
     """``x`` summed down to ``shape_value``: the transpose of ``broadcast_to``."""
-    return SumToShape()(x, shape_value)  # type: ignore[no-any-return]
+    return SumToShape()(x, shape_value)

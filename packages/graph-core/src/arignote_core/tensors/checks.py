@@ -52,7 +52,7 @@ def check(x: Any, message: str, *conditions: Any) -> Any:
         pending.append(c)
     if not pending:
         return as_tensor(x)
-    return CheckAndRaise(message)(x, *pending)  # type: ignore[no-any-return]
+    return CheckAndRaise(message)(x, *pending)
 
 
 @dataclass(frozen=True)
@@ -101,16 +101,16 @@ def specify_shape(x: Any, shape: Sequence[Any]) -> Variable:
     x = as_tensor(x)
     if isinstance(shape, Constant) and np.ndim(shape.data) == 1:
         shape = [int(v) for v in shape.data]
-    elif isinstance(shape, Variable) and shape.type.ndim == 1:  # type: ignore[attr-defined]
-        length = shape.type.shape[0]  # type: ignore[attr-defined]
+    elif isinstance(shape, Variable) and shape.type.ndim == 1:
+        length = shape.type.shape[0]
         if length is None:
             raise ValueError(f"specify_shape: a shape vector needs a static length, got {shape.type}")
-        shape = [shape[i] for i in range(length)]  # type: ignore[index]
+        shape = [shape[i] for i in range(length)]
     elif isinstance(shape, int | np.integer | Variable):
         shape = (shape,)
     given = tuple(s is not None for s in shape)
     if not any(given):
         return x
-    return SpecifyShape(given)(x, *(s for s in shape if s is not None))  # type: ignore[no-any-return]
+    return SpecifyShape(given)(x, *(s for s in shape if s is not None))
 
 __all__ = ["CheckAndRaise", "SpecifyShape", "check", "specify_shape"]

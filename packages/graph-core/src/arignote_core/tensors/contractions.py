@@ -149,9 +149,9 @@ def batched_dot(a: Any, b: Any) -> TensorVariable:
     if a.ndim == 2 and b.ndim == 2:
         return tm.sum(tm.multiply(a, b), axis=1, dtype=result_dtype(a.dtype, b.dtype))
     if b.ndim == 2:
-        return tm.matmul(a, b[:, :, None])[:, :, 0]  # type: ignore[no-any-return]
+        return tm.matmul(a, b[:, :, None])[:, :, 0]
     if a.ndim == 2:
-        return tm.matmul(a[:, None, :], b)[:, 0, :]  # type: ignore[no-any-return]
+        return tm.matmul(a[:, None, :], b)[:, 0, :]
     return tm.matmul(a, b)
 
 
@@ -214,7 +214,7 @@ class Einsum(Op):
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
         out = np.einsum(self.subscripts, *inputs)  # a view of a single operand for 'ij->ji' or 'ii->i'
-        return unaliased([np.asarray(out, dtype=node.outputs[0].type.dtype)], inputs)  # type: ignore[attr-defined]
+        return unaliased([np.asarray(out, dtype=node.outputs[0].type.dtype)], inputs)
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         labels, output = _parse_subscripts(self.subscripts, [len(s) for s in input_shapes])
@@ -231,7 +231,7 @@ class Einsum(Op):
 def einsum(subscripts: str, *operands: Any, optimize: Any = False) -> TensorVariable:
     """NumPy's ``einsum`` (subscripts form; ``...`` broadcasts). ``optimize`` is accepted for NumPy's
     signature: the contraction order is the backend's business."""
-    return Einsum(subscripts)(*operands)  # type: ignore[no-any-return]
+    return Einsum(subscripts)(*operands)
 
 __all__ = ["Einsum", "batched_dot", "cross", "einsum", "inner", "kron", "outer", "tensordot", "vdot",
            "vecdot"]

@@ -32,7 +32,7 @@ def _typed_value(value: Any, dtype: Any) -> TensorVariable:
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
     """NumPy's ``full``: a new array of ``shape`` filled with ``fill_value`` (its dtype unless given)."""
-    return Alloc()(_typed_value(fill_value, dtype), *_shape_entries(shape))  # type: ignore[no-any-return]
+    return Alloc()(_typed_value(fill_value, dtype), *_shape_entries(shape))
 
 
 def zeros(shape: Any, dtype: Any = float) -> TensorVariable:
@@ -212,7 +212,7 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> TensorV
         length = tm.maximum(0, tm.minimum(n_rows + offset, n_cols))
     index = arange(length, dtype="int64")
     rows, cols = (index, index + offset) if offset >= 0 else (index - offset, index)
-    return y[..., rows, cols]  # type: ignore[no-any-return]
+    return y[..., rows, cols]
 
 
 def diag(v: Any, k: int = 0) -> TensorVariable:
@@ -242,7 +242,7 @@ def asarray(a: Any, dtype: Any = None) -> TensorVariable:
 
 def copy(a: Any) -> TensorVariable:
     """NumPy's ``copy``: a new array with the values of ``a`` (the ``identity`` scalar op)."""
-    return Elemwise(SCALAR_OPS["identity"])(a)  # type: ignore[no-any-return]
+    return Elemwise(SCALAR_OPS["identity"])(a)
 
 
 def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> TensorVariable:

@@ -54,7 +54,7 @@ def _cumulative(mode: str, a: Any, axis: int | None, dtype: Any) -> TensorVariab
         (ax,) = normalize_axes(axis, x.ndim, f"cum{mode}")
     function = np.cumsum if mode == "add" else np.cumprod
     out_dtype = as_dtype(dtype) if dtype is not None else function(np.zeros(1, x.dtype)).dtype.name
-    return CumOp(ax, mode, out_dtype)(x)  # type: ignore[no-any-return]
+    return CumOp(ax, mode, out_dtype)(x)
 
 
 def cumsum(a: Any, axis: int | None = None, dtype: Any = None) -> TensorVariable:

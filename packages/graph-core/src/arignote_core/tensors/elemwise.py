@@ -34,13 +34,13 @@ def broadcast_static_shapes(shapes: Sequence[tuple[int | None, ...]], what: str)
 
 def pad_left(x: Variable, ndim: int) -> Variable:
     """``x`` with length-1 axes added on the left up to ``ndim`` (weak constants stay weak constants)."""
-    missing = ndim - x.type.ndim  # type: ignore[attr-defined]
+    missing = ndim - x.type.ndim
     if missing <= 0:
         return x
     if isinstance(x, Constant):
         data = np.asarray(x.data).reshape((1,) * missing + np.shape(x.data))
-        return type(x)(TensorType(x.type.dtype, data.shape), data, weak=x.weak)  # type: ignore[attr-defined]
-    return DimShuffle(x.type.ndim, ("x",) * missing + tuple(range(x.type.ndim)))(x)  # type: ignore[attr-defined]
+        return type(x)(TensorType(x.type.dtype, data.shape), data, weak=x.weak)
+    return DimShuffle(x.type.ndim, ("x",) * missing + tuple(range(x.type.ndim)))(x)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Elemwise(Op):
                 _check_fits(var, dtype, self)
         ndim = max((t.ndim for t in tensors), default=0)
         padded = [pad_left(t, ndim) for t in tensors]
-        shape = broadcast_static_shapes([t.type.shape for t in padded], str(self))  # type: ignore[attr-defined]
+        shape = broadcast_static_shapes([t.type.shape for t in padded], str(self))
         return Apply(self, padded, [TensorType(d, shape) for d in out_dtypes])
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
@@ -75,12 +75,12 @@ class Elemwise(Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         switch, equal = Elemwise(SCALAR_OPS["switch"]), Elemwise(SCALAR_OPS["equal"])
         out_shape = []
-        for axis, static in enumerate(node.outputs[0].type.shape):  # type: ignore[attr-defined]
+        for axis, static in enumerate(node.outputs[0].type.shape):
             if static is not None:
                 out_shape.append(static)
                 continue
             candidates = [shp[axis] for inp, shp in zip(node.inputs, input_shapes, strict=True)
-                          if inp.type.shape[axis] != 1]  # type: ignore[attr-defined]
+                          if inp.type.shape[axis] != 1]
             dim = candidates[0]
             for other in candidates[1:]:
                 dim = switch(equal(dim, 1), other, dim)
@@ -138,7 +138,7 @@ class DimShuffle(Op):
             if x.type.shape[d] != 1:
                 raise ValueError(f"{self}: cannot drop axis {d} of {x} with type {x.type}: its static size is "
                                  f"{x.type.shape[d]}, not 1")
-        shape = tuple(1 if d == "x" else x.type.shape[d] for d in self.new_order)  # type: ignore[index]
+        shape = tuple(1 if d == "x" else x.type.shape[d] for d in self.new_order)
         return Apply(self, [x], [TensorType(x.dtype, shape)])
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
@@ -165,4 +165,4 @@ def dimshuffle(x: Any, pattern: Sequence[int | str]) -> Variable:
     pattern = tuple(p if p == "x" else int(p) for p in pattern)
     if pattern == tuple(range(x.ndim)):
         return x
-    return DimShuffle(x.ndim, pattern)(x)  # type: ignore[no-any-return]
+    return DimShuffle(x.ndim, pattern)(x)

@@ -25,7 +25,7 @@ def round(a: Any, decimals: int = 0) -> TensorVariable:  # noqa: A001
     x = as_tensor(a)
     decimals = int(decimals)
     if x.dtype[0] == "c":
-        return round(tm.real(x), decimals) + 1j * round(tm.imag(x), decimals)  # type: ignore[no-any-return]
+        return round(tm.real(x), decimals) + 1j * round(tm.imag(x), decimals)
     if x.dtype == "bool" or x.dtype[0] in "iu" and decimals >= 0:
         return x
     if decimals == 0:
@@ -163,7 +163,7 @@ class Interp(Op):
         values = iter(extra)
         left, right, period = (next(values) if h else None for h in self.has)
         out = np.interp(x, xp, fp, left=left, right=right, period=period)
-        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
+        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         return [input_shapes[0]]
@@ -173,7 +173,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
     """NumPy's ``interp``."""
     extra = [v for v in (left, right, period) if v is not None]
     has = (left is not None, right is not None, period is not None)
-    return Interp(has)(x, xp, fp, *extra)  # type: ignore[no-any-return]
+    return Interp(has)(x, xp, fp, *extra)
 
 __all__ = ["Interp", "allclose", "angle", "around", "fix", "interp", "isclose", "isneginf", "isposinf",
            "nan_to_num", "round", "sinc", "trapezoid"]

@@ -58,7 +58,7 @@ class FusedReduce(Op):
         return [np.asarray(out).astype(self.dtype, copy=False)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        loop = broadcast_static_shapes([v.type.shape for v in node.inputs], str(self))  # type: ignore[attr-defined]
+        loop = broadcast_static_shapes([v.type.shape for v in node.inputs], str(self))
         sizes = []
         for axis, static in enumerate(loop):
             if axis in self.axes:
@@ -67,7 +67,7 @@ class FusedReduce(Op):
                 sizes.append(static)
                 continue
             candidates = [shp[axis] for inp, shp in zip(node.inputs, input_shapes, strict=True)
-                          if inp.type.shape[axis] != 1]  # type: ignore[attr-defined]
+                          if inp.type.shape[axis] != 1]
             size = candidates[0]
             for other in candidates[1:]:
                 size = math.where(math.equal(size, 1), other, size)

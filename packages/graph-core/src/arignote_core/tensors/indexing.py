@@ -192,7 +192,7 @@ def _symbolic_shape(node: Apply, input_shapes: Sequence[tuple[Any, ...]], entrie
             pieces.append(("dims", (1,)))
         else:
             var, shape = next(inputs)
-            if var.type.dtype == "bool":  # type: ignore[attr-defined]
+            if var.type.dtype == "bool":
                 return None
             pieces.append(("adv", shape))
             axis += 1
@@ -226,7 +226,7 @@ def index_conditions(node: Apply, x_shape: Sequence[Any]) -> list[Variable]:
             axis += 1
             continue
         index = next(pieces) if kind == "array" or entry[1] == INPUT else entry[1]
-        if kind == "array" and index.type.dtype == "bool":  # type: ignore[attr-defined]
+        if kind == "array" and index.type.dtype == "bool":
             return conditions  # a mask's axes are its own: later entries' axes are not tracked here
         size = x_shape[axis]
         axis += 1
@@ -337,7 +337,7 @@ def _static_or_input(value: Any, symbolic: list[Variable], what: str) -> Any:
 
 def _is_array_index(item: Any) -> bool:
     if isinstance(item, Variable):
-        return item.type.ndim > 0 or item.type.dtype == "bool"  # type: ignore[attr-defined]
+        return item.type.ndim > 0 or item.type.dtype == "bool"
     if isinstance(item, list | np.ndarray):
         return True
     return isinstance(item, bool | np.bool_)
@@ -362,7 +362,7 @@ def parse_index(x: Variable, index: Any) -> tuple[tuple[Entry, ...], list[Variab
             consumed += 1
     for item in items:
         if item is Ellipsis:
-            entries.extend([("slice", None, None, None)] * (x.type.ndim - consumed))  # type: ignore[attr-defined]
+            entries.extend([("slice", None, None, None)] * (x.type.ndim - consumed))
         elif item is None:
             entries.append(("newaxis",))
         elif isinstance(item, slice):
@@ -387,4 +387,4 @@ def getitem(x: Any, index: Any) -> Variable:
     x = as_tensor(x)
     entries, symbolic, advanced = parse_index(x, index)
     op = AdvancedSubtensor(entries) if advanced else Subtensor(entries)
-    return op(x, *symbolic)  # type: ignore[no-any-return]
+    return op(x, *symbolic)

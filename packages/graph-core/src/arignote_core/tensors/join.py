@@ -54,7 +54,7 @@ class Join(Op):
         return Apply(self, inputs, [TensorType(dtype, shape)])
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
-        dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
+        dtype = node.outputs[0].type.dtype
         return [np.concatenate(inputs, axis=self.axis).astype(dtype, copy=False)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -88,7 +88,7 @@ def concatenate(arrays: Sequence[Any], axis: int | None = 0, dtype: Any = None) 
     (ax,) = normalize_axes(axis, max(tensors[0].ndim, 1), "concatenate")
     if len(tensors) == 1 and tensors[0].ndim > 0:
         return tensors[0]
-    return Join(ax)(*tensors)  # type: ignore[no-any-return]
+    return Join(ax)(*tensors)
 
 
 def join(axis: int, *tensors: Any) -> TensorVariable:
@@ -107,7 +107,7 @@ def stack(arrays: Sequence[Any], axis: int = 0, dtype: Any = None) -> TensorVari
                          + ", ".join(format_shape(t.type.shape) for t in tensors))
     (ax,) = normalize_axes(axis, ndim + 1, "stack")
     if ndim == 0 and dtype is None:
-        return MakeVector(result_dtype(*(t.dtype for t in tensors)))(*tensors)  # type: ignore[no-any-return]
+        return MakeVector(result_dtype(*(t.dtype for t in tensors)))(*tensors)
     return concatenate([expand_dims(t, ax) for t in tensors], axis=ax, dtype=dtype)
 
 
@@ -142,7 +142,7 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Variable]:
     size = shape_tuple(x)[ax]
 
     def piece(start: Any, stop: Any) -> Variable:
-        return x[(slice(None),) * ax + (slice(start, stop),)]  # type: ignore[no-any-return]
+        return x[(slice(None),) * ax + (slice(start, stop),)]
 
     if isinstance(indices_or_sections, int | np.integer):
         sections = int(indices_or_sections)

@@ -41,7 +41,7 @@ class Dot(Op):
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
         out = np.dot(*inputs)
-        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
+        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         sa, sb = input_shapes
@@ -70,7 +70,7 @@ class MatMul(Op):
         return Apply(self, [a, b], [TensorType(dtype, shape)])
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
-        return [np.asarray(np.matmul(*inputs), dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
+        return [np.asarray(np.matmul(*inputs), dtype=node.outputs[0].type.dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         sa, sb = (tuple(s) for s in input_shapes)

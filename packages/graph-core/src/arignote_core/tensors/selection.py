@@ -32,7 +32,7 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> 
         idx = tm.clip(idx, 0, tm.maximum(n - 1, 0))
     elif mode != "raise":
         raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
-    return x[(slice(None),) * ax + (idx,)]  # type: ignore[no-any-return]
+    return x[(slice(None),) * ax + (idx,)]
 
 
 def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> TensorVariable:
@@ -44,7 +44,7 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> TensorVari
     if axis is None:
         if idx.ndim != 1:
             raise ValueError("take_along_axis: when axis=None, `indices` must have a single dimension.")
-        return reshape(x, (-1,))[idx]  # type: ignore[no-any-return]
+        return reshape(x, (-1,))[idx]
     if idx.ndim != x.ndim:
         raise ValueError(f"take_along_axis: `indices` and `arr` must have the same number of dimensions "
                          f"({format_shape(idx.type.shape)} and {format_shape(x.type.shape)})")
@@ -58,7 +58,7 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> TensorVari
             shape = [1] * x.ndim
             shape[i] = -1
             index.append(reshape(arange(dims[i], dtype="int64"), tuple(shape)))
-    return x[tuple(index)]  # type: ignore[no-any-return]
+    return x[tuple(index)]
 
 
 def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> TensorVariable:

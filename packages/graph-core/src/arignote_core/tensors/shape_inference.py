@@ -21,7 +21,7 @@ Dim = Any
 
 def shape_tuple(var: Variable) -> tuple[Dim, ...]:
     """The shape of ``var``: its static sizes where known, entries of ``Shape(var)`` elsewhere."""
-    static = var.type.shape  # type: ignore[attr-defined]
+    static = var.type.shape
     if all(s is not None for s in static):
         return tuple(static)
     vector = Shape()(var)
@@ -58,10 +58,10 @@ def infer_shapes(outputs: list[Variable]) -> dict[Variable, tuple[Dim, ...]]:
         if len(inferred) != len(node.outputs):
             raise ValueError(f"{node.op}.infer_shape gave {len(inferred)} shapes for {len(node.outputs)} outputs")
         for out, shape in zip(node.outputs, inferred, strict=True):
-            if len(shape) != out.type.ndim:  # type: ignore[attr-defined]
+            if len(shape) != out.type.ndim:
                 raise ValueError(f"{node.op}.infer_shape gave a shape of length {len(shape)} for an output of "
-                                 f"{out.type.ndim} dimensions")  # type: ignore[attr-defined]
-            static = out.type.shape  # type: ignore[attr-defined]
+                                 f"{out.type.ndim} dimensions")
+            static = out.type.shape
             shapes[out] = tuple(s if s is not None else _check_entry(node, e)
                                 for s, e in zip(static, shape, strict=True))
     for out in outputs:

@@ -35,7 +35,7 @@ def dimshuffle(x: Any, pattern: Sequence[int | str]) -> TensorVariable:
     pattern = tuple(p if p == "x" else int(p) for p in pattern)
     unknown = [i for i in range(x.ndim) if i not in pattern and x.type.shape[i] is None]
     if unknown:
-        x = specify_shape(x, [1 if i in unknown else None for i in range(x.ndim)])  # type: ignore[assignment]
+        x = specify_shape(x, [1 if i in unknown else None for i in range(x.ndim)])
     return elemwise.dimshuffle(x, pattern)  # type: ignore[return-value]
 
 
@@ -46,7 +46,7 @@ def expand_dims(a: Any, axis: Any) -> TensorVariable:
     out_ndim = x.ndim + len(axes)
     new = normalize_axes(axes, out_ndim, "expand_dims")
     dims = iter(range(x.ndim))
-    return dimshuffle(x, ["x" if i in new else next(dims) for i in range(out_ndim)])  # type: ignore[return-value]
+    return dimshuffle(x, ["x" if i in new else next(dims) for i in range(out_ndim)])
 
 
 def squeeze(a: Any, axis: Any = None) -> TensorVariable:
@@ -63,7 +63,7 @@ def squeeze(a: Any, axis: Any = None) -> TensorVariable:
                                  f"(axis {i} of {x}, shape {format_shape(x.type.shape)})")
         if any(x.type.shape[i] is None for i in drop):
             x = specify_shape(x, [1 if i in drop else None for i in range(x.ndim)])  # type: ignore[assignment]
-    return dimshuffle(x, [i for i in range(x.ndim) if i not in drop])  # type: ignore[return-value]
+    return dimshuffle(x, [i for i in range(x.ndim) if i not in drop])
 
 
 def moveaxis(a: Any, source: Any, destination: Any) -> TensorVariable:
@@ -78,7 +78,7 @@ def moveaxis(a: Any, source: Any, destination: Any) -> TensorVariable:
     order = [i for i in range(x.ndim) if i not in src]
     for d, s in sorted(zip(dst, src, strict=True)):
         order.insert(d, s)
-    return dimshuffle(x, order)  # type: ignore[return-value]
+    return dimshuffle(x, order)
 
 
 def swapaxes(a: Any, axis1: int, axis2: int) -> TensorVariable:
@@ -88,7 +88,7 @@ def swapaxes(a: Any, axis1: int, axis2: int) -> TensorVariable:
     (j,) = normalize_axes(axis2, x.ndim, "swapaxes")
     order = list(range(x.ndim))
     order[i], order[j] = order[j], order[i]
-    return dimshuffle(x, order)  # type: ignore[return-value]
+    return dimshuffle(x, order)
 
 
 def permute_dims(a: Any, axes: Any = None) -> TensorVariable:
@@ -162,13 +162,13 @@ def flatten(x: Any, ndim: int = 1) -> TensorVariable:
 def shape_padleft(x: Any, n_ones: int = 1) -> TensorVariable:
     """Theano's ``shape_padleft``: ``n_ones`` length-1 axes on the left."""
     x = as_tensor(x)
-    return dimshuffle(x, ["x"] * n_ones + list(range(x.ndim)))  # type: ignore[return-value]
+    return dimshuffle(x, ["x"] * n_ones + list(range(x.ndim)))
 
 
 def shape_padright(x: Any, n_ones: int = 1) -> TensorVariable:
     """Theano's ``shape_padright``: ``n_ones`` length-1 axes on the right."""
     x = as_tensor(x)
-    return dimshuffle(x, list(range(x.ndim)) + ["x"] * n_ones)  # type: ignore[return-value]
+    return dimshuffle(x, list(range(x.ndim)) + ["x"] * n_ones)
 
 
 def shape_padaxis(x: Any, axis: int) -> TensorVariable:
@@ -182,7 +182,7 @@ def flip(m: Any, axis: Any = None) -> TensorVariable:
     axes = normalize_axes(axis, x.ndim, "flip")
     if not axes:
         return x
-    return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))]  # type: ignore
+    return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))]
 
 
 def fliplr(m: Any) -> TensorVariable:
@@ -220,7 +220,7 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> TensorVariable:
     order = list(range(x.ndim))
     order[a], order[b] = order[b], order[a]
     if k == 1:
-        return dimshuffle(flip(x, b), order)  # type: ignore[return-value]
+        return dimshuffle(flip(x, b), order)
     return flip(dimshuffle(x, order), b)
 
 
@@ -235,7 +235,7 @@ def broadcast_to(array: Any, shape: Any) -> TensorVariable:
         if isinstance(want, int) and have not in (None, 1, want):
             raise ValueError(f"broadcast_to: operands could not be broadcast together: axis {-axis - 1} of shape "
                              f"{format_shape(x.type.shape)} cannot become {want}")
-    return Alloc()(x, *dims)  # type: ignore[no-any-return]
+    return Alloc()(x, *dims)
 
 
 def _shape_entries(shape: Any) -> list[Any]:
@@ -244,7 +244,7 @@ def _shape_entries(shape: Any) -> list[Any]:
     if isinstance(shape, Variable):
         if shape.ndim == 0:  # type: ignore[attr-defined]
             return [shape]
-        length = shape.type.shape[0]  # type: ignore[attr-defined]
+        length = shape.type.shape[0]
         if length is None:
             raise ValueError(f"a shape vector needs a static length, got {shape} of type {shape.type}")
         return [shape[i] for i in range(length)]  # type: ignore[index]
@@ -301,7 +301,7 @@ def tile(A: Any, reps: Any) -> TensorVariable:
         raise ValueError(f"tile: negative repetitions {reps}")
     ndim = max(x.ndim, len(reps))
     reps = (1,) * (ndim - len(reps)) + reps
-    x = dimshuffle(x, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))  # type: ignore[assignment]
+    x = dimshuffle(x, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))
     if all(r == 1 for r in reps):
         return x
     dims = shape_tuple(x)
@@ -364,7 +364,7 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> TensorVariable:
         x, ax = reshape(x, (-1,)), 0
     else:
         (ax,) = normalize_axes(axis, x.ndim, "repeat")
-    return Repeat(ax)(x, repeats)  # type: ignore[no-any-return]
+    return Repeat(ax)(x, repeats)
 
 __all__ = ["Repeat", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "broadcast_shape_of",
            "broadcast_to", "dimshuffle", "expand_dims", "flatten", "flip", "fliplr", "flipud", "matrix_transpose",

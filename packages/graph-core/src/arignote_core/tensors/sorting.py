@@ -81,7 +81,7 @@ def sort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any = No
     if order is not None:
         raise ValueError("sort: 'order' applies to structured arrays only")
     x, ax = _sort_axis(as_tensor(a), axis, "sort")
-    return Sort(ax, _stable(kind, stable))(x)  # type: ignore[no-any-return]
+    return Sort(ax, _stable(kind, stable))(x)
 
 
 def argsort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any = None, *,
@@ -90,7 +90,7 @@ def argsort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any =
     if order is not None:
         raise ValueError("argsort: 'order' applies to structured arrays only")
     x, ax = _sort_axis(as_tensor(a), axis, "argsort")
-    return ArgSort(ax, _stable(kind, stable))(x)  # type: ignore[no-any-return]
+    return ArgSort(ax, _stable(kind, stable))(x)
 
 
 def argtopk(x: Any, kth: int, axis: int = -1, sorted: bool = True) -> TensorVariable:  # noqa: A002
@@ -104,8 +104,8 @@ def argtopk(x: Any, kth: int, axis: int = -1, sorted: bool = True) -> TensorVari
     before = (slice(None),) * ax
     if kth > 0:
         largest_first = order[before + (slice(None, None, -1),)]
-        return largest_first[before + (slice(None, kth),)]  # type: ignore[no-any-return]
-    return order[before + (slice(None, -kth),)]  # type: ignore[no-any-return]
+        return largest_first[before + (slice(None, kth),)]
+    return order[before + (slice(None, -kth),)]
 
 
 def topk(x: Any, kth: int, axis: int = -1, sorted: bool = True) -> TensorVariable:  # noqa: A002
@@ -142,7 +142,7 @@ def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Tens
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right' (got {side!r})")
     extra = [] if sorter is None else [sorter]
-    return SearchSorted(side)(a, v, *extra)  # type: ignore[no-any-return]
+    return SearchSorted(side)(a, v, *extra)
 
 
 def digitize(x: Any, bins: Any, right: bool = False) -> TensorVariable:
@@ -185,7 +185,7 @@ def argwhere(a: Any) -> TensorVariable:
     """NumPy's ``argwhere``: one row of indices per non-zero element."""
     x = as_tensor(a)
     if x.ndim == 0:
-        return nonzero(reshape(x, (1,)))[0][:, None][:, :0]  # type: ignore[no-any-return]
+        return nonzero(reshape(x, (1,)))[0][:, None][:, :0]
     return stack(nonzero(x), axis=1)
 
 
@@ -221,14 +221,14 @@ class BinCount(Op):
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
         x, *weights = inputs
         out = np.bincount(x, weights=weights[0] if weights else None, minlength=self.minlength)
-        return [out.astype(node.outputs[0].type.dtype, copy=False)]  # type: ignore[attr-defined]
+        return [out.astype(node.outputs[0].type.dtype, copy=False)]
 
 
 def bincount(x: Any, weights: Any = None, minlength: int = 0) -> TensorVariable:
     """NumPy's ``bincount`` (its length depends on the values)."""
     if minlength < 0:
         raise ValueError("bincount: 'minlength' must not be negative")
-    return BinCount(int(minlength))(x, *([] if weights is None else [weights]))  # type: ignore[no-any-return]
+    return BinCount(int(minlength))(x, *([] if weights is None else [weights]))
 
 
 @dataclass(frozen=True)

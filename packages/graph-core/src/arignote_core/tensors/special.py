@@ -114,7 +114,7 @@ class LogSumExp(Op):
             out = m + np.log(np.sum(np.exp(shifted), axis=self.axes, keepdims=True))
         if not self.keepdims:
             out = np.squeeze(out, axis=self.axes)
-        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
+        return [np.asarray(out, dtype=node.outputs[0].type.dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         (shape,) = input_shapes

@@ -79,7 +79,7 @@ def _root_of_variance(x: TensorVariable, axis: Any, variance: TensorVariable, me
     derivative 0 where the chain rule through ``sqrt`` (infinite slope at 0) would give nan."""
     if mean is None and all(x.type.shape[a] == 1 for a in normalize_axes(axis, x.ndim, what)):
         return variance
-    return tm.sqrt(variance)  # type: ignore[no-any-return]
+    return tm.sqrt(variance)
 
 
 def std(a: Any, axis: Any = None, dtype: Any = None, ddof: Any = 0, keepdims: bool = False, *, mean: Any = None,
@@ -180,7 +180,7 @@ def quantile(a: Any, q: Any, axis: Any = None, overwrite_input: bool = False, me
     lead = q_t.ndim
     if lead:
         result = moveaxis(result, tuple(range(result.ndim - lead, result.ndim)), tuple(range(lead)))
-    return _reinsert(result, axes, x.ndim, lead, keepdims)  # type: ignore[no-any-return]
+    return _reinsert(result, axes, x.ndim, lead, keepdims)
 
 
 def percentile(a: Any, q: Any, axis: Any = None, overwrite_input: bool = False, method: str = "linear",
@@ -207,7 +207,7 @@ def median(a: Any, axis: Any = None, overwrite_input: bool = False, keepdims: bo
     result = tm.where(tm.equal(n, 0), nan, result)
     if _is_inexact(x.dtype):
         result = tm.where(tm.any(tm.isnan(ordered), axis=-1), nan, result)
-    return _reinsert(result, axes, x.ndim, 0, keepdims)  # type: ignore[no-any-return]
+    return _reinsert(result, axes, x.ndim, 0, keepdims)
 
 
 # -----------------------------------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def nanprod(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False,
 def _nan_extreme(name: str, a: Any, axis: Any, keepdims: bool, initial: Any) -> TensorVariable:
     x = as_tensor(_with_initial(a, axis, initial))
     if not _is_inexact(x.dtype):
-        return getattr(tm, "max" if name == "fmax" else "min")(x, axis=axis, keepdims=keepdims)  # type: ignore
+        return getattr(tm, "max" if name == "fmax" else "min")(x, axis=axis, keepdims=keepdims)
     axes = normalize_axes(axis, x.ndim, f"nan{name[1:]}")
     result = Reduce(SCALAR_OPS[name], axes, x.dtype)(x)  # type: ignore[arg-type]
     return _keep(result, axes, x.ndim, keepdims)
@@ -254,7 +254,7 @@ def nanmin(a: Any, axis: Any = None, keepdims: bool = False, initial: Any = None
 def _nan_arg(name: str, a: Any, axis: Any, keepdims: bool) -> TensorVariable:
     x = as_tensor(a)
     if not _is_inexact(x.dtype):
-        return getattr(tm, name)(x, axis=axis, keepdims=keepdims)  # type: ignore[no-any-return]
+        return getattr(tm, name)(x, axis=axis, keepdims=keepdims)
     fill = -np.inf if name == "argmax" else np.inf
     result = getattr(tm, name)(_replace_nan(x, fill), axis=axis, keepdims=keepdims)
     all_nan = tm.all(tm.isnan(x), axis=axis)

@@ -153,7 +153,7 @@ def _rebuild(target: Any, value: Any, set_instead_of_inc: bool, what: str) -> Va
                         + ("" if node is None else f" computed by {node.op}"))
     x, *symbolic = node.inputs
     op_class = IncSubtensor if isinstance(node.op, Subtensor) else AdvancedIncSubtensor
-    return op_class(node.op.entries, set_instead_of_inc)(x, value, *symbolic)  # type: ignore[no-any-return]
+    return op_class(node.op.entries, set_instead_of_inc)(x, value, *symbolic)
 
 
 def set_subtensor(target: Any, value: Any) -> Variable:

@@ -106,7 +106,7 @@ class TensorType(Type):
     def refine(self, var: Variable) -> Variable:
         """``var`` with a run-time check of the static sizes this type knows and ``var``'s type does not (a
         dimshuffle dropping an axis was built on its size being 1)."""
-        have = var.type.shape  # type: ignore[attr-defined]
+        have = var.type.shape
         if not any(w is not None and h is None for h, w in zip(have, self.shape, strict=True)):
             return var
         from .checks import specify_shape  # noqa: PLC0415  (checks builds on this module)

@@ -121,7 +121,7 @@ def _check_shape_graph(case: Case, s: Sample, outputs: list[Variable], shape_out
 def _check_values(case: Case, s: Sample, outputs: list[Variable], expected: Sequence[np.ndarray],
                   results: Sequence[np.ndarray]) -> None:
     for i, (out, want, got) in enumerate(zip(outputs, expected, results, strict=True)):
-        static = out.type.shape  # type: ignore[attr-defined]
+        static = out.type.shape
         if len(static) != got.ndim or any(a is not None and a != b for a, b in zip(static, got.shape,
                                                                                       strict=False)):
             raise _fail(case, s, f"output {i}: static shape {static} disagrees with the value's shape {got.shape}")

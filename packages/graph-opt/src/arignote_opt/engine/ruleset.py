@@ -60,7 +60,7 @@ class RuleSet:
         """Decorator: register ``fn(fgraph, node)`` as a node rule tracking ``tracks`` (ops or op classes)."""
 
         def wrap(fn: NodeTransform) -> NodeRule:
-            return self.register(NodeRule(fn, name or fn.__name__, tracks or None, tags))  # type: ignore[no-any-return]
+            return self.register(NodeRule(fn, name or fn.__name__, tracks or None, tags))
 
         return wrap
 
@@ -69,7 +69,7 @@ class RuleSet:
         """Decorator: register ``fn(fgraph) -> number of changes`` as a graph rule."""
 
         def wrap(fn: Callable[..., int]) -> GraphRule:
-            return self.register(GraphRule(fn, name or fn.__name__, tags))  # type: ignore[no-any-return]
+            return self.register(GraphRule(fn, name or fn.__name__, tags))
 
         return wrap
 
@@ -87,7 +87,7 @@ class RuleSet:
             if replacement is None:
                 raise TypeError(f"rule {name}: a pattern needs a replacement")
             pattern = rule
-        return self.register(PatternRule(name, pattern, replacement, where, tags))  # type: ignore[no-any-return]
+        return self.register(PatternRule(name, pattern, replacement, where, tags))
 
     # -- lookup ----------------------------------------------------------------------------------------------
 

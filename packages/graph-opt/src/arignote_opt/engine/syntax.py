@@ -53,7 +53,7 @@ def parse_pattern(text: str, vocabulary: Vocabulary,
     unused = set(where) - _variable_names(pattern)
     if unused:
         raise PatternSyntaxError(f"constraints name {sorted(unused)}, which {text!r} does not use")
-    return pattern  # type: ignore[no-any-return]
+    return pattern
 
 
 def parse_template(text: str, vocabulary: Vocabulary) -> Template:

@@ -91,7 +91,7 @@ def _foldable_constant(var: Variable, dtype: str) -> Any:
     if var.weak and kind(dtype) == "f" and not isinstance(value, complex):
         with np.errstate(over="ignore"):
             return np.asarray(value, dtype=dtype).item()
-    if var.weak or np.can_cast(var.type.dtype, dtype, "safe"):  # type: ignore[attr-defined]
+    if var.weak or np.can_cast(var.type.dtype, dtype, "safe"):
         return value
     return None
 
@@ -101,9 +101,9 @@ def _inside(node: Apply | None, ops: tuple[str, ...], dtype: str) -> bool:
     if scalar_name(node) not in ops:
         return False
     assert node is not None
-    if node.outputs[0].type.dtype != dtype:  # type: ignore[attr-defined]
+    if node.outputs[0].type.dtype != dtype:
         return False
-    return all(v.type.dtype == dtype or _foldable_constant(v, dtype) is not None  # type: ignore[attr-defined]
+    return all(v.type.dtype == dtype or _foldable_constant(v, dtype) is not None
                for v in node.inputs)
 
 
@@ -124,11 +124,11 @@ def _supported(dtype: str) -> bool:
 def split_coefficient(fgraph: FunctionGraph, var: Variable, dtype: str) -> tuple[Any, Variable]:
     """``(c, t)`` for a term ``t * c`` (used once, ``c`` a foldable number), else ``(1, var)``."""
     node = var.owner
-    if scalar_name(node) == "multiply" and only_client(fgraph, var) is not None and var.type.dtype == dtype:  # type: ignore
+    if scalar_name(node) == "multiply" and only_client(fgraph, var) is not None and var.type.dtype == dtype:
         a, b = node.inputs  # type: ignore[union-attr]
         for const, other in ((b, a), (a, b)):
             value = _foldable_constant(const, dtype)
-            if value is not None and other.type.dtype == dtype and scalar_constant(other) is None:  # type: ignore
+            if value is not None and other.type.dtype == dtype and scalar_constant(other) is None:
                 return value, other
     return 1, var
 
@@ -201,7 +201,7 @@ def _finish(fgraph: FunctionGraph, form: Form | None, constant_only: Any, root: 
             leaves: list[Variable]) -> Variable:
     """Build ``form`` (or a filled array when only a constant is left) with ``root``'s dtype and shape."""
     if form is None:
-        return filled_like(fgraph, as_python_number(constant_only, root.type.dtype), root, leaves)  # type: ignore
+        return filled_like(fgraph, as_python_number(constant_only, root.type.dtype), root, leaves)
     return keep_shape(fgraph, build(form), dropped, root, leaves)
 
 
@@ -209,7 +209,7 @@ def canonical_sum(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Replac
     """Flatten a sum, collect like terms, fold constants, sort: ``x - y`` is ``x + (-y)``, ``x + x`` is
     ``x * 2``; ``x - x`` is 0 for integers, and for floats only under ``fast_math`` (inf - inf is NaN)."""
     root = node.outputs[0]
-    dtype = root.type.dtype  # type: ignore[attr-defined]
+    dtype = root.type.dtype
     if not _supported(dtype) or kind(dtype) == "u" or not _inside(node, SUM_OPS, dtype):
         return None
     if _absorbed(fgraph, node, SUM_OPS, SUM_OPS):
@@ -332,7 +332,7 @@ def canonical_product(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Re
     """Flatten a product, collect powers of equal factors, fold the coefficient, sort: ``x * x`` is
     ``x ** 2``, ``x * 1`` is ``x``; ``x / x`` is 1 only under ``fast_math``."""
     root = node.outputs[0]
-    dtype = root.type.dtype  # type: ignore[attr-defined]
+    dtype = root.type.dtype
     if not _supported(dtype) or not _inside(node, PRODUCT_OPS, dtype):
         return None
     if _absorbed(fgraph, node, PRODUCT_ROOTS, PRODUCT_OPS):

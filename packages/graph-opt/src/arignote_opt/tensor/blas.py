@@ -54,9 +54,9 @@ def scalar_factor(var: Variable, dtype: str) -> Scale | None:
     node = var.owner
     if node is not None and isinstance(node.op, DimShuffle) and all(d == "x" for d in node.op.new_order):
         source = node.inputs[0]
-        if source.type.dtype == dtype:  # type: ignore[attr-defined]
+        if source.type.dtype == dtype:
             return source
-    if var.type.ndim == 0 and var.type.dtype == dtype:  # type: ignore[attr-defined]
+    if var.type.ndim == 0 and var.type.dtype == dtype:
         return var
     return None
 
@@ -89,13 +89,13 @@ def _is_zero(var: Variable) -> bool:
 def as_product(fgraph: FunctionGraph, var: Variable, dtype: str) -> Product | None:
     """``var`` as a scaled product when it is one (a dot, a GEMM/GEMV without its added term, times a scale)."""
     node = var.owner
-    if node is None or var.type.dtype != dtype:  # type: ignore[attr-defined]
+    if node is None or var.type.dtype != dtype:
         return None
     if isinstance(node.op, Dot | MatMul):
         p, q = node.inputs
-        if any(v.type.dtype != dtype for v in (p, q)):  # type: ignore[attr-defined]
+        if any(v.type.dtype != dtype for v in (p, q)):
             return None
-        ndims = (p.type.ndim, q.type.ndim)  # type: ignore[attr-defined]
+        ndims = (p.type.ndim, q.type.ndim)
         if ndims == (2, 2):
             (a, ta), (b, tb) = untransposed(p), untransposed(q)
             return Product("gemm", 1, a, b, ta, tb)
@@ -146,16 +146,16 @@ def split_scale(fgraph: FunctionGraph, var: Variable, dtype: str) -> tuple[Scale
         if name == "multiply":
             for factor, other in (node.inputs, node.inputs[::-1]):
                 scale = scalar_factor(factor, dtype)
-                if scale is not None and other.type.dtype == dtype:  # type: ignore[attr-defined]
+                if scale is not None and other.type.dtype == dtype:
                     return scale, other
     return 1, var
 
 
 def _in_dtype(c: Variable, dtype: str) -> Variable | None:
     """``c`` itself when it has ``dtype``; a constant that converts exactly, converted; else None."""
-    if c.type.dtype == dtype:  # type: ignore[attr-defined]
+    if c.type.dtype == dtype:
         return c
-    if isinstance(c, Constant) and (c.weak or np.can_cast(c.type.dtype, dtype, "safe")):  # type: ignore[attr-defined]
+    if isinstance(c, Constant) and (c.weak or np.can_cast(c.type.dtype, dtype, "safe")):
         return constant(np.asarray(c.data, dtype=dtype))
     return None
 
@@ -169,15 +169,15 @@ def gemm_from_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``alpha * dot(a, b) + beta * c`` (or a difference) is ``gemm(c, alpha, a, b, beta)`` (``gemv`` for a
     matrix-vector product); ``c`` may broadcast (a bias)."""
     out = node.outputs[0]
-    dtype = out.type.dtype  # type: ignore[attr-defined]
-    if dtype not in BLAS_DTYPES or out.type.ndim not in (1, 2):  # type: ignore[attr-defined]
+    dtype = out.type.dtype
+    if dtype not in BLAS_DTYPES or out.type.ndim not in (1, 2):
         return None
     subtract = scalar_name(node) == "subtract"
     for position, (term, other) in enumerate((node.inputs, node.inputs[::-1])):
         if only_client(fgraph, term) is not node:
             continue
         product = as_product(fgraph, term, dtype)
-        if product is None or (product.kind == "gemm") != (out.type.ndim == 2):  # type: ignore[attr-defined]
+        if product is None or (product.kind == "gemm") != (out.type.ndim == 2):
             continue
         beta, c = split_scale(fgraph, other, dtype)
         c = _in_dtype(c, dtype)
@@ -205,7 +205,7 @@ def gemm_from_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """A product with a transposed operand or a scale is a GEMM/GEMV with flags and alpha (no transposed copy,
     no extra pass for the scale); a product inside a sum is left to :func:`gemm_from_sum`."""
     out = node.outputs[0]
-    dtype = out.type.dtype  # type: ignore[attr-defined]
+    dtype = out.type.dtype
     if dtype not in BLAS_DTYPES:
         return None
     user = only_client(fgraph, out)
@@ -217,7 +217,7 @@ def gemm_from_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
     plain = isinstance(node.op, Dot | MatMul)
     if plain and not (product.trans_a or product.trans_b):
         return None
-    if plain and product.kind == "gemv" and product.trans_a == (node.inputs[0].type.ndim == 1):  # type: ignore
+    if plain and product.kind == "gemv" and product.trans_a == (node.inputs[0].type.ndim == 1):
         return None
     return build(product, None, 0, dtype)
 
@@ -231,6 +231,6 @@ def transpose_of_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if inner is None or not isinstance(inner.op, Dot | MatMul) or only_client(fgraph, node.inputs[0]) is not node:
         return None
     a, b = inner.inputs
-    if a.type.ndim != 2 or b.type.ndim != 2:  # type: ignore[attr-defined]
+    if a.type.ndim != 2 or b.type.ndim != 2:
         return None
     return inner.op(transpose(b), transpose(a))

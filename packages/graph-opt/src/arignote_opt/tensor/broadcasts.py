@@ -23,7 +23,7 @@ from .sizes import SizeTerms, Terms, size_scalar
 
 def _has_sizes(terms: SizeTerms, x: Variable, targets: Sequence[Terms]) -> bool:
     """Whether ``x`` provably has the sizes ``targets`` (one entry per axis)."""
-    return x.type.ndim == len(targets) and terms.shape(x) == list(targets)  # type: ignore[attr-defined]
+    return x.type.ndim == len(targets) and terms.shape(x) == list(targets)
 
 
 @CANONICALIZE.node_rule(BroadcastTo, SumToShape, tags=("shape_ops",))
@@ -53,7 +53,7 @@ def _entries(node: Apply) -> list[Variable]:
         return list(source.inputs)
     if isinstance(shape_vec, Constant):
         return [constant(np.int64(s)) for s in np.asarray(shape_vec.data).reshape(-1)]
-    return [Subtensor((("int", d),))(shape_vec) for d in range(shape_vec.type.shape[0])]  # type: ignore
+    return [Subtensor((("int", d),))(shape_vec) for d in range(shape_vec.type.shape[0])]
 
 
 def _narrowed(terms: SizeTerms, node: Apply, provided: list[Terms]) -> Variable | None:
@@ -68,7 +68,7 @@ def _narrowed(terms: SizeTerms, node: Apply, provided: list[Terms]) -> Variable 
     own = terms.shape(padded)
     if all(t <= p or t == o for t, p, o in zip(targets, provided, own, strict=True)):
         return padded
-    static = padded.type.shape  # type: ignore[attr-defined]
+    static = padded.type.shape
     changed = False
     for d, (target, given) in enumerate(zip(targets, provided, strict=True)):
         left = target - given
@@ -78,8 +78,8 @@ def _narrowed(terms: SizeTerms, node: Apply, provided: list[Terms]) -> Variable 
     if not changed:
         return None
     if isinstance(node.op, Alloc):
-        return node.op(value, *entries)  # type: ignore[no-any-return]
-    return node.op(value, MakeVector("int64")(*entries))  # type: ignore[no-any-return]
+        return node.op(value, *entries)
+    return node.op(value, MakeVector("int64")(*entries))
 
 
 @CANONICALIZE.node_rule(Elemwise, tags=("shape_ops",))
@@ -90,7 +90,7 @@ def broadcast_into_elemwise(fgraph: FunctionGraph, node: Apply) -> Replacement:
     rows that broadcasts with ``n``, is ``broadcast_to(c, (n, 1)) * y``)."""
     terms = SizeTerms(fgraph)
     inputs = list(node.inputs)
-    ndim = node.outputs[0].type.ndim  # type: ignore[attr-defined]
+    ndim = node.outputs[0].type.ndim
     for i, inp in enumerate(inputs):
         source = inp.owner
         if source is None or not isinstance(source.op, BroadcastTo | Alloc):
@@ -100,5 +100,5 @@ def broadcast_into_elemwise(fgraph: FunctionGraph, node: Apply) -> Replacement:
         narrowed = _narrowed(terms, source, provided)
         if narrowed is not None:
             inputs[i] = narrowed
-            return node.op(*inputs)  # type: ignore[no-any-return]
+            return node.op(*inputs)
     return None

@@ -79,13 +79,13 @@ def _scatter_undone(fgraph: FunctionGraph, a: Variable, t: Variable) -> Variable
     terms = SizeTerms(fgraph)
     if terms.shape(a) != terms.shape(t):
         return None
-    return node.op(base, g, *index)  # type: ignore[no-any-return]
+    return node.op(base, g, *index)
 
 
 def _undone(fgraph: FunctionGraph, a: Variable, t: Variable) -> Variable | None:
     """``a * t`` without a division, when ``t`` divides by ``a`` (directly or in a scatter), else None. Only for
     a float ``a``, which may underflow to 0: an integer 0 is exact, and ``(y / y) * y`` is NaN there in NumPy."""
-    if kind(a.type.dtype) not in "fc":  # type: ignore[attr-defined]
+    if kind(a.type.dtype) not in "fc":
         return None
     g = _quotient_by(t, lambda divisor: divisor is a)
     if g is not None:
@@ -96,9 +96,9 @@ def _undone(fgraph: FunctionGraph, a: Variable, t: Variable) -> Variable | None:
 def _fitting(fgraph: FunctionGraph, result: Variable, dropped: list[Variable], out: Variable,
              contributors: list[Variable]) -> Variable | None:
     """``result`` with ``out``'s shape (broadcast back if dropping terms could shrink it), if of its dtype."""
-    dtype = out.type.dtype  # type: ignore[attr-defined]
-    if result.type.dtype != dtype:  # type: ignore[attr-defined]
-        if not np.can_cast(result.type.dtype, dtype, "safe"):  # type: ignore[attr-defined]
+    dtype = out.type.dtype
+    if result.type.dtype != dtype:
+        if not np.can_cast(result.type.dtype, dtype, "safe"):
             return None
         result = cast(result, dtype)
     return keep_shape(fgraph, result, dropped, out, contributors)
@@ -107,9 +107,9 @@ def _fitting(fgraph: FunctionGraph, result: Variable, dropped: list[Variable], o
 def _propagating_nan(result: Variable, a: Variable, fast_math: bool) -> Variable:
     """``result``, but NaN where ``a`` is inf or NaN, as the product with ``a`` would have been: the cancellation
     only stabilizes what finite values make (``a`` underflowed to 0); under ``fast_math`` just ``result``."""
-    if fast_math or kind(a.type.dtype) not in "fc":  # type: ignore[attr-defined]
+    if fast_math or kind(a.type.dtype) not in "fc":
         return result
-    return math.where(math.isfinite(a), result, np.nan)  # type: ignore[no-any-return]
+    return math.where(math.isfinite(a), result, np.nan)
 
 
 def cancel_division(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Replacement:

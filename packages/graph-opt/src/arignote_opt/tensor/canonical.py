@@ -66,7 +66,7 @@ def dimshuffle_through_elemwise(fgraph: FunctionGraph, node: Apply) -> Replaceme
 
 def _is_size_of(entry: Variable, var: Variable, axis: int) -> bool:
     """Whether the int64 scalar ``entry`` is the size of ``var`` along ``axis``."""
-    static = var.type.shape[axis]  # type: ignore[attr-defined]
+    static = var.type.shape[axis]
     value = scalar_constant(entry)
     if static is not None and value is not None and isinstance(entry, Constant):
         return bool(value == static)
@@ -79,10 +79,10 @@ def _is_size_of(entry: Variable, var: Variable, axis: int) -> bool:
 
 def _describes_shape_of(shape_vec: Variable, var: Variable) -> bool:
     """Whether the int64 vector ``shape_vec`` is ``var``'s shape."""
-    ndim = var.type.ndim  # type: ignore[attr-defined]
-    if shape_vec.type.shape != (ndim,):  # type: ignore[attr-defined]
+    ndim = var.type.ndim
+    if shape_vec.type.shape != (ndim,):
         return False
-    static = var.type.shape  # type: ignore[attr-defined]
+    static = var.type.shape
     if isinstance(shape_vec, Constant):
         return None not in static and tuple(int(s) for s in np.asarray(shape_vec.data)) == tuple(static)
     node = shape_vec.owner
@@ -102,7 +102,7 @@ def useless_reshape(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if x.type.ndim != node.op.ndim:  # type: ignore[attr-defined]
         return None
     if x.type.ndim == 1 and isinstance(shape_vec, Constant) and \
-            int(np.asarray(shape_vec.data).reshape(-1)[0]) in (-1, x.type.shape[0]):  # type: ignore[attr-defined]
+            int(np.asarray(shape_vec.data).reshape(-1)[0]) in (-1, x.type.shape[0]):
         return x
     return x if _describes_shape_of(shape_vec, x) else None
 
@@ -129,14 +129,14 @@ def identity_at_runtime(fgraph: FunctionGraph, node: Apply) -> Replacement:
 def _cast_dtype(node: Apply | None) -> str | None:
     if node is None or not isinstance(node.op, Elemwise) or not isinstance(node.op.scalar_op, Cast):
         return None
-    return node.op.scalar_op.dtype  # type: ignore[no-any-return]
+    return node.op.scalar_op.dtype
 
 
 @CANONICALIZE.node_rule((Elemwise, Cast), tags=("casts",))
 def useless_cast(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """A cast to the dtype the input already has is the input."""
     dtype = _cast_dtype(node)
-    if dtype is None or node.inputs[0].type.dtype != dtype:  # type: ignore[attr-defined]
+    if dtype is None or node.inputs[0].type.dtype != dtype:
         return None
     return node.inputs[0]
 
@@ -151,9 +151,9 @@ def cast_of_cast(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     assert inner_node is not None
     source = inner_node.inputs[0]
-    if not np.can_cast(source.type.dtype, inner, "safe"):  # type: ignore[attr-defined]
+    if not np.can_cast(source.type.dtype, inner, "safe"):
         return None
-    if source.type.dtype == outer:  # type: ignore[attr-defined]
+    if source.type.dtype == outer:
         return source
     return node.op(source)
 

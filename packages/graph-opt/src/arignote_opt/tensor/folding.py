@@ -46,6 +46,6 @@ def constant_fold(fgraph: FunctionGraph, node: Apply) -> Replacement:
         array = np.asarray(value)
         if array.size > MAX_FOLDED_ELEMENTS:
             return None
-        const_type = TensorType(out.type.dtype, array.shape)  # type: ignore[attr-defined]
+        const_type = TensorType(out.type.dtype, array.shape)
         results.append(const_type.constant_class(const_type, array))
     return results

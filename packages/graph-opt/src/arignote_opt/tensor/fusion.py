@@ -35,7 +35,7 @@ def _fusable(node: Apply) -> bool:
 
 
 def _pattern(node: Apply) -> tuple[bool, ...]:
-    return node.outputs[0].type.broadcastable  # type: ignore[attr-defined, no-any-return]
+    return node.outputs[0].type.broadcastable
 
 
 def _inlined(var: Variable) -> bool:
@@ -171,8 +171,8 @@ def _cones(group: list[Apply]) -> dict[int, set[int]]:
 
 def _has_loop_shape(out: Variable, others: Iterable[Variable]) -> bool:
     """Whether ``out`` keeps its shape when broadcast with ``others`` (inputs it does not depend on)."""
-    shape = out.type.shape  # type: ignore[attr-defined]
-    return all(v.type.shape[axis] == 1 or (size is not None and size != 1)  # type: ignore[attr-defined]
+    shape = out.type.shape
+    return all(v.type.shape[axis] == 1 or (size is not None and size != 1)
                for v in others for axis, size in enumerate(shape))
 
 
@@ -192,8 +192,8 @@ def _settle(fgraph: FunctionGraph, group: list[Apply]) -> list[Apply]:
             node = stack.pop()
             if node in drop or node not in members:
                 continue
-            drop.add(node)  # type: ignore[arg-type]
-            stack.extend(v.owner for v in node.inputs if v.owner is not None)  # type: ignore[union-attr]
+            drop.add(node)
+            stack.extend(v.owner for v in node.inputs if v.owner is not None)
         group = [n for n in group if n not in drop]
 
 
@@ -201,7 +201,7 @@ def _scalar_input(var: Variable) -> Variable:
     if _inlined(var):
         value = scalar_constant(var)
         return ScalarConstant(ScalarType(var.type.dtype), value, weak=var.weak)  # type: ignore[attr-defined]
-    return ScalarType(var.type.dtype)()  # type: ignore[attr-defined]
+    return ScalarType(var.type.dtype)()
 
 
 def _inline(composite: Composite, args: list[Variable]) -> list[Variable]:
@@ -230,7 +230,7 @@ def scalar_graph(group: list[Apply], outputs: list[Variable]) -> tuple[Composite
         scalar_op = node.op.scalar_op  # type: ignore[attr-defined]
         results = _inline(scalar_op, args) if isinstance(scalar_op, Composite) else scalar_op.make_node(*args).outputs
         for out, result in zip(node.outputs, results, strict=True):
-            if result.type.dtype != out.type.dtype:  # type: ignore[attr-defined]
+            if result.type.dtype != out.type.dtype:
                 return None
             scalar[id(out)] = result
     return Composite(inner_inputs, [scalar[id(o)] for o in outputs]), outer

@@ -45,9 +45,9 @@ def broadcast_conditions(fgraph: Any, out: Variable, kept: Variable | None = Non
     """Conditions (bool scalars) that the sizes ``out`` is the broadcast of agree at run time, leaving out the
     sizes that ``kept`` (a value still computed, of ``out``'s ndim) broadcasts itself."""
     terms = SizeTerms(fgraph)
-    own_ndim = kept is not None and kept.type.ndim == out.type.ndim  # type: ignore[attr-defined]
+    own_ndim = kept is not None and kept.type.ndim == out.type.ndim
     conditions = []
-    for axis in range(out.type.ndim):  # type: ignore[attr-defined]
+    for axis in range(out.type.ndim):
         every = _broadcast_terms(terms, out, axis)
         if len(every) < 2:
             continue
@@ -73,7 +73,7 @@ def _broadcast_terms(terms: SizeTerms, var: Variable, axis: int) -> frozenset[An
 
 def guard_broadcast(fgraph: Any, value: Variable, out: Variable, kept: Variable | None = None) -> Variable:
     """``value`` (standing for ``out``), failing at run time where the sizes ``out`` broadcasts do not agree."""
-    return check(value, BROADCAST_ERROR, *broadcast_conditions(fgraph, out, kept))  # type: ignore[no-any-return]
+    return check(value, BROADCAST_ERROR, *broadcast_conditions(fgraph, out, kept))
 
 
 #: how many nodes above a dropped value are searched for a computation that could fail
@@ -95,7 +95,7 @@ def _failure_conditions(node: Apply) -> tuple[str, list[Variable]] | None:
     if not fails_on_values:
         return None
     x = node.inputs[0]
-    sizes = [s if s is not None else math.shape(x)[k] for k, s in enumerate(x.type.shape)]  # type: ignore
+    sizes = [s if s is not None else math.shape(x)[k] for k, s in enumerate(x.type.shape)]
     if isinstance(node.op, Subtensor | AdvancedSubtensor):
         return INDEX_ERROR, index_conditions(node, sizes)
     if isinstance(node.op, ArgReduce | Reduce):
@@ -123,14 +123,14 @@ def _reshape_fits(sizes: list[Any], shape_vector: Variable, ndim: int) -> Variab
     known = functools.reduce(math.multiply, [math.where(math.equal(e, -1), 1, e) for e in entries], 1)
     divides = math.logical_and(math.not_equal(known, 0),
                                math.equal(math.remainder(size, math.where(math.equal(known, 0), 1, known)), 0))
-    return math.where(free, divides, math.equal(known, size))  # type: ignore[no-any-return]
+    return math.where(free, divides, math.equal(known, size))
 
 
 def guard_failure(value: Variable, node: Apply) -> Variable:
     """``value``, failing at run time where computing ``node`` (which a rewrite no longer computes, its inputs
     still being computed) would have failed."""
     found = _failure_conditions(node)
-    return value if found is None else check(value, found[0], *found[1])  # type: ignore[no-any-return]
+    return value if found is None else check(value, found[0], *found[1])
 
 
 def guard_dropped(value: Variable, dropped: Sequence[Variable]) -> Variable:
@@ -156,7 +156,7 @@ def keep_shape(fgraph: Any, result: Variable, dropped: Sequence[Variable], out: 
     ``contributors`` broadcast to when that could differ, and guarded where the dropped terms might not have
     broadcast."""
     value = result
-    if not (result.type.ndim == out.type.ndim and covers(result, dropped, out)):  # type: ignore[attr-defined]
+    if not (result.type.ndim == out.type.ndim and covers(result, dropped, out)):
         value = alloc(result, *broadcast_shape(list(contributors)))
     return guard_dropped(guard_broadcast(fgraph, value, out, kept=result), dropped)
 
@@ -164,6 +164,6 @@ def keep_shape(fgraph: Any, result: Variable, dropped: Sequence[Variable], out: 
 def filled_like(fgraph: Any, value: Any, out: Variable, contributors: Sequence[Variable]) -> Variable:
     """``value`` filling the shape and dtype of ``out``, the broadcast of ``contributors``, which it no longer
     computes (guarded where they might not broadcast)."""
-    dtype = out.type.dtype  # type: ignore[attr-defined]
+    dtype = out.type.dtype
     filled_value = filled(value, dtype, broadcast_shape(list(contributors)))
     return guard_dropped(guard_broadcast(fgraph, filled_value, out), contributors)

@@ -48,7 +48,7 @@ def drop_full_slices(fgraph: FunctionGraph, node: Apply) -> Replacement:
     x = node.inputs[0]
     kept = list(entries)
     while kept and kept[-1][0] == "slice" and INPUT not in kept[-1] and \
-            is_full(kept[-1], x.type.shape[_input_axis(kept, len(kept) - 1)]):  # type: ignore[attr-defined]
+            is_full(kept[-1], x.type.shape[_input_axis(kept, len(kept) - 1)]):
         kept.pop()
     if len(kept) == len(entries):
         return None
@@ -102,7 +102,7 @@ def merge_slices(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if not is_static(first) or not is_static(second):
         return None
     x = inner.inputs[0]
-    shape = x.type.shape  # type: ignore[attr-defined]
+    shape = x.type.shape
     outer = iter(second)
     combined: list[Entry] = []
     for axis in range(len(shape)):
@@ -123,7 +123,7 @@ def _entry_for(entry: Entry, var: Variable, out: Variable, axis: int) -> Entry:
     """The entry to apply to an input of an elementwise op for ``entry`` applied to its output. An input of size
     1 there that broadcasts, or a one-element constant (which the sliced inputs broadcast, and which must stay
     one number to be inlined), is not sliced."""
-    if var.type.shape[axis] == 1 and (out.type.shape[axis] != 1 or isinstance(var, Constant)):  # type: ignore
+    if var.type.shape[axis] == 1 and (out.type.shape[axis] != 1 or isinstance(var, Constant)):
         return ("int", 0) if entry[0] == "int" else FULL
     return entry
 
@@ -131,8 +131,8 @@ def _entry_for(entry: Entry, var: Variable, out: Variable, axis: int) -> Entry:
 def _unambiguous(inputs: list[Variable], axis: int) -> bool:
     """Whether indexing an axis of every input alike is right: the inputs that may be larger than 1 there
     all have the same known size, or provably the same shape."""
-    wide = [v for v in inputs if v.type.shape[axis] != 1]  # type: ignore[attr-defined]
-    sizes = {v.type.shape[axis] for v in wide}  # type: ignore[attr-defined]
+    wide = [v for v in inputs if v.type.shape[axis] != 1]
+    sizes = {v.type.shape[axis] for v in wide}
     if len(sizes) <= 1 and None not in sizes:
         return True
     return len({id(shape_source(v)) for v in wide}) <= 1

@@ -25,12 +25,12 @@ Tree = Any  # a leaf index, or a pair of trees
 
 def _is_product(node: Apply | None) -> bool:
     return node is not None and isinstance(node.op, Dot | MatMul) and \
-        all(v.type.ndim in (1, 2) for v in node.inputs)  # type: ignore[attr-defined]
+        all(v.type.ndim in (1, 2) for v in node.inputs)
 
 
 def _flatten(fgraph: FunctionGraph, var: Variable, leaves: list[Variable], is_root: bool, dtype: str) -> Tree:
     node = var.owner
-    if _is_product(node) and var.type.dtype == dtype and (is_root or only_client(fgraph, var) is not None):  # type: ignore
+    if _is_product(node) and var.type.dtype == dtype and (is_root or only_client(fgraph, var) is not None):
         assert node is not None
         return (_flatten(fgraph, node.inputs[0], leaves, False, dtype),
                 _flatten(fgraph, node.inputs[1], leaves, False, dtype))
@@ -43,7 +43,7 @@ def _dims(leaves: list[Variable]) -> list[int] | None:
     dims: list[int] = []
     last = len(leaves) - 1
     for i, leaf in enumerate(leaves):
-        shape = leaf.type.shape  # type: ignore[attr-defined]
+        shape = leaf.type.shape
         if None in shape or (len(shape) == 1 and 0 < i < last):
             return None
         rows, cols = shape if len(shape) == 2 else ((1, shape[0]) if i == 0 else (shape[0], 1))
@@ -87,7 +87,7 @@ def optimal_order(dims: list[int]) -> tuple[int, Tree]:
 def _build(tree: Tree, leaves: list[Variable]) -> Variable:
     if isinstance(tree, int):
         return leaves[tree]
-    return Dot()(_build(tree[0], leaves), _build(tree[1], leaves))  # type: ignore[no-any-return]
+    return Dot()(_build(tree[0], leaves), _build(tree[1], leaves))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -133,7 +133,7 @@ class MatrixChain(Op):
         dims = ((first.shape[0] if first.ndim == 2 else 1), *(v.shape[-1] for v in values[:-1]),
                 (last.shape[1] if last.ndim == 2 else 1))
         result = _run(_order_for(dims), values)
-        return [np.asarray(result, dtype=node.outputs[0].type.dtype)]  # type: ignore[attr-defined]
+        return [np.asarray(result, dtype=node.outputs[0].type.dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         first, last = input_shapes[0], input_shapes[-1]
@@ -148,11 +148,11 @@ def reassociate_matrix_chain(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if not _is_product(node):
         return None
     user = only_client(fgraph, out)
-    if _is_product(user) and user.outputs[0].type.dtype == out.type.dtype:  # type: ignore[union-attr, attr-defined]
+    if _is_product(user) and user.outputs[0].type.dtype == out.type.dtype:  # type: ignore[union-attr]
         return None
     leaves: list[Variable] = []
-    tree = _flatten(fgraph, out, leaves, True, out.type.dtype)  # type: ignore[attr-defined]
-    if len(leaves) < 3 or any(v.type.dtype != out.type.dtype for v in leaves):  # type: ignore[attr-defined]
+    tree = _flatten(fgraph, out, leaves, True, out.type.dtype)
+    if len(leaves) < 3 or any(v.type.dtype != out.type.dtype for v in leaves):
         return None
     dims = _dims(leaves)
     if dims is None:
@@ -166,7 +166,7 @@ def reassociate_matrix_chain(fgraph: FunctionGraph, node: Apply) -> Replacement:
 def _chain_at_run_time(leaves: list[Variable], out: Variable) -> Variable | None:
     """The chain as a :class:`MatrixChain` when its operands allow one (2-d inside, a vector only at an end)."""
     last = len(leaves) - 1
-    if any(v.type.ndim not in ((1, 2) if i in (0, last) else (2,)) for i, v in enumerate(leaves)):  # type: ignore
+    if any(v.type.ndim not in ((1, 2) if i in (0, last) else (2,)) for i, v in enumerate(leaves)):
         return None
     chain = MatrixChain()(*leaves)
-    return chain if chain.type.ndim == out.type.ndim else None  # type: ignore[attr-defined, no-any-return]
+    return chain if chain.type.ndim == out.type.ndim else None

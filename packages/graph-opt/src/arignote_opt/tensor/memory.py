@@ -29,11 +29,11 @@ VIEWS: dict[type, Callable[[Apply], dict[int, int]]] = {
 
 def _elemwise_candidates(node: Apply) -> list[tuple[int, int]]:
     return [(o, i) for o, out in enumerate(node.outputs) for i, inp in enumerate(node.inputs)
-            if inp.type.dtype == out.type.dtype and _may_have_shape(inp, out)]  # type: ignore[attr-defined]
+            if inp.type.dtype == out.type.dtype and _may_have_shape(inp, out)]
 
 
 def _accumulator_candidates(node: Apply) -> list[tuple[int, int]]:
-    return [(0, 0)] if node.inputs[0].type.dtype == node.outputs[0].type.dtype else []  # type: ignore[attr-defined]
+    return [(0, 0)] if node.inputs[0].type.dtype == node.outputs[0].type.dtype else []
 
 
 #: op class -> the (output, input) pairs where the output may be computed into the input's buffer.
@@ -63,12 +63,12 @@ def _lookup(table: dict[type, Callable[[Apply], object]], node: Apply, method: s
 
 def _may_have_shape(inp: Variable, out: Variable) -> bool:
     """False when ``inp`` is statically smaller than ``out`` (it is broadcast)."""
-    return all(not (a == 1 and b != 1) for a, b in zip(inp.type.shape, out.type.shape, strict=True))  # type: ignore
+    return all(not (a == 1 and b != 1) for a, b in zip(inp.type.shape, out.type.shape, strict=True))
 
 
 def _same_static_shape(inp: Variable, out: Variable) -> bool:
-    shape = inp.type.shape  # type: ignore[attr-defined]
-    return None not in shape and shape == out.type.shape  # type: ignore[attr-defined]
+    shape = inp.type.shape
+    return None not in shape and shape == out.type.shape
 
 
 def _read_elsewhere(node: Apply, position: int, var: Variable, bases: dict[Variable, Variable]) -> bool:
@@ -160,15 +160,15 @@ def plan_memory(fgraph: FunctionGraph, destroyable: Mapping[Variable, Variable] 
             taken.add(var)
         placed = {c.output for c in in_place if c.node is node}
         for o, out in enumerate(node.outputs):
-            shape = out.type.shape  # type: ignore[attr-defined]
+            shape = out.type.shape
             if o in placed or out in bases or None in shape:
                 continue
-            pool = free.get((out.type.dtype, shape))  # type: ignore[attr-defined]
+            pool = free.get((out.type.dtype, shape))
             if pool:
                 reuse[out] = pool.pop()
         for inp in {_base(v, bases) for v in node.inputs}:
             if last_use.get(inp) == k and inp in owned and inp not in protected and inp not in taken:
-                shape = inp.type.shape  # type: ignore[attr-defined]
+                shape = inp.type.shape
                 if None not in shape:
-                    free.setdefault((inp.type.dtype, shape), []).append(inp)  # type: ignore[attr-defined]
+                    free.setdefault((inp.type.dtype, shape), []).append(inp)
     return MemoryPlan(order, tuple(in_place), reuse)

@@ -19,7 +19,7 @@ from .vocabulary import elemwise
 @SHAPE.node_rule(Shape, tags=("shape",))
 def static_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """The shape of a variable whose type knows every size is a constant."""
-    sizes = node.inputs[0].type.shape  # type: ignore[attr-defined]
+    sizes = node.inputs[0].type.shape
     if None in sizes:
         return None
     return constant(np.array(sizes, dtype="int64"))
@@ -38,11 +38,11 @@ def inferred_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if shapes is None:
         return None
     sizes = shapes[var.index]  # type: ignore[index]
-    if len(sizes) != var.type.ndim:  # type: ignore[attr-defined]
+    if len(sizes) != var.type.ndim:
         raise ValueError(f"{producer.op}.infer_shape gave {len(sizes)} sizes for a {var.type.ndim}-d output")
     if not sizes:
         return constant(np.zeros(0, dtype="int64"))
-    static = var.type.shape  # type: ignore[attr-defined]
+    static = var.type.shape
     entries = []
     for axis, (size, known) in enumerate(zip(sizes, static, strict=True)):
         source = None if known is not None else _source_size(fgraph, var, axis)
@@ -74,7 +74,7 @@ def size_of_static_axis(fgraph: FunctionGraph, node: Apply) -> Replacement:
     kind, k = node.op.entries[0][:2]  # type: ignore[attr-defined]
     if kind != "int" or not isinstance(k, int):
         return None
-    size = source.inputs[0].type.shape[k]  # type: ignore[attr-defined]
+    size = source.inputs[0].type.shape[k]
     return None if size is None else constant(np.int64(size))
 
 
@@ -108,6 +108,6 @@ def switch_of_constant_condition(fgraph: FunctionGraph, node: Apply) -> Replacem
         return None
     chosen, other = (a, b) if value else (b, a)
     out = node.outputs[0]
-    if chosen.type.dtype != out.type.dtype:  # type: ignore[attr-defined]
+    if chosen.type.dtype != out.type.dtype:
         return None
     return keep_shape(fgraph, chosen, [cond, other], out, [cond, a, b])

@@ -19,14 +19,14 @@ Size = Any  # int | int64 scalar variable
 
 def size_of(var: Variable, axis: int) -> Size:
     """The size of ``var`` along ``axis``: static, or ``shape(var)[axis]``."""
-    static = var.type.shape[axis]  # type: ignore[attr-defined]
+    static = var.type.shape[axis]
     if static is not None:
         return static
     return Subtensor((("int", axis),))(Shape()(var))
 
 
 def shape_of(var: Variable) -> tuple[Size, ...]:
-    return tuple(size_of(var, axis) for axis in range(var.type.ndim))  # type: ignore[attr-defined]
+    return tuple(size_of(var, axis) for axis in range(var.type.ndim))
 
 
 def broadcast_size(sizes: Sequence[Size]) -> Size:
@@ -46,8 +46,8 @@ def broadcast_size(sizes: Sequence[Size]) -> Size:
 def broadcast_shape(variables: Sequence[Variable]) -> tuple[Size, ...]:
     """The broadcast shape of variables of equal ndim (an Elemwise's padded inputs)."""
     variables = list({id(v): v for v in variables}.values())
-    ndim = variables[0].type.ndim  # type: ignore[attr-defined]
-    return tuple(broadcast_size([size_of(v, axis) for v in variables if v.type.shape[axis] != 1])  # type: ignore
+    ndim = variables[0].type.ndim
+    return tuple(broadcast_size([size_of(v, axis) for v in variables if v.type.shape[axis] != 1])
                  for axis in range(ndim))
 
 
@@ -74,12 +74,12 @@ def covers(result: Variable, dropped: Sequence[Variable], out: Variable) -> bool
     axis either ``result``'s size is known and not 1, or every other dropped term has size 1 there, or the
     static sizes of ``result`` and ``out`` agree."""
     source = shape_source(result)
-    dropped = [v for v in dropped if v.type.ndim != result.type.ndim or shape_source(v) is not source]  # type: ignore
-    for axis, out_size in enumerate(out.type.shape):  # type: ignore[attr-defined]
-        size = result.type.shape[axis]  # type: ignore[attr-defined]
+    dropped = [v for v in dropped if v.type.ndim != result.type.ndim or shape_source(v) is not source]
+    for axis, out_size in enumerate(out.type.shape):
+        size = result.type.shape[axis]
         if size is not None and size != 1:
             continue
-        if all(v.type.shape[axis] == 1 for v in dropped):  # type: ignore[attr-defined]
+        if all(v.type.shape[axis] == 1 for v in dropped):
             continue
         if out_size is not None and size == out_size:
             continue

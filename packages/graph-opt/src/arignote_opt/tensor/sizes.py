@@ -83,10 +83,10 @@ class SizeTerms:
         return parts if isinstance(parts, frozenset) else _union(self._resolve(q) for q in parts)
 
     def shape(self, var: Variable) -> list[Terms]:
-        return [self.axis(var, d) for d in range(var.type.ndim)]  # type: ignore[attr-defined]
+        return [self.axis(var, d) for d in range(var.type.ndim)]
 
     def vector(self, shape_vec: Variable) -> list[Terms]:
-        return [self.entry(shape_vec, d) for d in range(shape_vec.type.shape[0])]  # type: ignore[attr-defined]
+        return [self.entry(shape_vec, d) for d in range(shape_vec.type.shape[0])]
 
     def _resolve(self, query: Query) -> Terms:
         cache = self.cache
@@ -120,18 +120,18 @@ def _parts(query: Query) -> Parts:
     node = var.owner
     op = None if node is None else node.op
     if isinstance(op, Elemwise):
-        return [("size", x, axis) for x in node.inputs]  # type: ignore[union-attr]
+        return [("size", x, axis) for x in node.inputs]
     if isinstance(op, DimShuffle) and op.new_order[axis] != "x":
-        return [("size", node.inputs[0], op.new_order[axis])]  # type: ignore[union-attr]
+        return [("size", node.inputs[0], op.new_order[axis])]
     if isinstance(op, Reduce | FusedReduce):
-        kept = [d for d in range(node.inputs[0].type.ndim) if d not in op.axes]  # type: ignore
-        return [("size", x, kept[axis]) for x in node.inputs]  # type: ignore[union-attr]
+        kept = [d for d in range(node.inputs[0].type.ndim) if d not in op.axes]
+        return [("size", x, kept[axis]) for x in node.inputs]
     if isinstance(op, BroadcastTo | SumToShape):
-        return _entry_parts(node.inputs[1], axis)  # type: ignore[union-attr]
+        return _entry_parts(node.inputs[1], axis)
     if isinstance(op, Alloc):
-        return [("scalar", node.inputs[1 + axis])]  # type: ignore[union-attr]
+        return [("scalar", node.inputs[1 + axis])]
     if isinstance(op, _SHAPE_OF_FIRST_INPUT):
-        return [("size", node.inputs[0], axis)]  # type: ignore[union-attr]
+        return [("size", node.inputs[0], axis)]
     if isinstance(op, Dot | MatMul | Gemm) and var.type.ndim == 2:
         product = _product_parts(node, axis)
         if product is not None:
@@ -183,7 +183,7 @@ def _scalar_parts(size: Variable) -> Parts:
         k = node.op.entries[0][1]
         source = _unchecked(node.inputs[0])
         inner = source.owner
-        length = source.type.shape[0]  # type: ignore[attr-defined]
+        length = source.type.shape[0]
         if inner is not None and isinstance(inner.op, Shape | MakeVector) and -length <= k < length:
             return _entry_parts(source, k % length)
     broadcast = _broadcast_operands(size)

@@ -32,7 +32,7 @@ def _negation_exact(a: Variable, b: Variable) -> bool:
     """Whether ``-b``, computed in ``b``'s dtype, is ``-b`` in the dtype of ``a + -b``: ``b`` is a float or of
     that dtype (a narrower integer wraps when negated first: ``-uint8(1)`` is 255, and ``int64(0) + 255`` is not
     ``int64(0) - 1``)."""
-    return is_float(b) or b.type.dtype == result_dtype(dtype_spec(a), dtype_spec(b))  # type: ignore[attr-defined]
+    return is_float(b) or b.type.dtype == result_dtype(dtype_spec(a), dtype_spec(b))
 
 
 SPECIALIZE.pattern("subtract", "a + -b -> a - b", where=_negation_exact, tags=("arithmetic",))
@@ -67,7 +67,7 @@ def integer_power(fgraph: FunctionGraph, node: Apply) -> Replacement:
     k = int(k)
     if not 3 <= abs(k) <= MAX_POWER_AS_PRODUCTS or (k < 0 and not is_float(x)):
         return None
-    if x.type.dtype != node.outputs[0].type.dtype:  # type: ignore[attr-defined]
+    if x.type.dtype != node.outputs[0].type.dtype:
         return None  # the power promotes (a bool base gives an int): products of x would keep x's dtype
     result = _power_by_squaring(x, abs(k))
     return elemwise("reciprocal")(result) if k < 0 else result
@@ -107,22 +107,22 @@ def _restore_axes(v: Variable, axes: tuple[int, ...], ndim: int) -> Variable:
 
 def _in_float32(x: Variable, lower: Callable[[Variable], Variable]) -> Variable:
     """``lower(x)``, computed in float32 when ``x`` is float16 (sums and logs of float16 lose a few percent)."""
-    if x.type.dtype != "float16":  # type: ignore[attr-defined]
+    if x.type.dtype != "float16":
         return lower(x)
-    return math.cast(lower(math.cast(x, "float32")), "float16")  # type: ignore[no-any-return]
+    return math.cast(lower(math.cast(x, "float32")), "float16")
 
 
 @SPECIALIZE.node_rule(Softmax, tags=("lower_special",))
 def lower_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``softmax(x)`` as ``e / sum(e)`` with ``e = exp(x - max(x))``."""
     x, axes = node.inputs[0], node.op.axes  # type: ignore[attr-defined]
-    if not is_real_float(x.type.dtype):  # type: ignore[attr-defined]
+    if not is_real_float(x.type.dtype):
         return None
-    ndim = x.type.ndim  # type: ignore[attr-defined]
+    ndim = x.type.ndim
 
     def lower(x: Variable) -> Variable:
         e = math.exp(x - _restore_axes(_safe_max(x, axes), axes, ndim))
-        return e / _restore_axes(math.sum(e, axis=axes), axes, ndim)  # type: ignore[no-any-return]
+        return e / _restore_axes(math.sum(e, axis=axes), axes, ndim)
 
     return _in_float32(x, lower)
 
@@ -131,13 +131,13 @@ def lower_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
 def lower_log_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``log_softmax(x)`` as ``s - log(sum(exp(s)))`` with ``s = x - max(x)``."""
     x, axes = node.inputs[0], node.op.axes  # type: ignore[attr-defined]
-    if not is_real_float(x.type.dtype):  # type: ignore[attr-defined]
+    if not is_real_float(x.type.dtype):
         return None
-    ndim = x.type.ndim  # type: ignore[attr-defined]
+    ndim = x.type.ndim
 
     def lower(x: Variable) -> Variable:
         shifted = x - _restore_axes(_safe_max(x, axes), axes, ndim)
-        return shifted - _restore_axes(math.log(math.sum(math.exp(shifted), axis=axes)), axes, ndim)  # type: ignore
+        return shifted - _restore_axes(math.log(math.sum(math.exp(shifted), axis=axes)), axes, ndim)
 
     return _in_float32(x, lower)
 
@@ -146,7 +146,7 @@ def lower_log_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
 def lower_logsumexp(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``logsumexp(x)`` as ``m + log(sum(exp(x - m)))`` with ``m = max(x)``."""
     x, op = node.inputs[0], node.op
-    if not is_real_float(x.type.dtype):  # type: ignore[attr-defined]
+    if not is_real_float(x.type.dtype):
         return None
     axes, ndim = op.axes, x.type.ndim  # type: ignore[attr-defined]
 

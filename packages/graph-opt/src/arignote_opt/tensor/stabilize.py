@@ -92,10 +92,10 @@ def log_of_exp_ratio(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     exp_out, chain = found
     a = exp_out.owner.inputs[0]  # type: ignore[union-attr]
-    if not is_real_float(a.type.dtype):  # type: ignore[attr-defined]
+    if not is_real_float(a.type.dtype):
         return None
     result = _reapply(a, chain) - elemwise("log")(denominator)
-    return result if result.type.dtype == node.outputs[0].type.dtype else None  # type: ignore[attr-defined]
+    return result if result.type.dtype == node.outputs[0].type.dtype else None
 
 
 @STABILIZE.node_rule(elemwise("log"), tags=("stability",))
@@ -117,7 +117,7 @@ def log_of_sum_of_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
             _shifted_by_its_max(x, reduce_node.op.axes):  # type: ignore
         return None
     result = LogSumExp(reduce_node.op.axes)(x)
-    return _reapply(result, chain) if result.type.dtype == node.outputs[0].type.dtype else None  # type: ignore
+    return _reapply(result, chain) if result.type.dtype == node.outputs[0].type.dtype else None
 
 
 def _keepdims_axes(node: Apply | None, reduction: str = "add") -> tuple[Variable, tuple[int, ...]] | None:
@@ -130,7 +130,7 @@ def _keepdims_axes(node: Apply | None, reduction: str = "add") -> tuple[Variable
             reduce_node.op.scalar_op.name != reduction:
         return None
     axes = reduce_node.op.axes
-    ndim = reduce_node.inputs[0].type.ndim  # type: ignore[attr-defined]
+    ndim = reduce_node.inputs[0].type.ndim
     kept = iter(range(ndim - len(axes)))
     expected = tuple("x" if i in axes else next(kept) for i in range(ndim))
     return (reduce_node.inputs[0], axes) if node.op.new_order == expected else None
@@ -169,4 +169,4 @@ def softmax_from_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if not is_real_float(x.type.dtype):  # exp converts integers and booleans; softmax takes floats
         return None
     result = Softmax(found[1])(x)
-    return result if result.type.dtype == node.outputs[0].type.dtype else None  # type: ignore[attr-defined]
+    return result if result.type.dtype == node.outputs[0].type.dtype else None

@@ -16,7 +16,7 @@ def scalar_name(node: Apply | None) -> str | None:
     """The name of an Elemwise node's scalar op (``"add"``), else None."""
     if node is None or not isinstance(node.op, Elemwise):
         return None
-    return node.op.scalar_op.name  # type: ignore[no-any-return]
+    return node.op.scalar_op.name
 
 
 def is_elemwise(var: Variable, *names: str) -> bool:
@@ -40,11 +40,11 @@ def only_client(fgraph: FunctionGraph, var: Variable) -> Apply | None:
 @functools.cache
 def kind(dtype: str) -> str:
     """NumPy's kind letter of ``dtype`` (b, i, u, f, c)."""
-    return np.dtype(dtype).kind  # type: ignore[no-any-return]
+    return np.dtype(dtype).kind
 
 
 def is_float(var: Variable) -> bool:
-    return kind(var.type.dtype) == "f"  # type: ignore[attr-defined]
+    return kind(var.type.dtype) == "f"
 
 
 def is_real_float(dtype: str) -> bool:
@@ -75,7 +75,7 @@ def as_python_number(value: Any, dtype: str) -> Any:
 
 
 def static_shape(var: Variable) -> tuple[int | None, ...]:
-    return var.type.shape  # type: ignore[attr-defined, no-any-return]
+    return var.type.shape
 
 
 def is_constant(var: Variable) -> bool:
@@ -87,11 +87,11 @@ def apply_keeping_constants(op: Any, var: Variable, *args: Any) -> Variable:
     stays weak, so that an elementwise op rebuilt on the result promotes dtypes as before."""
     node = op.make_node(var, *args)
     if not isinstance(var, Constant) or not all(isinstance(v, Constant) for v in node.inputs):
-        return node.outputs[0]  # type: ignore[no-any-return]
+        return node.outputs[0]
     (value,) = op.perform(node, [v.data for v in node.inputs])
     value = np.asarray(value)
-    const_type = node.outputs[0].type.clone(shape=value.shape)  # type: ignore[attr-defined]
-    return const_type.constant_class(const_type, value, weak=var.weak)  # type: ignore[no-any-return]
+    const_type = node.outputs[0].type.clone(shape=value.shape)
+    return const_type.constant_class(const_type, value, weak=var.weak)
 
 
 def register_ieee_and_fast_math(rule_set: Any, rule: Any, tracks: Any, tags: tuple[str, ...]) -> None:

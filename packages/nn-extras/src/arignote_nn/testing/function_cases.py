@@ -239,7 +239,7 @@ def _confusion_samples(rng: np.random.Generator) -> list[Sample]:
 
 
 def _theano_confusion(actual: Any, predicted: Any) -> list[Any]:
-    return ConfusionMatrix()(actual, predicted)  # type: ignore[no-any-return]
+    return ConfusionMatrix()(actual, predicted)
 
 
 def _theano_confusion_oracle(actual: np.ndarray, predicted: np.ndarray) -> list[np.ndarray]:
