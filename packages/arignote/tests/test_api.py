@@ -125,3 +125,15 @@ def test_a_value_that_cannot_become_an_array_is_a_bad_input_in_every_mode(mode):
     x = ar.dvector("x")
     with pytest.raises(TypeError, match=r"bad input 'x' \(argument 0\).*RuntimeError: no array today"):
         ar.function([x], x * 2, mode=mode)(Broken())
+
+
+def test_the_namespace_is_written_out_and_complete():
+    """``__all__`` is a literal list (type checkers see it): it holds graph-core's names and every constructor,
+    each bound by name."""
+    import arignote_core as ac
+    from arignote.api import CONSTRUCTORS
+
+    assert ar.__all__ == sorted(set(ar.__all__)) and set(ac.__all__) <= set(ar.__all__)
+    assert all(hasattr(ar, name) for name in ar.__all__)
+    for name, make in CONSTRUCTORS.items():
+        assert getattr(ar, name) is make, name

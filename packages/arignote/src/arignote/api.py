@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,63 @@ def _with_floatx(make: Any) -> Any:
 #: ``scalar vector matrix tensor3...`` take floatX; the typed forms (``dmatrix``, ``ivector``...) are graph-core's.
 CONSTRUCTORS = {name: _with_floatx(make) if name in ("scalar", "vector", "matrix", "tensor3", "tensor4", "tensor5")
                 else make for name, make in _CORE_CONSTRUCTORS.items()}
+
+# each by name, so that readers and type checkers see them
+Constructor = Callable[..., Any]
+scalar: Constructor = CONSTRUCTORS["scalar"]
+bscalar: Constructor = CONSTRUCTORS["bscalar"]
+wscalar: Constructor = CONSTRUCTORS["wscalar"]
+iscalar: Constructor = CONSTRUCTORS["iscalar"]
+lscalar: Constructor = CONSTRUCTORS["lscalar"]
+fscalar: Constructor = CONSTRUCTORS["fscalar"]
+dscalar: Constructor = CONSTRUCTORS["dscalar"]
+cscalar: Constructor = CONSTRUCTORS["cscalar"]
+zscalar: Constructor = CONSTRUCTORS["zscalar"]
+vector: Constructor = CONSTRUCTORS["vector"]
+bvector: Constructor = CONSTRUCTORS["bvector"]
+wvector: Constructor = CONSTRUCTORS["wvector"]
+ivector: Constructor = CONSTRUCTORS["ivector"]
+lvector: Constructor = CONSTRUCTORS["lvector"]
+fvector: Constructor = CONSTRUCTORS["fvector"]
+dvector: Constructor = CONSTRUCTORS["dvector"]
+cvector: Constructor = CONSTRUCTORS["cvector"]
+zvector: Constructor = CONSTRUCTORS["zvector"]
+matrix: Constructor = CONSTRUCTORS["matrix"]
+bmatrix: Constructor = CONSTRUCTORS["bmatrix"]
+wmatrix: Constructor = CONSTRUCTORS["wmatrix"]
+imatrix: Constructor = CONSTRUCTORS["imatrix"]
+lmatrix: Constructor = CONSTRUCTORS["lmatrix"]
+fmatrix: Constructor = CONSTRUCTORS["fmatrix"]
+dmatrix: Constructor = CONSTRUCTORS["dmatrix"]
+cmatrix: Constructor = CONSTRUCTORS["cmatrix"]
+zmatrix: Constructor = CONSTRUCTORS["zmatrix"]
+tensor3: Constructor = CONSTRUCTORS["tensor3"]
+btensor3: Constructor = CONSTRUCTORS["btensor3"]
+wtensor3: Constructor = CONSTRUCTORS["wtensor3"]
+itensor3: Constructor = CONSTRUCTORS["itensor3"]
+ltensor3: Constructor = CONSTRUCTORS["ltensor3"]
+ftensor3: Constructor = CONSTRUCTORS["ftensor3"]
+dtensor3: Constructor = CONSTRUCTORS["dtensor3"]
+ctensor3: Constructor = CONSTRUCTORS["ctensor3"]
+ztensor3: Constructor = CONSTRUCTORS["ztensor3"]
+tensor4: Constructor = CONSTRUCTORS["tensor4"]
+btensor4: Constructor = CONSTRUCTORS["btensor4"]
+wtensor4: Constructor = CONSTRUCTORS["wtensor4"]
+itensor4: Constructor = CONSTRUCTORS["itensor4"]
+ltensor4: Constructor = CONSTRUCTORS["ltensor4"]
+ftensor4: Constructor = CONSTRUCTORS["ftensor4"]
+dtensor4: Constructor = CONSTRUCTORS["dtensor4"]
+ctensor4: Constructor = CONSTRUCTORS["ctensor4"]
+ztensor4: Constructor = CONSTRUCTORS["ztensor4"]
+tensor5: Constructor = CONSTRUCTORS["tensor5"]
+btensor5: Constructor = CONSTRUCTORS["btensor5"]
+wtensor5: Constructor = CONSTRUCTORS["wtensor5"]
+itensor5: Constructor = CONSTRUCTORS["itensor5"]
+ltensor5: Constructor = CONSTRUCTORS["ltensor5"]
+ftensor5: Constructor = CONSTRUCTORS["ftensor5"]
+dtensor5: Constructor = CONSTRUCTORS["dtensor5"]
+ctensor5: Constructor = CONSTRUCTORS["ctensor5"]
+ztensor5: Constructor = CONSTRUCTORS["ztensor5"]
 
 
 def render(obj: Any, path: str | Path) -> Path:

@@ -151,7 +151,7 @@ def _batch_identity(op: Any, node: Apply, inputs: list[Variable], batched: list[
 
 @register_batching(DimShuffle)
 def _batch_dimshuffle(op: DimShuffle, node: Apply, inputs: list[Variable], batched: list[bool]) -> Any:
-    order = [0, *("x" if d == "x" else d + 1 for d in op.new_order)]
+    order = [0, *("x" if d == "x" else int(d) + 1 for d in op.new_order)]
     x = inputs[0]
     # the batched value may not know that the axes dropped are of size 1 (a reshape of the identity's rows)
     x = specify_shape(x, [None, *(1 if d in op.dropped else None for d in range(op.input_ndim))])
@@ -241,7 +241,7 @@ def _region_ndim(node: Apply) -> int:
     """Number of axes of the indexed region ``x[idx]`` of an (Advanced)IncSubtensor node."""
     read = AdvancedSubtensor if isinstance(node.op, AdvancedIncSubtensor) else Subtensor
     x, _, *index = node.inputs
-    return read(node.op.entries)(x, *index).type.ndim  # type: ignore[attr-defined]
+    return read(node.op.entries)(x, *index).type.ndim
 
 
 @register_batching(MatMul)

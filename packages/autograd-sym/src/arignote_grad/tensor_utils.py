@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from arignote_core import Constant, Variable, as_tensor, cast, constant
+from arignote_core import Constant, TensorVariable, Variable, as_tensor, cast, constant
 from arignote_core import shape as shape_vector
 from arignote_core.tensors.broadcast import broadcast_to, sum_to_shape
 from arignote_core.tensors.elemwise import dimshuffle
@@ -32,9 +32,9 @@ def shape_of(x: Variable) -> Variable:
     return shape_vector(x)
 
 
-def zeros_like(x: Variable) -> Variable:
+def zeros_like(x: Variable) -> TensorVariable:
     """Zeros of ``x``'s dtype and shape (a broadcast scalar, never a large constant)."""
-    return broadcast_to(constant(np.zeros((), dtype=x.type.dtype)), shape_of(x))
+    return as_tensor(broadcast_to(constant(np.zeros((), dtype=x.type.dtype)), shape_of(x)))
 
 
 def ones_like(x: Variable) -> Variable:
@@ -43,7 +43,7 @@ def ones_like(x: Variable) -> Variable:
     return one if x.type.ndim == 0 else broadcast_to(one, shape_of(x))
 
 
-def cast_to(g: Any, like: Variable) -> Variable:
+def cast_to(g: Any, like: Variable) -> TensorVariable:
     """``g`` with the dtype of ``like``."""
     g = as_tensor(g)
     return g if g.dtype == like.type.dtype else cast(g, like.type.dtype)
@@ -69,7 +69,7 @@ def broadcast_like(g: Variable, x: Variable) -> Variable:
     return broadcast_to(g, shape_of(x))
 
 
-def drop_axes(g: Variable, axes: Sequence[int]) -> Variable:
+def drop_axes(g: Variable, axes: Sequence[int]) -> TensorVariable:
     """``g`` without the given axes, which have size 1 (at run time, if not statically)."""
     unknown = [a for a in axes if g.type.shape[a] != 1]
     if unknown:

@@ -60,8 +60,8 @@ class _Problem:
     """Symbolic inputs for the points, the float outputs of ``fn``, and which inputs are differentiated."""
 
     values: list[np.ndarray]
-    inputs: list[Variable]
-    outputs: list[Variable]
+    inputs: Sequence[Variable]
+    outputs: Sequence[Variable]
     wrt: list[int]
     tol: Tolerance
 

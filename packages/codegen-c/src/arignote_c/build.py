@@ -185,6 +185,7 @@ def _already_loaded(key: str) -> BuiltModule | None:
 
 
 def _load(found: OpenEntry) -> BuiltModule:
+    module: ModuleType | SharedLibrary
     if found.loadable.endswith(EXTENSION_SUFFIX):
         module = load_extension(found.entry.module, found.loadable, found.entry.path)
     else:

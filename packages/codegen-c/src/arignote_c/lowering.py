@@ -13,7 +13,7 @@ import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -170,7 +170,7 @@ def _array_step(node: Apply, kernel: CKernel) -> StepPlan:
 # elementwise and reductions
 
 
-def _inlinable(var: Variable) -> bool:
+def _inlinable(var: Variable) -> TypeGuard[Constant]:
     return isinstance(var, Constant) and np.size(var.data) == 1
 
 

@@ -275,7 +275,8 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
             if s not in keep:  # released after its last use, or at once when nothing uses it
                 frees[max(last_use.get(s, k), k)].append(s)
 
-    steps, infos = [], []
+    steps: list[tuple[Any, ...]] = []
+    infos: list[StepInfo] = []
     for k, (node, plan) in enumerate(zip(order, plans, strict=True)):
         outs = tuple(slots[v] for v in node.outputs)
         types = tuple(np.dtype(o.type.dtype).num if isinstance(o.type, TensorType) else -1 for o in node.outputs)

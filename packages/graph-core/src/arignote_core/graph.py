@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
@@ -173,12 +173,16 @@ def shared_constant(constant: Constant) -> Constant:
     return constant
 
 
-class Apply:
+#: The op class of a node: ``Apply[Reduce]`` is a node whose op is a Reduce (registries hand their rules typed nodes).
+OpT = TypeVar("OpT", bound="Op", covariant=True)
+
+
+class Apply(Generic[OpT]):
     """One use of an op: ``op`` applied to ``inputs`` gives ``outputs``; records the user's source line."""
 
-    def __init__(self, op: Op, inputs: Sequence[Variable], output_types: Sequence[Type],
+    def __init__(self, op: OpT, inputs: Sequence[Variable], output_types: Sequence[Type],
                  source: SourceLocation | None = None) -> None:
-        self.op = op
+        self.op: OpT = op
         self.inputs: list[Variable] = list(inputs)
         self.outputs: list[Variable] = [t.variable_class(t, self, i) for i, t in enumerate(output_types)]
         self.source = source if source is not None else user_location()
@@ -190,7 +194,7 @@ class Apply:
             raise ValueError(f"{self.op} has {len(self.outputs)} outputs")
         return self.outputs[0]
 
-    def clone_with_new_inputs(self, inputs: Sequence[Variable]) -> Apply:
+    def clone_with_new_inputs(self, inputs: Sequence[Variable]) -> Apply[OpT]:
         """The same op applied to ``inputs`` (rebuilt through ``make_node`` when the types differ)."""
         if all(a.type == b.type for a, b in zip(inputs, self.inputs, strict=True)):
             node = Apply(self.op, inputs, [o.type for o in self.outputs], self.source)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +85,8 @@ def explain(target: Any, rewriter: Rewriter | None = None, *, strict: bool | Non
     return Explanation(report, before, after, _result(fgraph, given_graph, single))
 
 
-class _Discard:
+class _Discard(io.StringIO):
+    """A text stream that keeps nothing (dprint returns its text anyway)."""
+
     def write(self, text: str) -> int:
         return len(text)

@@ -154,7 +154,7 @@ class Conv2dGradInput(ConvParams, Op):
         return [conv2d_grad_input(w, gy, input_shape, self.stride, self.padding, self.dilation, self.groups)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        vec = node.inputs[2]
+        vec = as_tensor(node.inputs[2])
         return [tuple(vec[i] for i in range(4))]
 
     def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
@@ -190,7 +190,7 @@ class Conv2dGradWeights(ConvParams, Op):
         return [conv2d_grad_weights(x, gy, filter_shape, self.stride, self.padding, self.dilation, self.groups)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        vec = node.inputs[2]
+        vec = as_tensor(node.inputs[2])
         return [tuple(vec[i] for i in range(4))]
 
     def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
@@ -264,5 +264,6 @@ def _transposed_size(op: ConvParams, axis: int, size: Any, kernel: Any) -> Any:
     elif op.padding == "full":
         pads = 2 * (extent - 1)
     else:
+        assert not isinstance(op.padding, str), f"unknown padding {op.padding!r}"
         pads = sum(op.padding[axis])
     return (size - 1) * op.stride[axis] - pads + extent

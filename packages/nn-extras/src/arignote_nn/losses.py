@@ -31,7 +31,7 @@ def _pick(values: TensorVariable, labels: TensorVariable, axis: int) -> TensorVa
             index.append(labels)
             continue
         position = a if a < axis else a - 1  # where this axis sits among the labels' axes
-        pattern = ["x"] * labels.ndim
+        pattern: list[int | str] = ["x"] * labels.ndim
         pattern[position] = 0
         index.append(ac.arange(values.shape[a]).dimshuffle(*pattern))
     return values[tuple(index)]

@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 import arignote_core as ac
-from arignote_core import SharedVariable, TensorVariable, Variable, as_tensor
+from arignote_core import TensorSharedVariable, TensorVariable, Variable, as_tensor
 from arignote_core.tensors.reduce import normalize_axes
 
 
@@ -61,8 +61,8 @@ def _affine(x_hat: TensorVariable, gamma: Any, beta: Any, axes: tuple[int, ...])
 
 
 def batch_norm_train(x: Any, gamma: Any = None, beta: Any = None, axes: Any = "per-activation",
-                     epsilon: float = 1e-5, momentum: float = 0.1, running_mean: SharedVariable | None = None,
-                     running_var: SharedVariable | None = None) -> tuple[TensorVariable, dict[Any, Any]]:
+                     epsilon: float = 1e-5, momentum: float = 0.1, running_mean: TensorSharedVariable | None = None,
+                     running_var: TensorSharedVariable | None = None) -> tuple[TensorVariable, dict[Any, Any]]:
     """Normalize ``x`` by the batch statistics over ``axes``; returns ``(output, updates)``.
 
     ``updates`` moves the shared ``running_mean`` and ``running_var`` (either one may be omitted) towards the
@@ -96,7 +96,7 @@ def batch_norm_inference(x: Any, gamma: Any, beta: Any, mean: Any, var: Any, axe
     return _affine(x_hat, gamma, beta, axes)
 
 
-def batch_norm(x: Any, gamma: Any, beta: Any, running_mean: SharedVariable, running_var: SharedVariable,
+def batch_norm(x: Any, gamma: Any, beta: Any, running_mean: TensorSharedVariable, running_var: TensorSharedVariable,
                training: bool, axes: Any = "per-activation", epsilon: float = 1e-5,
                momentum: float = 0.1) -> tuple[TensorVariable, dict[Any, Any]]:
     """Training (batch statistics, running-average updates) or inference (running averages, no updates)."""

@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 
 import arignote_core as ac
-from arignote_core import SharedVariable, Variable, as_tensor
+from arignote_core import SharedVariable, TensorSharedVariable, TensorVariable, Variable, as_tensor
 from arignote_grad import grad
 
 Updates = dict[SharedVariable, Variable]
 
 
-def gradients(loss_or_grads: Any, params: Sequence[SharedVariable]) -> list[Variable]:
+def gradients(loss_or_grads: Any, params: Sequence[TensorSharedVariable]) -> list[TensorVariable]:
     """The given gradients, or those of a scalar loss with respect to ``params``."""
     for p in params:
         if not isinstance(p, SharedVariable):
@@ -31,7 +31,7 @@ def gradients(loss_or_grads: Any, params: Sequence[SharedVariable]) -> list[Vari
     return list(grad(loss_or_grads, list(params)))
 
 
-def global_norm(grads: Sequence[Any]) -> Variable:
+def global_norm(grads: Sequence[Any]) -> TensorVariable:
     """``sqrt(sum of squares of every gradient)`` (in float64 when the gradients disagree on dtype)."""
     squares = [ac.sum(ac.square(as_tensor(g))) for g in grads]
     total = squares[0]
@@ -40,38 +40,38 @@ def global_norm(grads: Sequence[Any]) -> Variable:
     return ac.sqrt(total)
 
 
-def clip_by_global_norm(grads: Sequence[Any], max_norm: Any, epsilon: float = 1e-6) -> list[Variable]:
+def clip_by_global_norm(grads: Sequence[Any], max_norm: Any, epsilon: float = 1e-6) -> list[TensorVariable]:
     """The gradients scaled together by ``min(1, max_norm / (global_norm + epsilon))`` (PyTorch's
     ``clip_grad_norm_``): their direction is kept, their joint norm is at most ``max_norm``."""
     scale = ac.minimum(as_tensor(max_norm) / (global_norm(grads) + epsilon), 1)
     return [as_tensor(g) * scale.astype(as_tensor(g).dtype) for g in grads]
 
 
-def _state(param: SharedVariable, name: str) -> SharedVariable:
+def _state(param: TensorSharedVariable, name: str) -> TensorSharedVariable:
     """A zero-filled shared variable with ``param``'s dtype and (static) shape."""
     value = param.get_value(borrow=True)
     label = f"{param.name}_{name}" if param.name else name
     return ac.shared(np.zeros_like(value), name=label, shape=param.type.shape)
 
 
-def _step(param: SharedVariable, new_value: Any) -> Variable:
+def _step(param: TensorSharedVariable, new_value: Any) -> TensorVariable:
     return as_tensor(new_value).astype(param.type.dtype)
 
 
-def _hyper(value: Any, param: SharedVariable) -> Any:
+def _hyper(value: Any, param: TensorSharedVariable) -> Any:
     """A hyperparameter in the parameter's dtype (numbers stay weak Python scalars)."""
     if isinstance(value, int | float):
         return value
     return as_tensor(value).astype(param.type.dtype)
 
 
-def sgd(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate: Any = 0.01) -> Updates:
+def sgd(loss_or_grads: Any, params: Sequence[TensorSharedVariable], learning_rate: Any = 0.01) -> Updates:
     """``p <- p - lr * g``."""
     grads = gradients(loss_or_grads, params)
     return {p: _step(p, p - _hyper(learning_rate, p) * g) for p, g in zip(params, grads, strict=True)}
 
 
-def momentum(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate: Any = 0.01,
+def momentum(loss_or_grads: Any, params: Sequence[TensorSharedVariable], learning_rate: Any = 0.01,
              momentum: Any = 0.9) -> Updates:
     """Heavy ball: ``v <- momentum * v - lr * g``, ``p <- p + v``."""
     updates: Updates = {}
@@ -83,7 +83,7 @@ def momentum(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate
     return updates
 
 
-def nesterov(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate: Any = 0.01,
+def nesterov(loss_or_grads: Any, params: Sequence[TensorSharedVariable], learning_rate: Any = 0.01,
              momentum: Any = 0.9) -> Updates:
     """Nesterov momentum (Sutskever's form): ``v <- momentum * v - lr * g``, ``p <- p + momentum * v - lr * g``."""
     updates: Updates = {}
@@ -96,7 +96,7 @@ def nesterov(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate
     return updates
 
 
-def adagrad(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate: Any = 0.01,
+def adagrad(loss_or_grads: Any, params: Sequence[TensorSharedVariable], learning_rate: Any = 0.01,
             epsilon: float = 1e-10) -> Updates:
     """``s <- s + g^2``, ``p <- p - lr * g / (sqrt(s) + eps)`` (PyTorch's form)."""
     updates: Updates = {}
@@ -108,7 +108,7 @@ def adagrad(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate:
     return updates
 
 
-def rmsprop(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate: Any = 0.01, rho: Any = 0.99,
+def rmsprop(loss_or_grads: Any, params: Sequence[TensorSharedVariable], learning_rate: Any = 0.01, rho: Any = 0.99,
             epsilon: float = 1e-8) -> Updates:
     """``s <- rho * s + (1 - rho) * g^2``, ``p <- p - lr * g / (sqrt(s) + eps)`` (PyTorch's form)."""
     updates: Updates = {}
@@ -121,7 +121,7 @@ def rmsprop(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate:
     return updates
 
 
-def adam(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate: Any = 0.001, beta1: float = 0.9,
+def adam(loss_or_grads: Any, params: Sequence[TensorSharedVariable], learning_rate: Any = 0.001, beta1: float = 0.9,
          beta2: float = 0.999, epsilon: float = 1e-8, weight_decay: Any = 0.0) -> Updates:
     """Adam (Kingma and Ba, 2015) with bias-corrected moments, as PyTorch computes it:
     ``p <- p - lr * m_hat / (sqrt(v_hat) + eps)``. ``weight_decay`` is decoupled (AdamW): ``p`` first shrinks
@@ -144,7 +144,7 @@ def adam(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate: An
     return updates
 
 
-def adamw(loss_or_grads: Any, params: Sequence[SharedVariable], learning_rate: Any = 0.001, beta1: float = 0.9,
+def adamw(loss_or_grads: Any, params: Sequence[TensorSharedVariable], learning_rate: Any = 0.001, beta1: float = 0.9,
           beta2: float = 0.999, epsilon: float = 1e-8, weight_decay: Any = 0.01) -> Updates:
     """Adam with decoupled weight decay (Loshchilov and Hutter, 2019; PyTorch's ``AdamW``)."""
     return adam(loss_or_grads, params, learning_rate, beta1, beta2, epsilon, weight_decay)

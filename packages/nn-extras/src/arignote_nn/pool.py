@@ -216,7 +216,7 @@ class AveragePool2dGrad(PoolParams, Op):
         return [average_pool2d_grad(gy, self.mode, self.geometry(input_shape))]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        vec = node.inputs[1]
+        vec = as_tensor(node.inputs[1])
         return [tuple(vec[i] for i in range(node.inputs[0].type.ndim))]
 
     def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:

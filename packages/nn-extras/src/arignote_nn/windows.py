@@ -75,6 +75,7 @@ def conv_output_size(size: Any, kernel: Any, stride: int, dilation: int, padding
         return (size - extent) // stride + 1
     if padding == "full":
         return (size + extent - 2) // stride + 1
+    assert not isinstance(padding, str), f"unknown padding {padding!r}"
     before, after = padding[axis]
     return (size + before + after - extent) // stride + 1
 

@@ -140,7 +140,7 @@ def elemwise_pullback(op: Elemwise, node: Apply, output_grads: Sequence[Any]) ->
     if gz is None:
         return [None] * len(node.inputs)
     rule = scalar_rule(op.scalar_op)
-    grads = []
+    grads: list[Any] = []
     for i, x in enumerate(node.inputs):
         if isinstance(x, Constant):
             grads.append(None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from arignote_core import Apply
+from arignote_core import Apply, as_tensor
 from arignote_core.tensors.extra_math import Interp
 from arignote_core.tensors.join import concatenate
 from arignote_core.tensors.math import (
@@ -40,7 +40,7 @@ from ..tensor_utils import cast_to, zeros_like
 
 def _segments(node: Apply) -> tuple[Any, Any, Any, Any]:
     """Right end index ``j`` of each x's segment, its position ``t``, and masks of x below/above the knots."""
-    x, xp = node.inputs[0], node.inputs[1]
+    x, xp = as_tensor(node.inputs[0]), as_tensor(node.inputs[1])
     last = xp.shape[0] - 1
     j = clip(searchsorted(xp, x, side="right"), 1, last)
     t = true_divide(subtract(x, xp[j - 1]), subtract(xp[j], xp[j - 1]))
@@ -48,7 +48,7 @@ def _segments(node: Apply) -> tuple[Any, Any, Any, Any]:
 
 
 def _slope(node: Apply) -> Any:
-    fp, xp = node.inputs[2], node.inputs[1]
+    fp, xp = as_tensor(node.inputs[2]), as_tensor(node.inputs[1])
     j, _, below, above = _segments(node)
     slope = true_divide(subtract(fp[j], fp[j - 1]), subtract(xp[j], xp[j - 1]))
     return where(below, 0.0, where(above, 0.0, slope))
@@ -56,7 +56,7 @@ def _slope(node: Apply) -> Any:
 
 def _fp_gradient(node: Apply, g: Any) -> Any:
     has_left, has_right, _ = node.op.has
-    fp = node.inputs[2]
+    fp = as_tensor(node.inputs[2])
     j, t, below, above = _segments(node)
     inside = logical_and(~below, ~above)
     right_weight = where(inside, multiply(g, t), 0.0)

@@ -50,7 +50,7 @@ def dimshuffle_pullback(op: DimShuffle, node: Apply, output_grads: Sequence[Any]
 @register_pushforward(DimShuffle)
 def dimshuffle_pushforward(op: DimShuffle, node: Apply, tangents: Sequence[Any]) -> list[Any]:
     t = drop_axes(tangents[0], op.dropped)
-    return [dimshuffle(t, ["x" if d == "x" else sorted(op.kept).index(d) for d in op.new_order])]
+    return [dimshuffle(t, ["x" if d == "x" else sorted(op.kept).index(int(d)) for d in op.new_order])]
 
 
 @register_pullback(Reshape)

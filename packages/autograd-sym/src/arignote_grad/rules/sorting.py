@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from arignote_core import Apply
+from arignote_core import Apply, as_tensor
 from arignote_core.tensors.selection import take_along_axis
 from arignote_core.tensors.sorting import ArgSort, BinCount, Nonzero, SearchSorted, Sort, Unique
 
@@ -70,7 +70,7 @@ def unique_pullback(op: Unique, node: Apply, output_grads: Sequence[Any]) -> lis
     gz = output_grads[0]
     if gz is None:
         return [None]
-    x = node.inputs[0]
+    x = as_tensor(node.inputs[0])
     flat = x.reshape((-1,))
     return [grad(None, x, known_grads={flat[_first_occurrences(op, node)]: gz})]
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from arignote_core.dtypes import DtypeSpec
 
 from .dialect import Dialect
 
@@ -21,10 +24,10 @@ class Value:
 
     expr: str
     dtype: str
-    spec: object = None
+    spec: DtypeSpec | None = None
 
     @property
-    def promotion_spec(self) -> object:
+    def promotion_spec(self) -> DtypeSpec:
         return self.dtype if self.spec is None else self.spec
 
 
@@ -58,26 +61,26 @@ class EmitContext:
             self.uses_complex = True
         return self.dialect.storage[dtype]
 
-    def literal(self, value: object, dtype: str) -> str:
+    def literal(self, value: Any, dtype: str) -> str:
         """``value`` as a C constant of ``dtype``'s compute type, exactly."""
         text = self._literal(value, dtype)
         self.known[text] = value
         return text
 
-    def _literal(self, value: object, dtype: str) -> str:
+    def _literal(self, value: Any, dtype: str) -> str:
         kind = np.dtype(dtype).kind
         ctype = self.ctype(dtype)
         if kind == "b":
             return "1" if bool(value) else "0"
         if kind in "iu":
-            v = int(value)  # type: ignore[call-overload]
+            v = int(value)
             if kind == "u":
                 return f"(({ctype}){v}ULL)"
             if v == -(2**63):
                 return "((int64_t)(-9223372036854775807LL - 1))"
             return f"(({ctype}){v}LL)"
         if kind == "f":
-            return f"(({ctype}){_float_literal(float(value))})"  # type: ignore[arg-type]
+            return f"(({ctype}){_float_literal(float(value))})"
         c = complex(value)
         maker = "CMPLXF" if dtype == "complex64" else "CMPLX"
         return f"{maker}({_float_literal(c.real)}, {_float_literal(c.imag)})"

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from arignote_core.dtypes import DtypeSpec
+
 from .context import EmitContext, Unsupported, Value
 from .scalar import _max_min
 
@@ -45,7 +47,7 @@ class Operand:
     """A pointer operand: its dtype in memory, and the spec promotion sees (weak constants)."""
 
     dtype: str
-    spec: object = None
+    spec: DtypeSpec | None = None
 
 
 def named_kernel(template: str, cdef: str, prefix: str = "ag", python: bool = False) -> KernelSource:

@@ -67,7 +67,7 @@ def _emit_composite(ctx: EmitContext, op: Composite, args: Sequence[Value],
         return Value(ctx.literal(data.item(), var.type.dtype), var.type.dtype, dtype_spec(var))  # type: ignore
 
     for node in op.nodes:
-        outs = emit_scalar(ctx, node.op, [value(v) for v in node.inputs], assign)  # type: ignore[arg-type]
+        outs = emit_scalar(ctx, node.op, [value(v) for v in node.inputs], assign)
         for var, out in zip(node.outputs, outs, strict=True):
             dtype = var.type.dtype
             values[var] = out if out.dtype == dtype else Value(ctx.convert(out.expr, out.dtype, dtype), dtype)

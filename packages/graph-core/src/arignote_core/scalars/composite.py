@@ -62,7 +62,7 @@ class Composite(ScalarOp):
     @functools.cached_property
     def _argument_dtypes(self) -> tuple[tuple[str, ...], ...]:
         """Per node, the dtypes its op computes in, as Elemwise takes them: a weak 1e308 is float32's inf."""
-        return tuple(node.op.resolve(tuple(dtype_spec(v) for v in node.inputs))[0]  # type: ignore[attr-defined]
+        return tuple(node.op.resolve(tuple(dtype_spec(v) for v in node.inputs))[0]
                      for node in self.nodes)
 
     def impl(self, *inputs: Any) -> Any:
@@ -71,7 +71,7 @@ class Composite(ScalarOp):
             args = [values[v] if v in values else v.data for v in node.inputs]  # type: ignore[attr-defined]
             args = [a if np.asarray(a).dtype == d else np.asarray(a).astype(d) for a, d in zip(args, in_dtypes,
                                                                                                 strict=True)]
-            outs = node.op.run(  # type: ignore[attr-defined]
+            outs = node.op.run(
                 args, [o.type.dtype for o in node.outputs])
             values.update(zip(node.outputs, outs, strict=True))
         results = tuple(values[o] if o in values else np.asarray(o.data)  # type: ignore[attr-defined]

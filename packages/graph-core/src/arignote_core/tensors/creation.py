@@ -80,7 +80,7 @@ def fill(model: Any, value: Any) -> TensorVariable:
 def _grid(n: Any, m: Any, k: Any) -> tuple[TensorVariable, TensorVariable]:
     rows = dimshuffle(arange(n, dtype="int64"), [0, "x"]) + k
     cols = dimshuffle(arange(m, dtype="int64"), ["x", 0])
-    return rows, cols  # type: ignore[return-value]
+    return rows, cols
 
 
 def eye(N: Any, M: Any = None, k: Any = 0, dtype: Any = float) -> TensorVariable:

@@ -13,6 +13,7 @@ from ..graph import Apply, Constant, Op, Variable, dtype_spec, unaliased
 from ..scalars import SCALAR_OPS, Composite, ScalarOp
 from .basic import as_tensor
 from .type import TensorType, format_shape
+from .variable import TensorVariable
 
 
 def broadcast_static_shapes(shapes: Sequence[tuple[int | None, ...]], what: str) -> tuple[int | None, ...]:
@@ -159,7 +160,7 @@ class DimShuffle(Op):
         return "DimShuffle{" + ",".join(map(str, self.new_order)) + "}"
 
 
-def dimshuffle(x: Any, pattern: Sequence[int | str]) -> Variable:
+def dimshuffle(x: Any, pattern: Sequence[int | str]) -> TensorVariable:
     """Theano's ``x.dimshuffle(*pattern)``: axes by number, ``'x'`` for a new length-1 axis."""
     x = as_tensor(x)
     pattern = tuple(p if p == "x" else int(p) for p in pattern)

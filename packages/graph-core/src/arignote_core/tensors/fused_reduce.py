@@ -51,7 +51,7 @@ class FusedReduce(Op):
         (values,) = self.composite.run(args, out_dtypes)
         values = np.broadcast_to(values, np.broadcast_shapes(*(x.shape for x in inputs)))
         ufunc = self.scalar_op.ufunc
-        options = {} if self.initial is None else {"initial": self.initial}
+        options: dict[str, Any] = {} if self.initial is None else {"initial": self.initial}
         if ufunc in (np.add, np.multiply):
             options["dtype"] = self.dtype
         out = ufunc.reduce(values, axis=self.axes, **options)
@@ -82,4 +82,6 @@ class FusedReduce(Op):
 def max_with_identity(x: Any, axes: tuple[int, ...]) -> Any:
     """``max(x, axes)`` that is ``-inf`` over an empty axis (NumPy's ``max`` raises there)."""
     scalar = ScalarType(x.type.dtype)()
-    return FusedReduce(Composite([scalar], [scalar]), SCALAR_OPS["maximum"], axes, x.type.dtype, -np.inf)(x)
+    maximum = SCALAR_OPS["maximum"]
+    assert isinstance(maximum, UfuncOp)
+    return FusedReduce(Composite([scalar], [scalar]), maximum, axes, x.type.dtype, -np.inf)(x)

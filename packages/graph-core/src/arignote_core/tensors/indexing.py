@@ -215,7 +215,7 @@ def index_conditions(node: Apply, x_shape: Sequence[Any]) -> list[Variable]:
     pieces = iter(node.inputs[1:])
     conditions: list[Variable] = []
     axis = 0
-    for entry in node.op.entries:  # type: ignore[attr-defined]
+    for entry in node.op.entries:
         kind = entry[0]
         if kind == "newaxis":
             continue

@@ -243,7 +243,7 @@ def _keep(result: Any, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Tens
     if not keepdims:
         return result
     kept = iter(range(ndim - len(axes)))
-    return dimshuffle(result, ["x" if i in axes else next(kept) for i in range(ndim)])  # type: ignore[return-value]
+    return dimshuffle(result, ["x" if i in axes else next(kept) for i in range(ndim)])
 
 
 def _reduce(name: str, x: Any, axis: Any, keepdims: bool, dtype: Any, default_dtype: Any) -> TensorVariable:
@@ -345,7 +345,7 @@ def _arg_reduce(name: str, x: Any, axis: int | None, keepdims: bool) -> TensorVa
     x = as_tensor(x)
     if axis is None:
         result = ArgReduce(name, None)(x)
-        return dimshuffle(result, ["x"] * x.ndim) if keepdims else result  # type: ignore[return-value]
+        return dimshuffle(result, ["x"] * x.ndim) if keepdims else result
     (ax,) = normalize_axes(axis, x.ndim, name)
     return _keep(ArgReduce(name, ax)(x), (ax,), x.ndim, keepdims)
 
@@ -370,7 +370,7 @@ def transpose(a: Any, axes: Any = None) -> TensorVariable:
     order = tuple(reversed(range(x.ndim))) if axes is None else tuple(axes)
     if sorted(int(a) % x.ndim if x.ndim else a for a in order) != list(range(x.ndim)):
         raise ValueError(f"transpose: axes {axes} don't match a tensor of {x.ndim} dimensions")
-    return dimshuffle(x, [int(a) % x.ndim for a in order])  # type: ignore[return-value]
+    return dimshuffle(x, [int(a) % x.ndim for a in order])
 
 
 __all__ = ["abs", "absolute", "add", "all", "amax", "amin", "any", "arccos", "arccosh", "arcsin", "arcsinh",

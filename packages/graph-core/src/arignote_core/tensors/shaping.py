@@ -36,7 +36,7 @@ def dimshuffle(x: Any, pattern: Sequence[int | str]) -> TensorVariable:
     unknown = [i for i in range(x.ndim) if i not in pattern and x.type.shape[i] is None]
     if unknown:
         x = specify_shape(x, [1 if i in unknown else None for i in range(x.ndim)])
-    return elemwise.dimshuffle(x, pattern)  # type: ignore[return-value]
+    return elemwise.dimshuffle(x, pattern)
 
 
 def expand_dims(a: Any, axis: Any) -> TensorVariable:

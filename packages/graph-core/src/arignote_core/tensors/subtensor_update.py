@@ -20,6 +20,7 @@ from .basic import as_tensor, cast
 from .checks import specify_shape
 from .indexing import AdvancedSubtensor, Entry, Subtensor, _build_index, _format_entries, _input_kinds, _static_shape
 from .type import format_shape
+from .variable import TensorVariable
 
 
 def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: str, setting: bool,
@@ -146,7 +147,7 @@ def scatter_add(out: np.ndarray, index: tuple[Any, ...], value: Any) -> None:
     np.add.at(out, index, np.broadcast_to(value, out[index].shape))
 
 
-def _rebuild(target: Any, value: Any, set_instead_of_inc: bool, what: str) -> Variable:
+def _rebuild(target: Any, value: Any, set_instead_of_inc: bool, what: str) -> TensorVariable:
     node = getattr(target, "owner", None)
     if node is None or not isinstance(node.op, Subtensor | AdvancedSubtensor):
         raise TypeError(f"{what} takes the result of indexing, like {what}(x[idx], v); got {target}"
@@ -156,12 +157,12 @@ def _rebuild(target: Any, value: Any, set_instead_of_inc: bool, what: str) -> Va
     return op_class(node.op.entries, set_instead_of_inc)(x, value, *symbolic)
 
 
-def set_subtensor(target: Any, value: Any) -> Variable:
+def set_subtensor(target: Any, value: Any) -> TensorVariable:
     """A copy of ``x`` with ``x[idx]`` set to ``value``, for ``target = x[idx]`` (NumPy's ``x[idx] = value``)."""
     return _rebuild(target, value, True, "set_subtensor")
 
 
-def inc_subtensor(target: Any, value: Any) -> Variable:
+def inc_subtensor(target: Any, value: Any) -> TensorVariable:
     """A copy of ``x`` with ``value`` added at ``x[idx]``, for ``target = x[idx]``; with integer array indices,
     repeated positions accumulate every increment (``numpy.add.at``), unlike ``x[idx] += value``."""
     return _rebuild(target, value, False, "inc_subtensor")

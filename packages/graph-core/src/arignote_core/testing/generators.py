@@ -63,10 +63,9 @@ def edge_values(dtype: str) -> np.ndarray:
     real = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, float(finfo.tiny), -float(finfo.tiny),
             float(finfo.smallest_subnormal), float(finfo.max), -float(finfo.max), 1e4, np.inf, -np.inf, np.nan]
     if kind == "c":
-        values = [complex(r, i) for r, i in [(0, 0), (1, 0), (0, 1), (-1, -1), (0.5, -2.5), (np.inf, 0),
-                                             (0, -np.inf), (np.nan, 0), (1, np.nan), (float(finfo.max), 1),
-                                             (float(finfo.tiny), 0)]]
-        return np.array(values, dtype=dtype)
+        pairs = [(0, 0), (1, 0), (0, 1), (-1, -1), (0.5, -2.5), (np.inf, 0), (0, -np.inf), (np.nan, 0), (1, np.nan),
+                 (float(finfo.max), 1), (float(finfo.tiny), 0)]
+        return np.array([complex(r, i) for r, i in pairs], dtype=dtype)
     with np.errstate(over="ignore"):
         return np.array(real, dtype=dtype)
 

@@ -63,7 +63,8 @@ def index_key(op: Op | type) -> Hashable:
     for cls in _class_keys(type(op)):
         if cls in _KEY_REFINERS:
             return _KEY_REFINERS[cls](op)
-    return type(op)
+    kind: type = type(op)  # a class is a key (as a type, not as an Op's instance protocol)
+    return kind
 
 
 def is_commutative(op: Op) -> bool:

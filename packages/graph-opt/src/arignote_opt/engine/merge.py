@@ -19,7 +19,8 @@ def is_mergeable(node: Apply) -> bool:
 
 def _may_depend_on(var: Variable, node: Apply, limit: int = 256) -> bool:
     """Whether ``var`` is computed from ``node`` (True also when the search gives up after ``limit`` nodes)."""
-    stack, seen = [var.owner], set()
+    stack = [var.owner]
+    seen: set[Apply | None] = set()
     while stack:
         current = stack.pop()
         if current is None or current in seen:

@@ -179,8 +179,8 @@ def gemm_from_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
         product = as_product(fgraph, term, dtype)
         if product is None or (product.kind == "gemm") != (out.type.ndim == 2):
             continue
-        beta, c = split_scale(fgraph, other, dtype)
-        c = _in_dtype(c, dtype)
+        beta, scaled = split_scale(fgraph, other, dtype)
+        c = _in_dtype(scaled, dtype)
         if c is None:
             continue
         if subtract and position == 0:
@@ -225,7 +225,7 @@ def gemm_from_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
 @BLAS.node_rule(DimShuffle, tags=("blas",))
 def transpose_of_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``dot(a, b).T`` is ``dot(b.T, a.T)``, whose transposes the GEMM absorbs."""
-    if node.op.new_order != (1, 0):  # type: ignore[attr-defined]
+    if node.op.new_order != (1, 0):
         return None
     inner = node.inputs[0].owner
     if inner is None or not isinstance(inner.op, Dot | MatMul) or only_client(fgraph, node.inputs[0]) is not node:

@@ -32,7 +32,7 @@ from .vocabulary import elemwise
 def useless_dimshuffle(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``x.dimshuffle(0, 1, ..., n-1)`` is ``x``."""
     op = node.op
-    if tuple(op.new_order) == tuple(range(op.input_ndim)):  # type: ignore[attr-defined]
+    if tuple(op.new_order) == tuple(range(op.input_ndim)):
         return node.inputs[0]
     return None
 
@@ -44,7 +44,7 @@ def compose_dimshuffles(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if inner is None or not isinstance(inner.op, DimShuffle):
         return None
     first = inner.op.new_order
-    order = tuple("x" if d == "x" else first[d] for d in node.op.new_order)  # type: ignore[attr-defined]
+    order = tuple("x" if d == "x" else first[d] for d in node.op.new_order)
     source = inner.inputs[0]
     if order == tuple(range(inner.op.input_ndim)):
         return source
@@ -99,7 +99,7 @@ def _describes_shape_of(shape_vec: Variable, var: Variable) -> bool:
 def useless_reshape(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``x.reshape(x.shape)`` is ``x``; so is reshaping a vector to ``(-1,)``."""
     x, shape_vec = node.inputs
-    if x.type.ndim != node.op.ndim:  # type: ignore[attr-defined]
+    if x.type.ndim != node.op.ndim:
         return None
     if x.type.ndim == 1 and isinstance(shape_vec, Constant) and \
             int(np.asarray(shape_vec.data).reshape(-1)[0]) in (-1, x.type.shape[0]):

@@ -8,6 +8,7 @@ failing check, an index out of bounds) is kept: the error belongs to run time, w
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -38,7 +39,7 @@ def constant_fold(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     try:
         with np.errstate(all="ignore"):
-            values = node.op.perform(node, [v.data for v in node.inputs])
+            values = node.op.perform(node, [cast(Constant, v).data for v in node.inputs])  # all constants (above)
     except Exception:
         return None
     results = []

@@ -227,7 +227,7 @@ def scalar_graph(group: list[Apply], outputs: list[Variable]) -> tuple[Composite
                     outer.append(v)
                     inner_inputs.append(scalar[id(v)])
         args = [scalar[id(v)] for v in node.inputs]
-        scalar_op = node.op.scalar_op  # type: ignore[attr-defined]
+        scalar_op = node.op.scalar_op
         results = _inline(scalar_op, args) if isinstance(scalar_op, Composite) else scalar_op.make_node(*args).outputs
         for out, result in zip(node.outputs, results, strict=True):
             if result.type.dtype != out.type.dtype:
@@ -254,7 +254,7 @@ def _reduction_group(fgraph: FunctionGraph, start: Apply, position: dict[Apply, 
             continue
         exclusive = all(isinstance(user, Apply) and user in members
                         for out in node.outputs for user, _ in fgraph.clients.get(out, ()))
-        cheap = not isinstance(node.op.scalar_op, Composite) and node.op.scalar_op.name in CHEAP  # type: ignore
+        cheap = not isinstance(node.op.scalar_op, Composite) and node.op.scalar_op.name in CHEAP
         if not (exclusive or cheap):
             continue
         new_inputs = (inputs | {id(v) for v in node.inputs if not _inlined(v)}) - {id(o) for o in node.outputs}

@@ -27,6 +27,7 @@ from arignote_core import (
     Reduce,
     Reshape,
     Subtensor,
+    TensorVariable,
     Variable,
     alloc,
 )
@@ -41,7 +42,7 @@ from .sizes import SizeTerms, representative, size_scalar, term_key
 BROADCAST_ERROR = "operands could not be broadcast together (in an expression the rewritten graph no longer computes)"
 
 
-def broadcast_conditions(fgraph: Any, out: Variable, kept: Variable | None = None) -> list[Variable]:
+def broadcast_conditions(fgraph: Any, out: Variable, kept: Variable | None = None) -> list[TensorVariable]:
     """Conditions (bool scalars) that the sizes ``out`` is the broadcast of agree at run time, leaving out the
     sizes that ``kept`` (a value still computed, of ``out``'s ndim) broadcasts itself."""
     terms = SizeTerms(fgraph)
@@ -117,10 +118,12 @@ def _reshape_fits(sizes: list[Any], shape_vector: Variable, ndim: int) -> Variab
         except ValueError:
             return False
         return True
-    size = functools.reduce(math.multiply, sizes, 1)
+    one: Any = 1  # the folds' start (a Python number, as NumPy's size of no axes)
+    size = functools.reduce(math.multiply, sizes, one)
     entries = [shape_vector[k] for k in range(ndim)]  # type: ignore[index]
-    free = functools.reduce(math.logical_or, [math.equal(e, -1) for e in entries], False)
-    known = functools.reduce(math.multiply, [math.where(math.equal(e, -1), 1, e) for e in entries], 1)
+    false: Any = False
+    free = functools.reduce(math.logical_or, [math.equal(e, -1) for e in entries], false)
+    known = functools.reduce(math.multiply, [math.where(math.equal(e, -1), 1, e) for e in entries], one)
     divides = math.logical_and(math.not_equal(known, 0),
                                math.equal(math.remainder(size, math.where(math.equal(known, 0), 1, known)), 0))
     return math.where(free, divides, math.equal(known, size))
@@ -137,7 +140,8 @@ def guard_dropped(value: Variable, dropped: Sequence[Variable]) -> Variable:
     """``value``, failing at run time where a computation of ``dropped`` (values a rewrite no longer computes)
     would have failed: indexing out of bounds (``v[3] ** 0`` is 1 only where ``v`` has 4 elements or more), the
     max or argmin of an empty axis (``argmin(x) - argmin(x)`` is 0 only where it has an element)."""
-    pending, seen = [v for v in dropped if v.owner is not None], set()
+    pending = [v for v in dropped if v.owner is not None]
+    seen: set[Apply] = set()
     while pending and len(seen) < DROPPED_SEARCH:
         node = pending.pop().owner
         if node is None or node in seen:

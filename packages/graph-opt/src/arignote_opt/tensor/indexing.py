@@ -44,7 +44,7 @@ def _input_axis(entries: list[Entry], k: int) -> int:
 @INDEXING.node_rule(Subtensor, tags=("indexing",))
 def drop_full_slices(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``x[:, :]`` is ``x``; ``x[1:, :]`` is ``x[1:]`` (trailing full slices say nothing)."""
-    entries = node.op.entries  # type: ignore[attr-defined]
+    entries = node.op.entries
     x = node.inputs[0]
     kept = list(entries)
     while kept and kept[-1][0] == "slice" and INPUT not in kept[-1] and \
@@ -98,7 +98,7 @@ def merge_slices(fgraph: FunctionGraph, node: Apply) -> Replacement:
     inner = node.inputs[0].owner
     if inner is None or not isinstance(inner.op, Subtensor):
         return None
-    first, second = inner.op.entries, node.op.entries  # type: ignore[attr-defined]
+    first, second = inner.op.entries, node.op.entries
     if not is_static(first) or not is_static(second):
         return None
     x = inner.inputs[0]
@@ -143,7 +143,7 @@ def slice_before_elemwise(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``f(x, y)[i]`` is ``f(x[i], y[i])`` when ``f(x, y)`` has no other use: only the kept part is computed."""
     source = node.inputs[0]
     inner = source.owner
-    entries = node.op.entries  # type: ignore[attr-defined]
+    entries = node.op.entries
     if inner is None or not isinstance(inner.op, Elemwise) or len(inner.outputs) != 1 or not is_static(entries):
         return None
     if only_client(fgraph, source) is not node or all(isinstance(v, Constant) for v in inner.inputs):

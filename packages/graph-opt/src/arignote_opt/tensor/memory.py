@@ -53,7 +53,7 @@ def _views(node: Apply) -> dict[int, int]:
     return {o: inputs[0] for o, inputs in node.op.view_map.items() if inputs}
 
 
-def _lookup(table: dict[type, Callable[[Apply], object]], node: Apply, method: str) -> object:
+def _lookup(table: Mapping[type, Callable[[Apply], object]], node: Apply, method: str) -> object:
     for cls in type(node.op).__mro__:
         if cls in table:
             return table[cls](node)
@@ -152,7 +152,7 @@ def plan_memory(fgraph: FunctionGraph, destroyable: Mapping[Variable, Variable] 
             # a shared variable's buffer goes to its update only when no output returns it or a view of it (outputs
             # are the values before the call), and no output but the update returns the new buffer (the caller
             # would keep an array the next call overwrites)
-            if var in protected and (destroyable.get(var) is not out or var in returned or returned[out] > 1):
+            if var in protected and (returned[out] > 1 or destroyable.get(var) is not out or var in returned):
                 continue
             if _read_elsewhere(node, i, var, bases):
                 continue

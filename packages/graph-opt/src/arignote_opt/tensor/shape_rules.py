@@ -37,7 +37,7 @@ def inferred_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
                                                 for v in producer.inputs])
     if shapes is None:
         return None
-    sizes = shapes[var.index]  # type: ignore[index]
+    sizes = shapes[var.index]
     if len(sizes) != var.type.ndim:
         raise ValueError(f"{producer.op}.infer_shape gave {len(sizes)} sizes for a {var.type.ndim}-d output")
     if not sizes:
@@ -69,9 +69,9 @@ def _source_size(fgraph: FunctionGraph, var: Variable, axis: int) -> Variable | 
 def size_of_static_axis(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``shape(x)[k]`` is a constant when the type of ``x`` knows that size."""
     source = node.inputs[0].owner
-    if source is None or not isinstance(source.op, Shape) or len(node.op.entries) != 1:  # type: ignore[attr-defined]
+    if source is None or not isinstance(source.op, Shape) or len(node.op.entries) != 1:
         return None
-    kind, k = node.op.entries[0][:2]  # type: ignore[attr-defined]
+    kind, k = node.op.entries[0][:2]
     if kind != "int" or not isinstance(k, int):
         return None
     size = source.inputs[0].type.shape[k]
@@ -82,9 +82,9 @@ def size_of_static_axis(fgraph: FunctionGraph, node: Apply) -> Replacement:
 def entry_of_make_vector(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``make_vector(a, b, c)[1]`` is ``b``."""
     source = node.inputs[0].owner
-    if source is None or not isinstance(source.op, MakeVector) or len(node.op.entries) != 1:  # type: ignore
+    if source is None or not isinstance(source.op, MakeVector) or len(node.op.entries) != 1:
         return None
-    kind, k = node.op.entries[0][:2]  # type: ignore[attr-defined]
+    kind, k = node.op.entries[0][:2]
     if kind != "int" or not isinstance(k, int) or not -len(source.inputs) <= k < len(source.inputs):
         return None
     return source.inputs[k]

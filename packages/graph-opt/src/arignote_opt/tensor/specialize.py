@@ -5,6 +5,7 @@ ops and reductions, which fusion turns into a few loops."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -45,8 +46,8 @@ MAX_POWER_AS_PRODUCTS = 16
 
 
 def _power_by_squaring(x: Variable, k: int) -> Variable:
-    result = None
-    square = x
+    result: Any = None  # tensors (their operators)
+    square: Any = x
     while k:
         if k & 1:
             result = square if result is None else result * square
@@ -115,12 +116,12 @@ def _in_float32(x: Variable, lower: Callable[[Variable], Variable]) -> Variable:
 @SPECIALIZE.node_rule(Softmax, tags=("lower_special",))
 def lower_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``softmax(x)`` as ``e / sum(e)`` with ``e = exp(x - max(x))``."""
-    x, axes = node.inputs[0], node.op.axes  # type: ignore[attr-defined]
+    x, axes = node.inputs[0], node.op.axes
     if not is_real_float(x.type.dtype):
         return None
     ndim = x.type.ndim
 
-    def lower(x: Variable) -> Variable:
+    def lower(x: Any) -> Variable:
         e = math.exp(x - _restore_axes(_safe_max(x, axes), axes, ndim))
         return e / _restore_axes(math.sum(e, axis=axes), axes, ndim)
 
@@ -130,12 +131,12 @@ def lower_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
 @SPECIALIZE.node_rule(LogSoftmax, tags=("lower_special",))
 def lower_log_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
     """``log_softmax(x)`` as ``s - log(sum(exp(s)))`` with ``s = x - max(x)``."""
-    x, axes = node.inputs[0], node.op.axes  # type: ignore[attr-defined]
+    x, axes = node.inputs[0], node.op.axes
     if not is_real_float(x.type.dtype):
         return None
     ndim = x.type.ndim
 
-    def lower(x: Variable) -> Variable:
+    def lower(x: Any) -> Variable:
         shifted = x - _restore_axes(_safe_max(x, axes), axes, ndim)
         return shifted - _restore_axes(math.log(math.sum(math.exp(shifted), axis=axes)), axes, ndim)
 
@@ -148,11 +149,11 @@ def lower_logsumexp(fgraph: FunctionGraph, node: Apply) -> Replacement:
     x, op = node.inputs[0], node.op
     if not is_real_float(x.type.dtype):
         return None
-    axes, ndim = op.axes, x.type.ndim  # type: ignore[attr-defined]
+    axes, ndim = op.axes, x.type.ndim
 
-    def lower(x: Variable) -> Variable:
+    def lower(x: Any) -> Variable:
         m = _safe_max(x, axes)
         result = m + math.log(math.sum(math.exp(x - _restore_axes(m, axes, ndim)), axis=axes))
-        return _restore_axes(result, axes, ndim) if op.keepdims else result  # type: ignore[attr-defined]
+        return _restore_axes(result, axes, ndim) if op.keepdims else result
 
     return _in_float32(x, lower)

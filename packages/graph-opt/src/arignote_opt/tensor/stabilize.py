@@ -114,7 +114,7 @@ def log_of_sum_of_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     x = source.owner.inputs[0]  # type: ignore[union-attr]
     if not is_real_float(x.type.dtype) or reduce_node.op.dtype != source.type.dtype or \
-            _shifted_by_its_max(x, reduce_node.op.axes):  # type: ignore
+            _shifted_by_its_max(x, reduce_node.op.axes):
         return None
     result = LogSumExp(reduce_node.op.axes)(x)
     return _reapply(result, chain) if result.type.dtype == node.outputs[0].type.dtype else None

@@ -12,7 +12,7 @@ import numpy as np
 
 
 def _pair(value: Any) -> tuple[int, int]:
-    return (int(value), int(value)) if np.isscalar(value) else (int(value[0]), int(value[1]))
+    return (int(value), int(value)) if np.ndim(value) == 0 else (int(value[0]), int(value[1]))
 
 
 def conv_pads(padding: Any, size: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
@@ -30,7 +30,7 @@ def conv_pads(padding: Any, size: Sequence[int], kernel: Sequence[int], stride: 
             out = int(np.ceil(size[a] / stride[a]))
             total = max(0, (out - 1) * stride[a] + extent - size[a])
             pads.append((total // 2, total - total // 2))
-        elif np.isscalar(padding):
+        elif np.ndim(padding) == 0:
             pads.append((int(padding), int(padding)))
         elif np.isscalar(padding[a]):
             pads.append((int(padding[a]), int(padding[a])))

@@ -145,7 +145,7 @@ CASES: list[Case] = [
     Case(name="fill", function="fill", build=ac.fill, oracle=lambda m, v: np.broadcast_to(v, np.broadcast_shapes(
         m.shape, v.shape)).copy(), samples=L((((3, 4), ()), {}), (((3, 4), (4,)), {}), (((2, 1), (3,)), {})),
          grad_wrt=(1,)),
-    Case(name="arange", function="arange", build=lambda **kw: ac.arange(**kw), oracle=lambda **kw: np.arange(**kw),
+    Case(name="arange", function="arange", build=lambda **kw: ac.arange(**kw), oracle=lambda **kw: np.arange(**kw),  # type: ignore[call-overload]
          samples=fixed(sample(stop=5), sample(start=2, stop=9, step=3), sample(start=0.5, stop=-3, step=-0.7),
                        sample(start=3, stop=1), sample(start=0, stop=5, dtype="float32"),
                        sample(start=1, stop=2, step=0, tags=["error", "build-error"])),

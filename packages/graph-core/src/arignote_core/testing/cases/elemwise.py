@@ -125,7 +125,7 @@ IN_RANGE_SCALARS = (True, 3, 2.5, 1 + 2j)
 
 def _weak_scalar_samples(scalars: tuple[Any, ...]) -> Any:
     def make(rng: np.random.Generator) -> list[Any]:
-        out = []
+        out: list[Any] = []
         for dtype in ("int8", "uint8", "int64", "float16", "float32", "complex64", "bool"):
             x = random_array(rng, dtype, (4,), (1, 3))
             out.extend(sample(x, scalar=s, label=f"{dtype} with {s!r}") for s in scalars)

@@ -9,6 +9,7 @@ Decompositions defined up to signs or phases (eig, eigh, svd, qr) are compared t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -26,7 +27,7 @@ INTEGER_OUTPUT = "integer output (a rank)"
 def _matrix(rng: np.random.Generator, shape: Sequence[int], dtype: str, kind: str = "general") -> np.ndarray:
     """A well-conditioned matrix (stack) of ``kind``: general, spd (Hermitian positive definite), or lower."""
     n = shape[-1]
-    a = rng.normal(size=tuple(shape))
+    a: np.ndarray = rng.normal(size=tuple(shape))
     if np.dtype(dtype).kind == "c":
         a = a + 1j * rng.normal(size=tuple(shape))
     if kind == "spd":
@@ -118,7 +119,7 @@ EXTRA_Q_COLUMNS = ("mode='complete' of a tall matrix: the columns of Q beyond it
 SINGULAR_NUCLEAR = "a singular matrix: the nuclear norm (a sum of |singular values|) has a kink at a zero one"
 
 
-def _decomposition_samples(shapes: Sequence[tuple[tuple[int, ...], dict[str, object], str]]) \
+def _decomposition_samples(shapes: Sequence[tuple[tuple[int, ...], dict[str, Any], str]]) \
         -> Callable[..., list[Sample]]:
     """Fixed random matrices of ``shapes`` with keyword arguments and, where set, why there is no derivative."""
     def make(rng: np.random.Generator) -> list[Sample]:
