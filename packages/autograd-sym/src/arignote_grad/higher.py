@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from arignote_core import Variable, arange, as_tensor, clone_replace, constant
+from arignote_core import TensorVariable, Variable, arange, as_tensor, clone_replace, constant
 from arignote_core.tensors.basic import reshape
 from arignote_core.tensors.broadcast import broadcast_to
 from arignote_core.tensors.elemwise import dimshuffle
@@ -55,6 +55,7 @@ def jacobian(expression: Any, wrt: Variable | Sequence[Variable],
     seed.name = "output_gradient"
     rows = grad(None, wrt_list, consider_constant, known_grads={y: seed}, disconnected_inputs=disconnected_inputs)
     size = _size(y)
+    stacked: Sequence[Variable]
     if vectorize_rows:
         stacked = vectorize(rows, {seed: _identity_rows(y, size)})
     else:
@@ -64,7 +65,7 @@ def jacobian(expression: Any, wrt: Variable | Sequence[Variable],
 
 
 def _rows_one_by_one(rows: list[Variable], seed: Variable, y: Variable, size: Any,
-                     wrt: list[Variable]) -> list[Variable]:
+                     wrt: list[Variable]) -> list[TensorVariable]:
     if not isinstance(size, int):
         raise NotVectorizableError("jacobian: the output size is not known at build time, so it cannot be "
                                    "computed one row at a time; give the output a static shape")
@@ -75,7 +76,7 @@ def _rows_one_by_one(rows: list[Variable], seed: Variable, y: Variable, size: An
             one_hot = np.zeros(size, dtype=y.type.dtype)
             one_hot[k] = 1
             (row_k,), _ = clone_replace([row], {seed: constant(one_hot.reshape(y.type.shape))})
-            total = set_subtensor(total[k], row_k)  # type: ignore[index]
+            total = set_subtensor(total[k], row_k)
         stacked.append(total)
     return stacked
 

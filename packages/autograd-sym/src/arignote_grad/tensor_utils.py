@@ -27,7 +27,7 @@ def value_kind(var: Variable) -> str:
     return {"b": "boolean", "c": "complex-valued (complex gradients are not supported)"}.get(kind, "integer-valued")
 
 
-def shape_of(x: Variable) -> Variable:
+def shape_of(x: Variable) -> TensorVariable:
     """The shape of ``x`` as an int64 vector: a constant when static, else ``Shape(x)``."""
     return shape_vector(x)
 
@@ -37,7 +37,7 @@ def zeros_like(x: Variable) -> TensorVariable:
     return as_tensor(broadcast_to(constant(np.zeros((), dtype=x.type.dtype)), shape_of(x)))
 
 
-def ones_like(x: Variable) -> Variable:
+def ones_like(x: Variable) -> TensorVariable:
     """Ones of ``x``'s dtype and shape."""
     one = constant(np.ones((), dtype=x.type.dtype))
     return one if x.type.ndim == 0 else broadcast_to(one, shape_of(x))
@@ -77,7 +77,7 @@ def drop_axes(g: Variable, axes: Sequence[int]) -> TensorVariable:
     return dimshuffle(g, [d for d in range(g.type.ndim) if d not in axes])
 
 
-def indicator(condition: Variable, dtype: str) -> Variable:
+def indicator(condition: Variable, dtype: str) -> TensorVariable:
     """1 where ``condition`` holds, else 0, in ``dtype``: a mask with zero derivative everywhere (a ``where``
     on constants, not a cast of a boolean, whose derivative would be undefined)."""
     one, zero = constant(np.ones((), dtype=dtype)), constant(np.zeros((), dtype=dtype))

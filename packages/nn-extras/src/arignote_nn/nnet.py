@@ -29,7 +29,7 @@ __all__ = ["binary_crossentropy", "categorical_crossentropy", "confusion_matrix"
 def _hinted(var: TensorVariable, hint: Sequence[Any] | None) -> TensorVariable:
     """``var`` with Theano's shape hint applied: known sizes refine the static type (a disagreement with it
     is refused now), the others are checked when the graph runs."""
-    return var if hint is None else specify_shape(var, tuple(hint))  # type: ignore[return-value]
+    return var if hint is None else specify_shape(var, tuple(hint))
 
 
 def _theano_padding(border_mode: Any, filters: TensorVariable, dilation: tuple[int, int]) -> Any:

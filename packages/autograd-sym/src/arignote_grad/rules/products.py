@@ -78,15 +78,15 @@ def _small_dot_grads(gz: Variable, a: Variable, b: Variable) -> list[Variable]:
 def _nd_dot_grads(gz: Variable, a: Variable, b: Variable) -> list[Variable]:
     """``dot`` with an operand of 3 or more axes, as the matrix product of reshaped operands."""
     k = a.type.ndim - 1
-    a2 = reshape(a, (-1, shape_of(a)[k]))  # type: ignore[index]
+    a2 = reshape(a, (-1, shape_of(a)[k]))
     if b.type.ndim == 1:
         g2 = reshape(gz, (-1,))
         return [reshape(_outer(g2, b), shape_of(a)), dot(a2.T, g2)]
     nb = b.type.ndim
     moved_order = [nb - 2, *range(nb - 2), nb - 1]
     b_moved = dimshuffle(b, moved_order)
-    b2 = reshape(b_moved, (shape_of(b)[nb - 2], -1))  # type: ignore[index]
-    g2 = reshape(gz, (shape_of(a2)[0], shape_of(b2)[1]))  # type: ignore[index]
+    b2 = reshape(b_moved, (shape_of(b)[nb - 2], -1))
+    g2 = reshape(gz, (shape_of(a2)[0], shape_of(b2)[1]))
     ga = reshape(dot(g2, b2.T), shape_of(a))
     gb_moved = reshape(dot(a2.T, g2), shape_of(b_moved))
     inverse = [moved_order.index(d) for d in range(nb)]

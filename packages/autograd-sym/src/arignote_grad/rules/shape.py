@@ -95,7 +95,7 @@ def make_vector_pushforward(op: MakeVector, node: Apply, tangents: Sequence[Any]
 
 
 def _arange_positions(out: Variable) -> Variable:
-    return arange(shape_of(out)[0], dtype=out.type.dtype)  # type: ignore[index]
+    return arange(shape_of(out)[0], dtype=out.type.dtype)
 
 
 @register_pullback(ARange)

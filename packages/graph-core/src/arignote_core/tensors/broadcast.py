@@ -18,6 +18,7 @@ import numpy as np
 from ..graph import Apply, Constant, Op, Variable
 from .basic import MakeVector, Shape, _shape_vector, as_tensor, static_int
 from .type import TensorType, format_shape
+from .variable import TensorVariable
 
 
 def static_shape_of(vector: Variable) -> tuple[int | None, ...]:
@@ -125,11 +126,11 @@ def sum_to_shape_value(x: np.ndarray, target: tuple[int, ...]) -> np.ndarray:
     return np.sum(x, axis=axes, dtype=x.dtype).reshape(target)
 
 
-def broadcast_to(x: Any, shape_value: Any) -> Variable:
+def broadcast_to(x: Any, shape_value: Any) -> TensorVariable:
     """``x`` broadcast to ``shape_value`` (ints, scalar variables or an int vector such as ``y.shape``)."""
     return BroadcastTo()(x, shape_value)
 
 
-def sum_to_shape(x: Any, shape_value: Any) -> Variable:
+def sum_to_shape(x: Any, shape_value: Any) -> TensorVariable:
     """``x`` summed down to ``shape_value``: the transpose of ``broadcast_to``."""
     return SumToShape()(x, shape_value)

@@ -11,6 +11,7 @@ import numpy as np
 from ..graph import Apply, Constant, Op, Variable
 from .basic import _index_scalar, as_tensor, static_int
 from .type import TensorType, format_shape
+from .variable import TensorVariable
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class SpecifyShape(Op):
         return [tuple(next(sizes) if g else s for g, s in zip(self.given, input_shapes[0], strict=True))]
 
 
-def specify_shape(x: Any, shape: Sequence[Any]) -> Variable:
+def specify_shape(x: Any, shape: Sequence[Any]) -> TensorVariable:
     """``x`` stated to have ``shape`` (ints, int scalars, or None for a size left unsaid): the static type
     takes what is known; a wrong value fails at run time."""
     x = as_tensor(x)

@@ -28,6 +28,7 @@ from .elemwise import Elemwise, broadcast_static_shapes
 from .reduce import Reduce
 from .shape_inference import broadcast_shapes
 from .type import TensorType, format_shape
+from .variable import TensorVariable
 
 INPUT = "?"
 Entry = tuple[Any, ...]
@@ -381,7 +382,7 @@ def parse_index(x: Variable, index: Any) -> tuple[tuple[Entry, ...], list[Variab
     return tuple(entries), symbolic, advanced
 
 
-def getitem(x: Any, index: Any) -> Variable:
+def getitem(x: Any, index: Any) -> TensorVariable:
     """``x[index]`` with NumPy's semantics. ``x[:]`` and ``x[...]`` are views of ``x`` too, not ``x`` itself:
     ``set_subtensor(y[:], v)`` updates a copy of ``y`` even where ``y`` is itself the result of indexing."""
     x = as_tensor(x)

@@ -141,7 +141,7 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Variable]:
     (ax,) = normalize_axes(axis, x.ndim, "split")
     size = shape_tuple(x)[ax]
 
-    def piece(start: Any, stop: Any) -> Variable:
+    def piece(start: Any, stop: Any) -> TensorVariable:
         return x[(slice(None),) * ax + (slice(start, stop),)]
 
     if isinstance(indices_or_sections, int | np.integer):

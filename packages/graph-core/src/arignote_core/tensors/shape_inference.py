@@ -14,6 +14,7 @@ import numpy as np
 
 from ..graph import Variable, toposort
 from .basic import Shape, as_tensor, constant, stack
+from .variable import TensorVariable
 
 #: One dimension of a symbolic shape: a static int or an int64 scalar variable.
 Dim = Any
@@ -96,7 +97,7 @@ def broadcast_shapes(shapes: list[tuple[Dim, ...]]) -> tuple[Dim, ...]:
     return tuple(out)
 
 
-def shape_vector(dims: tuple[Dim, ...]) -> Variable:
+def shape_vector(dims: tuple[Dim, ...]) -> TensorVariable:
     """A symbolic shape as an int64 vector."""
     if not dims:
         return constant(np.zeros(0, dtype="int64"))

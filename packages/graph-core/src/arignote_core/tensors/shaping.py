@@ -62,7 +62,7 @@ def squeeze(a: Any, axis: Any = None) -> TensorVariable:
                 raise ValueError(f"squeeze: cannot select an axis to squeeze out which has size not equal to one "
                                  f"(axis {i} of {x}, shape {format_shape(x.type.shape)})")
         if any(x.type.shape[i] is None for i in drop):
-            x = specify_shape(x, [1 if i in drop else None for i in range(x.ndim)])  # type: ignore[assignment]
+            x = specify_shape(x, [1 if i in drop else None for i in range(x.ndim)])
     return dimshuffle(x, [i for i in range(x.ndim) if i not in drop])
 
 

@@ -24,7 +24,7 @@ from .variable import TensorVariable
 
 
 def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: str, setting: bool,
-                 masked: bool = False) -> Variable:
+                 masked: bool = False) -> TensorVariable:
     """``value`` as a tensor of ``x``'s dtype that broadcasts into ``region`` (the shape of ``x[idx]``).
 
     Setting casts as NumPy's ``x[idx] = value`` does (any real value into any real dtype) and drops leading axes
@@ -39,7 +39,7 @@ def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: 
     extra = v.ndim - len(region)
     if setting and extra > 0 and all(size in (None, 1) for size in v.type.shape[:extra]) and not masked:
         stated = specify_shape(v, (1,) * extra + (None,) * len(region))
-        v = stated.dimshuffle(*range(extra, v.ndim))  # type: ignore[attr-defined]
+        v = stated.dimshuffle(*range(extra, v.ndim))
     if v.ndim > len(region):
         raise ValueError(f"{what}: a value of shape {format_shape(v.type.shape)} does not fit the indexed region of "
                          f"shape {format_shape(region)}")

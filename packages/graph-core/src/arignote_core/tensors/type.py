@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..dtypes import as_dtype, can_cast_safely
 from ..graph import Type, Variable
+
+if TYPE_CHECKING:  # variable.py builds on this module
+    pass
 
 
 def format_shape(shape: Sequence[int | None]) -> str:

@@ -111,7 +111,7 @@ def run_sample(case: Case, s: Sample, mode: Any = None) -> None:
             raise _fail(case, s, f"input {i} was modified")
 
 
-def _check_shape_graph(case: Case, s: Sample, outputs: list[Variable], shape_outputs: list[Variable]) -> None:
+def _check_shape_graph(case: Case, s: Sample, outputs: Sequence[Variable], shape_outputs: Sequence[Variable]) -> None:
     for i, (out, shape) in enumerate(zip(outputs, shape_outputs, strict=True)):
         if out.owner is not None and out in ancestors([shape]):
             raise _fail(case, s, f"output {i}: {out.owner.op} cannot infer its shape without computing it "
