@@ -26,6 +26,7 @@ from arignote_core import (
     Subtensor,
     Variable,
     alloc,
+    as_tensor,
     toposort,
 )
 from arignote_core.tensors.basic import reshape
@@ -70,12 +71,12 @@ def _rule(op: Any) -> BatchRule | None:
 def batch_size(x: Variable) -> Any:
     """The size of the batch axis of a batched ``x``."""
     size = x.type.shape[0]
-    return size if size is not None else x.shape[0]  # type: ignore[attr-defined]
+    return size if size is not None else as_tensor(x).shape[0]
 
 
 def shape_entries(x: Variable) -> list[Any]:
     """``x``'s shape as a list of ints (static sizes) and int64 scalars."""
-    return [s if s is not None else x.shape[i] for i, s in enumerate(x.type.shape)]  # type: ignore[attr-defined]
+    return [s if s is not None else as_tensor(x).shape[i] for i, s in enumerate(x.type.shape)]
 
 
 def materialize(x: Variable, size: Any) -> Variable:
@@ -170,7 +171,7 @@ def _batch_cumulative(op: CumOp, node: Apply, inputs: list[Variable], batched: l
 
 @register_batching(Shape)
 def _batch_shape(op: Shape, node: Apply, inputs: list[Variable], batched: list[bool]) -> Any:
-    return [(inputs[0].shape[1:], False)]  # type: ignore[attr-defined]
+    return [(as_tensor(inputs[0]).shape[1:], False)]
 
 
 @register_batching(Reshape)

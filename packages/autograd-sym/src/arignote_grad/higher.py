@@ -32,7 +32,7 @@ def _size(y: Variable) -> Any:
     static = y.type.shape
     if None not in static:
         return math.prod(static)
-    return prod(y.shape)  # type: ignore[attr-defined]
+    return prod(as_tensor(y).shape)
 
 
 def _identity_rows(y: Variable, size: Any) -> Variable:

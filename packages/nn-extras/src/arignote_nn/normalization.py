@@ -42,7 +42,7 @@ def _bessel_factor(x: TensorVariable, axes: tuple[int, ...]) -> Any:
     """``n / (n - 1)`` for the ``n`` values reduced over ``axes`` (1 when ``n`` is 1): biased to unbiased."""
     sizes = [x.type.shape[a] for a in axes]
     if all(s is not None for s in sizes):
-        count = math.prod(sizes)  # type: ignore[arg-type]
+        count = math.prod(s for s in sizes if s is not None)
         return count / max(count - 1, 1)
     n: Any = 1
     for a in axes:

@@ -234,7 +234,7 @@ class AveragePool2dGrad(PoolParams, Op):
 
 
 def _check_rank(x: Variable, other: Variable, what: str) -> None:
-    if x.ndim != other.ndim:  # type: ignore[attr-defined]
+    if x.type.ndim != other.type.ndim:
         raise TypeError(f"{what}: {x} and {other} must have the same number of dimensions")
 
 

@@ -69,18 +69,20 @@ def axis_origin(var: Variable, axis: int) -> tuple[int, int]:
 
 def _trace_origin(var: Variable, axis: int) -> tuple[int, int]:
     node = var.owner
-    op = None if node is None else node.op
+    if node is None:
+        return id(var), axis
+    op = node.op
     if isinstance(op, Elemwise):
-        sources = {axis_origin(x, axis) for x in node.inputs if x.type.shape[axis] != 1}  # type: ignore
+        sources = {axis_origin(x, axis) for x in node.inputs if x.type.shape[axis] != 1}
         if len(sources) == 1:
             return sources.pop()
     elif isinstance(op, DimShuffle) and op.new_order[axis] != "x":
-        return axis_origin(node.inputs[0], op.new_order[axis])  # type: ignore[arg-type, union-attr]
+        return axis_origin(node.inputs[0], int(op.new_order[axis]))
     elif isinstance(op, Reduce):
-        kept = [d for d in range(node.inputs[0].type.ndim) if d not in op.axes]  # type: ignore
-        return axis_origin(node.inputs[0], kept[axis])  # type: ignore[union-attr]
-    elif isinstance(op, Dot | MatMul) and all(x.type.ndim == 2 for x in node.inputs):  # type: ignore
-        return axis_origin(node.inputs[0], 0) if axis == 0 else axis_origin(node.inputs[1], 1)  # type: ignore
+        kept = [d for d in range(node.inputs[0].type.ndim) if d not in op.axes]
+        return axis_origin(node.inputs[0], kept[axis])
+    elif isinstance(op, Dot | MatMul) and all(x.type.ndim == 2 for x in node.inputs):
+        return axis_origin(node.inputs[0], 0) if axis == 0 else axis_origin(node.inputs[1], 1)
     return id(var), axis
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from arignote_core import Apply, Dot, MatMul, Variable
+from arignote_core import Apply, Dot, MatMul, Variable, as_tensor
 from arignote_core.tensors.basic import reshape
 from arignote_core.tensors.elemwise import dimshuffle
 from arignote_core.tensors.math import dot, matmul, multiply
@@ -72,7 +72,7 @@ def _small_dot_grads(gz: Variable, a: Variable, b: Variable) -> list[Variable]:
         return [_outer(gz, b), dot(gz, a)]
     if shapes == (1, 2):
         return [dot(b, gz), _outer(a, gz)]
-    return [dot(gz, b.T), dot(a.T, gz)]  # type: ignore[attr-defined]
+    return [dot(gz, as_tensor(b).T), dot(as_tensor(a).T, gz)]
 
 
 def _nd_dot_grads(gz: Variable, a: Variable, b: Variable) -> list[Variable]:

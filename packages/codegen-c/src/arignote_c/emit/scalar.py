@@ -10,10 +10,11 @@ reference ``perform``. A scalar op outside this registry can bring its own C wit
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 
-from arignote_core.graph import dtype_spec
+from arignote_core.graph import Constant, Variable, dtype_spec
 from arignote_core.scalars import SCALAR_OPS, Cast, Clip, Composite, Identity, ScalarOp, Switch
 
 from . import helpers
@@ -60,11 +61,12 @@ def _emit_composite(ctx: EmitContext, op: Composite, args: Sequence[Value],
     values = {var: Value(ctx.convert(a.expr, a.dtype, d), d)
               for var, a, d in zip(op.inputs, args, expected, strict=True)}
 
-    def value(var: object) -> Value:
+    def value(var: Variable) -> Value:
         if var in values:
             return values[var]
-        data = np.asarray(var.data)  # type: ignore[attr-defined]
-        return Value(ctx.literal(data.item(), var.type.dtype), var.type.dtype, dtype_spec(var))  # type: ignore
+        constant = cast(Constant, var)  # a composite's leaves are its inputs and constants
+        data = np.asarray(constant.data)
+        return Value(ctx.literal(data.item(), var.type.dtype), var.type.dtype, dtype_spec(var))
 
     for node in op.nodes:
         outs = emit_scalar(ctx, node.op, [value(v) for v in node.inputs], assign)

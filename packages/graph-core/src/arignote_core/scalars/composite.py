@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -68,13 +68,13 @@ class Composite(ScalarOp):
     def impl(self, *inputs: Any) -> Any:
         values: dict[Variable, Any] = dict(zip(self.inputs, inputs, strict=True))
         for node, in_dtypes in zip(self.nodes, self._argument_dtypes, strict=True):
-            args = [values[v] if v in values else v.data for v in node.inputs]  # type: ignore[attr-defined]
+            args = [values[v] if v in values else cast(Constant, v).data for v in node.inputs]
             args = [a if np.asarray(a).dtype == d else np.asarray(a).astype(d) for a, d in zip(args, in_dtypes,
                                                                                                 strict=True)]
             outs = node.op.run(
                 args, [o.type.dtype for o in node.outputs])
             values.update(zip(node.outputs, outs, strict=True))
-        results = tuple(values[o] if o in values else np.asarray(o.data)  # type: ignore[attr-defined]
+        results = tuple(values[o] if o in values else np.asarray(cast(Constant, o).data)
                         for o in self.outputs)
         return results if self.nout > 1 else results[0]
 

@@ -297,14 +297,14 @@ class Reshape(Op):
 def _static_reshape(in_shape: tuple[int | None, ...], static: tuple[int | None, ...]) -> tuple[int | None, ...]:
     if static.count(-1) > 1:
         raise ValueError(f"reshape: can only specify one unknown dimension, got {static}")
-    known_in = None if None in in_shape else math.prod(in_shape)  # type: ignore[arg-type]
+    known_in = None if None in in_shape else math.prod(s for s in in_shape if s is not None)
     if -1 in static and known_in is not None and None not in static:
-        rest = math.prod(s for s in static if s != -1)  # type: ignore[misc]
+        rest = math.prod(s for s in static if s is not None and s != -1)
         if rest == 0 or known_in % rest:
             raise ValueError(f"cannot reshape an array of shape {in_shape} into shape {static}")
         return tuple(known_in // rest if s == -1 else s for s in static)
     if known_in is not None and None not in static and -1 not in static and \
-            math.prod(static) != known_in:  # type: ignore[arg-type]
+            math.prod(s for s in static if s is not None) != known_in:
         raise ValueError(f"cannot reshape an array of shape {in_shape} into shape {static}")
     return tuple(None if s == -1 else s for s in static)
 

@@ -43,7 +43,7 @@ class Join(Op):
         for axis in range(ndim):
             sizes = [t.type.shape[axis] for t in inputs]
             if axis == self.axis:
-                shape.append(None if None in sizes else sum(sizes))  # type: ignore[arg-type]
+                shape.append(None if None in sizes else sum(s for s in sizes if s is not None))
                 continue
             known = {s for s in sizes if s is not None}
             if len(known) > 1:

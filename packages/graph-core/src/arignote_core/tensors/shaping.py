@@ -242,7 +242,7 @@ def _shape_entries(shape: Any) -> list[Any]:
     if isinstance(shape, int | np.integer):
         return [int(shape)]
     if isinstance(shape, Variable):
-        if shape.ndim == 0:  # type: ignore[attr-defined]
+        if shape.type.ndim == 0:
             return [shape]
         length = shape.type.shape[0]
         if length is None:
@@ -346,7 +346,7 @@ class Repeat(Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         shape = list(input_shapes[0])
         counts = node.inputs[1]
-        if counts.ndim == 0:  # type: ignore[attr-defined]
+        if counts.type.ndim == 0:
             shape[self.axis] = shape[self.axis] * counts
         else:
             total = tm.sum(counts)

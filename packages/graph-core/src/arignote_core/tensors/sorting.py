@@ -64,9 +64,9 @@ class ArgSort(Op):
 def _sort_axis(x: Variable, axis: int | None, what: str) -> tuple[Variable, int]:
     if axis is None:
         return reshape(x, (-1,)), 0
-    if x.ndim == 0:  # type: ignore[attr-defined]
+    if x.type.ndim == 0:
         raise ValueError(f"{what}: axis {axis} is out of bounds for a 0-d array")
-    return x, normalize_axes(axis, x.ndim, what)[0]  # type: ignore[attr-defined]
+    return x, normalize_axes(axis, x.type.ndim, what)[0]
 
 
 def _stable(kind: str | None, stable: bool | None) -> bool:

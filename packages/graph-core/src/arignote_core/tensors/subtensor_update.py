@@ -32,7 +32,7 @@ def _check_value(x: Variable, value: Any, region: tuple[int | None, ...], what: 
     takes values of at most the region's dimensions); incrementing takes what NumPy's
     ``x[idx] += value`` takes, values whose sum with ``x`` casts back to ``x``'s dtype within its kind."""
     v = as_tensor(value)
-    x_dtype, v_dtype = x.dtype, v.dtype  # type: ignore[attr-defined]
+    x_dtype, v_dtype = x.type.dtype, v.dtype
     if v_dtype != x_dtype:
         _check_cast(str(x), x_dtype, v, v_dtype, what, setting)
         v = cast(v, x_dtype)

@@ -116,7 +116,8 @@ class Walker:
                     break
         finally:
             if first_sweep:
-                self.merger.primed = True  # type: ignore[union-attr]
+                assert self.merger is not None  # first_sweep says so
+                self.merger.primed = True
 
     def _visit(self, node: Apply) -> None:
         merger = self.merger

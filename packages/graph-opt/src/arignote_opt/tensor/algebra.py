@@ -53,9 +53,9 @@ def matches(form: Form, var: Variable) -> bool:
         value = scalar_constant(var)
         return value is not None and bool(value == form[1] or (value != value and form[1] != form[1]))  # NaN
     node = var.owner
-    if scalar_name(node) != kind or len(node.inputs) != len(form) - 1:  # type: ignore[union-attr]
+    if node is None or scalar_name(node) != kind or len(node.inputs) != len(form) - 1:
         return False
-    return all(matches(f, v) for f, v in zip(form[1:], node.inputs, strict=True))  # type: ignore[union-attr]
+    return all(matches(f, v) for f, v in zip(form[1:], node.inputs, strict=True))
 
 
 def build(form: Form) -> Any:
@@ -125,7 +125,8 @@ def split_coefficient(fgraph: FunctionGraph, var: Variable, dtype: str) -> tuple
     """``(c, t)`` for a term ``t * c`` (used once, ``c`` a foldable number), else ``(1, var)``."""
     node = var.owner
     if scalar_name(node) == "multiply" and only_client(fgraph, var) is not None and var.type.dtype == dtype:
-        a, b = node.inputs  # type: ignore[union-attr]
+        assert node is not None  # the test above
+        a, b = node.inputs
         for const, other in ((b, a), (a, b)):
             value = _foldable_constant(const, dtype)
             if value is not None and other.type.dtype == dtype and scalar_constant(other) is None:

@@ -132,7 +132,8 @@ def cancel_division_in_sum(fgraph: FunctionGraph, node: Apply, fast_math: bool) 
         name = scalar_name(total.owner)
         if name not in ("add", "subtract") or only_client(fgraph, total) is not node or scalar_constant(a) is not None:
             continue
-        first, second = total.owner.inputs  # type: ignore[union-attr]
+        assert total.owner is not None  # the test above
+        first, second = total.owner.inputs
         for position, (term, rest) in enumerate(((first, second), (second, first))):
             undone = _undone(fgraph, a, term)
             if undone is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from typing import TypeGuard
 
 from arignote_core import Apply, Composite, Constant, Elemwise, FunctionGraph, Reduce, ScalarType, Variable
 from arignote_core.scalars import ScalarConstant
@@ -38,7 +39,7 @@ def _pattern(node: Apply) -> tuple[bool, ...]:
     return node.outputs[0].type.broadcastable
 
 
-def _inlined(var: Variable) -> bool:
+def _inlined(var: Variable) -> TypeGuard[Constant]:
     """Constants holding one number go inside the kernel rather than being passed to it."""
     return isinstance(var, Constant) and scalar_constant(var) is not None
 
@@ -200,7 +201,7 @@ def _settle(fgraph: FunctionGraph, group: list[Apply]) -> list[Apply]:
 def _scalar_input(var: Variable) -> Variable:
     if _inlined(var):
         value = scalar_constant(var)
-        return ScalarConstant(ScalarType(var.type.dtype), value, weak=var.weak)  # type: ignore[attr-defined]
+        return ScalarConstant(ScalarType(var.type.dtype), value, weak=var.weak)
     return ScalarType(var.type.dtype)()
 
 

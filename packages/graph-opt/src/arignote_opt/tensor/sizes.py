@@ -211,11 +211,13 @@ def _broadcast_operands(size: Variable) -> tuple[Variable, Variable] | None:
     node = size.owner
     if scalar_name(node) != "switch":
         return None
-    cond, b, a = node.inputs  # type: ignore[union-attr]
+    assert node is not None  # the test above
+    cond, b, a = node.inputs
     test = cond.owner
     if scalar_name(test) != "equal":
         return None
-    left, right = test.inputs  # type: ignore[union-attr]
+    assert test is not None  # the test above
+    left, right = test.inputs
     if _same(left, a) and _constant_int(right) == 1 or _same(right, a) and _constant_int(left) == 1:
         return a, b
     return None

@@ -91,7 +91,8 @@ def log_of_exp_ratio(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if found is None or scalar_name(found[0].owner) != "exp":
         return None
     exp_out, chain = found
-    a = exp_out.owner.inputs[0]  # type: ignore[union-attr]
+    assert exp_out.owner is not None  # the test above
+    a = exp_out.owner.inputs[0]
     if not is_real_float(a.type.dtype):
         return None
     result = _reapply(a, chain) - elemwise("log")(denominator)
@@ -112,7 +113,8 @@ def log_of_sum_of_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if scalar_name(reduce_node) is not None or reduce_node.op.scalar_op.name != "add" or \
             scalar_name(source.owner) != "exp":
         return None
-    x = source.owner.inputs[0]  # type: ignore[union-attr]
+    assert source.owner is not None  # the test above
+    x = source.owner.inputs[0]
     if not is_real_float(x.type.dtype) or reduce_node.op.dtype != source.type.dtype or \
             _shifted_by_its_max(x, reduce_node.op.axes):
         return None
@@ -165,7 +167,8 @@ def softmax_from_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
     found = _keepdims_axes(denominator.owner)
     if found is None or found[0] is not numerator or scalar_name(numerator.owner) != "exp":
         return None
-    x = numerator.owner.inputs[0]  # type: ignore[union-attr]
+    assert numerator.owner is not None  # the test above
+    x = numerator.owner.inputs[0]
     if not is_real_float(x.type.dtype):  # exp converts integers and booleans; softmax takes floats
         return None
     result = Softmax(found[1])(x)
