@@ -15,6 +15,7 @@ from conftest import compare
 
 import arignote_core as ac
 from arignote_c import CBackend
+from arignote_c.runtime import loaded_runtime
 from arignote_core import function, tensor
 from arignote_core.mode import Mode
 from arignote_core.tensors.special import log_softmax, softmax
@@ -110,3 +111,22 @@ def test_loops_from_several_python_threads_at_once(cache_dir) -> None:
         worker.join(timeout=120)
     assert not any(worker.is_alive() for worker in workers)
     assert results == [expected] * 200
+
+
+@pytest.mark.parametrize("shape", [(72, 900, 16), (301, 257, 33), (16, 1200, 131)])
+def test_a_function_gives_the_same_result_whether_or_not_the_pool_backs_off(shape, cache_dir) -> None:
+    """A product split over the pool rounds as its parts do: when the pool runs a loop on the calling thread
+    alone (helpers found descheduled on a busy machine), the same parts run there, so the result is bitwise the
+    same as on a quiet machine. (They used to become one unsplit product, off in the last bits.)"""
+    m, k, n = shape
+    rng = np.random.default_rng(9)
+    a, b = tensor("float64", (None, None), "a"), tensor("float64", (None, None), "b")
+    f = function([a, b], [ac.dot(a, b), ac.dot(a, b) * 2 + 1], mode=parallel_mode(cache_dir))
+    values = [rng.standard_normal((m, k)), rng.standard_normal((k, n))]
+    quiet = f(*values)
+    runtime = loaded_runtime()
+    runtime.run_next_loops_alone(1000)
+    busy = f(*values)
+    runtime.run_next_loops_alone(0)
+    for q, b_ in zip(quiet, busy, strict=True):
+        np.testing.assert_array_equal(q, b_)

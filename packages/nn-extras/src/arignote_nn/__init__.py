@@ -12,7 +12,7 @@ argument conventions live in :mod:`arignote_nn.nnet`.
 [[0.5, 0.5]]
 """
 
-from . import init, nnet
+from . import derivatives, init, nnet  # derivatives: registers the ops' derivative rules
 from ._version import __version__
 from .activations import elu, gelu, hard_sigmoid, leaky_relu, relu, selu, sigmoid, silu, softplus, softsign, swish
 from .conv import Conv2d, Conv2dGradInput, Conv2dGradWeights, conv2d, conv2d_transpose

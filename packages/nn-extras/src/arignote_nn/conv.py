@@ -82,16 +82,6 @@ class ConvParams:
         return f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, groups={self.groups}"
 
 
-def _bilinear_pushforward(op: Op, node: Apply, tangents: Sequence[Variable | None]) -> list[Variable | None]:
-    """Tangent of an op bilinear in its first two inputs: ``op(da, b) + op(a, db)``."""
-    a, b, *rest = node.inputs
-    da, db = tangents[0], tangents[1]
-    terms = ([op(da, b, *rest)] if da is not None else []) + ([op(a, db, *rest)] if db is not None else [])
-    if not terms:
-        return [None]
-    return [terms[0] if len(terms) == 1 else terms[0] + terms[1]]
-
-
 @dataclass(frozen=True)
 class Conv2d(ConvParams, Op):
     """Cross-correlation of NCHW images with FCHW filters (``torch.nn.functional.conv2d``)."""
@@ -110,17 +100,6 @@ class Conv2d(ConvParams, Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         xs, ws = input_shapes
         return [(xs[0], ws[0], *self.output_hw(xs[2:], ws[2:]))]
-
-    def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
-        (gy,) = output_grads
-        if gy is None:
-            return [None, None]
-        x, w = node.inputs
-        return [Conv2dGradInput(**self.params())(w, gy, shape(x)),
-                Conv2dGradWeights(**self.params())(x, gy, shape(w))]
-
-    def pushforward(self, node: Apply, input_tangents: Sequence[Variable | None]) -> list[Variable | None]:
-        return _bilinear_pushforward(self, node, input_tangents)
 
     def __str__(self) -> str:
         return f"Conv2d{{{self.describe()}}}"
@@ -157,16 +136,6 @@ class Conv2dGradInput(ConvParams, Op):
         vec = as_tensor(node.inputs[2])
         return [tuple(vec[i] for i in range(4))]
 
-    def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
-        (g,) = output_grads
-        if g is None:
-            return [None, None, None]
-        w, gy, _ = node.inputs
-        return [Conv2dGradWeights(**self.params())(g, gy, shape(w)), Conv2d(**self.params())(g, w), None]
-
-    def pushforward(self, node: Apply, input_tangents: Sequence[Variable | None]) -> list[Variable | None]:
-        return _bilinear_pushforward(self, node, input_tangents)
-
     def __str__(self) -> str:
         return f"Conv2dGradInput{{{self.describe()}}}"
 
@@ -192,16 +161,6 @@ class Conv2dGradWeights(ConvParams, Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         vec = as_tensor(node.inputs[2])
         return [tuple(vec[i] for i in range(4))]
-
-    def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
-        (g,) = output_grads
-        if g is None:
-            return [None, None, None]
-        x, gy, _ = node.inputs
-        return [Conv2dGradInput(**self.params())(g, gy, shape(x)), Conv2d(**self.params())(x, g), None]
-
-    def pushforward(self, node: Apply, input_tangents: Sequence[Variable | None]) -> list[Variable | None]:
-        return _bilinear_pushforward(self, node, input_tangents)
 
     def __str__(self) -> str:
         return f"Conv2dGradWeights{{{self.describe()}}}"

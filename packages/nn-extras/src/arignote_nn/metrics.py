@@ -49,9 +49,6 @@ class ConfusionMatrix(Op):
         k = self.num_classes
         return None if k is None else [(k, k), (k,)]
 
-    def pullback(self, node: Apply, output_grads: Sequence[Any]) -> list[None]:
-        return [None, None]
-
 
 def confusion_matrix(actual: Any, predicted: Any, num_classes: int | None = None) -> TensorVariable:
     """Counts of (actual, predicted) pairs: rows are actual classes, columns predicted ones.

@@ -11,9 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from arignote_core import Apply, Constant, Op, TensorType, Variable, as_tensor, cast, shape, where
+from arignote_core import Apply, Constant, Op, TensorType, Variable, as_tensor, cast, where
 from arignote_core.dtypes import is_integer
-from arignote_core.tensors.creation import zeros_like
 
 from .pool_kernels import (
     POOL_MODES,
@@ -104,23 +103,6 @@ class Pool2d(PoolParams, Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         return [self.symbolic_out(input_shapes[0])]
 
-    def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
-        (gy,) = output_grads
-        if gy is None:
-            return [None]
-        (x,) = node.inputs
-        if self.mode == "max":
-            return [MaxPool2dGrad(**self.pool_params())(x, gy)]
-        return [AveragePool2dGrad(**self.pool_params(), mode=self.mode)(gy, shape(x))]
-
-    def pushforward(self, node: Apply, input_tangents: Sequence[Variable | None]) -> list[Variable | None]:
-        (dx,) = input_tangents
-        if dx is None:
-            return [None]
-        if self.mode == "max":
-            return [MaxPool2dGradGrad(**self.pool_params())(node.inputs[0], dx)]
-        return [self(dx)]
-
     def __str__(self) -> str:
         return f"Pool2d{{{self.mode}, {self.describe()}}}"
 
@@ -142,18 +124,6 @@ class MaxPool2dGrad(PoolParams, Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         return [input_shapes[0]]
 
-    def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
-        (g,) = output_grads
-        if g is None:
-            return [None, None]
-        x, _ = node.inputs
-        # piecewise constant in x: zero almost everywhere
-        return [zeros_like(x), MaxPool2dGradGrad(**self.pool_params())(x, g)]
-
-    def pushforward(self, node: Apply, input_tangents: Sequence[Variable | None]) -> list[Variable | None]:
-        dgy = input_tangents[1]
-        return [None if dgy is None else self(node.inputs[0], dgy)]
-
     def __str__(self) -> str:
         return f"MaxPool2dGrad{{{self.describe()}}}"
 
@@ -174,17 +144,6 @@ class MaxPool2dGradGrad(PoolParams, Op):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         return [self.symbolic_out(input_shapes[0])]
-
-    def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
-        (g,) = output_grads
-        if g is None:
-            return [None, None]
-        x, _ = node.inputs
-        return [zeros_like(x), MaxPool2dGrad(**self.pool_params())(x, g)]
-
-    def pushforward(self, node: Apply, input_tangents: Sequence[Variable | None]) -> list[Variable | None]:
-        dggx = input_tangents[1]
-        return [None if dggx is None else self(node.inputs[0], dggx)]
 
     def __str__(self) -> str:
         return f"MaxPool2dGradGrad{{{self.describe()}}}"
@@ -218,16 +177,6 @@ class AveragePool2dGrad(PoolParams, Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         vec = as_tensor(node.inputs[1])
         return [tuple(vec[i] for i in range(node.inputs[0].type.ndim))]
-
-    def pullback(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
-        (g,) = output_grads
-        if g is None:
-            return [None, None]
-        return [Pool2d(**self.pool_params(), mode=self.mode)(g), None]
-
-    def pushforward(self, node: Apply, input_tangents: Sequence[Variable | None]) -> list[Variable | None]:
-        dgy = input_tangents[0]
-        return [None if dgy is None else self(dgy, node.inputs[1])]
 
     def __str__(self) -> str:
         return f"AveragePool2dGrad{{{self.mode}, {self.describe()}}}"

@@ -18,8 +18,8 @@ from ..build import Builder, ModuleSource, load_extension
 from ..toolchain import BASE_FLAGS, EXTENSION_SUFFIX
 from .source import CDEF, EXTRA_FLAGS, StepKind, prebuilt_path, runtime_text
 
-__all__ = ["StepKind", "PendingRuntime", "kernel_services", "load_runtime", "prebuilt_runtime", "runtime_source",
-           "services_header"]
+__all__ = ["StepKind", "PendingRuntime", "kernel_services", "load_runtime", "loaded_runtime", "prebuilt_runtime",
+           "runtime_source", "services_header"]
 
 _LOADED: dict[str, ModuleType] = {}
 
@@ -114,11 +114,16 @@ def kernel_services() -> Any:
     """The capsule of the loaded runtime's service table (``ag_services`` in services.h): its thread pool, the
     running step's thread count and GEMM (its BLAS handed over here if no product of a program has yet). User
     kernels run inside a program, so a runtime is loaded."""
-    if not _LOADED:
-        raise RuntimeError("the Arignote C runtime is not loaded: user kernels run inside a compiled function")
-    runtime = next(iter(_LOADED.values()))
+    runtime = loaded_runtime()
     ensure_blas(runtime)
     return runtime.services
+
+
+def loaded_runtime() -> ModuleType:
+    """The runtime module this process loaded (its first, when toolchains differed): a compiled function ran."""
+    if not _LOADED:
+        raise RuntimeError("the Arignote C runtime is not loaded: user kernels run inside a compiled function")
+    return next(iter(_LOADED.values()))
 
 
 _BLAS_READY: set[str] = set()

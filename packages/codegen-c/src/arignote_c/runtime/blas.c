@@ -189,13 +189,16 @@ static void ag_gemm_ld(int t, const ag_mat *a, const ag_mat *b, char *c, int64_t
     const int64_t m = a->rows, n = b->cols;
     const double macs = (double)m * (double)n * (double)a->cols;
     ag_gemm_job job = {t, m >= n, *a, *b, c, ldc, m >= n ? m : n, 1, alpha, beta};
-    if (threads > 1 && ag_blas_set_threads && macs >= AG_GEMM_PARALLEL_MACS && !ag_pool_backing_off()) {
+    /* The parts depend on the sizes and the function's threads only, never on the machine's load: a product
+     * split differently rounds differently, and a function gives the same result on every call. When the pool
+     * backs off, ag_parallel runs the same parts on this thread. */
+    if (threads > 1 && ag_blas_set_threads && macs >= AG_GEMM_PARALLEL_MACS) {
         job.parts = job.units / AG_GEMM_PART_UNITS < threads ? job.units / AG_GEMM_PART_UNITS : threads;
         if ((double)job.parts * AG_GEMM_PART_MACS > macs) job.parts = (int64_t)(macs / AG_GEMM_PART_MACS);
     }
     ag_blas_serial_begin();
     if (job.parts >= 2)
-        ag_pool_run(job.parts, threads, ag_gemm_part, &job);
+        ag_parallel(job.parts, threads, ag_gemm_part, &job);
     else
         ag_gemm_call(t, a, b, c, ldc, alpha, beta);
     ag_blas_serial_end();

@@ -504,6 +504,18 @@ static PyObject *ag_py_set_blas(PyObject *module, PyObject *capi) {
 static PyMethodDef ag_set_blas_def = {"set_blas", ag_py_set_blas, METH_O,
                                       "Take the BLAS function pointers from cython_blas.__pyx_capi__."};
 
+static PyObject *ag_py_run_next_loops_alone(PyObject *module, PyObject *count) {
+    const long n = PyLong_AsLong(count);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    atomic_store_explicit(&ag_pool.serial_left, n > 0 ? (int)n : 0, memory_order_relaxed);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef ag_run_alone_def = {
+    "run_next_loops_alone", ag_py_run_next_loops_alone, METH_O,
+    "The next n parallel loops run on the calling thread alone, as when the pool backs off after finding its "
+    "helpers descheduled: for tests that results do not depend on it."};
+
 static const ag_services ag_services_table = {AG_SERVICES_VERSION, ag_services_threads, ag_parallel,
                                               ag_services_gemm};
 
@@ -512,7 +524,7 @@ static const ag_services ag_services_table = {AG_SERVICES_VERSION, ag_services_t
 int ag_install(const char *modname) {
     PyGILState_STATE gil = PyGILState_Ensure();
     int rc = -1;
-    PyObject *module = PyImport_AddModule(modname), *type = NULL, *fn = NULL, *services = NULL;
+    PyObject *module = PyImport_AddModule(modname), *type = NULL, *fn = NULL, *alone = NULL, *services = NULL;
     if (!module || PyArray_ImportNumPyAPI() < 0) goto done;
     if (ag_pool_install() < 0) {
         PyErr_SetString(PyExc_RuntimeError, "the thread pool's fork handlers could not be registered");
@@ -520,10 +532,12 @@ int ag_install(const char *modname) {
     }
     type = PyType_FromSpec(&ag_program_spec);
     fn = PyCFunction_NewEx(&ag_set_blas_def, NULL, NULL);
+    alone = PyCFunction_NewEx(&ag_run_alone_def, NULL, NULL);
     services = PyCapsule_New((void *)&ag_services_table, AG_SERVICES_CAPSULE, NULL);
     ag_entry_type = (PyTypeObject *)PyType_FromSpec(&ag_entry_spec); /* kept for the life of the process */
     if (!type || !fn || !ag_entry_type || PyModule_AddObjectRef(module, "Program", type) < 0 ||
-        PyModule_AddObjectRef(module, "set_blas", fn) < 0 || !services ||
+        PyModule_AddObjectRef(module, "set_blas", fn) < 0 || !alone ||
+        PyModule_AddObjectRef(module, "run_next_loops_alone", alone) < 0 || !services ||
         PyModule_AddObjectRef(module, "services", services) < 0)
         goto done;
     rc = 0;
@@ -531,6 +545,7 @@ done:
     if (rc < 0) PyErr_Print();
     Py_XDECREF(type);
     Py_XDECREF(fn);
+    Py_XDECREF(alone);
     Py_XDECREF(services);
     PyGILState_Release(gil);
     return rc;
