@@ -23,3 +23,13 @@ def test_info_reports_a_cc_that_names_no_compiler(capsys, tmp_path, monkeypatch,
     assert cli_main(["info"]) == 0
     out = capsys.readouterr().out
     assert f"compiler:  no C compiler found: {cc!r}" in out and "reference evaluator" in out
+
+
+def test_info_says_where_the_runtime_comes_from(capsys, tmp_path, monkeypatch):
+    """An installed wheel carries the executor; an editable install builds it into the cache."""
+    from arignote_c.runtime import prebuilt_runtime
+
+    monkeypatch.setenv("ARIGNOTE_CACHE_DIR", str(tmp_path / "cache"))
+    assert cli_main(["info"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("runtime:"))
+    assert line.startswith("runtime:   prebuilt") == (prebuilt_runtime() is not None), line

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from arignote_c.runtime import prebuilt_runtime
 from arignote_c.toolchain import CompilerNotFound, default_compiler, find_compiler
 
 from .config import from_environment
@@ -49,6 +50,13 @@ def _gpu() -> str:
     return done.stdout.strip() or "nvidia-smi found no GPU"
 
 
+def _runtime() -> str:
+    """Where the C executor comes from: built with this install (the wheel's), or built into the cache."""
+    if prebuilt_runtime() is not None:
+        return "prebuilt, with codegen-c's install"
+    return "not prebuilt (an editable install, or one whose runtime does not load here): built into the cache"
+
+
 def info() -> int:
     """Print versions of every part, the compiler, BLAS, GPU, the threads loops use and the compile cache."""
 
@@ -58,6 +66,7 @@ def info() -> int:
         print(f"  {dist:24} {_version_of(dist)}")
     compiler, command = _compiler()
     print(f"compiler:  {compiler}")
+    print(f"runtime:   {_runtime()}")
     import scipy  # noqa: PLC0415  (only for this report)
 
     print(f"BLAS:      SciPy {scipy.__version__}'s bundled BLAS (scipy.linalg.cython_blas)")
