@@ -59,7 +59,6 @@ def _runtime() -> str:
 
 def info() -> int:
     """Print versions of every part, the compiler, BLAS, GPU, the threads loops use and the compile cache."""
-
     config = from_environment()
     print(f"Python {platform.python_version()} on {platform.machine()} ({platform.system()})")
     for dist, _ in PARTS:

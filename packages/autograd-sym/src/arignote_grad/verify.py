@@ -153,7 +153,6 @@ def verify_rop(fn: Callable[..., Any], points: Sequence[Any], *, wrt: Sequence[i
                static_shapes: Shapes = False, kwargs: dict[str, Any] | None = None) -> None:
     """Check the forward-mode derivative (``Rop``) of ``fn`` at ``points`` in a random direction against
     central finite differences along that direction; same arguments as :func:`verify_grad`."""
-
     rng = np.random.default_rng(rng)
     p = _problem(fn, points, static_shapes, wrt, kwargs or {}, (eps, abs_tol, rel_tol), "verify_rop")
     tangent_inputs = [tensor(p.values[k].dtype, p.inputs[k].type.shape, name=f"tangent{k}")

@@ -33,7 +33,6 @@ class CompilerWarning(UserWarning):
 
 def c_mode() -> Mode:
     """The named mode ``"c"``: graph-opt's standard rewrites (fusion included), then this backend."""
-
     return Mode(backend=CBackend(), rewriter=standard_rewriter(exclude=CBackend.skipped_rewrites))
 
 

@@ -49,7 +49,6 @@ class Rewriter:
     def fingerprint(self) -> str:
         """A stable text naming every phase, rule and option this rewriter runs with: what a compilation cache
         key needs from it (two rewriters with equal fingerprints rewrite equal graphs equally)."""
-
         o = self.options
         parts = [f"arignote-graph-opt {__version__}", f"strict={o.strict} exclude={sorted(o.exclude)} "
                  f"max_repeats={o.max_repeats} budget={o.budget}"]

@@ -59,7 +59,6 @@ def filled(value: Any, dtype: str, shape: Sequence[Size]) -> Variable:
 def shape_source(var: Variable, depth: int = 8) -> Variable:
     """A variable provably of the same shape as ``var``: following elementwise ops whose inputs, apart from
     one-element constants, all have one same shape source."""
-
     node = var.owner
     if depth == 0 or node is None or not isinstance(node.op, Elemwise):
         return var
