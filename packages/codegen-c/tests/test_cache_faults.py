@@ -9,6 +9,7 @@ the capabilities that let root ignore file modes (conftest.run_python)."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import pwd
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from conftest import child_env, copy_cache, run_python, stand_in_compiler
 
 import arignote_c.cache as cache_module
 from arignote_c import CacheWarning, CBackend, CKernel, CompileError, ModuleCache
-from arignote_c.build import Builder
+from arignote_c.build import Builder, ModuleSource
 from arignote_c.runtime import runtime_source
 from arignote_c.toolchain import load_toolchain
 from arignote_core import Apply, Op, TensorType, as_tensor, function, tensor
@@ -302,3 +304,31 @@ def test_waiting_for_a_hung_builders_lock_is_bounded(tmp_path: Path) -> None:
     assert done.returncode != 0 and waited < 60
     assert "BuildTimeout: waited 2 s for another process building the same module" in done.stderr
     assert f"{cache.root}/locks/{key}.lock" in done.stderr
+
+
+# -- an entry removed between opening it and loading it ------------------------------------------------------
+
+@pytest.mark.parametrize("python", [False, True], ids=["plain library", "extension module"])
+def test_an_entry_cleared_between_opening_and_loading_is_built_again(python: bool, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clear in another process may remove an entry after this one opened it and before the dynamic loader
+    reads its file: the load is tried again (the entry built anew), never an OSError from dlopen."""
+    cache = ModuleCache(tmp_path / "cache")
+    builder = Builder(load_toolchain(None, True, cache), cache)
+    name = f"ag_vanish_{int(python)}_{time.monotonic_ns()}"
+    source = ModuleSource(f"int {name}(void) {{ return 7; }}", f"int {name}(void);", python=python)
+    opened = []
+    real_obtain = ModuleCache.obtain
+
+    @contextmanager
+    def clear_after_the_first_open(self: ModuleCache, *args: Any, **kwargs: Any) -> Any:
+        with real_obtain(self, *args, **kwargs) as found:
+            opened.append(found)
+            if len(opened) == 1:
+                self.clear()  # what a concurrent `python -m arignote_c cache clear` does
+            yield found
+
+    monkeypatch.setattr(ModuleCache, "obtain", clear_after_the_first_open)
+    built = builder.load(source)
+    assert len(opened) == 2
+    assert ctypes.CFUNCTYPE(ctypes.c_int)(built.address(name))() == 7

@@ -11,6 +11,7 @@ process, whichever cache it comes from: an extension module imported, a plain li
 from __future__ import annotations
 
 import ctypes
+import errno
 import importlib.machinery
 import importlib.util
 import os
@@ -26,12 +27,19 @@ import _cffi_backend
 
 from .cache import DEFAULT_BUILD_TIMEOUT_S, Entry, ModuleCache, OpenEntry, cache_key
 from .compiler_run import run_compiler
+from .errors import CacheUnusable
 from .toolchain import EXTENSION_SUFFIX, Toolchain
 
 #: Bumped when the layout of generated modules changes, so old cache entries are not reused.
 FORMAT_VERSION = "arignote-c-1"
 #: the file name ending of a plain shared library (an extension module's is EXTENSION_SUFFIX)
 LIBRARY_SUFFIX = ".so"
+#: how often loading an entry is tried again when the entry is removed (a clear) between opening and loading it
+LOAD_ATTEMPTS = 3
+
+
+class EntryVanished(Exception):
+    """A cache entry's library was removed (a concurrent clear) after its entry was opened, before it loaded."""
 
 
 class CompileError(RuntimeError):
@@ -128,7 +136,10 @@ class Builder:
         if loaded is not None:
             return loaded
         with self.cache.open(key) as found:
-            return None if found is None else _load(found)
+            try:
+                return None if found is None else _load(found)
+            except EntryVanished:
+                return None  # cleared meanwhile: the caller builds it again
 
     def load(self, source: ModuleSource, cancel: threading.Event | None = None) -> BuiltModule:
         """The module of ``source``, compiled if no cache entry has it; ``cancel`` stops a build in progress."""
@@ -138,9 +149,16 @@ class Builder:
             return loaded
         name = f"_arignote_{source.tag}_{key[:24]}"
         filename = name + source.suffix
-        with self.cache.obtain(key, name, filename, lambda work: self._compile(work, name, filename, source, cancel),
-                               self.timeout, cancel) as found:
-            return _load(found)
+        for _ in range(LOAD_ATTEMPTS):
+            with self.cache.obtain(key, name, filename,
+                                   lambda work: self._compile(work, name, filename, source, cancel),
+                                   self.timeout, cancel) as found:
+                try:
+                    return _load(found)
+                except EntryVanished:
+                    continue  # cleared between opening and loading: found again, or built again
+        raise CacheUnusable(errno.ENOENT, f"cache entry {key[:16]} in {self.cache.root} was removed while it was "
+                            f"being loaded, {LOAD_ATTEMPTS} times in a row")
 
     def _compile(self, work: Path, name: str, filename: str, source: ModuleSource,
                  cancel: threading.Event | None) -> Path:
@@ -185,11 +203,18 @@ def _already_loaded(key: str) -> BuiltModule | None:
 
 
 def _load(found: OpenEntry) -> BuiltModule:
+    """Load an open entry; EntryVanished when its file was removed meanwhile (the dynamic loader opens it by
+    name, through its folder's descriptor), any other failure as it is."""
     module: ModuleType | SharedLibrary
-    if found.loadable.endswith(EXTENSION_SUFFIX):
-        module = load_extension(found.entry.module, found.loadable, found.entry.path)
-    else:
-        module = SharedLibrary(found.entry.module, found.loadable)
+    try:
+        if found.loadable.endswith(EXTENSION_SUFFIX):
+            module = load_extension(found.entry.module, found.loadable, found.entry.path)
+        else:
+            module = SharedLibrary(found.entry.module, found.loadable)
+    except (ImportError, OSError) as exc:
+        if os.path.exists(found.loadable):
+            raise
+        raise EntryVanished(found.entry.key) from exc
     built = BuiltModule(module, found.entry)
     _LOADED[found.entry.key] = built
     return built
