@@ -258,7 +258,9 @@ def build(session: nox.Session) -> None:
 def check_wheel(session: nox.Session, package: Package, env: Path) -> None:
     """Install ``package``'s wheel into a fresh venv at ``env`` and import it.
 
-    Third-party dependencies come from the index; the wheel and its siblings only from ``dist/``.
+    Third-party dependencies come from the index; the wheel and its siblings only from ``dist/``, bypassing
+    uv's cache: it keys a wheel by file name alone, so a wheel rebuilt at the same version would otherwise be
+    replaced by the copy an earlier run cached.
     """
     shutil.rmtree(env, ignore_errors=True)
     session.run("uv", "venv", "--quiet", "--python", sys.executable, str(env))
@@ -266,7 +268,7 @@ def check_wheel(session: nox.Session, package: Package, env: Path) -> None:
     third_party = sorted({req for p in closure([package.folder]) for req in p.third_party})
     pip = ["uv", "pip", "install", "--quiet", "--python", python]
     session.run(*pip, *third_party)
-    session.run(*pip, "--no-index", "--find-links", str(DIST), package.dist)
+    session.run(*pip, "--no-cache", "--no-index", "--find-links", str(DIST), package.dist)
     name = package.import_name
     checks = [
         f"import {name}",
