@@ -9,10 +9,26 @@ from .hooks import (
                     register_commutative,
                     register_constant_reader,
                     register_index_key,
+                    register_operators,
 )
 from .merge import Merger
 from .options import Phase, RewriteOptions
-from .patterns import Call, Const, Node, Pattern, PatternRule, Ref, Template, Var
+from .patterns import (
+                    AnyOf,
+                    Call,
+                    Const,
+                    Is,
+                    Node,
+                    OpMatch,
+                    OpPatterns,
+                    Pattern,
+                    PatternRule,
+                    Ref,
+                    Template,
+                    Through,
+                    Var,
+                    as_pattern,
+)
 from .replace import new_nodes, replace_all
 from .report import PhaseStats, RewriteError, RewriteReport, RewriteWarning, RuleFailure, RuleStats
 from .rewriter import Rewriter, copy_graph, graph_of, run_phase
@@ -21,9 +37,10 @@ from .ruleset import RuleSet
 from .syntax import PatternSyntaxError, parse_pattern, parse_rule, parse_template
 from .walker import Walker
 
-__all__ = ["Call", "Const", "GraphRule", "Merger", "MethodRule", "Node", "NodeRule", "Pattern", "PatternRule",
-           "PatternSyntaxError", "Phase", "PhaseStats", "Ref", "Replacement", "RewriteError", "RewriteOptions",
-           "RewriteReport", "RewriteWarning", "Rewriter", "Rule", "RuleFailure", "RuleSet", "RuleStats", "Template",
-           "Var", "Walker", "constant_value", "copy_graph", "graph_of", "graph_rule", "index_key", "is_commutative",
-           "new_nodes", "node_keys", "node_rule", "parse_pattern", "parse_rule", "parse_template",
-           "register_commutative", "register_constant_reader", "register_index_key", "replace_all", "run_phase"]
+__all__ = ["AnyOf", "Call", "Const", "GraphRule", "Is", "Merger", "MethodRule", "Node", "NodeRule", "OpMatch",
+           "OpPatterns", "Pattern", "PatternRule", "PatternSyntaxError", "Phase", "PhaseStats", "Ref", "Replacement",
+           "RewriteError", "RewriteOptions", "RewriteReport", "RewriteWarning", "Rewriter", "Rule", "RuleFailure",
+           "RuleSet", "RuleStats", "Template", "Through", "Var", "Walker", "as_pattern", "constant_value",
+           "copy_graph", "graph_of", "graph_rule", "index_key", "is_commutative", "new_nodes", "node_keys",
+           "node_rule", "parse_pattern", "parse_rule", "parse_template", "register_commutative",
+           "register_constant_reader", "register_index_key", "register_operators", "replace_all", "run_phase"]

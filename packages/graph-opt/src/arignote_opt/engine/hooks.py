@@ -1,12 +1,13 @@
 """What the engine asks of an op set, as small tables keyed by class with generic defaults.
 
-The engine knows nothing of tensors. An op set teaches it three things, each optional:
+The engine knows nothing of tensors. An op set teaches it four things, each optional:
 
 - *index keys*: a finer key than the op class for indexing rules (tensors index ``Elemwise`` by its scalar op,
   so a ``log`` rule never meets an ``add`` node);
 - *commutativity*: which ops may have their inputs swapped when matching a pattern;
 - *constant values*: the Python number a constant stands for when a pattern asks for one (tensors accept only
-  constants with a single element, so that ``x * 1 -> x`` cannot change a broadcast shape).
+  constants with a single element, so that ``x * 1 -> x`` cannot change a broadcast shape);
+- *operators*: the ops that Python's arithmetic operators on patterns stand for (``x + 1`` matches an ``add``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ _COMMUTATIVE: dict[type, Callable[[Any], bool]] = {}
 #: type class -> reader of the number a constant of that type stands for (None: not a plain number).
 _CONSTANT_READERS: dict[type, Callable[[Constant], Any]] = {}
 _MRO_KEYS: dict[type, tuple[type, ...]] = {}
+#: operator symbol ("+", "neg", "**"...) -> the op a pattern written with that operator matches.
+_OPERATORS: dict[str, Op] = {}
 
 
 def register_index_key(op_class: type, refine: Callable[[Any], Hashable]) -> None:
@@ -40,6 +43,21 @@ def register_commutative(op_class: type, predicate: Callable[[Any], bool]) -> No
 def register_constant_reader(type_class: type, reader: Callable[[Constant], Any]) -> None:
     """Say which number a constant of ``type_class`` stands for (None when it is not a single number)."""
     _CONSTANT_READERS[type_class] = reader
+
+
+def register_operators(operators: dict[str, Op]) -> None:
+    """Say which op each Python operator on patterns stands for (``"+"``, ``"-"``, ``"*"``, ``"/"``, ``"**"``,
+    ``"neg"``)."""
+    _OPERATORS.update(operators)
+
+
+def operator_op(symbol: str) -> Op:
+    """The op the operator ``symbol`` stands for in patterns."""
+    try:
+        return _OPERATORS[symbol]
+    except KeyError:
+        raise TypeError(f"no op set has said what the operator {symbol!r} means in patterns "
+                        "(register_operators)") from None
 
 
 def _class_keys(cls: type) -> tuple[type, ...]:

@@ -55,9 +55,25 @@ class RuleSet:
         self._cache.clear()
         return rule
 
+    def rule(self, pattern: Node, *, where: Callable[..., bool] | None = None, name: str | None = None,
+             tags: Sequence[str] = ()) -> Callable[[Callable[..., Any]], PatternRule]:
+        """Decorator: register ``fn(**bindings)`` as the replacement of what ``pattern`` matches (see
+        :class:`.PatternRule`), named after the function. The one form of a structural rule::
+
+            @CANONICALIZE.rule(Node(DimShuffle, Node(DimShuffle, Var("x"), op_as="inner"), op_as="outer"))
+            def compose_dimshuffles(x, inner, outer): ...
+        """
+
+        def wrap(fn: Callable[..., Any]) -> PatternRule:
+            return self.register(PatternRule(name or fn.__name__, pattern, fn, where, tags))
+
+        return wrap
+
     def node_rule(self, *tracks: Any, name: str | None = None, tags: Iterable[str] = ()) \
             -> Callable[[NodeTransform], NodeRule]:
-        """Decorator: register ``fn(fgraph, node)`` as a node rule tracking ``tracks`` (ops or op classes)."""
+        """Decorator: register ``fn(fgraph, node)`` as a node rule tracking ``tracks`` (ops or op classes): for
+        algorithms that look at a node as a whole (constant folding, canonical sums), not for structural
+        rewrites, which :meth:`rule` writes as patterns."""
 
         def wrap(fn: NodeTransform) -> NodeRule:
             return self.register(NodeRule(fn, name or fn.__name__, tracks or None, tags))

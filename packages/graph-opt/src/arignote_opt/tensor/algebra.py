@@ -24,17 +24,15 @@ import numpy as np
 
 from arignote_core import Apply, Constant, FunctionGraph, Variable
 
-from ..engine import Replacement
+from ..engine import Const, Is, Node, Pattern, Replacement
 from .guards import filled_like, keep_shape
 from .ordering import order_key
 from .rulesets import CANONICALIZE
 from .util import as_python_number, fits, kind, only_client, register_ieee_and_fast_math, scalar_constant, scalar_name
 from .vocabulary import elemwise
 
-# A form describes an expression to build or compare with the graph: ("leaf", var), ("const", number), or
-# (scalar op name, *child forms).
-Form = tuple[Any, ...]
-
+# A form is the expression a canonical sum or product should be, as a ground pattern (built from the exact
+# variables and numbers it holds): matched against the graph to see whether it is there already, else built.
 SUM_OPS = ("add", "subtract", "negative")
 PRODUCT_ROOTS = ("multiply", "true_divide")
 PRODUCT_OPS = ("multiply", "true_divide", "negative", "reciprocal", "square", "power")
@@ -44,37 +42,23 @@ PRODUCT_OPS = ("multiply", "true_divide", "negative", "reciprocal", "square", "p
 # forms
 
 
-def matches(form: Form, var: Variable) -> bool:
-    """Whether the graph at ``var`` is exactly ``form``."""
-    kind = form[0]
-    if kind == "leaf":
-        return var is form[1]
-    if kind == "const":
-        value = scalar_constant(var)
-        return value is not None and bool(value == form[1] or (value != value and form[1] != form[1]))  # NaN
-    node = var.owner
-    if node is None or scalar_name(node) != kind or len(node.inputs) != len(form) - 1:
-        return False
-    return all(matches(f, v) for f, v in zip(form[1:], node.inputs, strict=True))
+def form(op: str, *children: Pattern) -> Node:
+    """The form ``op(*children)``, its inputs in this order (a canonical order is the point: no commuting)."""
+    return Node(elemwise(op), *children, commutative=False)
 
 
-def build(form: Form) -> Any:
-    """The expression ``form`` describes (a number for a constant: it becomes a weak constant)."""
-    kind = form[0]
-    if kind == "leaf":
-        return form[1]
-    if kind == "const":
-        return form[1]
-    return elemwise(kind)(*(build(f) for f in form[1:]))
+def already(expected: Pattern, var: Variable) -> bool:
+    """Whether the graph at ``var`` is exactly ``expected``."""
+    return next(iter(expected.match(var, {})), None) is not None
 
 
-def chain(op: str, forms: list[Form]) -> Form | None:
+def chain(op: str, forms: list[Pattern]) -> Pattern | None:
     """``forms`` joined left-deep by ``op``."""
     if not forms:
         return None
     result = forms[0]
-    for form in forms[1:]:
-        result = (op, result, form)
+    for child in forms[1:]:
+        result = form(op, result, child)
     return result
 
 
@@ -190,20 +174,20 @@ def collect(fgraph: FunctionGraph, terms: list[tuple[Any, Variable]], dtype: str
     return kept, [b for (b, _), c in totals.items() if c == 0 and cancels]
 
 
-def _term_form(coef: Any, base: Variable) -> Form:
+def _term_form(coef: Any, base: Variable) -> Pattern:
     if coef == 1:
-        return ("leaf", base)
+        return Is(base)
     if coef == -1:
-        return ("negative", ("leaf", base))
-    return ("multiply", ("leaf", base), ("const", coef))
+        return form("negative", Is(base))
+    return form("multiply", Is(base), Const(coef))
 
 
-def _finish(fgraph: FunctionGraph, form: Form | None, constant_only: Any, root: Variable, dropped: list[Variable],
+def _finish(fgraph: FunctionGraph, result: Pattern | None, constant_only: Any, root: Variable, dropped: list[Variable],
             leaves: list[Variable]) -> Variable:
-    """Build ``form`` (or a filled array when only a constant is left) with ``root``'s dtype and shape."""
-    if form is None:
+    """Build ``result`` (or a filled array when only a constant is left) with ``root``'s dtype and shape."""
+    if result is None:
         return filled_like(fgraph, as_python_number(constant_only, root.type.dtype), root, leaves)
-    return keep_shape(fgraph, build(form), dropped, root, leaves)
+    return keep_shape(fgraph, result.build(), dropped, root, leaves)
 
 
 def canonical_sum(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Replacement:
@@ -223,14 +207,14 @@ def canonical_sum(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Replac
         return None
     forms = [_term_form(c, b) for c, b in kept]
     if constant != 0:
-        forms.append(("const", as_python_number(constant, dtype)))
-    form = chain("add", forms)
-    if form is not None and form[0] == "const":
-        form = None
-    if form is not None and matches(form, root):
+        forms.append(Const(as_python_number(constant, dtype)))
+    result = chain("add", forms)
+    if isinstance(result, Const):
+        result = None
+    if result is not None and already(result, root):
         return None
     dropped = cancelled + [v for v in leaves if isinstance(v, Constant)]
-    return _finish(fgraph, form, constant, root, dropped, leaves)
+    return _finish(fgraph, result, constant, root, dropped, leaves)
 
 
 # -----------------------------------------------------------------------------------------------------------
@@ -325,8 +309,8 @@ def flatten_product(fgraph: FunctionGraph, root: Variable, dtype: str, fast_math
     return product
 
 
-def _factor_form(base: Variable, exponent: int) -> Form:
-    return ("leaf", base) if exponent == 1 else ("power", ("leaf", base), ("const", exponent))
+def _factor_form(base: Variable, exponent: int) -> Pattern:
+    return Is(base) if exponent == 1 else form("power", Is(base), Const(exponent))
 
 
 def canonical_product(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Replacement:
@@ -344,7 +328,9 @@ def canonical_product(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Re
         return None
     if coefficient == 0 and not fast_math and kind(dtype) in "fc":
         return None  # y * (y * 0) is 0, (y * y) * 0 NaN where y * y overflows: the order stays
-    numerator, denominator, cancelled = [], [], []
+    numerator: list[Pattern] = []
+    denominator: list[Pattern] = []
+    cancelled: list[Variable] = []
     for base, sign in sorted(product.exponents, key=lambda key: (order_key(fgraph, key[0]), key[1])):
         k = product.exponents[base, sign]
         if k == 0:
@@ -356,30 +342,38 @@ def canonical_product(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Re
     if numerator and 0 < abs(coefficient) < 1:
         # a coefficient below 1 scales the first factor, before the product can overflow (gelu's
         # 0.5 * x * (1 + erf(...)) near the dtype's maximum); one above 1 comes last, after it might underflow
-        numerator[0] = ("multiply", numerator[0], ("const", as_python_number(coefficient, dtype)))
+        numerator[0] = form("multiply", numerator[0], Const(as_python_number(coefficient, dtype)))
         coefficient = 1
     body = chain("multiply", numerator)
     if denominator and not numerator and coefficient not in (1, -1):
         # c / z, not (1 / z) * c: 1 / z overflows where z is subnormal (0.5 / 5e-324 is finite, 0 / it is 0)
-        body, coefficient = ("true_divide", ("const", as_python_number(coefficient, dtype)),
-                             chain("multiply", denominator)), 1
+        body, coefficient = form("true_divide", Const(as_python_number(coefficient, dtype)),
+                                 _joined("multiply", denominator)), 1
     elif denominator:
-        body = ("true_divide", body or ("const", 1), chain("multiply", denominator))
-    form: Form | None
+        body = form("true_divide", body or Const(1), _joined("multiply", denominator))
+    result: Pattern | None
     if body is None:
-        form = None
+        result = None
     elif coefficient == 1:
-        form = body
+        result = body
     elif coefficient == -1:
-        form = ("negative", body)
+        result = form("negative", body)
     else:
-        form = ("multiply", body, ("const", as_python_number(coefficient, dtype)))
-    if form is not None and matches(form, root):
+        result = form("multiply", body, Const(as_python_number(coefficient, dtype)))
+    if result is not None and already(result, root):
         return None
     dropped = cancelled + [v for v in product.leaves if isinstance(v, Constant)]
-    return _finish(fgraph, form, coefficient, root, dropped, product.leaves)
+    return _finish(fgraph, result, coefficient, root, dropped, product.leaves)
 
 
-register_ieee_and_fast_math(CANONICALIZE, canonical_sum, [elemwise(name) for name in SUM_OPS], ("algebra",))
-register_ieee_and_fast_math(CANONICALIZE, canonical_product, [elemwise(name) for name in PRODUCT_ROOTS],
+def _joined(op: str, forms: list[Pattern]) -> Pattern:
+    """``forms`` (at least one) joined by ``op``."""
+    joined = chain(op, forms)
+    assert joined is not None, "a denominator has factors"
+    return joined
+
+
+register_ieee_and_fast_math(CANONICALIZE, canonical_sum, Node(tuple(elemwise(name) for name in SUM_OPS), ...),
                             ("algebra",))
+register_ieee_and_fast_math(CANONICALIZE, canonical_product,
+                            Node(tuple(elemwise(name) for name in PRODUCT_ROOTS), ...), ("algebra",))

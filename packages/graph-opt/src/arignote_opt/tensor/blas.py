@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from arignote_core import Apply, Constant, DimShuffle, Dot, FunctionGraph, MatMul, Variable, constant
+from arignote_core import Apply, Constant, DimShuffle, Dot, Elemwise, FunctionGraph, MatMul, Variable, constant
 from arignote_core.tensors.blas_ops import BLAS_DTYPES, Gemm, Gemv
 
-from ..engine import Replacement
+from ..engine import Node, Var
 from .rulesets import BLAS
 from .util import only_client, scalar_constant, scalar_name
 from .vocabulary import elemwise
@@ -164,16 +164,20 @@ def _negated(product: Product) -> Product:
     return Product(product.kind, times(product.alpha, -1), product.a, product.b, product.trans_a, product.trans_b)
 
 
-@BLAS.node_rule(elemwise("add"), elemwise("subtract"), tags=("blas",))
-def gemm_from_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
+def _blas_result(node: Apply) -> bool:
+    out = node.outputs[0]
+    return out.type.dtype in BLAS_DTYPES and out.type.ndim in (1, 2)
+
+
+@BLAS.rule(Node((elemwise("add"), elemwise("subtract")), Var("left"), Var("right"), name="out", op_as="op",
+                where=_blas_result, commutative=False), tags=("blas",))
+def gemm_from_sum(fgraph: FunctionGraph, node: Apply, left: Variable, right: Variable, out: Variable,
+                  op: Elemwise) -> Variable | None:
     """``alpha * dot(a, b) + beta * c`` (or a difference) is ``gemm(c, alpha, a, b, beta)`` (``gemv`` for a
     matrix-vector product); ``c`` may broadcast (a bias)."""
-    out = node.outputs[0]
     dtype = out.type.dtype
-    if dtype not in BLAS_DTYPES or out.type.ndim not in (1, 2):
-        return None
-    subtract = scalar_name(node) == "subtract"
-    for position, (term, other) in enumerate((node.inputs, node.inputs[::-1])):
+    subtract = op.scalar_op.name == "subtract"
+    for position, (term, other) in enumerate(((left, right), (right, left))):
         if only_client(fgraph, term) is not node:
             continue
         product = as_product(fgraph, term, dtype)
@@ -200,14 +204,12 @@ def _absorbs(fgraph: FunctionGraph, user: Apply, dtype: str) -> bool:
     return name in ("multiply", "negative") and as_product(fgraph, user.outputs[0], dtype) is not None
 
 
-@BLAS.node_rule(Dot, MatMul, elemwise("multiply"), elemwise("negative"), tags=("blas",))
-def gemm_from_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@BLAS.rule(Node((Dot, MatMul, elemwise("multiply"), elemwise("negative")), ..., name="out",
+                where=lambda node: node.outputs[0].type.dtype in BLAS_DTYPES), tags=("blas",))
+def gemm_from_product(fgraph: FunctionGraph, node: Apply, out: Variable) -> Variable | None:
     """A product with a transposed operand or a scale is a GEMM/GEMV with flags and alpha (no transposed copy,
     no extra pass for the scale); a product inside a sum is left to :func:`gemm_from_sum`."""
-    out = node.outputs[0]
     dtype = out.type.dtype
-    if dtype not in BLAS_DTYPES:
-        return None
     user = only_client(fgraph, out)
     if user is not None and _absorbs(fgraph, user, dtype):
         return None
@@ -222,15 +224,15 @@ def gemm_from_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
     return build(product, None, 0, dtype)
 
 
-@BLAS.node_rule(DimShuffle, tags=("blas",))
-def transpose_of_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
+_MATRIX = {"where": lambda v: v.type.ndim == 2}
+
+
+@BLAS.rule(Node(DimShuffle, Node((Dot, MatMul), Var("a", **_MATRIX), Var("b", **_MATRIX), name="product",
+                                 op_as="op", commutative=False),
+                where=lambda node: node.op.new_order == (1, 0)), tags=("blas",))
+def transpose_of_product(fgraph: FunctionGraph, node: Apply, a: Variable, b: Variable, product: Variable,
+                         op: Dot | MatMul) -> Variable | None:
     """``dot(a, b).T`` is ``dot(b.T, a.T)``, whose transposes the GEMM absorbs."""
-    if node.op.new_order != (1, 0):
+    if only_client(fgraph, product) is not node:
         return None
-    inner = node.inputs[0].owner
-    if inner is None or not isinstance(inner.op, Dot | MatMul) or only_client(fgraph, node.inputs[0]) is not node:
-        return None
-    a, b = inner.inputs
-    if a.type.ndim != 2 or b.type.ndim != 2:
-        return None
-    return inner.op(transpose(b), transpose(a))
+    return op(transpose(b), transpose(a))

@@ -16,7 +16,7 @@ from arignote_core import Alloc, Apply, Constant, Elemwise, FunctionGraph, MakeV
 from arignote_core.tensors.broadcast import BroadcastTo, SumToShape
 from arignote_core.tensors.elemwise import pad_left
 
-from ..engine import Replacement
+from ..engine import Node, Var
 from .rulesets import CANONICALIZE
 from .sizes import SizeTerms, Terms, size_scalar
 
@@ -26,19 +26,17 @@ def _has_sizes(terms: SizeTerms, x: Variable, targets: Sequence[Terms]) -> bool:
     return x.type.ndim == len(targets) and terms.shape(x) == list(targets)
 
 
-@CANONICALIZE.node_rule(BroadcastTo, SumToShape, tags=("shape_ops",))
-def useless_broadcast(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@CANONICALIZE.rule(Node((BroadcastTo, SumToShape), Var("x"), Var("shape_vec")), tags=("shape_ops",))
+def useless_broadcast(fgraph: FunctionGraph, x: Variable, shape_vec: Variable) -> Variable | None:
     """``broadcast_to(x, s)`` and ``sum_to_shape(x, s)`` are ``x`` when ``x`` provably has the shape ``s``
     (gradients of broadcasts that did not broadcast)."""
-    x, shape_vec = node.inputs
     terms = SizeTerms(fgraph)
     return x if _has_sizes(terms, x, terms.vector(shape_vec)) else None
 
 
-@CANONICALIZE.node_rule(Alloc, tags=("shape_ops",))
-def useless_alloc(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@CANONICALIZE.rule(Node(Alloc, Var("value"), rest="dims"), tags=("shape_ops",))
+def useless_alloc(fgraph: FunctionGraph, value: Variable, dims: tuple[Variable, ...]) -> Variable | None:
     """``alloc(v, *v.shape)`` is ``v`` (the broadcast adds nothing)."""
-    value, *dims = node.inputs
     terms = SizeTerms(fgraph)
     return value if _has_sizes(terms, value, [terms.scalar(d) for d in dims]) else None
 
@@ -82,8 +80,12 @@ def _narrowed(terms: SizeTerms, node: Apply, provided: list[Terms]) -> Variable 
     return node.op(value, MakeVector("int64")(*entries))
 
 
-@CANONICALIZE.node_rule(Elemwise, tags=("shape_ops",))
-def broadcast_into_elemwise(fgraph: FunctionGraph, node: Apply) -> Replacement:
+def _takes_a_broadcast(node: Apply) -> bool:
+    return any(v.owner is not None and isinstance(v.owner.op, BroadcastTo | Alloc) for v in node.inputs)
+
+
+@CANONICALIZE.rule(Node(Elemwise, ..., where=_takes_a_broadcast), tags=("shape_ops",))
+def broadcast_into_elemwise(fgraph: FunctionGraph, node: Apply) -> Variable | None:
     """An elementwise op broadcasts its inputs itself: an input ``broadcast_to(a, s)`` (or ``alloc(a, *s)``) is
     ``a`` where the other inputs provably give the result the sizes ``s`` would, and broadcasts only to the
     sizes they do not give otherwise (``broadcast_to(c, (n, m)) * y``, ``y`` of ``m`` columns and a number of

@@ -20,7 +20,7 @@ from arignote_core.tensors import math
 from arignote_core.tensors.broadcast import BroadcastTo
 from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
 
-from ..engine import Replacement
+from ..engine import Node, Replacement
 from .guards import keep_shape
 from .rulesets import STABILIZE
 from .sizes import SizeTerms
@@ -148,5 +148,5 @@ def cancel_division_in_sum(fgraph: FunctionGraph, node: Apply, fast_math: bool) 
     return None
 
 
-register_ieee_and_fast_math(STABILIZE, cancel_division, [elemwise("multiply")], ("stability",))
-register_ieee_and_fast_math(STABILIZE, cancel_division_in_sum, [elemwise("multiply")], ("stability",))
+register_ieee_and_fast_math(STABILIZE, cancel_division, Node(elemwise("multiply"), ...), ("stability",))
+register_ieee_and_fast_math(STABILIZE, cancel_division_in_sum, Node(elemwise("multiply"), ...), ("stability",))

@@ -13,6 +13,7 @@ from arignote_core import (
     Elemwise,
     FunctionGraph,
     MakeVector,
+    Op,
     Reshape,
     Shape,
     Subtensor,
@@ -21,47 +22,41 @@ from arignote_core import (
 from arignote_core.scalars import Cast
 from arignote_core.tensors.broadcast import BroadcastTo
 
-from ..engine import Replacement
+from ..engine import Const, Node, Var
 from .guards import filled_like, guard_failure
 from .rulesets import CANONICALIZE
 from .util import apply_keeping_constants, is_real_float, only_client, scalar_constant
-from .vocabulary import elemwise
+from .vocabulary import elemwise_of
+
+X = Var("x")
 
 
-@CANONICALIZE.node_rule(DimShuffle, tags=("shape_ops",))
-def useless_dimshuffle(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@CANONICALIZE.rule(Node(DimShuffle, X, op_as="shuffle"), tags=("shape_ops",))
+def useless_dimshuffle(x: Variable, shuffle: DimShuffle) -> Variable | None:
     """``x.dimshuffle(0, 1, ..., n-1)`` is ``x``."""
-    op = node.op
-    if tuple(op.new_order) == tuple(range(op.input_ndim)):
-        return node.inputs[0]
-    return None
+    return x if tuple(shuffle.new_order) == tuple(range(shuffle.input_ndim)) else None
 
 
-@CANONICALIZE.node_rule(DimShuffle, tags=("shape_ops",))
-def compose_dimshuffles(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@CANONICALIZE.rule(Node(DimShuffle, Node(DimShuffle, X, op_as="inner"), op_as="outer"), tags=("shape_ops",))
+def compose_dimshuffles(x: Variable, inner: DimShuffle, outer: DimShuffle) -> Variable:
     """A dimshuffle of a dimshuffle is one dimshuffle (a transpose of a transpose is nothing)."""
-    inner = node.inputs[0].owner
-    if inner is None or not isinstance(inner.op, DimShuffle):
-        return None
-    first = inner.op.new_order
-    order = tuple("x" if d == "x" else first[d] for d in node.op.new_order)
-    source = inner.inputs[0]
-    if order == tuple(range(inner.op.input_ndim)):
-        return source
-    return DimShuffle(inner.op.input_ndim, order)(source)
+    order = tuple(inner.new_order[d] if isinstance(d, int) else "x" for d in outer.new_order)
+    if order == tuple(range(inner.input_ndim)):
+        return x
+    return DimShuffle(inner.input_ndim, order)(x)
 
 
-@CANONICALIZE.node_rule(DimShuffle, tags=("shape_ops",))
-def dimshuffle_through_elemwise(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@CANONICALIZE.rule(Node(DimShuffle, Node(Elemwise, ..., name="computed", op_as="f"), op_as="shuffle"),
+                   tags=("shape_ops",))
+def dimshuffle_through_elemwise(fgraph: FunctionGraph, node: Apply, computed: Variable, f: Elemwise,
+                                shuffle: DimShuffle) -> Variable | None:
     """``f(x, y).dimshuffle(p)`` is ``f(x.dimshuffle(p), y.dimshuffle(p))`` when ``f(x, y)`` has no other
     use: the dimshuffle moves to the inputs, where it is free (a view) and out of the way of fusion."""
-    inner = node.inputs[0].owner
-    if inner is None or not isinstance(inner.op, Elemwise) or len(inner.outputs) != 1:
+    source = computed.owner
+    assert source is not None  # matched a node
+    if len(source.outputs) != 1 or only_client(fgraph, computed) is not node:
         return None
-    if only_client(fgraph, inner.outputs[0]) is not node:
-        return None
-    shuffled = [apply_keeping_constants(node.op, v) for v in inner.inputs]
-    return inner.op(*shuffled)
+    return f(*(apply_keeping_constants(shuffle, v) for v in source.inputs))
 
 
 def _is_size_of(entry: Variable, var: Variable, axis: int) -> bool:
@@ -95,11 +90,10 @@ def _describes_shape_of(shape_vec: Variable, var: Variable) -> bool:
     return False
 
 
-@CANONICALIZE.node_rule(Reshape, tags=("shape_ops",))
-def useless_reshape(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@CANONICALIZE.rule(Node(Reshape, X, Var("shape_vec"), op_as="reshape"), tags=("shape_ops",))
+def useless_reshape(x: Variable, shape_vec: Variable, reshape: Reshape) -> Variable | None:
     """``x.reshape(x.shape)`` is ``x``; so is reshaping a vector to ``(-1,)``."""
-    x, shape_vec = node.inputs
-    if x.type.ndim != node.op.ndim:
+    if x.type.ndim != reshape.ndim:
         return None
     if x.type.ndim == 1 and isinstance(shape_vec, Constant) and \
             int(np.asarray(shape_vec.data).reshape(-1)[0]) in (-1, x.type.shape[0]):
@@ -107,55 +101,53 @@ def useless_reshape(fgraph: FunctionGraph, node: Apply) -> Replacement:
     return x if _describes_shape_of(shape_vec, x) else None
 
 
-@CANONICALIZE.node_rule(Reshape, BroadcastTo, Alloc, tags=("shape_ops",))
-def shape_op_of_itself(fgraph: FunctionGraph, node: Apply) -> Replacement:
+_SHAPE_OPS = (Reshape, BroadcastTo, Alloc)
+
+
+@CANONICALIZE.rule(Node(_SHAPE_OPS, Node(_SHAPE_OPS, X, ..., name="computed", op_as="inner"), rest="shape",
+                        op_as="outer"),
+                   where=lambda inner, outer, **_: type(inner) is type(outer), tags=("shape_ops",))
+def shape_op_of_itself(x: Variable, computed: Variable, outer: Reshape | BroadcastTo | Alloc,
+                       shape: tuple[Variable, ...], **_: object) -> Variable:
     """A reshape of a reshape is one reshape (reshaping keeps the element order); a broadcast (``broadcast_to``,
     ``alloc``) of a broadcast of the same kind is one broadcast to the outer shape."""
-    inner = node.inputs[0].owner
-    if inner is None or type(inner.op) is not type(node.op):
-        return None
-    return guard_failure(node.op(inner.inputs[0], *node.inputs[1:]), inner)  # the inner reshape may not fit
+    assert computed.owner is not None  # matched a node
+    return guard_failure(outer(x, *shape), computed.owner)  # the inner reshape may not fit
 
 
-@CANONICALIZE.node_rule(tags=("shape_ops",))
-def identity_at_runtime(fgraph: FunctionGraph, node: Apply) -> Replacement:
+def _identity_at_runtime(op: Op) -> bool:
+    return bool(getattr(op, "identity_at_runtime", False))
+
+
+@CANONICALIZE.rule(Node(_identity_at_runtime, X, where=lambda node: len(node.outputs) == 1), tags=("shape_ops",))
+def identity_at_runtime(x: Variable) -> Variable:
     """An op that declares ``identity_at_runtime`` (autograd's ``zero_grad``, ``grad_clip``...) only changes
     how gradients are taken; in a graph rewritten to run, it is its input."""
-    if not getattr(node.op, "identity_at_runtime", False) or len(node.inputs) != 1 or len(node.outputs) != 1:
-        return None
-    return node.inputs[0]
+    return x
 
 
-def _cast_dtype(node: Apply | None) -> str | None:
-    if node is None or not isinstance(node.op, Elemwise) or not isinstance(node.op.scalar_op, Cast):
-        return None
-    return node.op.scalar_op.dtype
+_CAST = elemwise_of(Cast)
 
 
-@CANONICALIZE.node_rule((Elemwise, Cast), tags=("casts",))
-def useless_cast(fgraph: FunctionGraph, node: Apply) -> Replacement:
+def _target(cast: Elemwise) -> str:
+    """The dtype a cast (an elementwise op of a ``Cast``, as :data:`_CAST` matches) converts to."""
+    scalar_op = cast.scalar_op
+    assert isinstance(scalar_op, Cast)
+    return scalar_op.dtype
+
+
+@CANONICALIZE.rule(Node(_CAST, X, op_as="cast"), tags=("casts",))
+def useless_cast(x: Variable, cast: Elemwise) -> Variable | None:
     """A cast to the dtype the input already has is the input."""
-    dtype = _cast_dtype(node)
-    if dtype is None or node.inputs[0].type.dtype != dtype:
-        return None
-    return node.inputs[0]
+    return x if x.type.dtype == _target(cast) else None
 
 
-@CANONICALIZE.node_rule((Elemwise, Cast), tags=("casts",))
-def cast_of_cast(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@CANONICALIZE.rule(Node(_CAST, Node(_CAST, X, op_as="inner"), op_as="outer"), tags=("casts",))
+def cast_of_cast(x: Variable, inner: Elemwise, outer: Elemwise) -> Variable | None:
     """``cast(cast(x, a), b)`` is ``cast(x, b)`` when the first cast loses nothing."""
-    outer = _cast_dtype(node)
-    inner_node = node.inputs[0].owner
-    inner = _cast_dtype(inner_node)
-    if outer is None or inner is None:
+    if not np.can_cast(x.type.dtype, _target(inner), "safe"):
         return None
-    assert inner_node is not None
-    source = inner_node.inputs[0]
-    if not np.can_cast(source.type.dtype, inner, "safe"):
-        return None
-    if source.type.dtype == outer:
-        return source
-    return node.op(source)
+    return x if x.type.dtype == _target(outer) else outer(x)
 
 
 CANONICALIZE.pattern("log_of_exp", "log(exp(x)) -> x", constraints={"x": lambda v: is_real_float(v.type.dtype)},
@@ -163,11 +155,7 @@ CANONICALIZE.pattern("log_of_exp", "log(exp(x)) -> x", constraints={"x": lambda 
 CANONICALIZE.pattern("power_one", "x ** 1 -> x", tags=("algebra",))
 
 
-@CANONICALIZE.node_rule(elemwise("power"), tags=("algebra",))
-def power_zero(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@CANONICALIZE.rule(X ** Const(0, name="zero"), tags=("algebra",))
+def power_zero(fgraph: FunctionGraph, node: Apply, x: Variable, zero: Variable) -> Variable | None:
     """``x ** 0`` is ones of the shape of ``x``."""
-    base, exponent = node.inputs
-    if scalar_constant(exponent) != 0 or not isinstance(exponent, Constant):
-        return None
-    out = node.outputs[0]
-    return filled_like(fgraph, 1, out, [base, exponent])
+    return filled_like(fgraph, 1, node.outputs[0], [x, zero])

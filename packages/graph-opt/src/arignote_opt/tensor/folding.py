@@ -12,9 +12,9 @@ from typing import cast
 
 import numpy as np
 
-from arignote_core import Apply, Constant, FunctionGraph, TensorType
+from arignote_core import Apply, Constant, Op, TensorType, Variable
 
-from ..engine import Replacement
+from ..engine import Node
 from .rulesets import FOLD
 
 MAX_FOLDED_ELEMENTS = 1 << 16
@@ -28,25 +28,30 @@ def _too_large(node: Apply) -> bool:
     return False
 
 
-@FOLD.node_rule(tags=("constant_folding",))
-def constant_fold(fgraph: FunctionGraph, node: Apply) -> Replacement:
+def _foldable(node: Apply) -> bool:
+    """Every input a constant, the op willing, every output a tensor small enough to embed."""
+    return bool(node.inputs) and all(isinstance(v, Constant) for v in node.inputs) and \
+        getattr(node.op, "foldable", True) and not _too_large(node) and \
+        all(isinstance(o.type, TensorType) for o in node.outputs)
+
+
+def _any_op(op: Op) -> bool:
+    return True
+
+
+@FOLD.rule(Node(_any_op, ..., where=_foldable), tags=("constant_folding",))
+def constant_fold(node: Apply) -> dict[Variable, Variable] | None:
     """Replace a node whose inputs are all constants by the constants it computes."""
-    if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs):
-        return None
-    if not getattr(node.op, "foldable", True) or _too_large(node):
-        return None
-    if not all(isinstance(o.type, TensorType) for o in node.outputs):
-        return None
     try:
         with np.errstate(all="ignore"):
             values = node.op.perform(node, [cast(Constant, v).data for v in node.inputs])  # all constants (above)
     except Exception:
         return None
-    results = []
+    results: dict[Variable, Variable] = {}
     for out, value in zip(node.outputs, values, strict=True):
         array = np.asarray(value)
         if array.size > MAX_FOLDED_ELEMENTS:
             return None
         const_type = TensorType(out.type.dtype, array.shape)
-        results.append(const_type.constant_class(const_type, array))
+        results[out] = const_type.constant_class(const_type, array)
     return results

@@ -12,7 +12,7 @@ from typing import Any
 from arignote_core import Apply, Constant, Elemwise, FunctionGraph, Subtensor, Variable
 from arignote_core.tensors.indexing import INPUT
 
-from ..engine import Replacement
+from ..engine import Node, Var
 from .rulesets import INDEXING
 from .shapes import shape_source
 from .util import apply_keeping_constants, only_client
@@ -41,11 +41,10 @@ def _input_axis(entries: list[Entry], k: int) -> int:
     return sum(1 for e in entries[:k] if e[0] != "newaxis")
 
 
-@INDEXING.node_rule(Subtensor, tags=("indexing",))
-def drop_full_slices(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@INDEXING.rule(Node(Subtensor, Var("x"), rest="indices", op_as="index"), tags=("indexing",))
+def drop_full_slices(x: Variable, indices: tuple[Variable, ...], index: Subtensor) -> Variable | None:
     """``x[:, :]`` is ``x``; ``x[1:, :]`` is ``x[1:]`` (trailing full slices say nothing)."""
-    entries = node.op.entries
-    x = node.inputs[0]
+    entries = index.entries
     kept = list(entries)
     while kept and kept[-1][0] == "slice" and INPUT not in kept[-1] and \
             is_full(kept[-1], x.type.shape[_input_axis(kept, len(kept) - 1)]):
@@ -54,7 +53,7 @@ def drop_full_slices(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     if not kept:
         return x
-    return Subtensor(tuple(kept))(x, *node.inputs[1:])
+    return Subtensor(tuple(kept))(x, *indices)
 
 
 def _slice(start: int | None, stop: int | None, step: int | None) -> Entry:
@@ -92,29 +91,28 @@ def compose(first: Entry, second: Entry, size: int | None) -> Entry | None:
     return _slice(a + c * s, min(stops) if stops else None, s * t)
 
 
-@INDEXING.node_rule(Subtensor, tags=("indexing",))
-def merge_slices(fgraph: FunctionGraph, node: Apply) -> Replacement:
+def _static_index(node: Apply) -> bool:
+    return is_static(node.op.entries)
+
+
+@INDEXING.rule(Node(Subtensor, Node(Subtensor, Var("x"), where=_static_index, op_as="inner"), where=_static_index,
+                    op_as="outer"), tags=("indexing",))
+def merge_slices(x: Variable, inner: Subtensor, outer: Subtensor) -> Variable | None:
     """``x[a:b][c:d]`` is one slice of ``x`` (``x[2:][1]`` is ``x[3]``)."""
-    inner = node.inputs[0].owner
-    if inner is None or not isinstance(inner.op, Subtensor):
-        return None
-    first, second = inner.op.entries, node.op.entries
-    if not is_static(first) or not is_static(second):
-        return None
-    x = inner.inputs[0]
+    first, second = inner.entries, outer.entries
     shape = x.type.shape
-    outer = iter(second)
+    applied = iter(second)
     combined: list[Entry] = []
     for axis in range(len(shape)):
         entry = first[axis] if axis < len(first) else FULL
         if entry[0] == "int":
             combined.append(entry)
             continue
-        merged = compose(entry, next(outer, FULL), shape[axis])
+        merged = compose(entry, next(applied, FULL), shape[axis])
         if merged is None:
             return None
         combined.append(merged)
-    if next(outer, None) is not None:
+    if next(applied, None) is not None:
         return None
     return Subtensor(tuple(combined))(x)
 
@@ -138,14 +136,13 @@ def _unambiguous(inputs: list[Variable], axis: int) -> bool:
     return len({id(shape_source(v)) for v in wide}) <= 1
 
 
-@INDEXING.node_rule(Subtensor, tags=("indexing",))
-def slice_before_elemwise(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@INDEXING.rule(Node(Subtensor, Node(Elemwise, ..., name="source", where=lambda n: len(n.outputs) == 1),
+                    where=_static_index, op_as="index"), tags=("indexing",))
+def slice_before_elemwise(fgraph: FunctionGraph, node: Apply, source: Variable, index: Subtensor) -> Variable | None:
     """``f(x, y)[i]`` is ``f(x[i], y[i])`` when ``f(x, y)`` has no other use: only the kept part is computed."""
-    source = node.inputs[0]
     inner = source.owner
-    entries = node.op.entries
-    if inner is None or not isinstance(inner.op, Elemwise) or len(inner.outputs) != 1 or not is_static(entries):
-        return None
+    assert inner is not None  # matched a node
+    entries = index.entries
     if only_client(fgraph, source) is not node or all(isinstance(v, Constant) for v in inner.inputs):
         return None
     for axis, entry in enumerate(entries):

@@ -16,7 +16,7 @@ import numpy as np
 
 from arignote_core import Apply, Dot, FunctionGraph, MatMul, Op, TensorType, Variable, as_tensor
 
-from ..engine import Replacement
+from ..engine import Node
 from .rulesets import SPECIALIZE
 from .util import only_client
 
@@ -140,13 +140,11 @@ class MatrixChain(Op):
         return [(*first[:-1], *last[1:])]
 
 
-@SPECIALIZE.node_rule(Dot, MatMul, tags=("blas", "matrix_chain"))
-def reassociate_matrix_chain(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@SPECIALIZE.rule(Node((Dot, MatMul), ..., name="out", where=_is_product), tags=("blas", "matrix_chain"))
+def reassociate_matrix_chain(fgraph: FunctionGraph, out: Variable) -> Variable | None:
     """Compute a chain of three or more matrix products in the cheapest order: now when the static sizes
-    settle it, else at run time (:class:`MatrixChain`)."""
-    out = node.outputs[0]
-    if not _is_product(node):
-        return None
+    settle it, else at run time (:class:`MatrixChain`); the ordering is an algorithm (dynamic programming
+    over the chain), the pattern only says where a chain ends."""
     user = only_client(fgraph, out)
     if _is_product(user) and user.outputs[0].type.dtype == out.type.dtype:  # type: ignore[union-attr]
         return None

@@ -5,34 +5,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from arignote_core import Apply, FunctionGraph, MakeVector, Shape, Subtensor, Variable, constant
+from arignote_core import Apply, FunctionGraph, MakeVector, Op, Shape, Subtensor, Variable, constant
 
-from ..engine import Replacement
+from ..engine import Const, Node, Var
 from .guards import guard_broadcast, guard_dropped, keep_shape
 from .rulesets import CANONICALIZE, SHAPE
 from .shapes import shape_of
 from .sizes import SizeTerms, size_scalar
 from .util import scalar_constant
-from .vocabulary import elemwise
+from .vocabulary import P
 
 
-@SHAPE.node_rule(Shape, tags=("shape",))
-def static_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@SHAPE.rule(Node(Shape, Var("x", lambda v: None not in v.type.shape)), tags=("shape",))
+def static_shape(x: Variable) -> Variable:
     """The shape of a variable whose type knows every size is a constant."""
-    sizes = node.inputs[0].type.shape
-    if None in sizes:
-        return None
-    return constant(np.array(sizes, dtype="int64"))
+    return constant(np.array(x.type.shape, dtype="int64"))
 
 
-@SHAPE.node_rule(Shape, tags=("shape",))
-def inferred_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@SHAPE.rule(Node(Shape, Node(Op, ..., name="var")), tags=("shape",))
+def inferred_shape(fgraph: FunctionGraph, node: Apply, var: Variable) -> Variable | None:
     """``shape(f(x, y))`` computed from ``shape(x)`` and ``shape(y)`` by ``f``'s ``infer_shape`` (sizes the type
     knows are taken from the type)."""
-    var = node.inputs[0]
     producer = var.owner
-    if producer is None:
-        return None
+    assert producer is not None  # matched a node
     shapes = producer.op.infer_shape(producer, [shape_of(v) if hasattr(v.type, "shape") else ()
                                                 for v in producer.inputs])
     if shapes is None:
@@ -65,49 +60,39 @@ def _source_size(fgraph: FunctionGraph, var: Variable, axis: int) -> Variable | 
     return size_scalar(fgraph, found)
 
 
-@SHAPE.node_rule(Subtensor, tags=("shape",))
-def size_of_static_axis(fgraph: FunctionGraph, node: Apply) -> Replacement:
+def _constant_index(node: Apply) -> bool:
+    """Whether a subtensor node takes one constant integer entry (``v[2]``)."""
+    entries = node.op.entries
+    return len(entries) == 1 and entries[0][0] == "int" and isinstance(entries[0][1], int)
+
+
+@SHAPE.rule(Node(Subtensor, Node(Shape, Var("x")), where=_constant_index, op_as="index"), tags=("shape",))
+def size_of_static_axis(x: Variable, index: Subtensor) -> Variable | None:
     """``shape(x)[k]`` is a constant when the type of ``x`` knows that size."""
-    source = node.inputs[0].owner
-    if source is None or not isinstance(source.op, Shape) or len(node.op.entries) != 1:
-        return None
-    kind, k = node.op.entries[0][:2]
-    if kind != "int" or not isinstance(k, int):
-        return None
-    size = source.inputs[0].type.shape[k]
+    size = x.type.shape[index.entries[0][1]]
     return None if size is None else constant(np.int64(size))
 
 
-@SHAPE.node_rule(Subtensor, tags=("shape",))
-def entry_of_make_vector(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@SHAPE.rule(Node(Subtensor, Node(MakeVector, rest="entries"), where=_constant_index, op_as="index"),
+            tags=("shape",))
+def entry_of_make_vector(entries: tuple[Variable, ...], index: Subtensor) -> Variable | None:
     """``make_vector(a, b, c)[1]`` is ``b``."""
-    source = node.inputs[0].owner
-    if source is None or not isinstance(source.op, MakeVector) or len(node.op.entries) != 1:
-        return None
-    kind, k = node.op.entries[0][:2]
-    if kind != "int" or not isinstance(k, int) or not -len(source.inputs) <= k < len(source.inputs):
-        return None
-    return source.inputs[k]
+    k = index.entries[0][1]
+    return entries[k] if -len(entries) <= k < len(entries) else None
 
 
-@CANONICALIZE.node_rule(elemwise("switch"), tags=("algebra",))
-def switch_of_equal_branches(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@CANONICALIZE.rule(P.switch(Var("cond"), Var("a"), Var("a"), name="out"), tags=("algebra",))
+def switch_of_equal_branches(fgraph: FunctionGraph, cond: Variable, a: Variable, out: Variable) -> Variable | None:
     """``where(c, a, a)`` is ``a`` (broadcast to ``c``'s shape if that could be larger)."""
-    cond, a, b = node.inputs
-    if a is not b:
-        return None
-    return keep_shape(fgraph, a, [cond], node.outputs[0], [cond, a])
+    return keep_shape(fgraph, a, [cond], out, [cond, a])
 
 
-@CANONICALIZE.node_rule(elemwise("switch"), tags=("algebra",))
-def switch_of_constant_condition(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@CANONICALIZE.rule(P.switch(Const(name="cond"), Var("a"), Var("b"), name="out"), tags=("algebra",))
+def switch_of_constant_condition(fgraph: FunctionGraph, cond: Variable, a: Variable, b: Variable,
+                                 out: Variable) -> Variable | None:
     """``where(True, a, b)`` is ``a`` and ``where(False, a, b)`` is ``b`` (for a one-element condition)."""
-    cond, a, b = node.inputs
     value = scalar_constant(cond)
-    if value is None:
-        return None
     chosen, other = (a, b) if value else (b, a)
-    out = node.outputs[0]
     if chosen.type.dtype != out.type.dtype:
         return None
     return keep_shape(fgraph, chosen, [cond, other], out, [cond, a, b])

@@ -9,14 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from arignote_core import Apply, Constant, FunctionGraph, Variable, dimshuffle
+from arignote_core import Variable, dimshuffle
 from arignote_core.dtypes import result_dtype
 from arignote_core.graph import dtype_spec
 from arignote_core.tensors import math
 from arignote_core.tensors.fused_reduce import max_with_identity
 from arignote_core.tensors.special import LogSoftmax, LogSumExp, Softmax
 
-from ..engine import Replacement
+from ..engine import Const, Node, Var
 from .rulesets import SPECIALIZE
 from .util import is_float, is_real_float, scalar_constant
 from .vocabulary import elemwise
@@ -58,37 +58,28 @@ def _power_by_squaring(x: Variable, k: int) -> Variable:
     return result
 
 
-@SPECIALIZE.node_rule(elemwise("power"), tags=("powers",))
-def integer_power(fgraph: FunctionGraph, node: Apply) -> Replacement:
+X = Var("x")
+
+
+@SPECIALIZE.rule(Node(elemwise("power"), X, Const(name="exponent"), name="power"), tags=("powers",))
+def integer_power(x: Variable, exponent: Variable, power: Variable) -> Variable | None:
     """``x ** k`` for a small integer ``k >= 3`` is a few multiplications (``x ** -k`` their reciprocal)."""
-    x, exponent = node.inputs
     k = scalar_constant(exponent)
-    if not isinstance(exponent, Constant) or k is None or isinstance(k, complex) or not float(k).is_integer():
+    if isinstance(k, complex) or not float(k).is_integer():
         return None
     k = int(k)
     if not 3 <= abs(k) <= MAX_POWER_AS_PRODUCTS or (k < 0 and not is_float(x)):
         return None
-    if x.type.dtype != node.outputs[0].type.dtype:
+    if x.type.dtype != power.type.dtype:
         return None  # the power promotes (a bool base gives an int): products of x would keep x's dtype
     result = _power_by_squaring(x, abs(k))
     return elemwise("reciprocal")(result) if k < 0 else result
 
 
-def _real_float_power(node: Apply, exponent: float) -> Variable | None:
-    """The base of ``node`` (a power) when its exponent is the constant ``exponent`` and the base a real float."""
-    x, power = node.inputs
-    if not isinstance(power, Constant) or scalar_constant(power) != exponent or not is_float(x):
-        return None
-    return x
-
-
-@SPECIALIZE.node_rule(elemwise("power"), tags=("powers",))
-def reciprocal_sqrt(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@SPECIALIZE.rule(Node(elemwise("power"), Var("x", is_float), Const(-0.5)), tags=("powers",))
+def reciprocal_sqrt(x: Variable) -> Variable:
     """``x ** -0.5`` is ``1 / sqrt(x)``, except at the edges where IEEE's ``pow`` differs: ``pow(-0., -0.5)``
     is inf (``1 / sqrt(-0.)`` is -inf) and ``pow(-inf, -0.5)`` is 0 (``1 / sqrt(-inf)`` is NaN)."""
-    x = _real_float_power(node, -0.5)
-    if x is None:
-        return None
     root = math.reciprocal(math.sqrt(x))
     return math.where(math.equal(x, 0), np.inf, math.where(math.equal(x, -np.inf), 0.0, root))
 
@@ -113,12 +104,13 @@ def _in_float32(x: Variable, lower: Callable[[Variable], Variable]) -> Variable:
     return math.cast(lower(math.cast(x, "float32")), "float16")
 
 
-@SPECIALIZE.node_rule(Softmax, tags=("lower_special",))
-def lower_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
+_REAL_FLOAT_X = Var("x", lambda v: is_real_float(v.type.dtype))
+
+
+@SPECIALIZE.rule(Node(Softmax, _REAL_FLOAT_X, op_as="op"), tags=("lower_special",))
+def lower_softmax(x: Variable, op: Softmax) -> Variable:
     """``softmax(x)`` as ``e / sum(e)`` with ``e = exp(x - max(x))``."""
-    x, axes = node.inputs[0], node.op.axes
-    if not is_real_float(x.type.dtype):
-        return None
+    axes = op.axes
     ndim = x.type.ndim
 
     def lower(x: Any) -> Variable:
@@ -128,12 +120,10 @@ def lower_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
     return _in_float32(x, lower)
 
 
-@SPECIALIZE.node_rule(LogSoftmax, tags=("lower_special",))
-def lower_log_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@SPECIALIZE.rule(Node(LogSoftmax, _REAL_FLOAT_X, op_as="op"), tags=("lower_special",))
+def lower_log_softmax(x: Variable, op: LogSoftmax) -> Variable:
     """``log_softmax(x)`` as ``s - log(sum(exp(s)))`` with ``s = x - max(x)``."""
-    x, axes = node.inputs[0], node.op.axes
-    if not is_real_float(x.type.dtype):
-        return None
+    axes = op.axes
     ndim = x.type.ndim
 
     def lower(x: Any) -> Variable:
@@ -143,12 +133,9 @@ def lower_log_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
     return _in_float32(x, lower)
 
 
-@SPECIALIZE.node_rule(LogSumExp, tags=("lower_special",))
-def lower_logsumexp(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@SPECIALIZE.rule(Node(LogSumExp, _REAL_FLOAT_X, op_as="op"), tags=("lower_special",))
+def lower_logsumexp(x: Variable, op: LogSumExp) -> Variable:
     """``logsumexp(x)`` as ``m + log(sum(exp(x - m)))`` with ``m = max(x)``."""
-    x, op = node.inputs[0], node.op
-    if not is_real_float(x.type.dtype):
-        return None
     axes, ndim = op.axes, x.type.ndim
 
     def lower(x: Any) -> Variable:

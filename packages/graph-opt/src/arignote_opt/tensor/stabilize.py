@@ -10,8 +10,6 @@ from arignote_core import (
     AdvancedSubtensor,
     Apply,
     DimShuffle,
-    Elemwise,
-    FunctionGraph,
     Reduce,
     Reshape,
     Subtensor,
@@ -19,10 +17,10 @@ from arignote_core import (
 )
 from arignote_core.tensors.special import LogSoftmax, LogSumExp, Softmax
 
-from ..engine import Replacement
+from ..engine import AnyOf, Node, Pattern, Through, Var
 from .rulesets import STABILIZE
-from .util import is_real_float, kind, scalar_name
-from .vocabulary import elemwise
+from .util import is_real_float, kind
+from .vocabulary import P, elemwise, reduction
 
 # only for a float x: the replacements negate x in its own dtype, where sigmoid first converts it (uint8 -1 is 255)
 _FLOAT_X = {"x": lambda v: is_real_float(v.type.dtype)}
@@ -44,132 +42,86 @@ STABILIZE.pattern("sqrt_of_sqr", "sqrt(sqr(x)) -> abs(x)", tags=("stability",))
 
 #: Ops that only move or select elements: ``log`` commutes with them.
 _SELECTIONS = (DimShuffle, Subtensor, AdvancedSubtensor, Reshape)
+_REAL_FLOAT = {"where": lambda v: is_real_float(v.type.dtype)}
 
 
-def _through_selections(var: Variable, target: type, depth: int = 3) -> tuple[Variable, list[Apply]] | None:
-    """``(t, [selections...])`` when ``var`` is ``t``'s output seen through up to ``depth`` selections."""
-    chain: list[Apply] = []
-    while var.owner is not None and isinstance(var.owner.op, _SELECTIONS) and len(chain) < depth:
-        chain.append(var.owner)
-        var = var.owner.inputs[0]
-    if var.owner is None or not isinstance(var.owner.op, target):
-        return None
-    return var, chain
+def _selected(inner: Pattern) -> Through:
+    """``inner`` seen through up to three selections, bound as ``chain``."""
+    return Through(_SELECTIONS, inner, chain_as="chain", depth=3)
 
 
-def _reapply(var: Variable, chain: list[Apply]) -> Variable:
-    """``var`` through the same selections (outermost last in ``chain`` order reversed)."""
+def _reapply(var: Variable, chain: tuple[Apply, ...]) -> Variable:
+    """``var`` through the same selections (``chain`` outermost first)."""
     for node in reversed(chain):
         var = node.op(var, *node.inputs[1:])
     return var
 
 
-@STABILIZE.node_rule(elemwise("log"), tags=("stability",))
-def log_of_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@STABILIZE.rule(P.log(_selected(Node(Softmax, Var("x"), op_as="softmax"))), tags=("stability",))
+def log_of_softmax(x: Variable, softmax: Softmax, chain: tuple[Apply, ...]) -> Variable:
     """``log(softmax(x))`` is ``log_softmax(x)`` (finite where softmax underflows to 0), also through indexing
     and dimshuffles: ``log(softmax(x)[i, y])`` (the cross-entropy) is ``log_softmax(x)[i, y]``."""
-    found = _through_selections(node.inputs[0], Softmax)
-    if found is None:
-        return None
-    softmax_out, chain = found
-    softmax_node = softmax_out.owner
-    assert softmax_node is not None
-    return _reapply(LogSoftmax(softmax_node.op.axes)(softmax_node.inputs[0]), chain)
+    return _reapply(LogSoftmax(softmax.axes)(x), chain)
 
 
-@STABILIZE.node_rule(elemwise("log"), tags=("stability",))
-def log_of_exp_ratio(fgraph: FunctionGraph, node: Apply) -> Replacement:
+@STABILIZE.rule(P.log(_selected(P.exp(Var("a", **_REAL_FLOAT))) / Var("b"), name="out"), tags=("stability",))
+def log_of_exp_ratio(a: Variable, b: Variable, chain: tuple[Apply, ...], out: Variable) -> Variable | None:
     """``log(exp(a) / b)`` is ``a - log(b)``, also through selections of ``exp(a)``: a normalized exponential
     seen one element at a time (``log(exp(v) / sum(exp(v)))[1]``, a softmax that slicing reached before it was
     recognized) does not overflow where ``exp(a)`` would; ``log(b)`` then becomes a log-sum-exp."""
-    ratio = node.inputs[0].owner
-    if scalar_name(ratio) != "true_divide":
-        return None
-    assert ratio is not None
-    numerator, denominator = ratio.inputs
-    found = _through_selections(numerator, Elemwise)
-    if found is None or scalar_name(found[0].owner) != "exp":
-        return None
-    exp_out, chain = found
-    assert exp_out.owner is not None  # the test above
-    a = exp_out.owner.inputs[0]
-    if not is_real_float(a.type.dtype):
-        return None
-    result = _reapply(a, chain) - elemwise("log")(denominator)
-    return result if result.type.dtype == node.outputs[0].type.dtype else None
+    result = _reapply(a, chain) - elemwise("log")(b)
+    return result if result.type.dtype == out.type.dtype else None
 
 
-@STABILIZE.node_rule(elemwise("log"), tags=("stability",))
-def log_of_sum_of_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
+_SUM = reduction("add")
+
+
+@STABILIZE.rule(P.log(_selected(Node(_SUM, P.exp(Var("x", **_REAL_FLOAT), name="e"), op_as="total")),
+                      name="out"), tags=("stability",))
+def log_of_sum_of_exp(x: Variable, e: Variable, total: Reduce, chain: tuple[Apply, ...],
+                      out: Variable) -> Variable | None:
     """``log(sum(exp(x), axes))`` is ``logsumexp(x, axes)``, computed with the max shift, also through
     selections of the sum (``keepdims``' dimshuffle, an element picked): the log commutes with them."""
-    found = _through_selections(node.inputs[0], Reduce)
-    if found is None:
+    if total.dtype != e.type.dtype or _shifted_by_its_max(x, total.axes):
         return None
-    total, chain = found
-    reduce_node = total.owner
-    assert reduce_node is not None
-    source = reduce_node.inputs[0]
-    if scalar_name(reduce_node) is not None or reduce_node.op.scalar_op.name != "add" or \
-            scalar_name(source.owner) != "exp":
-        return None
-    assert source.owner is not None  # the test above
-    x = source.owner.inputs[0]
-    if not is_real_float(x.type.dtype) or reduce_node.op.dtype != source.type.dtype or \
-            _shifted_by_its_max(x, reduce_node.op.axes):
-        return None
-    result = LogSumExp(reduce_node.op.axes)(x)
-    return _reapply(result, chain) if result.type.dtype == node.outputs[0].type.dtype else None
+    result = LogSumExp(total.axes)(x)
+    return _reapply(result, chain) if result.type.dtype == out.type.dtype else None
 
 
-def _keepdims_axes(node: Apply | None, reduction: str = "add") -> tuple[Variable, tuple[int, ...]] | None:
-    """``(v, axes)`` for ``sum(v, axes, keepdims=True)`` (a dimshuffle putting back the axes), or for another
-    ``reduction`` (``"maximum"``)."""
-    if node is None or not isinstance(node.op, DimShuffle):
-        return None
-    reduce_node = node.inputs[0].owner
-    if reduce_node is None or not isinstance(reduce_node.op, Reduce) or \
-            reduce_node.op.scalar_op.name != reduction:
-        return None
-    axes = reduce_node.op.axes
-    ndim = reduce_node.inputs[0].type.ndim
-    kept = iter(range(ndim - len(axes)))
-    expected = tuple("x" if i in axes else next(kept) for i in range(ndim))
-    return (reduce_node.inputs[0], axes) if node.op.new_order == expected else None
+def _keepdims(reduced: Pattern, name: str) -> Node:
+    """``reduced`` put back to its rank with length-1 axes where a reduction removed them (``keepdims``): a
+    dimshuffle of a reduction, its op bound as ``name``."""
+
+    def restores(node: Apply) -> bool:
+        reduce_node = node.inputs[0].owner
+        if reduce_node is None or not isinstance(reduce_node.op, Reduce):
+            return False  # the reduction pattern refuses it too
+        axes, ndim = reduce_node.op.axes, reduce_node.inputs[0].type.ndim
+        kept = iter(range(ndim - len(axes)))
+        return bool(node.op.new_order == tuple("x" if i in axes else next(kept) for i in range(ndim)))
+
+    return Node(DimShuffle, reduced, where=restores, op_as=name + "_shuffle")
+
+
+def _max_over(v: Pattern) -> Node:
+    return _keepdims(Node(reduction("maximum"), v, op_as="max"), "max")
+
+
+#: ``v - max(v, axes, keepdims=True)``, as written or as canonical sums write it.
+_SHIFTED_BY_MAX = AnyOf(Var("v") - _max_over(Var("v")), Var("v") + -_max_over(Var("v")))
 
 
 def _shifted_by_its_max(x: Variable, axes: tuple[int, ...]) -> bool:
     """Whether ``x`` is ``v - max(v, some of axes, keepdims=True)``: then ``exp(x) <= 1`` with a 1 in every slice
     that a sum over ``axes`` adds up, so that sum neither overflows nor underflows (a non-finite max makes
     ``x`` nan, as it makes the log-sum-exp)."""
-    node = x.owner
-    name = scalar_name(node)
-    if name not in ("add", "subtract"):
-        return False
-    assert node is not None
-    first, second = node.inputs
-    if name == "subtract":
-        pairs = [(first, second)]
-    else:
-        pairs = [(v, m.owner.inputs[0]) for v, m in ((first, second), (second, first))  # type: ignore[union-attr]
-                 if scalar_name(m.owner) == "negative"]
-    for v, m in pairs:
-        found = _keepdims_axes(m.owner, "maximum")
-        if found is not None and found[0] is v and set(found[1]) <= set(axes):
-            return True
-    return False
+    return any(set(found["max"].axes) <= set(axes) for found in _SHIFTED_BY_MAX.match(x, {}))
 
 
-@STABILIZE.node_rule(elemwise("true_divide"), tags=("stability",))
-def softmax_from_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    """``exp(x) / sum(exp(x), axes, keepdims=True)`` is ``softmax(x, axes)`` (no overflow at large ``x``)."""
-    numerator, denominator = node.inputs
-    found = _keepdims_axes(denominator.owner)
-    if found is None or found[0] is not numerator or scalar_name(numerator.owner) != "exp":
-        return None
-    assert numerator.owner is not None  # the test above
-    x = numerator.owner.inputs[0]
-    if not is_real_float(x.type.dtype):  # exp converts integers and booleans; softmax takes floats
-        return None
-    result = Softmax(found[1])(x)
-    return result if result.type.dtype == node.outputs[0].type.dtype else None
+@STABILIZE.rule(Node(elemwise("true_divide"), P.exp(Var("x", **_REAL_FLOAT), name="e"),
+                     _keepdims(Node(_SUM, Var("e"), op_as="total"), "sum"), name="out"), tags=("stability",))
+def softmax_from_exp(x: Variable, total: Reduce, out: Variable, **_: object) -> Variable | None:
+    """``exp(x) / sum(exp(x), axes, keepdims=True)`` is ``softmax(x, axes)`` (no overflow at large ``x``); only
+    for a float ``x``: exp converts integers and booleans, softmax takes floats."""
+    result = Softmax(total.axes)(x)
+    return result if result.type.dtype == out.type.dtype else None

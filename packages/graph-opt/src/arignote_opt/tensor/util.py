@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from arignote_core import Apply, Constant, Elemwise, FunctionGraph, Variable
 
-from ..engine import constant_value
+from ..engine import Node, Replacement, RuleSet, constant_value
 
 
 def scalar_name(node: Apply | None) -> str | None:
@@ -94,11 +95,13 @@ def apply_keeping_constants(op: Any, var: Variable, *args: Any) -> Variable:
     return const_type.constant_class(const_type, value, weak=var.weak)
 
 
-def register_ieee_and_fast_math(rule_set: Any, rule: Any, tracks: Any, tags: tuple[str, ...]) -> None:
-    """Register ``rule(fgraph, node, fast_math)`` twice: as its own name (IEEE semantics, tag ``ieee``) and as
-    ``<name>_fast_math`` (tag ``fast_math``); a pipeline leaves out one of the two tags."""
+def register_ieee_and_fast_math(rule_set: RuleSet, rule: Callable[..., Replacement], pattern: Node,
+                                tags: tuple[str, ...]) -> None:
+    """Register ``rule(fgraph, node, fast_math)`` for what ``pattern`` matches twice: as its own name (IEEE
+    semantics, tag ``ieee``) and as ``<name>_fast_math`` (tag ``fast_math``); a pipeline leaves out one of the
+    two tags."""
     name = rule.__name__
     for fast_math, suffix, tag in ((False, "", "ieee"), (True, "_fast_math", "fast_math")):
         transform = functools.partial(rule, fast_math=fast_math)
         functools.update_wrapper(transform, rule)
-        rule_set.node_rule(*tracks, name=name + suffix, tags=(*tags, tag))(transform)
+        rule_set.rule(pattern, name=name + suffix, tags=(*tags, tag))(transform)

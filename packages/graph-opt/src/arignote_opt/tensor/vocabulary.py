@@ -3,7 +3,9 @@
 - ``Elemwise`` and ``Reduce`` nodes are indexed by their scalar op, so a ``log`` rule never meets an ``add``;
 - an ``Elemwise`` is commutative when its scalar op is;
 - a tensor constant stands for a number only when it holds exactly one element (a pattern ``x * 1 -> x`` must
-  not match a constant array that would broadcast ``x`` to a larger shape).
+  not match a constant array that would broadcast ``x`` to a larger shape);
+- Python's operators on patterns stand for the elementwise ops (``x + 1``), and :data:`P` names every op of
+  :data:`VOCABULARY` (``P.log(P.exp(x))``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from arignote_core import Constant, Dot, Elemwise, MatMul, Reduce, TensorType, as_tensor
-from arignote_core.scalars import SCALAR_OPS
+from arignote_core import Constant, Dot, Elemwise, MatMul, Op, Reduce, TensorType, as_tensor
+from arignote_core.scalars import SCALAR_OPS, ScalarOp
 from arignote_core.tensors.math import ALIASES
 
-from ..engine import register_commutative, register_constant_reader, register_index_key
+from ..engine import (
+    OpMatch,
+    OpPatterns,
+    register_commutative,
+    register_constant_reader,
+    register_index_key,
+    register_operators,
+)
 
 
 def _scalar_number(const: Constant) -> Any:
@@ -51,3 +60,25 @@ VOCABULARY: dict[str, Any] = {
     **{symbol: elemwise(name) for symbol, name in _OPERATORS.items()},
     "@": MatMul(), "dot": Dot(), "matmul": MatMul(), "constant": as_tensor,
 }
+
+register_operators({symbol: elemwise(name) for symbol, name in _OPERATORS.items()})
+
+#: Node patterns by op name: ``P.log(1 + x)``.
+P = OpPatterns(VOCABULARY)
+
+
+def elemwise_of(scalar_class: type[ScalarOp]) -> OpMatch:
+    """Any elementwise op whose scalar op is a ``scalar_class`` (every ``Cast``, whatever its dtype)."""
+    return OpMatch([(Elemwise, scalar_class)],
+                   lambda op: isinstance(op, Elemwise) and isinstance(op.scalar_op, scalar_class),
+                   f"elemwise({scalar_class.__name__})")
+
+
+def reduction(name: str) -> OpMatch:
+    """Any reduction by the scalar op ``name`` (``"add"``: every sum, whatever its axes)."""
+    scalar_class = type(SCALAR_OPS[name])
+
+    def test(op: Op) -> bool:
+        return isinstance(op, Reduce) and op.scalar_op.name == name
+
+    return OpMatch([(Reduce, scalar_class)], test, f"reduce({name})")
