@@ -45,7 +45,7 @@ class CBackend:
 
     name = "c"
     #: graph-opt rules a mode for this backend leaves out: they would lower ops it has whole kernels for
-    #: (softmax and log-softmax over one axis, see ``lowering_special``)
+    #: (softmax and log-softmax over one axis, see ``lowering.rows``)
     skipped_rewrites = ("lower_softmax", "lower_log_softmax")
     #: options that describe the compiling machine, not the function: a pickled function leaves them out, so that
     #: it compiles with the loading process's own cache and compiler (graph-core's ``Function.__getstate__``)

@@ -22,7 +22,6 @@ from arignote_core.graph import Apply, Constant, Variable
 from arignote_core.tensors import TensorType
 from arignote_opt.tensor.memory import MemoryPlan, plan_memory
 
-from . import lowering_indexing, lowering_special  # noqa: F401  (register their lowerings)
 from . import runtime as rt
 from .build import Builder, BuiltModule, ModuleSource
 from .emit.context import EmitContext, Unsupported
@@ -32,7 +31,7 @@ from .library import KernelLibrary
 from .lowering import ARRAY_STRUCT, StepPlan, lower, python_step
 from .options import COptions
 from .report import format_report
-from .runtime import StepKind
+from .runtime.source import StepKind, pack_params
 
 
 @dataclass
@@ -213,17 +212,13 @@ def _destroyable(fgraph: FunctionGraph) -> dict[Variable, Variable]:
     return {fgraph.inputs[i]: fgraph.outputs[o] for o, i in fgraph.updates.items()}
 
 
-def _in_place(plan: StepPlan, ip: tuple[int, ...]) -> dict[int, int]:
-    """What the step's parameters ``ip`` (from ``_step_ip``) let it compute in place, by node input index."""
-    if not (plan.may_overwrite_input and ip and ip[-1] == 1):
+def _in_place(plan: StepPlan, memory: MemoryPlan) -> dict[int, int]:
+    """What the step computes in place, by node input index: output 0 into input 0's buffer, where the step may
+    (``StepPlan.may_overwrite_input``) and the memory plan allows."""
+    choice = memory.in_place_for(plan.node).get(0) if plan.may_overwrite_input else None
+    if choice is None or choice.input != 0:
         return {}
     return {0: next(i for i, var in enumerate(plan.node.inputs) if var is plan.inputs[0])}
-
-
-def _step_ip(plan: StepPlan, memory: MemoryPlan) -> tuple[int, ...]:
-    """The plan's integer parameters, with its in-place flag set where the memory plan allows."""
-    choice = memory.in_place_for(plan.node).get(0) if plan.may_overwrite_input else None
-    return (*plan.ip[:-1], 1) if choice is not None and choice.input == 0 else tuple(plan.ip)
 
 
 #: the kernel error codes, as the runtime (common.h) numbers them
@@ -281,16 +276,17 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
         outs = tuple(slots[v] for v in node.outputs)
         types = tuple(np.dtype(o.type.dtype).num if isinstance(o.type, TensorType) else -1 for o in node.outputs)
         if plan is None:
-            steps.append((StepKind.PYTHON, tuple(step_inputs[k]), outs, types, (0, 0, 0), (), python_step(node),
-                          tuple(frees[k])))
+            steps.append((StepKind.PYTHON, tuple(step_inputs[k]), outs, types, (0, 0, 0),
+                          pack_params(StepKind.PYTHON, {}), python_step(node), tuple(frees[k])))
             infos.append(StepInfo(node, "python", (), reasons[k], tuple(node.inputs)))
             continue
         fns = [linked.addresses[kn.name] for kn in plan.kernels]
         fns += [0] * (3 - len(fns))
-        ip = _step_ip(plan, memory)
+        in_place = _in_place(plan, memory)
+        ip = plan.in_place_ip() if in_place else plan.ip
         steps.append((plan.kind, tuple(step_inputs[k]), outs, types, tuple(fns), ip, plan.obj, tuple(frees[k])))
         infos.append(StepInfo(node, plan.label, tuple(kn.name for kn in plan.kernels), "", tuple(plan.inputs),
-                              _in_place(plan, ip)))
+                          in_place))
     info = ProgramInfo(fgraph, infos, [m.name for m in linked.modules], linked.built)
     return runtime.Program(len(slots), tuple(_input_spec(v) for v in fgraph.inputs),
                            tuple(slots[v] for v in fgraph.outputs), tuple(constants), tuple(steps), info,

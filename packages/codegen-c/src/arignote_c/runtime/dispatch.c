@@ -5,21 +5,25 @@ static int ag_run_step(ag_outctx *ctx) {
     switch (s->kind) {
     case AG_STEP_ELEMWISE: return ag_step_elemwise(ctx);
     case AG_STEP_REDUCE: return ag_step_reduce(ctx);
-    case AG_STEP_DIMSHUFFLE: return ag_set_output(ctx, 0, ag_dimshuffle(AG_IN_ARRAY(ctx, 0), s->ip));
+    case AG_STEP_DIMSHUFFLE:
+        return ag_set_output(ctx, 0, ag_dimshuffle(AG_IN_ARRAY(ctx, 0), (int)s->ip[AG_DIMSHUFFLE_OUT_NDIM],
+                                                   s->ip + AG_DIMSHUFFLE_ORDER));
     case AG_STEP_SUBTENSOR: {
         PyObject *symbolic[AG_MAXOPS];
         for (int i = 1; i < s->nin; ++i) symbolic[i - 1] = ctx->values[s->ins[i]];
-        return ag_set_output(ctx, 0, ag_subtensor(AG_IN_ARRAY(ctx, 0), symbolic, s->ip));
+        return ag_set_output(ctx, 0, ag_subtensor(AG_IN_ARRAY(ctx, 0), symbolic, (int)s->ip[AG_SUBTENSOR_N_ENTRIES],
+                                                  s->ip + AG_SUBTENSOR_ENTRIES));
     }
     case AG_STEP_RESHAPE:
-        return ag_set_output(ctx, 0, ag_reshape(AG_IN_ARRAY(ctx, 0), ctx->values[s->ins[1]], (int)s->ip[0]));
+        return ag_set_output(ctx, 0, ag_reshape(AG_IN_ARRAY(ctx, 0), ctx->values[s->ins[1]],
+                                                (int)s->ip[AG_RESHAPE_NDIM]));
     case AG_STEP_SHAPE: return ag_set_output(ctx, 0, ag_shape_of(AG_IN_ARRAY(ctx, 0)));
     case AG_STEP_MATMUL: return ag_matmul(ctx, AG_IN_ARRAY(ctx, 0), AG_IN_ARRAY(ctx, 1), s->out_types[0]);
     case AG_STEP_GEMM: {
-        /* inputs c, alpha, a, b, beta; ip: trans_a, trans_b, in place; obj: the reference implementation */
+        /* inputs c, alpha, a, b, beta; obj: the reference implementation */
         int rc = ag_gemm_step(ctx, AG_IN_ARRAY(ctx, 0), ctx->values[s->ins[1]], AG_IN_ARRAY(ctx, 2),
-                              AG_IN_ARRAY(ctx, 3), ctx->values[s->ins[4]], (int)s->ip[0], (int)s->ip[1],
-                              (int)s->ip[2], s->out_types[0]);
+                              AG_IN_ARRAY(ctx, 3), ctx->values[s->ins[4]], (int)s->ip[AG_GEMM_TRANS_A],
+                              (int)s->ip[AG_GEMM_TRANS_B], (int)s->ip[AG_GEMM_IN_PLACE], s->out_types[0]);
         return rc == 1 ? ag_step_python(ctx) : rc;
     }
     case AG_STEP_PYTHON: return ag_step_python(ctx);

@@ -175,7 +175,7 @@ static PyArrayObject *ag_copy_of_input(ag_outctx *ctx) {
     return out;
 }
 
-/* set/inc_subtensor with a basic index. ip: set flag, then the Subtensor encoding; inputs x, v, index scalars;
+/* set/inc_subtensor with a basic index (encoded as for ag_subtensor); inputs x, v, index scalars;
  * fn[0]: out = v (set) or acc += v (inc, the accumulator last). */
 static int ag_step_inc_subtensor(ag_outctx *ctx) {
     ag_step *s = ctx->s;
@@ -183,10 +183,11 @@ static int ag_step_inc_subtensor(ag_outctx *ctx) {
     if (!out) return -1;
     PyObject *symbolic[AG_MAXOPS];
     for (int i = 2; i < s->nin; ++i) symbolic[i - 2] = ctx->values[s->ins[i]];
-    PyObject *region = ag_subtensor(out, symbolic, s->ip + 1);
+    PyObject *region = ag_subtensor(out, symbolic, (int)s->ip[AG_INC_SUBTENSOR_N_ENTRIES],
+                                    s->ip + AG_INC_SUBTENSOR_ENTRIES);
     if (!region) return -1;
     int rc = ag_broadcast_into(ctx, (ag_loop_fn)s->fn[0], AG_IN_ARRAY(ctx, 1), (PyArrayObject *)region,
-                               s->ip[0] ? AG_OUT : AG_INOUT);
+                               s->ip[AG_INC_SUBTENSOR_SET_INSTEAD_OF_INC] ? AG_OUT : AG_INOUT);
     Py_DECREF(region);
     return rc;
 }
@@ -271,9 +272,9 @@ static int ag_next(int nd, npy_intp *b, const npy_intp *shape) {
     return 0;
 }
 
-/* x[i0, i1, ..., ik-1] for integer arrays on the leading k axes (ip: k); inputs x, the arrays. */
+/* x[i0, i1, ..., ik-1] for integer arrays on the leading k axes; inputs x, the arrays. */
 static int ag_step_take(ag_outctx *ctx) {
-    int k = (int)ctx->s->ip[0], bnd, rc = -1;
+    int k = (int)ctx->s->ip[AG_TAKE_N_ARRAYS], bnd, rc = -1;
     PyArrayObject *x = AG_IN_ARRAY(ctx, 0), *idx[AG_MAXOPS] = {NULL};
     npy_intp bshape[AG_MAXDIMS], shape[AG_MAXDIMS], istr[AG_MAXOPS][AG_MAXDIMS], b[AG_MAXDIMS] = {0};
     if (ag_index_arrays(ctx, x, 1, k, idx, bshape, &bnd, istr) < 0) goto done;
@@ -319,11 +320,11 @@ done:
     return rc;
 }
 
-/* x with x[i0, ..., ik-1] set to v or incremented by v (repeated indices accumulate, as numpy.add.at); ip: k,
- * set flag; inputs x, v, the arrays; fn[0]: out = v (set) or acc += v (inc, the accumulator last). */
+/* x with x[i0, ..., ik-1] set to v or incremented by v (repeated indices accumulate, as numpy.add.at); inputs x,
+ * v, the arrays; fn[0]: out = v (set) or acc += v (inc, the accumulator last). */
 static int ag_step_advanced_inc(ag_outctx *ctx) {
     ag_step *s = ctx->s;
-    int k = (int)s->ip[0], set = (int)s->ip[1], bnd, rc = -1;
+    int k = (int)s->ip[AG_ADVANCED_INC_N_ARRAYS], set = (int)s->ip[AG_ADVANCED_INC_SET_INSTEAD_OF_INC], bnd, rc = -1;
     PyArrayObject *v = AG_IN_ARRAY(ctx, 1), *idx[AG_MAXOPS] = {NULL};
     npy_intp bshape[AG_MAXDIMS], istr[AG_MAXOPS][AG_MAXDIMS], b[AG_MAXDIMS] = {0};
     PyArrayObject *out = ag_copy_of_input(ctx);

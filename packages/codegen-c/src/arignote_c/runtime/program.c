@@ -5,7 +5,8 @@
  * holds a reference (reference count 1) and it has the same shape, so a steady loop allocates nothing, and an
  * array the caller kept is never overwritten. */
 
-/* The step kinds (enum AG_STEP_*) are generated from arignote_c.runtime.source.StepKind. */
+/* The step kinds (enum AG_STEP_*) are generated from arignote_c.runtime.source.StepKind, and the positions of each
+ * kind's integer parameters in ip (AG_<KIND>_<NAME>) and their mode constants from source.STEP_PARAMS. */
 
 typedef struct {
     int kind, nin, nout, nip, nfree;
@@ -160,10 +161,9 @@ static int ag_run_unlocked(ag_outctx *ctx, int64_t size, ag_fold_fn fold, ag_loo
     return rc ? ag_set_kernel_error(rc) : 0;
 }
 
-/* ip: ndim */
 static int ag_step_elemwise(ag_outctx *ctx) {
     ag_step *s = ctx->s;
-    int nd = (int)s->ip[0], nin = s->nin;
+    int nd = (int)s->ip[AG_ELEMWISE_NDIM], nin = s->nin;
     npy_intp shape[AG_MAXDIMS];
     if (ag_fix_strides(ctx, nin) < 0 || ag_broadcast(ctx, nin, nd, shape) < 0) return -1;
     ag_iter it;
@@ -215,18 +215,18 @@ static int ag_reduce_into(ag_outctx *ctx, int nin, int nd, const int *reduced, i
                            (ag_combine_fn)s->fn[2], &it, init);
 }
 
-/* ip: ndim, naxes, axes..., no_identity */
 static int ag_step_reduce(ag_outctx *ctx) {
     ag_step *s = ctx->s;
-    int nd = (int)s->ip[0], naxes = (int)s->ip[1], reduced[AG_MAXDIMS] = {0}, out_dim[AG_MAXDIMS], out_nd = 0;
+    int nd = (int)s->ip[AG_REDUCE_NDIM], naxes = (int)s->ip[AG_REDUCE_NAXES], reduced[AG_MAXDIMS] = {0};
+    int out_dim[AG_MAXDIMS], out_nd = 0;
     npy_intp shape[AG_MAXDIMS], out_shape[AG_MAXDIMS];
-    for (int j = 0; j < naxes; ++j) reduced[s->ip[2 + j]] = 1;
+    for (int j = 0; j < naxes; ++j) reduced[s->ip[AG_REDUCE_AXES + j]] = 1;
     if (ag_broadcast(ctx, s->nin, nd, shape) < 0) return -1;
     for (int d = 0; d < nd; ++d) {
         out_dim[d] = reduced[d] ? -1 : out_nd;
         if (!reduced[d]) out_shape[out_nd++] = shape[d];
     }
-    return ag_reduce_into(ctx, s->nin, nd, reduced, out_nd, out_shape, out_dim, (int)s->ip[2 + naxes]);
+    return ag_reduce_into(ctx, s->nin, nd, reduced, out_nd, out_shape, out_dim, (int)s->ip[AG_REDUCE_NO_IDENTITY]);
 }
 
 static int ag_set_output(ag_outctx *ctx, int index, PyObject *value) {
@@ -266,19 +266,19 @@ static int ag_step_python(ag_outctx *ctx) {
 static _Thread_local int ag_user_threads = 1;
 static int ag_services_threads(void) { return ag_user_threads; }
 
-/* fn[0]: ag_array_fn; ip: mode (0: every output has the shape of input ip[1]; 1: obj(list of input shapes)
- * gives the list of output shapes; 3: the same from the list of input values; 2: input 0's shape without axis
- * ip[1], or () when ip[1] < 0) */
+/* fn[0]: ag_array_fn; the outputs' shapes as source.OutputShapes says (AG_OUTPUT_SHAPES_*) */
 static int ag_step_array(ag_outctx *ctx) {
     ag_step *s = ctx->s;
     ag_array arrays[AG_MAXOPS];
     PyObject *shapes = NULL;
-    if (s->ip[0] == 1 || s->ip[0] == 3) {
+    int64_t mode = s->ip[AG_ARRAY_OUTPUT_SHAPES], arg = s->ip[AG_ARRAY_SHAPE_ARG];
+    if (mode == AG_OUTPUT_SHAPES_FROM_SHAPES || mode == AG_OUTPUT_SHAPES_FROM_VALUES) {
         PyObject *in_shapes = PyList_New(s->nin);
         if (!in_shapes) return -1;
         for (int i = 0; i < s->nin; ++i) {
             PyObject *v = ctx->values[s->ins[i]];
-            PyList_SET_ITEM(in_shapes, i, s->ip[0] == 3 ? Py_NewRef(v) : PyObject_GetAttrString(v, "shape"));
+            PyList_SET_ITEM(in_shapes, i,
+                            mode == AG_OUTPUT_SHAPES_FROM_VALUES ? Py_NewRef(v) : PyObject_GetAttrString(v, "shape"));
         }
         shapes = PyObject_CallOneArg(s->obj, in_shapes);
         Py_DECREF(in_shapes);
@@ -293,13 +293,13 @@ static int ag_step_array(ag_outctx *ctx) {
             nd = (int)PySequence_Fast_GET_SIZE(t);
             for (int d = 0; d < nd; ++d) shape[d] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(t, d));
             Py_DECREF(t);
-        } else if (s->ip[0] == 2) {
+        } else if (mode == AG_OUTPUT_SHAPES_WITHOUT_AXIS) {
             PyArrayObject *x = AG_IN_ARRAY(ctx, 0);
             nd = 0;
-            for (int d = 0; s->ip[1] >= 0 && d < PyArray_NDIM(x); ++d)
-                if (d != s->ip[1]) shape[nd++] = PyArray_DIM(x, d);
-        } else {
-            PyArrayObject *like = AG_IN_ARRAY(ctx, s->ip[1]);
+            for (int d = 0; arg >= 0 && d < PyArray_NDIM(x); ++d)
+                if (d != arg) shape[nd++] = PyArray_DIM(x, d);
+        } else { /* AG_OUTPUT_SHAPES_LIKE_INPUT */
+            PyArrayObject *like = AG_IN_ARRAY(ctx, arg);
             nd = PyArray_NDIM(like);
             memcpy(shape, PyArray_DIMS(like), nd * sizeof(npy_intp));
         }
@@ -332,7 +332,7 @@ static int ag_rows_part(void *ctx, int64_t part, int worker) {
     return job->fn(job->arrays, job->arrays + 1, job->rows * part / job->parts, job->rows * (part + 1) / job->parts);
 }
 
-/* fn[0]: ag_rows_fn, run on the rows [begin, end) of input 0 along axis ip[0] (a row: every index but that
+/* fn[0]: ag_rows_fn, run on the rows [begin, end) of input 0 along axis AG_ROWS_AXIS (a row: every index but that
  * axis, in C order); the output has input 0's shape. Large inputs run without the GIL, their rows split over
  * the threads. The kernel touches no Python object and returns 0 or a kernel error code. */
 static int ag_step_rows(ag_outctx *ctx) {
@@ -342,7 +342,7 @@ static int ag_step_rows(ag_outctx *ctx) {
     int nd = PyArray_NDIM(x);
     PyArrayObject *y = ag_alloc_output(ctx, 0, nd, PyArray_DIMS(x));
     if (!y) return -1;
-    int64_t size = PyArray_SIZE(x), n = PyArray_DIM(x, (int)s->ip[0]), rows = n ? size / n : 0;
+    int64_t size = PyArray_SIZE(x), n = PyArray_DIM(x, (int)s->ip[AG_ROWS_AXIS]), rows = n ? size / n : 0;
     if (rows == 0) return 0;
     ag_array arrays[2] = {
         {PyArray_DATA(x), nd, (const int64_t *)PyArray_DIMS(x), (const int64_t *)PyArray_STRIDES(x), PyArray_TYPE(x)},

@@ -10,11 +10,14 @@ does not find it and builds one into the cache as before.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import hashlib
+import operator
+import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,9 +48,135 @@ class StepKind(enum.IntEnum):
     ARANGE = 19
 
 
+class OutputShapes(enum.IntEnum):
+    """How an ARRAY step (a kernel over whole arrays: user C code, argmax) sizes its outputs."""
+
+    #: every output has the shape of input ``shape_arg``
+    LIKE_INPUT = 0
+    #: ``obj(list of input shapes)`` gives the list of output shapes
+    FROM_SHAPES = 1
+    #: input 0's shape without axis ``shape_arg`` (without every axis, a scalar, when it is negative)
+    WITHOUT_AXIS = 2
+    #: ``obj(list of input values)`` gives the list of output shapes
+    FROM_VALUES = 3
+
+
+class IndexKind(enum.IntEnum):
+    """What an entry of a basic index (SUBTENSOR, INC_SUBTENSOR) is."""
+
+    #: an integer, ``part0``
+    INT = 0
+    #: a slice ``part0:part1:part2``
+    SLICE = 1
+    #: a new axis of length 1
+    NEW_AXIS = 2
+
+
+class IndexFlag(enum.IntEnum):
+    """The bits of an index entry's flags, shifted left by ``j`` for its part ``j``."""
+
+    #: the part is None
+    NONE = 1
+    #: the part is the step's next symbolic input (an int64 scalar)
+    SYMBOLIC = 8
+
+
+#: One entry of a basic index as a step's parameters hold it, in this order (parts unused by its kind are 0).
+INDEX_ENTRY = ("kind", "flags", "part0", "part1", "part2")
+
+#: A parameter of this name marks a step that may compute output 0 into input 0's buffer: the lowering gives 0,
+#: and the link sets it to 1 where the memory plan allows (the runtime still checks shapes and aliasing).
+IN_PLACE = "in_place"
+
+
+@dataclasses.dataclass(frozen=True)
+class StepParams:
+    """A step kind's integer parameters, in the order the executor reads them: ``names``, then the values of the
+    variadic part ``rest`` (a sequence) when the kind has one."""
+
+    names: tuple[str, ...] = ()
+    rest: str | None = None
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        return self.names if self.rest is None else (*self.names, self.rest)
+
+
+#: Every step kind's parameters. Their positions, and the constants above, are generated into the runtime's C
+#: (``AG_<KIND>_<NAME>``; a variadic part's name gives where it starts), which reads them by those names.
+STEP_PARAMS: dict[StepKind, StepParams] = {
+    StepKind.ELEMWISE: StepParams(("ndim",)),
+    StepKind.REDUCE: StepParams(("ndim", "no_identity", "naxes"), rest="axes"),
+    StepKind.DIMSHUFFLE: StepParams(("in_ndim", "out_ndim"), rest="order"),  # order: -1 for a new axis
+    StepKind.SUBTENSOR: StepParams(("n_entries",), rest="entries"),  # entries: INDEX_ENTRY each
+    StepKind.RESHAPE: StepParams(("ndim",)),
+    StepKind.SHAPE: StepParams(),
+    StepKind.MATMUL: StepParams(),
+    StepKind.PYTHON: StepParams(),
+    StepKind.ARRAY: StepParams(("output_shapes", "shape_arg")),  # output_shapes: an OutputShapes
+    StepKind.GEMM: StepParams(("trans_a", "trans_b", IN_PLACE)),
+    StepKind.MAKE_VECTOR: StepParams(),
+    StepKind.BROADCAST_TO: StepParams(),
+    StepKind.ALLOC: StepParams(),
+    StepKind.SUM_TO_SHAPE: StepParams(),
+    StepKind.INC_SUBTENSOR: StepParams(("set_instead_of_inc", "n_entries"), rest="entries"),
+    StepKind.TAKE: StepParams(("n_arrays",)),  # integer arrays index the leading n_arrays axes
+    StepKind.ADVANCED_INC: StepParams(("n_arrays", "set_instead_of_inc")),
+    StepKind.ROWS: StepParams(("axis",)),
+    StepKind.ARANGE: StepParams(),
+}
+
+#: The enums of mode numbers and flags that step parameters hold, generated into C as ``AG_<ENUM>_<NAME>``.
+PARAM_CONSTANTS: tuple[type[enum.IntEnum], ...] = (OutputShapes, IndexKind, IndexFlag)
+
+
+def pack_params(kind: StepKind, values: Mapping[str, int | Sequence[int]]) -> tuple[int, ...]:
+    """``values`` (by name) as the integer array a ``kind`` step reads, in its declared order; ValueError for a
+    missing or unknown name, TypeError for a value of the wrong form (a sequence for the variadic part only)."""
+    params = STEP_PARAMS[kind]
+    missing = [name for name in params.all_names if name not in values]
+    unknown = [name for name in values if name not in params.all_names]
+    if missing or unknown:
+        raise ValueError(f"a {kind.name} step takes the parameters ({', '.join(params.all_names)}); "
+                         f"missing {missing}, unknown {unknown}")
+    packed: list[int] = []
+    for name in params.names:
+        value = values[name]
+        if isinstance(value, Sequence):
+            raise TypeError(f"parameter {name!r} of a {kind.name} step is one integer, got {value!r}")
+        packed.append(operator.index(value))
+    if params.rest is not None:
+        rest = values[params.rest]
+        if not isinstance(rest, Sequence):
+            raise TypeError(f"parameter {params.rest!r} of a {kind.name} step is a sequence of integers, got {rest!r}")
+        packed += map(operator.index, rest)
+    return tuple(packed)
+
+
+def _c_enum(names: Sequence[tuple[str, int]]) -> str:
+    return "enum {\n" + ",\n".join(f"    {name} = {value}" for name, value in names) + "\n};\n"
+
+
 def step_enum() -> str:
     """The C declaration of the step kinds."""
-    return "enum {\n" + ",\n".join(f"    AG_STEP_{kind.name} = {kind.value}" for kind in StepKind) + "\n};\n"
+    return _c_enum([(f"AG_STEP_{kind.name}", kind.value) for kind in StepKind])
+
+
+def _c_prefix(cls: type) -> str:
+    """``OutputShapes`` -> ``AG_OUTPUT_SHAPES``."""
+    return "AG_" + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).upper()
+
+
+def param_enums() -> str:
+    """The C declarations of the step parameters' positions (``AG_<KIND>_<NAME>``; a variadic part's name is
+    where it starts), of an index entry's layout (``AG_INDEX_ENTRY_<FIELD>``, ``AG_INDEX_ENTRY_SIZE``) and of
+    the constants of ``PARAM_CONSTANTS``."""
+    parts = [_c_enum([(f"AG_{kind.name}_{name.upper()}", i) for i, name in enumerate(params.all_names)])
+             for kind, params in STEP_PARAMS.items() if params.all_names]
+    parts.append(_c_enum([*((f"AG_INDEX_ENTRY_{name.upper()}", i) for i, name in enumerate(INDEX_ENTRY)),
+                          ("AG_INDEX_ENTRY_SIZE", len(INDEX_ENTRY))]))
+    parts += [_c_enum([(f"{_c_prefix(cls)}_{member.name}", member.value) for member in cls]) for cls in PARAM_CONSTANTS]
+    return "".join(parts)
 
 
 #: The runtime's parts, concatenated in this order into one translation unit.
@@ -65,8 +194,10 @@ PREBUILT_DIR = HERE / "prebuilt"
 
 @functools.cache
 def runtime_text() -> str:
-    """The runtime's C: the step kinds' enum, then its parts concatenated."""
+    """The runtime's C: the step kinds' enum and their parameters' names, then its parts concatenated."""
     return "\n".join(["/* ---- step kinds (generated from source.StepKind) ---- */\n" + step_enum(),
+                      "/* ---- step parameters and their constants (generated from source.STEP_PARAMS) ---- */\n"
+                      + param_enums(),
                       *(f"/* ---- {name} ---- */\n" + (HERE / name).read_text() for name in SOURCES)])
 
 

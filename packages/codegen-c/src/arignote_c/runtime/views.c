@@ -15,12 +15,11 @@ static PyObject *ag_view(PyArrayObject *base, int nd, const npy_intp *shape, con
     return v;
 }
 
-/* ip: in_ndim, out_ndim, then the new order (-1 for a new length-1 axis). */
-static PyObject *ag_dimshuffle(PyArrayObject *x, const int64_t *ip) {
-    int out_nd = (int)ip[1];
+/* order: out_nd input axes, -1 for a new length-1 axis. */
+static PyObject *ag_dimshuffle(PyArrayObject *x, int out_nd, const int64_t *order) {
     npy_intp shape[AG_MAXDIMS], strides[AG_MAXDIMS];
     for (int d = 0; d < out_nd; ++d) {
-        int64_t src = ip[2 + d];
+        int64_t src = order[d];
         shape[d] = src < 0 ? 1 : PyArray_DIM(x, (int)src);
         strides[d] = src < 0 ? 0 : PyArray_STRIDE(x, (int)src);
     }
@@ -36,28 +35,29 @@ static int ag_int64_value(PyObject *v, int64_t *out) {
     return 0;
 }
 
-/* ip: n_entries, then per entry (kind, flags, a, b, c): kind 0 an integer a, 1 a slice a:b:c, 2 a new axis.
- * flags bit j (j = 0, 1, 2): part j is None; bit 3 + j: part j is the next symbolic input (an int64 scalar). */
-static PyObject *ag_subtensor(PyArrayObject *x, PyObject **symbolic, const int64_t *ip) {
-    int n = (int)ip[0], axis = 0, nd = 0, next = 0;
+/* x[index] for a basic index of n entries, each AG_INDEX_ENTRY_SIZE integers (source.INDEX_ENTRY: its kind,
+ * AG_INDEX_KIND_*, its flags, AG_INDEX_FLAG_* shifted by j for part j, and its parts). */
+static PyObject *ag_subtensor(PyArrayObject *x, PyObject **symbolic, int n, const int64_t *entries) {
+    int axis = 0, nd = 0, next = 0;
     npy_intp shape[AG_MAXDIMS], strides[AG_MAXDIMS];
     char *data = PyArray_DATA(x);
     for (int e = 0; e < n; ++e) {
-        const int64_t *entry = ip + 1 + 5 * e;
-        int64_t kind = entry[0], flags = entry[1], part[3];
+        const int64_t *entry = entries + AG_INDEX_ENTRY_SIZE * e;
+        int64_t kind = entry[AG_INDEX_ENTRY_KIND], flags = entry[AG_INDEX_ENTRY_FLAGS], part[3];
         int none[3];
         for (int j = 0; j < 3; ++j) {
-            none[j] = (flags >> j) & 1;
-            part[j] = entry[2 + j];
-            if ((flags >> (3 + j)) & 1 && ag_int64_value(symbolic[next++], &part[j]) < 0) return NULL;
+            none[j] = (flags & ((int64_t)AG_INDEX_FLAG_NONE << j)) != 0;
+            part[j] = entry[AG_INDEX_ENTRY_PART0 + j];
+            if (flags & ((int64_t)AG_INDEX_FLAG_SYMBOLIC << j) && ag_int64_value(symbolic[next++], &part[j]) < 0)
+                return NULL;
         }
-        if (kind == 2) {
+        if (kind == AG_INDEX_KIND_NEW_AXIS) {
             shape[nd] = 1;
             strides[nd++] = 0;
             continue;
         }
         npy_intp size = PyArray_DIM(x, axis), stride = PyArray_STRIDE(x, axis);
-        if (kind == 0) {
+        if (kind == AG_INDEX_KIND_INT) {
             int64_t i = part[0] < 0 ? part[0] + size : part[0];
             if (i < 0 || i >= size) {
                 PyErr_Format(PyExc_IndexError, "index %lld is out of bounds for axis %d with size %lld",
@@ -65,7 +65,7 @@ static PyObject *ag_subtensor(PyArrayObject *x, PyObject **symbolic, const int64
                 return NULL;
             }
             data += i * stride;
-        } else {
+        } else { /* AG_INDEX_KIND_SLICE */
             Py_ssize_t step = none[2] ? 1 : (Py_ssize_t)part[2];
             if (step == 0) {
                 PyErr_SetString(PyExc_ValueError, "slice step cannot be zero");

@@ -13,10 +13,10 @@ from __future__ import annotations
 from arignote_core.graph import Apply
 from arignote_core.tensors.special import LogSoftmax, Softmax
 
-from .emit.context import EmitContext, Unsupported
-from .emit.kernels import named_kernel
-from .lowering import StepPlan, register_lowering
-from .runtime import StepKind
+from ..emit.context import EmitContext, Unsupported
+from ..emit.kernels import named_kernel
+from ..runtime.source import StepKind
+from .base import StepPlan, register_lowering
 
 
 def _row_kernel(ctx: EmitContext, node: Apply) -> str:
@@ -76,4 +76,4 @@ def _row_kernel(ctx: EmitContext, node: Apply) -> str:
 def _lower_softmax(ctx: EmitContext, node: Apply) -> StepPlan:
     source = named_kernel(_row_kernel(ctx, node), "int NAME(const ag_array *, const ag_array *, int64_t, int64_t);",
                           prefix="ag_user")
-    return StepPlan(StepKind.ROWS, node, [node.inputs[0]], [source], (node.op.axes[0],), label="kernel")
+    return StepPlan(StepKind.ROWS, node, [node.inputs[0]], [source], dict(axis=node.op.axes[0]), label="kernel")

@@ -1,0 +1,39 @@
+"""Elementwise ops (``Elemwise``) as one loop kernel each, scalar constants inlined into it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeGuard
+
+import numpy as np
+
+from arignote_core.graph import Apply, Constant, Variable, dtype_spec
+from arignote_core.tensors import Elemwise
+
+from ..emit.context import EmitContext, Unsupported, Value
+from ..emit.kernels import Operand, elemwise_kernel
+from ..emit.scalar import emit_scalar
+from ..runtime.source import StepKind
+from .base import StepPlan, register_lowering
+
+
+def _inlinable(var: Variable) -> TypeGuard[Constant]:
+    return isinstance(var, Constant) and np.size(var.data) == 1
+
+
+@register_lowering(Elemwise)
+def _lower_elemwise(ctx: EmitContext, node: Apply) -> StepPlan:
+    scalar_op = node.op.scalar_op
+    pointers = [v for v in node.inputs if not _inlinable(v)]
+    if len(pointers) + len(node.outputs) > 32:
+        raise Unsupported("too many operands for one kernel")
+
+    def body(xs: list[Value], assign: Callable[[str, str], str]) -> list[Value]:
+        given = iter(xs)
+        args = [Value(ctx.literal(np.asarray(v.data).item(), v.type.dtype), v.type.dtype, dtype_spec(v))
+                if _inlinable(v) else next(given) for v in node.inputs]
+        return emit_scalar(ctx, scalar_op, args, assign)
+
+    operands = [Operand(v.type.dtype, dtype_spec(v)) for v in pointers]
+    kernel = elemwise_kernel(ctx, operands, [o.type.dtype for o in node.outputs], body)
+    return StepPlan(StepKind.ELEMWISE, node, pointers, [kernel], dict(ndim=node.outputs[0].type.ndim))
