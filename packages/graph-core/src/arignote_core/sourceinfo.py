@@ -5,6 +5,9 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import FrameType
 
@@ -48,8 +51,26 @@ class SourceLocation:
         return f"{text}\n    {code}" if code else text
 
 
+#: set while the code creating nodes gives them their location itself (a rewriter's rules: each new node takes
+#: the location of the node it replaces), so that creating one does not walk the stack for nothing
+_ASSIGNED_BY_CALLER: ContextVar[bool] = ContextVar("arignote_locations_assigned_by_caller", default=False)
+
+
+@contextmanager
+def locations_assigned_by_caller() -> Iterator[None]:
+    """Within this block, new nodes record no location: the caller assigns one (rewrites run deep in
+    Arignote's own frames, so each node would otherwise walk a long stack to find the user's line)."""
+    token = _ASSIGNED_BY_CALLER.set(True)
+    try:
+        yield
+    finally:
+        _ASSIGNED_BY_CALLER.reset(token)
+
+
 def user_location() -> SourceLocation | None:
     """The innermost frame of the caller that is not inside Arignote."""
+    if _ASSIGNED_BY_CALLER.get():
+        return None
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         code = frame.f_code

@@ -14,10 +14,11 @@ constants. A replacement is a :class:`Template` or a function of the bindings; i
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from types import EllipsisType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -27,21 +28,36 @@ from .hooks import constant_value, index_key, is_commutative, operator_op
 from .rules import Replacement, Rule
 
 Bindings = Mapping[str, Any]
+#: What matching passes each way a pattern matches on to: a result ends the search, None asks for the next.
+Continuation = Callable[[Bindings], Any]
 
 
 class Pattern:
     """Something a variable of a graph can match; ``match`` yields every way it does (as bindings).
 
     Arithmetic operators build node patterns with the op set's operators: ``x * 2 + y`` matches
-    ``add(multiply(x, 2), y)``.
+    ``add(multiply(x, 2), y)``. Matching passes each way on to a continuation (``walk``) rather than yielding
+    it, so that a rule stops at its first accepted match without the cost of generators: rules are tried on
+    every node of every rewrite.
     """
 
-    def match(self, var: Variable, bindings: Bindings) -> Iterator[Bindings]:
+    def walk(self, var: Variable, bindings: Bindings, then: Continuation) -> Any:
+        """``then(b)`` for each way ``b`` that ``var`` matches, in order, until one returns something other
+        than None; that (or None)."""
         raise NotImplementedError
+
+    def match(self, var: Variable, bindings: Bindings) -> Iterator[Bindings]:
+        found: list[Bindings] = []
+        self.walk(var, bindings, found.append)
+        return iter(found)
 
     def build(self) -> Any:
         """The expression a ground pattern (no unbound variable) stands for: a variable, or a number."""
         raise TypeError(f"the pattern {self!r} has unbound parts; it cannot be built")
+
+    def describes(self, var: Variable) -> bool:
+        """Whether the graph at ``var`` is exactly what this ground pattern builds (inputs in their order)."""
+        raise TypeError(f"the pattern {self!r} has unbound parts; it describes no one graph")
 
     def _apply(self, symbol: str, *operands: Any) -> Node:
         return Node(operator_op(symbol), *(as_pattern(o) for o in operands))
@@ -97,14 +113,13 @@ class Var(Pattern):
         self.name = name
         self.where = where
 
-    def match(self, var: Variable, bindings: Bindings) -> Iterator[Bindings]:
+    def walk(self, var: Variable, bindings: Bindings, then: Continuation) -> Any:
         bound = bindings.get(self.name)
         if bound is not None:
-            if _same(bound, var):
-                yield bindings
-            return
+            return then(bindings) if _same(bound, var) else None
         if self.where is None or self.where(var):
-            yield {**bindings, self.name: var}
+            return then({**bindings, self.name: var})
+        return None
 
     def __repr__(self) -> str:
         return self.name
@@ -129,12 +144,14 @@ class Is(Pattern):
     def __init__(self, var: Variable) -> None:
         self.var = var
 
-    def match(self, var: Variable, bindings: Bindings) -> Iterator[Bindings]:
-        if var is self.var:
-            yield bindings
+    def walk(self, var: Variable, bindings: Bindings, then: Continuation) -> Any:
+        return then(bindings) if var is self.var else None
 
     def build(self) -> Any:
         return self.var
+
+    def describes(self, var: Variable) -> bool:
+        return var is self.var
 
     def __repr__(self) -> str:
         return f"is({self.var})"
@@ -148,24 +165,30 @@ class Const(Pattern):
         self.value = value
         self.name = name
 
-    def match(self, var: Variable, bindings: Bindings) -> Iterator[Bindings]:
+    def walk(self, var: Variable, bindings: Bindings, then: Continuation) -> Any:
         found = constant_value(var)
         if found is None:
-            return
+            return None
         if self.value is not None and not bool(np.equal(found, self.value) or (found != found and
                                                                                  self.value != self.value)):
-            return
+            return None
         if self.name is None:
-            yield bindings
-        elif self.name not in bindings:
-            yield {**bindings, self.name: var}
-        elif isinstance(bindings[self.name], Constant) and bindings[self.name].equals(var):
-            yield bindings
+            return then(bindings)
+        if self.name not in bindings:
+            return then({**bindings, self.name: var})
+        if isinstance(bindings[self.name], Constant) and bindings[self.name].equals(var):
+            return then(bindings)
+        return None
 
     def build(self) -> Any:
         if self.value is None:
             return super().build()
         return self.value
+
+    def describes(self, var: Variable) -> bool:
+        if self.value is None:
+            return super().describes(var)
+        return self.walk(var, {}, _accept) is not None
 
     def __repr__(self) -> str:
         return "const" if self.value is None else repr(self.value)
@@ -203,28 +226,22 @@ class Node(Pattern):
                  commutative: bool | None = None) -> None:
         variadic = bool(args) and args[-1] is Ellipsis
         fixed = args[:-1] if variadic else args
-        if any(not isinstance(a, Pattern) for a in fixed):
-            raise TypeError(f"node pattern {op!r}: its inputs must be patterns (and a final ...), got {args!r}")
+        for arg in fixed:
+            if not isinstance(arg, Pattern):
+                raise TypeError(f"node pattern {op!r}: its inputs must be patterns (and a final ...), got {args!r}")
         self.op = op
-        self.args: tuple[Pattern, ...] = tuple(a for a in fixed if isinstance(a, Pattern))
+        self.args = cast("tuple[Pattern, ...]", fixed)  # each checked above
         self.variadic = variadic or rest is not None
         self.rest = rest
         self.name = name
         self.op_as = op_as
         self.where = where
         self.commutative = commutative
+        self._walk: Callable[[Variable, Bindings, Continuation], Any] | None = None
 
-    def _op_matches(self, op: Op) -> bool:
-        spec = self.op
-        if isinstance(spec, tuple):
-            return any(op == s if isinstance(s, Op) else isinstance(op, s) for s in spec)
-        if isinstance(spec, Op):
-            return op == spec
-        if isinstance(spec, type):
-            return isinstance(op, spec)
-        if isinstance(spec, OpMatch):
-            return spec.test(op)
-        return bool(spec(op))
+    def op_test(self) -> Callable[[Op], bool]:
+        """A function saying whether an op matches this pattern's ``op``."""
+        return _op_test(self.op)
 
     def index_keys(self) -> tuple[Hashable, ...] | None:
         """The keys under which a rule rooted at this pattern is filed (None: it may match any node)."""
@@ -237,31 +254,60 @@ class Node(Pattern):
             return spec.keys
         return None
 
-    def match(self, var: Variable, bindings: Bindings) -> Iterator[Bindings]:
-        node = var.owner
-        if node is None or not self._op_matches(node.op):
-            return
-        count = len(self.args)
-        if len(node.inputs) < count or (not self.variadic and len(node.inputs) != count):
-            return
-        if self.where is not None and not self.where(node):
-            return
-        for key, value in ((self.name, var), (self.op_as, node.op), (self.rest, tuple(node.inputs[count:]))):
-            if key is not None:
-                if key in bindings and not _agrees(bindings[key], value):
-                    return
-                bindings = {**bindings, key: value}
-        orders = [node.inputs[:count]]
-        commutative = is_commutative(node.op) if self.commutative is None else self.commutative
-        if commutative and count == 2 and not self.variadic and node.inputs[0] is not node.inputs[1]:
-            orders.append(node.inputs[1::-1])
-        for inputs in orders:
-            yield from _match_all(self.args, inputs, bindings)
+    def walk(self, var: Variable, bindings: Bindings, then: Continuation) -> Any:
+        walk = self._walk
+        if walk is None:  # compiled at first use
+            walk = self._walk = self._compile()
+        return walk(var, bindings, then)
+
+    def _compile(self, checked: bool = False) -> Callable[[Variable, Bindings, Continuation], Any]:
+        """``walk`` specialized to this pattern: only the checks it needs, its fields read once (rules are
+        tried on every node of every rewrite, so this is the engine's innermost loop). ``checked``: the caller
+        has already tested the node's op and ``where`` (a rule's root)."""
+        op_matches, where, count, variadic = self.op_test(), self.where, len(self.args), self.variadic
+        if checked:
+            op_matches, where = _accept, None
+        binders = tuple((key, kind) for key, kind in ((self.name, 0), (self.op_as, 1), (self.rest, 2))
+                        if key is not None)
+        match_inputs = _inputs_matcher(self.args)
+        commutative = self.commutative
+        swap = count == 2 and not variadic and commutative is not False
+
+        def walk(var: Variable, bindings: Bindings, then: Continuation) -> Any:
+            node = var.owner
+            if node is None or not op_matches(node.op):
+                return None
+            inputs = node.inputs
+            if len(inputs) != count and (not variadic or len(inputs) < count):
+                return None
+            if where is not None and not where(node):
+                return None
+            if binders:
+                added = dict(bindings)
+                for key, kind in binders:
+                    value = var if kind == 0 else node.op if kind == 1 else tuple(inputs[count:])
+                    if key in added and not _agrees(added[key], value):
+                        return None
+                    added[key] = value
+                bindings = added
+            result = match_inputs(inputs, bindings, then)
+            if result is None and swap and inputs[0] is not inputs[1] and (commutative or is_commutative(node.op)):
+                result = match_inputs(inputs[1::-1], bindings, then)
+            return result
+
+        return walk
 
     def build(self) -> Any:
         if not isinstance(self.op, Op) or self.variadic:
             return super().build()
         return self.op(*(a.build() for a in self.args))
+
+    def describes(self, var: Variable) -> bool:
+        node = var.owner
+        if not isinstance(self.op, Op) or self.variadic:
+            return super().describes(var)
+        return node is not None and node.op == self.op and len(node.inputs) == len(self.args) and \
+            all(a.describes(v) for a, v in zip(self.args, node.inputs, strict=True))
 
     def __repr__(self) -> str:
         label = getattr(self.op, "__name__", None) or str(self.op)
@@ -275,9 +321,12 @@ class AnyOf(Pattern):
     def __init__(self, *alternatives: Pattern) -> None:
         self.alternatives = alternatives
 
-    def match(self, var: Variable, bindings: Bindings) -> Iterator[Bindings]:
+    def walk(self, var: Variable, bindings: Bindings, then: Continuation) -> Any:
         for alternative in self.alternatives:
-            yield from alternative.match(var, bindings)
+            result = alternative.walk(var, bindings, then)
+            if result is not None:
+                return result
+        return None
 
     def __repr__(self) -> str:
         return " | ".join(map(repr, self.alternatives))
@@ -294,13 +343,13 @@ class Through(Pattern):
         self.chain_as = chain_as
         self.depth = depth
 
-    def match(self, var: Variable, bindings: Bindings) -> Iterator[Bindings]:
+    def walk(self, var: Variable, bindings: Bindings, then: Continuation) -> Any:
         chain: list[Apply] = []
         while True:
-            yield from self.inner.match(var, {**bindings, self.chain_as: tuple(chain)})
+            result = self.inner.walk(var, {**bindings, self.chain_as: tuple(chain)}, then)
             node = var.owner
-            if node is None or not isinstance(node.op, self.ops) or len(chain) == self.depth:
-                return
+            if result is not None or node is None or not isinstance(node.op, self.ops) or len(chain) == self.depth:
+                return result
             chain.append(node)
             var = node.inputs[0]
 
@@ -326,12 +375,71 @@ class OpPatterns:
         return node
 
 
-def _match_all(patterns: Sequence[Pattern], inputs: Sequence[Variable], bindings: Bindings) -> Iterator[Bindings]:
+def _accept(anything: Any) -> bool:
+    return True
+
+
+def _op_test(spec: OpSpec) -> Callable[[Op], bool]:
+    """A fast test of whether an op matches ``spec`` (see :class:`Node`)."""
+    if isinstance(spec, tuple):
+        classes = tuple(s for s in spec if isinstance(s, type))
+        ops = tuple(s for s in spec if isinstance(s, Op))
+        return lambda op: isinstance(op, classes) or any(op is s or op == s for s in ops)
+    if isinstance(spec, Op):
+        return lambda op: op is spec or op == spec
+    if isinstance(spec, type):
+        return lambda op: isinstance(op, spec)
+    if isinstance(spec, OpMatch):
+        return spec.test
+    return spec
+
+
+def _inputs_matcher(patterns: tuple[Pattern, ...]) -> Callable[[Sequence[Variable], Bindings, Continuation], Any]:
+    """A function matching ``patterns`` against a node's first inputs in turn, each way on to a continuation."""
     if not patterns:
-        yield bindings
-        return
-    for found in patterns[0].match(inputs[0], bindings):
-        yield from _match_all(patterns[1:], inputs[1:], found)
+        return lambda inputs, bindings, then: then(bindings)
+    if all(type(p) is Var and p.where is None for p in patterns):
+        return _variables_matcher(tuple(cast(Var, p).name for p in patterns))
+    if len(patterns) == 1:
+        first = patterns[0]
+        return lambda inputs, bindings, then: first.walk(inputs[0], bindings, then)
+    if len(patterns) == 2:
+        first, second = patterns
+
+        def both(inputs: Sequence[Variable], bindings: Bindings, then: Continuation) -> Any:
+            return first.walk(inputs[0], bindings, lambda found: second.walk(inputs[1], found, then))
+
+        return both
+    return lambda inputs, bindings, then: _walk_all(patterns, inputs, 0, bindings, then)
+
+
+def _variables_matcher(names: tuple[str, ...]) -> Callable[[Sequence[Variable], Bindings, Continuation], Any]:
+    """The common case of inputs that are all plain variables (``switch(c, a, a)``): one way to match, bound
+    in one pass, without a continuation per input."""
+
+    def match(inputs: Sequence[Variable], bindings: Bindings, then: Continuation) -> Any:
+        added = dict(bindings)
+        for name, var in zip(names, inputs):  # noqa: B905 - a variadic node has more inputs than names
+            bound = added.get(name)
+            if bound is None:
+                added[name] = var
+            elif not _same(bound, var):
+                return None
+        return then(added)
+
+    return match
+
+
+def _walk_all(patterns: Sequence[Pattern], inputs: Sequence[Variable], start: int, bindings: Bindings,
+              then: Continuation) -> Any:
+    """Match ``patterns[start:]`` against ``inputs[start:]`` in turn, each way on to ``then``."""
+    remaining = len(patterns) - start
+    if remaining == 0:
+        return then(bindings)
+    if remaining == 1:
+        return patterns[start].walk(inputs[start], bindings, then)
+    return patterns[start].walk(inputs[start], bindings,
+                                lambda found: _walk_all(patterns, inputs, start + 1, found, then))
 
 
 # -----------------------------------------------------------------------------------------------------------
@@ -401,30 +509,41 @@ class PatternRule(Rule):
         self.where = where
         self.context = _context_names(replacement)
         self.quiet_type_mismatch = isinstance(replacement, Template)
+        # the root's own tests, asked first: most nodes a rule is offered fail them, and cheaply
+        self._root_test = pattern.op_test()
+        self._root_where = pattern.where
+        self._walk_root = pattern._compile(checked=True)
         if getattr(replacement, "__doc__", None) and not isinstance(replacement, Template):
             self.__doc__ = replacement.__doc__
 
     def transform(self, fgraph: FunctionGraph, node: Apply) -> Replacement:
-        context = {"fgraph": fgraph, "node": node}
+        if not self._root_test(node.op) or (self._root_where is not None and not self._root_where(node)):
+            return None
+        context = {name: fgraph if name == "fgraph" else node for name in self.context} if self.context else {}
         for var in node.outputs:
-            for bindings in self.pattern.match(var, {}):
-                if self.where is not None and not self.where(**bindings):
-                    continue
-                if isinstance(self.replacement, Template):
-                    try:
-                        new = self.replacement.build(bindings)
-                    except TypeError:
-                        continue  # the op set refuses these operands (``-b`` for a bool ``b``): no match
-                else:
-                    new = self.replacement(**bindings, **{k: context[k] for k in self.context})
-                if new is None or new is var:
-                    continue
-                if isinstance(new, Mapping):
-                    return new
-                if self.quiet_type_mismatch and not var.type.is_compatible(new.type):
-                    continue
-                return {var: new}
+            found: Replacement = self._walk_root(var, {}, functools.partial(self._proposal, var, context=context))
+            if found is not None:
+                return found
         return None
+
+    def _proposal(self, var: Variable, bindings: Bindings, *, context: dict[str, Any]) -> Any:
+        """What replaces ``var`` for this match (a mapping), or None to try the next match."""
+        if self.where is not None and not self.where(**bindings):
+            return None
+        if isinstance(self.replacement, Template):
+            try:
+                new = self.replacement.build(bindings)
+            except TypeError:
+                return None  # the op set refuses these operands (``-b`` for a bool ``b``): no match
+        else:
+            new = self.replacement(**bindings, **context)
+        if new is None or new is var:
+            return None
+        if isinstance(new, Mapping):
+            return new
+        if self.quiet_type_mismatch and not var.type.is_compatible(new.type):
+            return None
+        return {var: new}
 
     def __repr__(self) -> str:
         return f"PatternRule({self.name!r}: {self.pattern!r} -> {self.replacement!r})"

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from arignote_core import Apply, Constant, FunctionGraph, SharedVariable, Variable, graph_inputs, toposort
+from arignote_core.sourceinfo import locations_assigned_by_caller
 
 from .._version import __version__
 from .merge import Merger
@@ -82,7 +83,8 @@ def run_phase(fgraph: FunctionGraph, phase: Phase, options: RewriteOptions, repo
     report.phases.append(stats)
     start = time.perf_counter()
     if any(rs.node_rules or rs.method for rs in phase.rule_sets + phase.revisit) or phase.merge:
-        stats.rewrites += Walker(fgraph, phase, options, report, merger).run()
+        with locations_assigned_by_caller():  # each replacement takes the location of the node it replaces
+            stats.rewrites += Walker(fgraph, phase, options, report, merger).run()
     for rule_set in phase.rule_sets:
         for rule in rule_set.graph_rules:
             if not options.enabled(rule):

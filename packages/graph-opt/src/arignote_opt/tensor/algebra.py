@@ -49,7 +49,7 @@ def form(op: str, *children: Pattern) -> Node:
 
 def already(expected: Pattern, var: Variable) -> bool:
     """Whether the graph at ``var`` is exactly ``expected``."""
-    return next(iter(expected.match(var, {})), None) is not None
+    return expected.describes(var)
 
 
 def chain(op: str, forms: list[Pattern]) -> Pattern | None:
