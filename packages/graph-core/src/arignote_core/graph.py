@@ -46,12 +46,18 @@ class Type:
         return bool(a == b)
 
 
-class Variable:
-    """A typed value in a graph: an input (``owner`` is None) or output ``index`` of the Apply ``owner``."""
+TypeT = TypeVar("TypeT", bound=Type, covariant=True)
 
-    def __init__(self, type: Type, owner: Apply | None = None, index: int | None = None,
+
+class Variable(Generic[TypeT]):
+    """A typed value in a graph: an input (``owner`` is None) or output ``index`` of the Apply ``owner``.
+
+    ``Variable[TensorType]`` (a ``TensorVariable``) says what ``type`` is; a plain ``Variable`` may be of any
+    type."""
+
+    def __init__(self, type: TypeT, owner: Apply | None = None, index: int | None = None,
                  name: str | None = None) -> None:
-        self.type: Any = type
+        self.type: TypeT = type
         self.owner = owner
         self.index = index
         self.name = name

@@ -32,7 +32,7 @@ class ScalarType(Type):
         return f"{self.dtype}"
 
 
-class ScalarVariable(Variable):
+class ScalarVariable(Variable[ScalarType]):
     """A variable of a scalar expression."""
 
 

@@ -246,7 +246,7 @@ def _lib() -> Any:
     return _installed("library")
 
 
-class TensorVariable(TensorOperators, Variable):
+class TensorVariable(TensorOperators, Variable[TensorType]):
     """A symbolic tensor."""
 
     type: TensorType
