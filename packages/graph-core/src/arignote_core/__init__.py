@@ -14,6 +14,7 @@ import sys
 from . import linalg, random, scalars, tensors
 from ._version import __version__
 from .checking import CheckError, NonFiniteError
+from .control import OpFromGraph, ifelse, scan, until
 from .dotgraph import to_dot
 from .dtypes import ALL_DTYPES
 from .evaluator import ReferenceBackend
@@ -151,7 +152,7 @@ __all__ = ["ALL_DTYPES", "ARange", "AdvancedIncSubtensor", "AdvancedSubtensor", 
            "ArgSort", "Backend", "BinCount", "BroadcastTo", "CheckAndRaise", "CheckError", "Composite", "Constant",
            "CumOp", "DimShuffle", "Dot", "Einsum", "Elemwise", "Function", "FunctionGraph", "In", "IncSubtensor",
            "Interp", "Join", "LIBRARY_MODULES", "LogSoftmax", "LogSumExp", "MakeVector", "MatMul",
-           "MissingInputError", "Mode", "NonFiniteError", "Nonzero", "Op", "RandomStream", "Reduce",
+           "MissingInputError", "Mode", "NonFiniteError", "Nonzero", "Op", "OpFromGraph", "RandomStream", "Reduce",
            "ReferenceBackend", "Repeat", "Reshape", "ScalarOp", "ScalarType", "SearchSorted", "Shape",
            "SharedVariable", "Softmax", "Sort", "SourceLocation", "SpecifyShape", "Subtensor", "SumToShape",
            "TensorConstant", "TensorSharedVariable", "TensorType", "TensorVariable", "Type", "Unique", "Variable",
@@ -170,7 +171,7 @@ __all__ = ["ALL_DTYPES", "ARange", "AdvancedIncSubtensor", "AdvancedSubtensor", 
            "flip", "fliplr", "flipud", "float_power", "floor", "floor_divide", "fmatrix", "fmax", "fmin", "fmod",
            "fscalar", "ftensor3", "ftensor4", "ftensor5", "full", "full_like", "function", "fvector", "gamma",
            "gammainc", "gammaincc", "gammaln", "gcd", "get_backend", "get_mode", "graph_inputs", "greater",
-           "greater_equal", "heaviside", "hstack", "hypot", "i0", "i1", "identity", "identity_like", "imag",
+           "greater_equal", "heaviside", "hstack", "hypot", "i0", "i1", "identity", "identity_like", "ifelse", "imag",
            "imatrix", "inc_subtensor", "infer_shape", "infer_shapes", "inner", "int_div", "interp", "invert",
            "iscalar", "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "itensor3", "itensor4",
            "itensor5", "ivector", "j0", "j1", "join", "jv", "kron", "lcm", "ldexp", "left_shift", "less",
@@ -183,13 +184,13 @@ __all__ = ["ALL_DTYPES", "ARange", "AdvancedIncSubtensor", "AdvancedSubtensor", 
            "not_equal", "ones", "ones_like", "outer", "pad", "percentile", "permute_dims", "polygamma", "positive",
            "pow", "power", "pprint", "prod", "psi", "ptp", "quantile", "rad2deg", "random", "ravel", "real",
            "reciprocal", "remainder", "repeat", "reshape", "right_shift", "rint", "roll", "rot90", "round", "scalar",
-           "scalars", "searchsorted", "select", "set_subtensor", "shape", "shape_padaxis", "shape_padleft",
+           "scalars", "scan", "searchsorted", "select", "set_subtensor", "shape", "shape_padaxis", "shape_padleft",
            "shape_padright", "shared", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "softmax", "softplus",
            "sort", "spacing", "specify_shape", "split", "sqr", "sqrt", "square", "squeeze", "stack", "std",
            "subtract", "sum", "sum_to_shape", "swapaxes", "switch", "take", "take_along_axis", "tan", "tanh",
            "tensor", "tensor3", "tensor4", "tensor5", "tensordot", "tensors", "tile", "to_dot", "topk", "toposort",
            "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_div", "true_divide", "trunc", "unique",
-           "unstack", "var", "vdot", "vecdot", "vector", "vstack", "where", "wmatrix", "wscalar", "wtensor3",
+           "unstack", "until", "var", "vdot", "vecdot", "vector", "vstack", "where", "wmatrix", "wscalar", "wtensor3",
            "wtensor4", "wtensor5", "wvector", "zeros", "zeros_like", "zmatrix", "zscalar", "ztensor3", "ztensor4",
            "ztensor5", "zvector"]
 

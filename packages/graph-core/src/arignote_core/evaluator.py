@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
@@ -35,10 +35,15 @@ def describe_inputs(node: Apply, values: Sequence[Any]) -> str:
     return ", ".join(parts)
 
 
-def raise_node_error(node: Apply, values: Sequence[Any], exc: Exception) -> None:
+def raise_node_error(node: Apply, values: Sequence[Any], exc: Exception) -> NoReturn:
     """Re-raise ``exc`` (same type where possible) naming the op, its inputs and the user's line."""
     where = f"\nThe node was created at:\n  {node.source}" if node.source else ""
-    message = f"{exc}\nwhile computing {node.op} on {describe_inputs(node, values)}{where}"
+    raise_with_context(exc, f"while computing {node.op} on {describe_inputs(node, values)}{where}")
+
+
+def raise_with_context(exc: Exception, context: str) -> NoReturn:
+    """Re-raise ``exc`` with ``context`` on the lines after its message, as the same type where possible."""
+    message = f"{exc}\n{context}"
     try:
         new = type(exc)(message)
     except Exception:

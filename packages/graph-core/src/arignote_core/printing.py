@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from .fgraph import FunctionGraph
 from .formatting import format_expression
 from .function import Function
-from .graph import Constant, Variable
+from .graph import Apply, Constant, Variable
 
 
 def graph_roots(obj: Any) -> list[Variable]:
@@ -43,10 +43,13 @@ def _ids() -> Any:
 
 def dprint(obj: Any, file: TextIO | None = None, depth: int = -1, print_source: bool = True) -> str:
     """Print ``obj`` (variables, a FunctionGraph or a compiled Function) as an indented tree, one node a line:
-    op, output type, node id, and the user's source line. Shared subtrees print once, then by id."""
+    op, output type, node id, and the user's source line. Shared subtrees print once, then by id. The inner
+    graphs of ops that have them (``OpFromGraph``, ``IfElse``: an ``inner_graphs`` list of labelled graphs)
+    follow, under "Inner graphs:", each headed by the op and the id of its first node."""
     roots = graph_roots(obj)
     ident = _ids()
     printed: set[int] = set()
+    with_inner: list[Apply] = []
     out = io.StringIO()
 
     def line(var: Variable, prefix: str, child_prefix: str, level: int) -> None:
@@ -65,6 +68,8 @@ def dprint(obj: Any, file: TextIO | None = None, depth: int = -1, print_source: 
         if seen or level == depth:
             return
         printed.add(id(node))
+        if getattr(node.op, "inner_graphs", None) is not None:
+            with_inner.append(node)
         for k, inp in enumerate(node.inputs):
             last = k == len(node.inputs) - 1
             line(inp, child_prefix + ("└─ " if last else "├─ "), child_prefix + ("   " if last else "│  "),
@@ -72,6 +77,19 @@ def dprint(obj: Any, file: TextIO | None = None, depth: int = -1, print_source: 
 
     for root in roots:
         line(root, "", "", 0)
+    shown: set[int] = set()
+    for node in with_inner:  # grows while inner graphs print: nested ones follow
+        if id(node.op) in shown:
+            continue
+        if not shown:
+            out.write("\nInner graphs:\n")
+        shown.add(id(node.op))
+        out.write(f"\n{node.op} [id {ident(node)}]\n")
+        for label, graph in node.op.inner_graphs:
+            if label:
+                out.write(f" {label}:\n")
+            for inner_out in graph.outputs:
+                line(inner_out, " ← ", "    ", 0)
     text = out.getvalue()
     (file or sys.stdout).write(text)
     return text

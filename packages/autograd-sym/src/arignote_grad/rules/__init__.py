@@ -3,6 +3,7 @@
 from . import (
            checks,
            contractions,
+           control,
            cumulative,
            decompositions,
            elemwise,
@@ -14,10 +15,12 @@ from . import (
            random,
            reduce,
            scalar,
+           scan,
            shape,
            sorting,
            special,
 )
 
-__all__ = ["checks", "contractions", "cumulative", "decompositions", "elemwise", "indexing", "interpolation",
-           "joining", "linalg", "products", "random", "reduce", "scalar", "shape", "sorting", "special"]
+__all__ = ["checks", "contractions", "control", "cumulative", "decompositions", "elemwise", "indexing", "interpolation",
+           "joining", "linalg", "products", "random", "reduce", "scalar", "scan",
+           "shape", "sorting", "special"]

@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     broadcasts,
     cancel,
     canonical,
+    control,
     folding,
     fusion,
     indexing,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..case import Case
 from . import (
+               control,
                creation,
                elemwise,
                indexing,
@@ -18,6 +19,6 @@ from . import (
 )
 
 MODULES = [elemwise, reductions, indexing, shaping, creation, searching, statistics, products, linalg,
-           random, special]
+           random, special, control]
 
 ALL_CASES: list[Case] = [case for module in MODULES for case in module.CASES]

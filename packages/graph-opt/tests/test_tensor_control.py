@@ -1,0 +1,43 @@
+"""Control-flow rewrites: inlined OpFromGraph, ifelse of a constant condition."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import arignote_core as ac
+from arignote_core.control import IfElse, OpFromGraph
+from arignote_opt import standard_rewriter
+
+
+def ops_after_rewriting(outputs, inputs, rule):
+    """The op classes left, and whether ``rule`` fired."""
+    fgraph = ac.FunctionGraph(inputs, outputs)
+    report = standard_rewriter()(fgraph)
+    fired = rule in report.rules and report.rules[rule].fired > 0
+    return fired, [type(n.op) for n in fgraph.toposort()]
+
+
+def test_an_inline_op_from_graph_is_replaced_by_its_graph_and_others_stay():
+    a, b = ac.dvector("a"), ac.dvector("b")
+    x, y = ac.dvector("x"), ac.dvector("y")
+    inline = OpFromGraph([a, b], [a * b + ac.exp(a)], inline=True)
+    kept = OpFromGraph([a, b], [a * b + ac.exp(a)])
+    fired, ops = ops_after_rewriting([inline(x, y)], [x, y], "inline_op_from_graph")
+    assert fired and OpFromGraph not in ops
+    fired, ops = ops_after_rewriting([kept(x, y)], [x, y], "inline_op_from_graph")
+    assert not fired and OpFromGraph in ops
+    f = ac.function([x, y], inline(x, y), mode="fast_run")
+    np.testing.assert_allclose(f([1.0, 2.0], [3.0, 4.0]), np.array([1.0, 2.0]) * [3.0, 4.0] + np.exp([1.0, 2.0]))
+
+
+def test_an_ifelse_of_a_constant_condition_is_the_branch_taken():
+    x = ac.dmatrix("x")
+    for condition, expected in [(1, lambda v: v * 2), (0, lambda v: v + 1)]:
+        out = ac.ifelse(ac.constant(np.int8(condition)), x * 2, x + 1)
+        fired, ops = ops_after_rewriting([out], [x], "ifelse_of_constant")
+        assert fired and IfElse not in ops
+        value = np.arange(6.0).reshape(2, 3)
+        np.testing.assert_allclose(ac.function([x], out, mode="fast_run")(value), expected(value))
+    c = ac.lscalar("c")
+    fired, ops = ops_after_rewriting([ac.ifelse(c, x * 2, x + 1)], [c, x], "ifelse_of_constant")
+    assert not fired and IfElse in ops
