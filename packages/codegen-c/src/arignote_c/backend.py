@@ -8,6 +8,7 @@ past its timeout a BuildTimeout.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
@@ -20,6 +21,7 @@ from .build import Builder, CompileError
 from .cache import ModuleCache
 from .cache_site import cache_site
 from .errors import CacheUnusable
+from .lowering import InnerCompiler
 from .options import COptions
 from .probe import include_dirs, known_problem, toolchain_problem
 from .program import link
@@ -58,7 +60,7 @@ class CBackend:
             while True:
                 cache = site.current()
                 try:
-                    return _compile_with(fgraph, options, cache)
+                    return _compile_with(fgraph, options, cache, functools.partial(self.compile_inner, mode=mode))
                 except CacheUnusable as exc:
                     if not site.give_up(cache, exc):
                         raise
@@ -70,7 +72,17 @@ class CBackend:
                                  "Mode(options={'cc': ...})")
 
 
-def _compile_with(fgraph: FunctionGraph, options: COptions, cache: ModuleCache) -> Any:
+    def compile_inner(self, inner: FunctionGraph, mode: Mode) -> Any:
+        """An inner graph of a control-flow node (a scan's step, a branch) compiled as a program of its own: a
+        copy rewritten by the mode's rewriter (once, not per call), then compiled as any graph."""
+        fgraph = inner.clone()
+        if mode.rewriter is not None:
+            mode.rewriter(fgraph)
+        return self.compile(fgraph, mode)
+
+
+def _compile_with(fgraph: FunctionGraph, options: COptions, cache: ModuleCache,
+                  compile_inner: InnerCompiler | None = None) -> Any:
     toolchain = load_toolchain(options.cc, options.native, cache)
     problem = known_problem(toolchain)
     if problem is not None:
@@ -79,7 +91,8 @@ def _compile_with(fgraph: FunctionGraph, options: COptions, cache: ModuleCache) 
     runtime = PendingRuntime(builder, options.prebuilt_runtime)
     try:
         # the function's threads build its kernels, but for one building the runtime meanwhile (if it is)
-        return link(fgraph, options, builder, runtime.wait, max(1, options.threads - runtime.building))
+        return link(fgraph, options, builder, runtime.wait, max(1, options.threads - runtime.building),
+                    compile_inner)
     except CompileError:
         runtime.cancel()
         problem = toolchain_problem(builder)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from arignote_core.checking import StepObserver
+from arignote_core.control import InnerGraphOp
 from arignote_core.evaluator import raise_node_error
 from arignote_core.fgraph import FunctionGraph
 from arignote_core.graph import Apply, Constant, Variable
@@ -28,7 +29,7 @@ from .emit.context import EmitContext, Unsupported
 from .emit.dialect import C_DIALECT
 from .emit.kernels import KernelSource
 from .library import KernelLibrary
-from .lowering import ARRAY_STRUCT, StepPlan, lower, python_step
+from .lowering import ARRAY_STRUCT, InnerCompiler, StepPlan, inner_graph_step, lower, python_step
 from .options import COptions
 from .report import format_report
 from .runtime.source import StepKind, pack_params
@@ -226,9 +227,10 @@ ERROR_CODES = "enum { AG_ERR_NEGATIVE_POWER = 1 };\n"
 
 
 def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime: Callable[[], ModuleType],
-         build_jobs: int = 1) -> Any:
+         build_jobs: int = 1, compile_inner: InnerCompiler | None = None) -> Any:
     """The executable Program for ``fgraph``; ``get_runtime()`` waits for the runtime module (which may be
-    compiling meanwhile); new kernels go into up to ``build_jobs`` modules compiled at once."""
+    compiling meanwhile); new kernels go into up to ``build_jobs`` modules compiled at once; ``compile_inner``
+    compiles the inner graphs of control-flow nodes (without it, they run on the reference evaluator)."""
     ctx = EmitContext(C_DIALECT, builder.toolchain.vector_math)
     order = fgraph.toposort()
     plans, reasons = plan_steps(fgraph, ctx)
@@ -277,7 +279,7 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
         types = tuple(np.dtype(o.type.dtype).num if isinstance(o.type, TensorType) else -1 for o in node.outputs)
         if plan is None:
             steps.append((StepKind.PYTHON, tuple(step_inputs[k]), outs, types, (0, 0, 0),
-                          pack_params(StepKind.PYTHON, {}), python_step(node), tuple(frees[k])))
+                          pack_params(StepKind.PYTHON, {}), _python_step(node, compile_inner), tuple(frees[k])))
             infos.append(StepInfo(node, "python", (), reasons[k], tuple(node.inputs)))
             continue
         fns = [linked.addresses[kn.name] for kn in plan.kernels]
@@ -291,3 +293,10 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
     return runtime.Program(len(slots), tuple(_input_spec(v) for v in fgraph.inputs),
                            tuple(slots[v] for v in fgraph.outputs), tuple(constants), tuple(steps), info,
                            options.runtime_tuple(), tuple(m.module for m in linked.modules))
+
+
+def _python_step(node: Apply, compile_inner: InnerCompiler | None) -> Callable[[list[Any]], list[Any]]:
+    """The step running a node the program cannot lower: its inner graphs compiled, if it has any."""
+    if compile_inner is not None and isinstance(node.op, InnerGraphOp):
+        return inner_graph_step(node, compile_inner)
+    return python_step(node)

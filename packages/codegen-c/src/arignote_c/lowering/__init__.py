@@ -10,8 +10,10 @@ from .base import (
     C_CODE,
     LOWERINGS,
     CKernel,
+    InnerCompiler,
     Lowering,
     StepPlan,
+    inner_graph_step,
     load_extensions,
     lower,
     python_step,
@@ -21,5 +23,6 @@ from .base import (
 from .blas import blas_step
 from .reductions import reduce_step
 
-__all__ = ["ARRAY_STRUCT", "C_CODE", "CKernel", "LOWERINGS", "Lowering", "StepPlan", "blas_step", "load_extensions",
-           "lower", "python_step", "reduce_step", "register_c_code", "register_lowering"]
+__all__ = ["ARRAY_STRUCT", "C_CODE", "CKernel", "InnerCompiler", "LOWERINGS", "Lowering", "StepPlan", "blas_step",
+           "inner_graph_step", "load_extensions", "lower", "python_step", "reduce_step", "register_c_code",
+           "register_lowering"]

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from arignote_core.control import InnerGraph, InnerGraphOp
 from arignote_core.evaluator import raise_node_error
+from arignote_core.fgraph import FunctionGraph
 from arignote_core.graph import Apply, Variable, dtype_spec
 from arignote_core.plugins import entry_points_in
 
@@ -106,9 +108,27 @@ def lower(ctx: EmitContext, node: Apply) -> StepPlan:
     raise Unsupported(f"no C lowering for {type(node.op).__name__}")
 
 
-def python_step(node: Apply) -> Callable[[list[Any]], list[Any]]:
-    """Run ``node.op.perform``, naming the node on error and giving arrays of the declared dtypes."""
-    perform = node.op.perform
+#: Compiles an inner graph of a control-flow op (a scan's step, a branch) to a function of a list of values.
+InnerCompiler = Callable[[FunctionGraph], Callable[[list[Any]], list[Any]]]
+
+
+def inner_graph_step(node: Apply[InnerGraphOp], compile_inner: InnerCompiler) -> Callable[[list[Any]], list[Any]]:
+    """A control-flow node run by its own loop or branch in Python, each inner graph compiled by the backend
+    (once, here): a scan's steps run compiled code, not the reference evaluator. The loop itself in C is a
+    later step."""
+    compiled = {id(graph): compile_inner(graph.fgraph) for _, graph in node.op.inner_graphs}
+
+    def run_graph(graph: InnerGraph, values: Sequence[Any]) -> list[Any]:
+        return list(compiled[id(graph)](list(values)))
+
+    return python_step(node, functools.partial(node.op.evaluate, run=run_graph))
+
+
+def python_step(node: Apply, perform: Callable[[Apply, list[Any]], Sequence[Any]] | None = None) \
+        -> Callable[[list[Any]], list[Any]]:
+    """Run ``node.op.perform`` (or ``perform``), naming the node on error and giving arrays of the declared
+    dtypes."""
+    perform = perform or node.op.perform
     dtypes = [getattr(o.type, "dtype", None) for o in node.outputs]
 
     def run(args: list[Any]) -> list[Any]:

@@ -18,7 +18,7 @@ from ..graph import Apply, Constant, Variable, ancestors
 from ..tensors.basic import as_tensor, constant
 from ..tensors.shape_inference import Dim
 from ..tensors.type import TensorType
-from .inner import InnerGraph, InnerGraphOp, free_variables
+from .inner import GraphRunner, InnerGraph, InnerGraphOp, free_variables
 
 
 class IfElse(InnerGraphOp):
@@ -53,10 +53,10 @@ class IfElse(InnerGraphOp):
             inputs, self.then_graph.inputs, strict=True))]
         return Apply(self, [as_condition(condition), *fitted], self.output_types)
 
-    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+    def evaluate(self, node: Apply, inputs: Sequence[Any], run: GraphRunner) -> Sequence[Any]:
         if inputs[0]:
-            return self.run_inner(self.then_graph, inputs[1:], "then")
-        return self.run_inner(self.else_graph, inputs[1:], "else")
+            return self.run_inner(self.then_graph, inputs[1:], run, "then")
+        return self.run_inner(self.else_graph, inputs[1:], run, "else")
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Dim, ...]]:
         """Each size the branches agree on, the others chosen by an ``ifelse`` of the branches' shapes (so that a

@@ -7,14 +7,14 @@ It runs that graph with the reference evaluator, built on first use and kept. Su
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..evaluator import ReferenceProgram, raise_with_context
 from ..fgraph import FunctionGraph, MissingInputError
-from ..graph import Constant, Op, Variable, clone_replace, graph_inputs
+from ..graph import Apply, Constant, Op, Variable, clone_replace, graph_inputs
 from ..sourceinfo import SourceLocation, user_location
 from ..tensors.basic import constant
 from ..tensors.shape_inference import Dim, infer_shapes
@@ -78,6 +78,10 @@ class InnerGraph:
         return {**self.__dict__, "_program": None}  # the program is rebuilt on first use
 
 
+#: How an op with inner graphs has one run: ``run(graph, values) -> results``.
+GraphRunner = Callable[[InnerGraph, Sequence[Any]], list[Any]]
+
+
 class InnerGraphOp(Op):
     """An op computing its outputs with inner graphs; equal only to itself (its graphs make it what it is).
 
@@ -98,6 +102,14 @@ class InnerGraphOp(Op):
         """The op's inner graphs with a label each (printing shows them)."""
         raise NotImplementedError
 
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+        return self.evaluate(node, inputs, InnerGraph.run)
+
+    def evaluate(self, node: Apply, inputs: Sequence[Any], run: GraphRunner) -> Sequence[Any]:
+        """The node's outputs, each inner graph run by ``run(graph, values)``: the reference evaluator in
+        ``perform``, a backend's compiled program where it compiles the inner graphs itself."""
+        raise NotImplementedError
+
     def fit_input(self, k: int, value: Any, inner: Variable) -> Variable:
         """``value`` (a tensor, or data) as input ``k`` of a node of this op, whose inner input is ``inner``:
         of the same dtype and number of dimensions, and stated to have the static sizes ``inner`` has."""
@@ -112,11 +124,11 @@ class InnerGraphOp(Op):
                             "dtype and number of dimensions, and no other static size)")
         return inner.type.refine(value)
 
-    def run_inner(self, graph: InnerGraph, values: Sequence[Any], label: str = "") -> list[Any]:
-        """``graph`` run on ``values``, an error naming this op, the graph and the line that made the op; the
-        results own their memory (none is an input, a constant or another result)."""
+    def run_inner(self, graph: InnerGraph, values: Sequence[Any], run: GraphRunner, label: str = "") -> list[Any]:
+        """``graph`` run on ``values`` by ``run``, an error naming this op, the graph and the line that made the
+        op; the results own their memory (none is an input, a constant or another result)."""
         try:
-            results = graph.run(values)
+            results = run(graph, values)
         except Exception as exc:
             which = f"the {label} graph" if label else "the inner graph"
             where = f" (made at {self.source.short()}: {self.source.line})" if self.source else ""

@@ -17,7 +17,7 @@ from ..fgraph import MissingInputError
 from ..graph import Apply, Constant, Variable
 from ..shared import SharedVariable
 from ..tensors.shape_inference import Dim
-from .inner import InnerGraph, InnerGraphOp, free_variables
+from .inner import GraphRunner, InnerGraph, InnerGraphOp, free_variables
 
 #: what an override may be: a function building the derivative, or an OpFromGraph computing it
 Override = Union[Callable[..., Any], "OpFromGraph"]
@@ -72,8 +72,8 @@ class OpFromGraph(InnerGraphOp):
                                                                                           strict=True))]
         return Apply(self, [*fitted, *self.shared_inputs], [o.type for o in self.graph.outputs])
 
-    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
-        return self.run_inner(self.graph, inputs)
+    def evaluate(self, node: Apply, inputs: Sequence[Any], run: GraphRunner) -> Sequence[Any]:
+        return self.run_inner(self.graph, inputs, run)
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Dim, ...]]:
         return self.graph.output_shapes(node.inputs)

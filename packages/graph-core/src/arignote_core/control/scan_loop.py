@@ -17,14 +17,16 @@ import numpy as np
 from ..evaluator import raise_with_context
 from ..graph import Apply, unaliased
 from ..tensors.type import format_shape
+from .inner import GraphRunner
 from .scan_info import ScanInfo
 
 if TYPE_CHECKING:
     from .scan_op import Scan
 
 
-def run_scan(op: Scan, node: Apply, inputs: Sequence[Any]) -> list[Any]:
-    """The node's outputs: the states' and outputs' stacks, then the carried values' last values."""
+def run_scan(op: Scan, node: Apply, inputs: Sequence[Any], run: GraphRunner) -> list[Any]:
+    """The node's outputs: the states' and outputs' stacks, then the carried values' last values; ``run`` runs
+    the step graph."""
     info = op.info
     n_steps_value, outer = info.split_outer_inputs(inputs)
     n_steps = int(n_steps_value)
@@ -37,7 +39,7 @@ def run_scan(op: Scan, node: Apply, inputs: Sequence[Any]) -> list[Any]:
     for t in range(n_steps):
         args = _step_inputs(info, t, outer.sequences, outer.states, states, carried, outer.non_sequences)
         try:
-            results = op.step.run(args)
+            results = run(op.step, args)
         except Exception as exc:
             _raise_step_error(op, exc, t, n_steps, args)
         new, condition = info.split_inner_outputs(results)
@@ -54,7 +56,7 @@ def run_scan(op: Scan, node: Apply, inputs: Sequence[Any]) -> list[Any]:
             break
     filled = [o for o in outputs if o is not None]
     if len(filled) < len(outputs):  # no step ran
-        shapes = _zero_step_shapes(op, outer.sequences, outer.states, carried, outer.non_sequences)
+        shapes = _zero_step_shapes(op, outer.sequences, outer.states, carried, outer.non_sequences, run)
         filled = [np.empty((0, *s), node.outputs[info.n_states + j].type.dtype) for j, s in enumerate(shapes)]
     stacks = [s[:done] if done < n_steps else s for s in [*states, *filled]]
     return [*stacks, *unaliased(carried, inputs)]
@@ -101,7 +103,7 @@ def _store(op: Scan, stack: np.ndarray, t: int, value: Any, n_steps: int, what: 
 
 
 def _zero_step_shapes(op: Scan, sequences: list[Any], buffers: list[Any], carried: list[Any],
-                      non_sequences: list[Any]) -> list[tuple[int, ...]]:
+                      non_sequences: list[Any], run: GraphRunner) -> list[tuple[int, ...]]:
     """The shapes of a step's outputs for a loop that ran no step: those of a step on zeros (a sequence's entry
     and a state's value have their shape from the node's inputs), or the static ones with 0 where unknown."""
     info = op.info
@@ -113,7 +115,7 @@ def _zero_step_shapes(op: Scan, sequences: list[Any], buffers: list[Any], carrie
         args += [np.zeros(np.shape(buffer)[1:], np.asarray(buffer).dtype)] * len(taps)
     try:
         with np.errstate(all="ignore"):
-            results = info.split_inner_outputs(op.step.run([*args, *carried, *non_sequences]))[0].outputs
+            results = info.split_inner_outputs(run(op.step, [*args, *carried, *non_sequences]))[0].outputs
         return [np.shape(r) for r in results]
     except Exception:  # noqa: BLE001 (a step refusing zeros: only the shapes were wanted)
         return [tuple(s or 0 for s in o.type.shape) for o in outs.outputs]

@@ -14,7 +14,7 @@ from ..graph import Apply, Variable
 from ..tensors.basic import as_tensor, cast, static_int
 from ..tensors.shape_inference import Dim
 from ..tensors.type import TensorType
-from .inner import InnerGraph, InnerGraphOp
+from .inner import GraphRunner, InnerGraph, InnerGraphOp
 from .scan_info import ScanInfo
 from .scan_loop import run_scan
 from .scan_shapes import stack_shapes
@@ -74,8 +74,8 @@ class Scan(InnerGraphOp):
                    for o, c in zip(outs.carried, initial, strict=True)]
         return [*states, *outputs, *carried]
 
-    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
-        return run_scan(self, node, inputs)
+    def evaluate(self, node: Apply, inputs: Sequence[Any], run: GraphRunner) -> Sequence[Any]:
+        return run_scan(self, node, inputs, run)
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Dim, ...]] | None:
         """See :func:`.scan_shapes.stack_shapes` (None for a while loop, whose length is known when it ends)."""
