@@ -236,3 +236,16 @@ def test_a_condition_known_when_the_graph_is_built_is_no_check():
     with pytest.raises(ValueError, match="always"):
         check(x, "always", ac.constant(np.array(False)))
     assert isinstance(check(x, "at run time", ac.lscalar("n") > 0).owner.op, ac.CheckAndRaise)
+
+
+def test_a_run_time_check_raises_the_error_it_names():
+    n = ac.lscalar("n")
+    guarded = check(n * 2, "index -1 is out of bounds", n > 0, error="IndexError")
+    f = ac.function([n], guarded)
+    assert f(3) == 6
+    with pytest.raises(IndexError, match="out of bounds"):
+        f(0)
+    with pytest.raises(ValueError, match="must hold"):
+        ac.function([n], check(n, "n must hold", n > 0))(0)
+    with pytest.raises(ValueError, match="one of"):
+        ac.CheckAndRaise("message", "KeyError")

@@ -13,14 +13,23 @@ from .basic import _index_scalar, as_tensor, static_int
 from .type import TensorType, format_shape
 from .variable import TensorVariable
 
+#: The errors a check may raise, by name (a rewrite that moves a check keeps the error the user would see).
+CHECK_ERRORS: dict[str, type[Exception]] = {"ValueError": ValueError, "IndexError": IndexError}
+
 
 @dataclass(frozen=True)
 class CheckAndRaise(Op):
-    """``x`` unchanged once every condition input holds (all true); otherwise ``ValueError(message)``."""
+    """``x`` unchanged once every condition input holds (all true); otherwise ``error(message)`` (an error named
+    in :data:`CHECK_ERRORS`)."""
 
     message: str
+    error: str = "ValueError"
     is_guard: ClassVar[bool] = True
     view_map: ClassVar[dict[int, list[int]]] = {0: [0]}
+
+    def __post_init__(self) -> None:
+        if self.error not in CHECK_ERRORS:
+            raise ValueError(f"a check raises one of {sorted(CHECK_ERRORS)}, got {self.error!r}")
 
     def make_node(self, x: Any, *conditions: Any) -> Apply:
         x = as_tensor(x)
@@ -30,7 +39,7 @@ class CheckAndRaise(Op):
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
         x, *conditions = inputs
         if not all(bool(np.all(c)) for c in conditions):
-            raise ValueError(self.message)
+            raise CHECK_ERRORS[self.error](self.message)
         return [x]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -40,20 +49,20 @@ class CheckAndRaise(Op):
         return f"CheckAndRaise{{{self.message[:40]}}}"
 
 
-def check(x: Any, message: str, *conditions: Any) -> Any:
-    """``x``, failing at run time with ``message`` unless every condition holds; conditions known to be true
-    at build time are dropped, and one known to be false fails now."""
+def check(x: Any, message: str, *conditions: Any, error: str = "ValueError") -> Any:
+    """``x``, failing at run time with ``error(message)`` unless every condition holds; conditions known to be
+    true at build time are dropped, and one known to be false fails now."""
     pending = []
     for c in conditions:
         known = c.data if isinstance(c, Constant) else c
         if isinstance(known, bool | np.bool_) or (isinstance(known, np.ndarray) and known.dtype == bool):
             if not np.all(known):
-                raise ValueError(message)
+                raise CHECK_ERRORS[error](message)
             continue
         pending.append(c)
     if not pending:
         return as_tensor(x)
-    return CheckAndRaise(message)(x, *pending)
+    return CheckAndRaise(message, error)(x, *pending)
 
 
 @dataclass(frozen=True)
