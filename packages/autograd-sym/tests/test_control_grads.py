@@ -253,3 +253,23 @@ def test_overrides_are_used_for_a_shared_input_when_given_and_leave_it_without_o
         ag.grad(explicit_only(x).sum(), w)
     both = ac.OpFromGraph([a], a * w, grad_overrides=lambda inputs, grads: [grads[0], grads[0] * 10])
     np.testing.assert_array_equal(ac.function([x], ag.grad(both(x).sum(), w))([1.0, 1.0]), [10.0, 10.0])
+
+
+@pytest.mark.parametrize("take_then", [True, False])
+def test_ifelse_gradient_when_one_branch_knows_more_sizes_than_the_other(take_then):
+    """The branches' gradients are taken for the node's outputs, whose type knows only the sizes both branches
+    agree on: a then branch of shape (1, n) against an else branch of shape (m, n) (fuzz case 71:139: taking the
+    gradient raised a TypeError, the pullback's branches taking inputs of different types)."""
+    y, v = ac.dmatrix("y"), ac.dmatrix("v")
+    mean = ac.mean(v, axis=0, keepdims=True)
+    out = ac.ifelse(ac.any(mean), mean, y)
+    grads = ag.grad(ac.sum(ac.sin(out)), [y, v])
+    f = ac.function([y, v], grads)
+    yv, vv = np.full((1, 3), 0.25), np.full((2, 3), 1.0 if take_then else 0.0)
+    gy, gv = f(yv, vv)
+    if take_then:
+        np.testing.assert_allclose(gy, 0.0)
+        np.testing.assert_allclose(gv, np.cos(vv.mean(axis=0, keepdims=True)) / 2 * np.ones((2, 3)))
+    else:
+        np.testing.assert_allclose(gy, np.cos(yv))
+        np.testing.assert_allclose(gv, 0.0)

@@ -67,3 +67,15 @@ def test_results_that_are_views_of_an_input_are_declared_so():
         assert out.owner.op.view_map == {0: [0]}
         result = ac.function([x], out)(value)
         assert not np.shares_memory(result, value), out.owner.op
+
+
+def test_elementwise_shape_where_every_input_was_refined_to_size_one():
+    """A rewrite may refine an input's type after the elementwise node was made with unknown sizes (replacing a
+    reshape of a 0-d value's ravel by one of shape (1, 1, 1)); the node's size there is then 1, not an
+    IndexError (fuzz case 71:447: the shape rule failed in every optimizing mode)."""
+    x = ac.dvector("x")
+    node = ac.exp(x).owner
+    refined = ac.TensorType("float64", (1,))("r")
+    stale = ac.Apply(node.op, [refined], [node.outputs[0].type])
+    assert node.outputs[0].type.shape == (None,)
+    assert node.op.infer_shape(stale, [(1,)]) == [(1,)]

@@ -333,3 +333,4 @@ def test_a_product_with_zero_keeps_its_order_where_the_other_factors_could_overf
     y = ac.tensor("float32", (None,), "y")
     fgraph, _ = check(y * (y * 0), [y], [np.array([1.0, -3.4e37], dtype=np.float32)], CANON)
     assert not np.isnan(evaluate(fgraph, [np.array([-3.4e37], dtype=np.float32)])[0]).any()
+

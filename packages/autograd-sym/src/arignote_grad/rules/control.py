@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arignote_core import Apply, Op, Variable
+from arignote_core import Apply, Op, Type, Variable
 from arignote_core.control import IfElse, InnerGraph, InnerGraphOp, OpFromGraph, free_variables
 from arignote_core.control.opfromgraph import Override
 from arignote_core.tensors.math import add
@@ -87,13 +87,19 @@ def _label(op: InnerGraphOp, what: str) -> str:
 # derivatives of one inner graph
 
 
-def _inner_pullback(graph: InnerGraph, connected: Sequence[int]) -> tuple[list[Variable], list[Any]]:
-    """Fresh variables for the gradients of the ``connected`` outputs of ``graph``, and what each input of
-    ``graph`` gets from them: a gradient, None, or an UndefinedGrad (integer inputs get None)."""
-    grad_vars = [graph.outputs[j].type.make_variable(name=f"grad{j}") for j in connected]
+def _inner_pullback(graph: InnerGraph, connected: Sequence[int],
+                    output_types: Sequence[Type] | None = None) -> tuple[list[Variable], list[Any]]:
+    """Fresh variables for the gradients of the ``connected`` outputs of ``graph`` (of ``output_types`` where
+    given: an ifelse's two branches take gradients of the node's outputs' types, which may know fewer sizes
+    than one branch's own), and what each input of ``graph`` gets from them: a gradient, None, or an
+    UndefinedGrad (integer inputs get None)."""
+    types = [graph.outputs[j].type for j in connected] if output_types is None else \
+        [output_types[j] for j in connected]
+    grad_vars = [t.make_variable(name=f"grad{j}") for j, t in zip(connected, types, strict=True)]
     seeds: dict[Variable, Variable] = {}
     for j, g in zip(connected, grad_vars, strict=True):
         out = graph.outputs[j]
+        g = out.type.refine(g)  # stated to have the sizes this branch's output has
         seeds[out] = add(seeds[out], g) if out in seeds else g
     raw = backpropagate(seeds, graph.inputs)
     return grad_vars, [g if is_differentiable(x) and isinstance(g, Variable | UndefinedGrad) else None
@@ -206,8 +212,8 @@ def ifelse_pullback(op: IfElse, node: Apply, output_grads: Sequence[Any]) -> lis
 
 
 def _derive_ifelse_pullback(op: IfElse, connected: tuple[int, ...]) -> Derived:
-    then_vars, then_raw = _inner_pullback(op.then_graph, connected)
-    else_vars, else_raw = _inner_pullback(op.else_graph, connected)
+    then_vars, then_raw = _inner_pullback(op.then_graph, connected, op.output_types)
+    else_vars, else_raw = _inner_pullback(op.else_graph, connected, op.output_types)
     then_grads, else_grads, layout = _pair_branches(then_raw, else_raw, op.then_graph.inputs, op.else_graph.inputs)
     return _derived_ifelse(op, ([*op.then_graph.inputs, *then_vars], then_grads),
                            ([*op.else_graph.inputs, *else_vars], else_grads), layout, "pullback")

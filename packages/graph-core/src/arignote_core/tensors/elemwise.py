@@ -82,6 +82,9 @@ class Elemwise(Op):
                 continue
             candidates = [shp[axis] for inp, shp in zip(node.inputs, input_shapes, strict=True)
                           if inp.type.shape[axis] != 1]
+            if not candidates:  # every input is now known to have size 1 there (a rewrite refined its type)
+                out_shape.append(1)
+                continue
             dim = candidates[0]
             for other in candidates[1:]:
                 dim = switch(equal(dim, 1), other, dim)
