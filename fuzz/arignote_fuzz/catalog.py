@@ -518,6 +518,44 @@ def formula(ctx: Context) -> Proposal | None:
     return Proposal(f.name, (x,), template, numpy, f.helpers, stable=stable)
 
 
+# --- control flow: lazy branches and loops -----------------------------------------------------------------
+
+def ifelse(ctx: Context) -> Proposal | None:
+    """``ifelse`` on whether a value has a true element, between two values of one dtype and rank (their shapes
+    may differ: each call takes one branch)."""
+    cond = ctx.pick()
+    a = ctx.pick()
+    if cond is None or a is None:
+        return None
+    kind = ctx.metas[a]
+    b = ctx.pick(lambda m: m.dtype == kind.dtype and m.ndim == kind.ndim)
+    if b is None:
+        return None
+    return Proposal("ifelse", (cond, a, b), "ar.ifelse(ar.any({0}), {1}, {2})", "ifelse(np.any({0}), {1}, {2})",
+                    ("ifelse",))
+
+
+#: zeros of a row of ``{0}`` in the dtype its sum has (a loop's initial state; also for ``{0}`` of no row)
+_ZERO_ROW = "ar.zeros_like(ar.sum({0}[:1], axis=0))"
+
+#: loops over the first axis, as ``scan`` writes them, and what NumPy computes for them
+LOOPS = (
+    ("scan_cumsum", "ar.scan(lambda xt, acc: acc + xt, sequences=[{0}], outputs_info=[_ZERO_ROW])[0]",
+     "np.cumsum({0}, axis=0)", (), _numeric),
+    ("scan_tanh", "ar.scan(lambda xt, h: ar.tanh(h * 0.5 + xt), sequences=[{0}], outputs_info=[_ZERO_ROW])[0]",
+     "tanh_recurrence({0})", ("tanh_recurrence",), lambda m: m.kind == "f"),
+)
+
+
+def loop(ctx: Context) -> Proposal | None:
+    """A ``scan`` over the first axis of a value (zero steps where that axis is empty)."""
+    name, template, numpy, helpers, accept = LOOPS[int(ctx.rng.integers(len(LOOPS)))]
+    x = ctx.pick(lambda m: m.ndim > 0 and accept(m))
+    if x is None:
+        return None
+    return Proposal(name, (x,), template.replace("_ZERO_ROW", _ZERO_ROW), numpy, helpers)
+
+
 @dataclass(frozen=True)
 class Family:
     """A group of ops, how often the generator draws it, whether gradient-checked graphs may use it."""
@@ -544,4 +582,6 @@ FAMILIES = (
     Family("join", join, 3),
     Family("astype", astype, 3),
     Family("formula", formula, 6),
+    Family("ifelse", ifelse, 2),
+    Family("loop", loop, 2),
 )

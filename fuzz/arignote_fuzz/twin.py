@@ -154,10 +154,26 @@ def dimshuffle(x: Any, pattern: Any) -> np.ndarray:
     return moved.reshape([1 if p == "x" else x.shape[p] for p in pattern])
 
 
+def ifelse(condition: Any, a: Any, b: Any) -> np.ndarray:
+    """Theano's lazy ``ifelse``: a copy of ``a`` where ``condition`` holds, else of ``b``."""
+    return np.array(a if condition else b, copy=True)
+
+
+def tanh_recurrence(x: Any) -> np.ndarray:
+    """``h_t = tanh(0.5 h_{t-1} + x_t)`` from ``h_{-1} = 0`` over the first axis, each step in ``x``'s dtype."""
+    x = np.asarray(x)
+    out = np.empty_like(x)
+    h = np.zeros(x.shape[1:], x.dtype)
+    for t in range(x.shape[0]):
+        h = np.tanh(h * x.dtype.type(0.5) + x[t])
+        out[t] = h
+    return out
+
+
 #: the helpers by name, for nodes to name and scripts to inline
 HELPERS = {f.__name__: f for f in (float_result, finite_max, softmax, log_softmax, logsumexp, sigmoid, softplus, erf,
                                    log_sigmoid, log1m_sigmoid, stable_log1p, stable_abs, set_subtensor,
-                                   inc_subtensor, where, take, dimshuffle)}
+                                   inc_subtensor, where, take, dimshuffle, ifelse, tanh_recurrence)}
 #: helpers a helper calls
 HELPER_NEEDS = {name: ("float_result",) for name in ("sigmoid", "softplus", "erf", "log_sigmoid", "log1m_sigmoid")} | {
     name: ("float_result", "finite_max") for name in ("softmax", "log_softmax", "logsumexp")}
