@@ -1,0 +1,1 @@
+"""``theano.sandbox``: ``rng_mrg`` (``MRG_RandomStreams``)."""
