@@ -1,8 +1,9 @@
 """Run the benchmark workloads against every installed peer, interleaved, and report ratios to NumPy.
 
 Usage: ``python benchmarks/run.py [--quick] [--only W1,W4]``. Writes ``benchmarks/results/{quick,full}.md`` and a
-PNG plot beside it (when matplotlib is installed). Peers that are not installed are listed as such; a peer whose
-result disagrees with NumPy is reported as wrong and never timed.
+PNG plot beside it (when matplotlib is installed), even for a run of some workloads only; a full run that
+measures W8 also writes its section (table, time per step, cold compile) to ``w8.md``. Peers that are not
+installed are listed as such; a peer whose result disagrees with NumPy is reported as wrong and never timed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import importlib
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import traceback
@@ -32,7 +34,8 @@ from suite import Workload  # noqa: E402
 from timing import calibrate, sample_times  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WORKLOADS = ["w1_elementwise", "w2_softmax", "w3_matrix_chain", "w4_mlp_step", "w5_call_overhead", "convnet_step"]
+WORKLOADS = ["w1_elementwise", "w2_softmax", "w3_matrix_chain", "w4_mlp_step", "w5_call_overhead", "convnet_step",
+             "w8_scan_rnn"]
 
 
 @dataclass
@@ -216,10 +219,15 @@ def main() -> None:
         "floor.",
         "",
     ]
+    w8 = next((k for k, (workload, _) in enumerate(measured) if workload.name == "W8"), None)
+    if w8 is not None:
+        sections[w8] += "\n" + w8_section(measured[w8][1])
     report = "\n".join(header) + "\n".join(sections)
     print(report)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.md").write_text(report + "\n", encoding="utf-8")
+    if w8 is not None and not args.quick:
+        (RESULTS / "w8.md").write_text("\n".join(header) + "\n" + sections[w8] + "\n", encoding="utf-8")
     if plot(all_results, RESULTS / f"{name}.png"):
         print(f"plot: {RESULTS / f'{name}.png'}", file=sys.stderr)
 
@@ -237,6 +245,24 @@ def w6_section() -> str:
         else:
             lines.append(f"| {peer} | {failures.get(peer, 'not run')[:90]} | | |")
     return "\n".join(lines) + "\n"
+
+
+def w8_section(results: list[tuple[Any, list[Row]]]) -> str:
+    """W8's figures beyond its table: each peer's time per step of the small forward variant, and Arignote's
+    cold compile of the gradient function in fresh processes."""
+    import w8_scan_rnn
+
+    rows = next(rows for variant, rows in results if variant == w8_scan_rnn.SMALL)
+    lines = [f"Per step, `{w8_scan_rnn.SMALL}` (median / T):", "", "| peer | per step |", "|---|---:|",
+             *(f"| {peer} | {_seconds(t)} |" for peer, t in w8_scan_rnn.per_step(rows).items()), ""]
+    try:
+        cold = w8_scan_rnn.cold_compile()
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        return "\n".join([*lines, f"Cold compile of the gradient function: failed: {exc}"[:200], ""])
+    lines += [f"Arignote's function of `{w8_scan_rnn.COLD}` (mode \"c\") in a fresh process with an empty cache "
+              f"(median of {w8_scan_rnn.RUNS}): import {_seconds(cold['import'])}, build and compile "
+              f"{_seconds(cold['compile'])}, first call {_seconds(cold['first_call'])}.", ""]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
