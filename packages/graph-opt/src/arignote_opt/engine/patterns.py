@@ -513,6 +513,10 @@ class PatternRule(Rule):
         self._root_test = pattern.op_test()
         self._root_where = pattern.where
         self._walk_root = pattern._compile(checked=True)
+        # a root whose inputs are not matched (``Node(Elemwise, ...)``: most algorithms' rules) binds at most
+        # the variable, the op and the inputs: no walk, no continuation
+        self._binds_only = (pattern.name, pattern.op_as, pattern.rest) if not pattern.args and pattern.variadic \
+            else None
         if getattr(replacement, "__doc__", None) and not isinstance(replacement, Template):
             self.__doc__ = replacement.__doc__
 
@@ -520,6 +524,20 @@ class PatternRule(Rule):
         if not self._root_test(node.op) or (self._root_where is not None and not self._root_where(node)):
             return None
         context = {name: fgraph if name == "fgraph" else node for name in self.context} if self.context else {}
+        if self._binds_only is not None:
+            name, op_as, rest = self._binds_only
+            for var in node.outputs:
+                bindings: dict[str, Any] = {}
+                if name is not None:
+                    bindings[name] = var
+                if op_as is not None:
+                    bindings[op_as] = node.op
+                if rest is not None:
+                    bindings[rest] = tuple(node.inputs)
+                proposed: Replacement = self._proposal(var, bindings, context=context)
+                if proposed is not None:
+                    return proposed
+            return None
         for var in node.outputs:
             found: Replacement = self._walk_root(var, {}, functools.partial(self._proposal, var, context=context))
             if found is not None:
