@@ -29,7 +29,7 @@ from .emit.context import EmitContext, Unsupported
 from .emit.dialect import C_DIALECT
 from .emit.kernels import KernelSource
 from .library import KernelLibrary
-from .lowering import ARRAY_STRUCT, InnerCompiler, StepPlan, inner_graph_step, lower, python_step
+from .lowering import ARRAY_STRUCT, InnerCompiler, StepPlan, control_flow_plan, lower, python_step
 from .options import COptions
 from .report import format_report
 from .runtime.source import StepKind, pack_params
@@ -239,6 +239,10 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
     runtime = get_runtime()
     if any(p is not None and p.kind in (StepKind.MATMUL, StepKind.GEMM) for p in plans):
         rt.ensure_blas(runtime)
+    if compile_inner is not None:  # control-flow nodes, their inner graphs compiled into programs of their own
+        plans = [control_flow_plan(node, compile_inner, runtime.Program)
+                 if plan is None and isinstance(node.op, InnerGraphOp) else plan
+                 for node, plan in zip(order, plans, strict=True)]
 
     slots: dict[Variable, int] = {}
     for var in fgraph.inputs:
@@ -279,7 +283,7 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
         types = tuple(np.dtype(o.type.dtype).num if isinstance(o.type, TensorType) else -1 for o in node.outputs)
         if plan is None:
             steps.append((StepKind.PYTHON, tuple(step_inputs[k]), outs, types, (0, 0, 0),
-                          pack_params(StepKind.PYTHON, {}), _python_step(node, compile_inner), tuple(frees[k])))
+                          pack_params(StepKind.PYTHON, {}), python_step(node), tuple(frees[k])))
             infos.append(StepInfo(node, "python", (), reasons[k], tuple(node.inputs)))
             continue
         fns = [linked.addresses[kn.name] for kn in plan.kernels]
@@ -287,16 +291,11 @@ def link(fgraph: FunctionGraph, options: COptions, builder: Builder, get_runtime
         in_place = _in_place(plan, memory)
         ip = plan.in_place_ip() if in_place else plan.ip
         steps.append((plan.kind, tuple(step_inputs[k]), outs, types, tuple(fns), ip, plan.obj, tuple(frees[k])))
-        infos.append(StepInfo(node, plan.label, tuple(kn.name for kn in plan.kernels), "", tuple(plan.inputs),
+        reason = reasons[k] if plan.kind == StepKind.PYTHON else ""
+        infos.append(StepInfo(node, plan.label, tuple(kn.name for kn in plan.kernels), reason, tuple(plan.inputs),
                           in_place))
     info = ProgramInfo(fgraph, infos, [m.name for m in linked.modules], linked.built)
     return runtime.Program(len(slots), tuple(_input_spec(v) for v in fgraph.inputs),
                            tuple(slots[v] for v in fgraph.outputs), tuple(constants), tuple(steps), info,
                            options.runtime_tuple(), tuple(m.module for m in linked.modules))
 
-
-def _python_step(node: Apply, compile_inner: InnerCompiler | None) -> Callable[[list[Any]], list[Any]]:
-    """The step running a node the program cannot lower: its inner graphs compiled, if it has any."""
-    if compile_inner is not None and isinstance(node.op, InnerGraphOp):
-        return inner_graph_step(node, compile_inner)
-    return python_step(node)

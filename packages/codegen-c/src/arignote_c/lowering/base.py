@@ -17,9 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from arignote_core.control import InnerGraph, InnerGraphOp
 from arignote_core.evaluator import raise_node_error
-from arignote_core.fgraph import FunctionGraph
 from arignote_core.graph import Apply, Variable, dtype_spec
 from arignote_core.plugins import entry_points_in
 
@@ -39,7 +37,7 @@ class StepPlan:
     kernels: list[KernelSource] = field(default_factory=list)
     params: Mapping[str, int | Sequence[int]] = field(default_factory=dict)
     obj: Any = None
-    #: a short word for reports: kernel, reduce, view, blas, user
+    #: a short word for reports: kernel, reduce, view, blas, user, loop (a scan), python (a fallback)
     label: str = "kernel"
     #: ``params`` in the kind's order, as the executor reads them
     ip: tuple[int, ...] = field(init=False)
@@ -106,22 +104,6 @@ def lower(ctx: EmitContext, node: Apply) -> StepPlan:
     if hasattr(node.op, "c_code"):
         return _array_step(node, node.op.c_code(node))
     raise Unsupported(f"no C lowering for {type(node.op).__name__}")
-
-
-#: Compiles an inner graph of a control-flow op (a scan's step, a branch) to a function of a list of values.
-InnerCompiler = Callable[[FunctionGraph], Callable[[list[Any]], list[Any]]]
-
-
-def inner_graph_step(node: Apply[InnerGraphOp], compile_inner: InnerCompiler) -> Callable[[list[Any]], list[Any]]:
-    """A control-flow node run by its own loop or branch in Python, each inner graph compiled by the backend
-    (once, here): a scan's steps run compiled code, not the reference evaluator. The loop itself in C is a
-    later step."""
-    compiled = {id(graph): compile_inner(graph.fgraph) for _, graph in node.op.inner_graphs}
-
-    def run_graph(graph: InnerGraph, values: Sequence[Any]) -> list[Any]:
-        return list(compiled[id(graph)](list(values)))
-
-    return python_step(node, functools.partial(node.op.evaluate, run=run_graph))
 
 
 def python_step(node: Apply, perform: Callable[[Apply, list[Any]], Sequence[Any]] | None = None) \

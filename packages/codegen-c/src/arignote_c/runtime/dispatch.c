@@ -1,5 +1,7 @@
 /* Running one step: the switch over step kinds. */
 
+static int ag_step_scan(ag_outctx *ctx); /* scan.c: it runs a program, whose type object.c defines */
+
 static int ag_run_step(ag_outctx *ctx) {
     ag_step *s = ctx->s;
     switch (s->kind) {
@@ -37,6 +39,7 @@ static int ag_run_step(ag_outctx *ctx) {
     case AG_STEP_ARRAY: return ag_step_array(ctx);
     case AG_STEP_ROWS: return ag_step_rows(ctx);
     case AG_STEP_ARANGE: return ag_step_arange(ctx);
+    case AG_STEP_SCAN: return ag_step_scan(ctx);
     }
     PyErr_Format(PyExc_RuntimeError, "unknown step kind %d", s->kind);
     return -1;

@@ -196,7 +196,7 @@ static int64_t ag_live_bytes(ag_program *p, PyObject **values) {
 /* A failed step: re-raise its error naming the node, its inputs and the user's line (info.node_error). */
 static void ag_node_error(ag_program *p, int k, PyObject **values) {
     ag_step *s = &p->steps[k];
-    if (s->kind == AG_STEP_PYTHON) return; /* the fallback already names its node */
+    if (s->kind == AG_STEP_PYTHON || s->kind == AG_STEP_SCAN) return; /* named by python_step already */
     PyObject *type, *exc, *tb;
     PyErr_Fetch(&type, &exc, &tb);
     PyErr_NormalizeException(&type, &exc, &tb);
@@ -254,33 +254,56 @@ done:
     return rc;
 }
 
-/* Run the program on its ninputs input values; returns the list of outputs, or the only output when single. */
-static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int single) {
-    /* a reentrant call (from a fallback op, or another thread while the GIL is released) gets its own slots */
-    int usepool = p->busy == 0;
-    PyObject **values = p->values, *result = NULL;
-    if (!usepool) {
+/* The slots a call of p runs on: the program's own, or, for a reentrant call (from a fallback op, a scan's step, or
+ * another thread while the GIL is released), new ones holding the constants; NULL when out of memory. Every
+ * ag_enter is paired with an ag_leave. */
+static PyObject **ag_enter(ag_program *p) {
+    PyObject **values = p->values;
+    if (p->busy) {
         values = calloc(p->nslots + 1, sizeof(PyObject *));
-        if (!values) return PyErr_NoMemory();
+        if (!values) return (PyObject **)PyErr_NoMemory();
         for (int i = 0; i < p->nslots; ++i)
-            if (p->is_const[i]) { values[i] = p->values[i]; Py_INCREF(values[i]); }
+            if (p->is_const[i]) values[i] = Py_NewRef(p->values[i]);
     }
     p->busy++;
-    for (int i = 0; i < p->ninputs; ++i) {
-        PyObject *v = items[i];
-        if (ag_input_ok(p, i, v)) {
-            Py_INCREF(v);
-        } else {
-            v = PyObject_CallMethod(p->info, "convert_input", "iO", i, v);
-            if (!v) goto done;
-            if (!ag_input_ok(p, i, v)) {
-                Py_DECREF(v);
-                PyErr_Format(PyExc_TypeError, "input %d could not be converted to the type the program expects", i);
-                goto done;
-            }
-        }
-        Py_XSETREF(values[i], v);
+    return values;
+}
+
+/* Release the values of a call but the constants: its buffers go back to the pool for the next call. */
+static void ag_clear_values(ag_program *p, PyObject **values) {
+    for (int i = 0; i < p->nslots; ++i)
+        if (!p->is_const[i]) Py_CLEAR(values[i]);
+}
+
+static void ag_leave(ag_program *p, PyObject **values) {
+    ag_clear_values(p, values);
+    if (values != p->values) {
+        for (int i = 0; i < p->nslots; ++i) Py_XDECREF(values[i]);
+        free(values);
     }
+    p->busy--;
+}
+
+/* values[i] := v (a new reference) when it fits input i as it is, else what info.convert_input makes of it. */
+static int ag_bind_input(ag_program *p, PyObject **values, int i, PyObject *v) {
+    if (ag_input_ok(p, i, v)) {
+        Py_INCREF(v);
+    } else {
+        v = PyObject_CallMethod(p->info, "convert_input", "iO", i, v);
+        if (!v) return -1;
+        if (!ag_input_ok(p, i, v)) {
+            Py_DECREF(v);
+            PyErr_Format(PyExc_TypeError, "input %d could not be converted to the type the program expects", i);
+            return -1;
+        }
+    }
+    Py_XSETREF(values[i], v);
+    return 0;
+}
+
+/* Run the steps of p over values, its inputs bound; -1 with an error naming the failing node. */
+static int ag_exec(ag_program *p, PyObject **values) {
+    int usepool = values == p->values;
     for (int k = 0; k < p->nsteps; ++k) {
         ag_step *s = &p->steps[k];
         ag_outctx ctx = {p, s, values, usepool};
@@ -288,7 +311,7 @@ static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int singl
         int rc = p->observer ? ag_run_observed(p, k, &ctx) : ag_run_step(&ctx);
         if (rc < 0) {
             if (rc == -1) ag_node_error(p, k, values);
-            goto done;
+            return -1;
         }
         if (p->profile) {
             s->seconds += ag_now() - t0;
@@ -298,6 +321,16 @@ static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int singl
         }
         for (int j = 0; j < s->nfree; ++j) Py_CLEAR(values[s->frees[j]]);
     }
+    return 0;
+}
+
+/* Run the program on its ninputs input values; returns the list of outputs, or the only output when single. */
+static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int single) {
+    PyObject **values = ag_enter(p), *result = NULL;
+    if (!values) return NULL;
+    for (int i = 0; i < p->ninputs; ++i)
+        if (ag_bind_input(p, values, i, items[i]) < 0) goto done;
+    if (ag_exec(p, values) < 0) goto done;
     if (single) {
         result = Py_NewRef(values[p->output_slots[0]]);
         goto done;
@@ -309,13 +342,7 @@ static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int singl
         PyList_SET_ITEM(result, j, v);
     }
 done:
-    for (int i = 0; i < p->nslots; ++i)
-        if (!p->is_const[i]) Py_CLEAR(values[i]);
-    if (!usepool) {
-        for (int i = 0; i < p->nslots; ++i) Py_XDECREF(values[i]);
-        free(values);
-    }
-    p->busy--;
+    ag_leave(p, values);
     return result;
 }
 
@@ -396,6 +423,7 @@ static PyType_Spec ag_entry_spec = {"arignote_c.Entry", sizeof(ag_entry), 0,
                                     ag_entry_slots};
 
 static PyTypeObject *ag_entry_type;
+static PyTypeObject *ag_program_type; /* a scan's step program is one of these (scan.c) */
 
 static PyObject *ag_program_entry(PyObject *self, PyObject *args) {
     int single;
@@ -534,7 +562,8 @@ int ag_install(const char *modname) {
     fn = PyCFunction_NewEx(&ag_set_blas_def, NULL, NULL);
     alone = PyCFunction_NewEx(&ag_run_alone_def, NULL, NULL);
     services = PyCapsule_New((void *)&ag_services_table, AG_SERVICES_CAPSULE, NULL);
-    ag_entry_type = (PyTypeObject *)PyType_FromSpec(&ag_entry_spec); /* kept for the life of the process */
+    ag_entry_type = (PyTypeObject *)PyType_FromSpec(&ag_entry_spec); /* both kept for the life of the process */
+    ag_program_type = (PyTypeObject *)Py_XNewRef(type);
     if (!type || !fn || !ag_entry_type || PyModule_AddObjectRef(module, "Program", type) < 0 ||
         PyModule_AddObjectRef(module, "set_blas", fn) < 0 || !alone ||
         PyModule_AddObjectRef(module, "run_next_loops_alone", alone) < 0 || !services ||

@@ -235,8 +235,8 @@ static int ag_set_output(ag_outctx *ctx, int index, PyObject *value) {
     return 0;
 }
 
-/* obj: callable(list of inputs) -> list of outputs (ndarrays of the output dtypes) */
-static int ag_step_python(ag_outctx *ctx) {
+/* The step's outputs from fn(list of inputs) -> list of outputs (ndarrays of the output dtypes). */
+static int ag_call_python(ag_outctx *ctx, PyObject *fn) {
     ag_step *s = ctx->s;
     PyObject *args = PyList_New(s->nin);
     if (!args) return -1;
@@ -245,7 +245,7 @@ static int ag_step_python(ag_outctx *ctx) {
         Py_INCREF(v);
         PyList_SET_ITEM(args, i, v);
     }
-    PyObject *results = PyObject_CallOneArg(s->obj, args);
+    PyObject *results = PyObject_CallOneArg(fn, args);
     Py_DECREF(args);
     if (!results) return -1;
     if (!PyList_CheckExact(results) || PyList_GET_SIZE(results) != s->nout) {
@@ -261,6 +261,9 @@ static int ag_step_python(ag_outctx *ctx) {
     Py_DECREF(results);
     return 0;
 }
+
+/* obj: the callable running the node (lowering.python_step) */
+static int ag_step_python(ag_outctx *ctx) { return ag_call_python(ctx, ctx->s->obj); }
 
 /* The threads the user kernel running on this thread may use (services.threads): its program's. */
 static _Thread_local int ag_user_threads = 1;

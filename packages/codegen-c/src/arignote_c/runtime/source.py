@@ -46,6 +46,7 @@ class StepKind(enum.IntEnum):
     ADVANCED_INC = 17
     ROWS = 18
     ARANGE = 19
+    SCAN = 20
 
 
 class OutputShapes(enum.IntEnum):
@@ -124,6 +125,9 @@ STEP_PARAMS: dict[StepKind, StepParams] = {
     StepKind.ADVANCED_INC: StepParams(("n_arrays", "set_instead_of_inc")),
     StepKind.ROWS: StepParams(("axis",)),
     StepKind.ARANGE: StepParams(),
+    # a Scan's loop (scan.c); taps: for each sequence, then each state, the number of its taps, then the taps
+    StepKind.SCAN: StepParams(("n_sequences", "n_states", "n_outputs", "n_carried", "n_non_sequences", "as_while",
+                               "go_backwards"), rest="taps"),
 }
 
 #: The enums of mode numbers and flags that step parameters hold, generated into C as ``AG_<ENUM>_<NAME>``.
@@ -181,7 +185,7 @@ def param_enums() -> str:
 
 #: The runtime's parts, concatenated in this order into one translation unit.
 SOURCES = ("common.h", "services.h", "pool.c", "loops.c", "views.c", "blas.c", "program.c", "indexing.c", "dispatch.c",
-           "object.c")
+           "object.c", "scan.c")
 #: What cffi exposes of the runtime (the rest is reached through the module it installs).
 CDEF = "int ag_install(const char *modname);"
 #: Flags after the toolchain's. -O1: the runtime's own loops are simple copies and index walks, and its build is
