@@ -103,7 +103,7 @@ COMBOS = {
     "core+grad+nn": ["graph-core", "autograd-sym", "nn-extras"],
     "full": ORDER,
 }
-nox.options.sessions = [*(f"tests-{folder}" for folder in ORDER), "combos", "integration", "lint", "build"]
+nox.options.sessions = [*(f"tests-{folder}" for folder in ORDER), "combos", "integration", "lint", "build", "docs"]
 
 
 def local(packages: Iterable[Package], extras: Mapping[str, str] | None = None) -> list[str]:
@@ -176,7 +176,7 @@ def combos(session: nox.Session, stack: str) -> None:
 @nox.session
 def integration(session: nox.Session) -> None:
     """Run integration-tests/ against the full stack: arignote[cuda] and every sibling."""
-    session.install(*local(closure(ORDER), {"arignote": "cuda"}), "pytest>=8")
+    session.install(*local(closure(ORDER), {"arignote": "cuda"}), "pytest>=8", "matplotlib")  # the plot's test
     pytest(session, "integration-tests", "integration")
 
 
@@ -212,6 +212,25 @@ def demo(session: nox.Session) -> None:
     """Run examples/demo.py against the CPU stack."""
     session.install(*local(closure(["arignote"])))
     session.run("python", "examples/demo.py", *session.posargs)
+
+
+#: what the documentation is built with (docs/conf.py), installed in the docs session only
+DOCS_REQUIREMENTS = ["sphinx==8.2.3", "myst-parser==5.2.0", "furo==2025.12.19"]
+#: the docs' own C module cache: the examples' kernels are not compiled again at the next build
+DOCS_C_CACHE = ROOT / ".nox" / "docs-c-cache"
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (docs/) into docs/_build/html, failing on any warning (broken references and
+    public names without a docstring included), then run every code example in it (Sphinx's doctest builder)."""
+    session.install(*local(closure(["arignote"])), *DOCS_REQUIREMENTS)
+    env = {"ARIGNOTE_CACHE_DIR": str(DOCS_C_CACHE), "ARIGNOTE_STRICT_REWRITES": "1"}
+    sphinx = ["sphinx-build", "--fail-on-warning", "--keep-going", "--nitpicky", "--quiet"]
+    run_each(session, {
+        "html": partial(session.run, *sphinx, "--builder", "html", "docs", "docs/_build/html", env=env),
+        "doctest": partial(session.run, *sphinx, "--builder", "doctest", "docs", "docs/_build/doctest", env=env),
+    })
 
 
 @nox.session

@@ -30,6 +30,7 @@ import peers  # noqa: E402,I001  (first: it sets the thread pools' environment b
 import numpy as np  # noqa: E402
 
 import floors  # noqa: E402
+import plot  # noqa: E402
 from suite import Workload  # noqa: E402
 from timing import calibrate, sample_times  # noqa: E402
 
@@ -152,35 +153,12 @@ def floors_for(bandwidth: float, gemm: dict[str, float]) -> dict[str, Any]:
     }
 
 
-def plot(all_results: dict[str, list[tuple[Any, list[Row]]]], path: Path) -> bool:
+def write_plot(measured: list[tuple[Workload, list[tuple[Any, list[Row]]]]], path: Path) -> bool:
+    """Draw the plot (:mod:`plot`) when matplotlib is installed; say whether it was drawn."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plot.draw(plot.layout(measured), path)
     except ImportError:
         return False
-    labels, series = [], {}
-    for wname, results in all_results.items():
-        for variant, rows in results:
-            base = next((r.median for r in rows if r.peer == "numpy" and r.median), None)  # NumPy-relative only
-            if not base:
-                continue
-            labels.append(f"{wname} {variant}")
-            for r in rows:
-                series.setdefault(r.peer, []).append(r.median / base if r.median else np.nan)
-    fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(labels)), 5))
-    width = 0.8 / max(1, len(series))
-    for k, (peer, ratios) in enumerate(series.items()):
-        ratios += [np.nan] * (len(labels) - len(ratios))
-        ax.bar(np.arange(len(labels)) + k * width, ratios, width, label=peer)
-    ax.set_yscale("log")
-    ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, labels, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("time / NumPy time (log; lower is faster)")
-    ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
     return True
 
 
@@ -202,7 +180,6 @@ def main() -> None:
     gemm = {dtype: floors.gemm_rate(dtype=dtype) for dtype in ("float32", "float64")}
     floor = floors_for(bandwidth, gemm)
     sections = [table(workload, results, floor.get(workload.name)) for workload, results in measured]
-    all_results = {workload.name: results for workload, results in measured}
     if not only or "W6" in only:
         sections.append(w6_section())
     name = "quick" if args.quick else "full"
@@ -228,7 +205,7 @@ def main() -> None:
     (RESULTS / f"{name}.md").write_text(report + "\n", encoding="utf-8")
     if w8 is not None and not args.quick:
         (RESULTS / "w8.md").write_text("\n".join(header) + "\n" + sections[w8] + "\n", encoding="utf-8")
-    if plot(all_results, RESULTS / f"{name}.png"):
+    if write_plot(measured, RESULTS / f"{name}.png"):
         print(f"plot: {RESULTS / f'{name}.png'}", file=sys.stderr)
 
 

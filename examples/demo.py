@@ -1,8 +1,9 @@
 """The main job: train three models on a generated image set with Arignote's compiled C backend.
 
-For each model: compile time, training with a progress bar (loss and accuracy per epoch), step time beside the
-NumPy reference evaluator, what the compiler made of the training graph (fused kernels, BLAS calls, nodes left to
-Python), and a final test accuracy that the demo checks. Run with ``nox -s demo``.
+For each model: compile time, training with a progress bar (loss and accuracy per epoch; one line per epoch where
+the output is not a terminal), step time beside the NumPy reference evaluator, what the compiler made of the
+training graph (fused kernels, BLAS calls, nodes left to Python), and a final test accuracy that the demo checks.
+Run with ``nox -s demo``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -25,11 +26,29 @@ EPOCHS, BATCH = 6, 32
 REQUIRED_ACCURACY = {"logistic regression": 0.35, "MLP 144-128-6": 0.6, "convnet (2 conv+pool, 2 dense)": 0.93}
 
 
-def progress(epoch: int, done: int, total: int, loss: float, width: int = 28) -> None:
-    filled = width * done // total
-    bar = "#" * filled + "." * (width - filled)
-    sys.stdout.write(f"\r  epoch {epoch + 1}/{EPOCHS} [{bar}] {done}/{total} loss {loss:.3f}")
-    sys.stdout.flush()
+class Progress:
+    """One epoch's progress: on a terminal a bar redrawn in place; elsewhere (a log, a pipe, CI) no frames, one
+    line when the epoch ends."""
+
+    def __init__(self, epoch: int, total: int, stream: TextIO | None = None, width: int = 28) -> None:
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty()
+        self.epoch, self.total, self.width = epoch, total, width
+
+    def update(self, done: int, loss: float) -> None:
+        """Redraw the bar after ``done`` of ``total`` batches (on a terminal only)."""
+        if self.live:
+            filled = self.width * done // self.total
+            bar = "#" * filled + "." * (self.width - filled)
+            self.stream.write(f"\r  epoch {self.epoch + 1}/{EPOCHS} [{bar}] {done}/{self.total} loss {loss:.3f}")
+            self.stream.flush()
+
+    def finish(self, loss: float, accuracy: float) -> None:
+        """End the epoch's line with its test accuracy (a whole line where no bar was drawn)."""
+        if not self.live:
+            self.stream.write(f"  epoch {self.epoch + 1}/{EPOCHS}: {self.total} batches, loss {loss:.3f}")
+        self.stream.write(f"  test accuracy {accuracy:.3f}\n")
+        self.stream.flush()
 
 
 def graph_summary(fn: Any) -> str:
@@ -63,14 +82,14 @@ def run(name: str, build: Any, data: tuple[np.ndarray, ...]) -> float:
     for epoch in range(EPOCHS):
         order = rng.permutation(len(train_y))
         losses = []
-        total = len(order) // BATCH
-        for k in range(total):
+        bar = Progress(epoch, len(order) // BATCH)
+        for k in range(bar.total):
             batch = order[k * BATCH:(k + 1) * BATCH]
             losses.append(float(train(train_x[batch], train_y[batch])))
-            if k % 8 == 0 or k == total - 1:
-                progress(epoch, k + 1, total, float(np.mean(losses[-8:])))
+            if k % 8 == 0 or k == bar.total - 1:
+                bar.update(k + 1, float(np.mean(losses[-8:])))
         accuracy = float((predict(test_x) == test_y).mean())
-        sys.stdout.write(f"  test accuracy {accuracy:.3f}\n")
+        bar.finish(float(np.mean(losses[-8:])), accuracy)
     reference_train, _, _ = training_functions(build, mode="reference")
     xb, yb = train_x[:BATCH], train_y[:BATCH]
     ours, numpy_time = step_time(train, xb, yb), step_time(reference_train, xb, yb, repeats=5)

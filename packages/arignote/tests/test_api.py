@@ -3,6 +3,7 @@
 import pickle
 import subprocess
 import sys
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -137,3 +138,16 @@ def test_the_namespace_is_written_out_and_complete():
     assert all(hasattr(ar, name) for name in ar.__all__)
     for name, make in CONSTRUCTORS.items():
         assert getattr(ar, name) is make, name
+
+
+def test_render_draws_an_svg_without_graphviz(tmp_path, monkeypatch):
+    x, y = ar.dvector("x"), ar.dvector("y")
+    f = ar.function([x, y], ar.exp(-(x**2)) * ar.sin(y) + x * y)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot program on the path
+    path = ar.render(f, tmp_path / "f.svg")
+    root = ElementTree.parse(path).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert "fused kernel" in [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    with pytest.raises(RuntimeError, match="only .svg"):
+        ar.render(f, tmp_path / "f.png")
+    assert (tmp_path / "f.dot").read_text().startswith("digraph")

@@ -10,7 +10,7 @@ from typing import Any
 
 import arignote_core
 from arignote_core import Function, Mode
-from arignote_core.dotgraph import to_dot
+from arignote_core.dotgraph import to_dot, to_svg
 from arignote_core.tensors.basic import CONSTRUCTORS as _CORE_CONSTRUCTORS
 
 from .config import from_environment
@@ -55,16 +55,20 @@ tensor5: Constructor = CONSTRUCTORS["tensor5"]
 
 
 def render(obj: Any, path: str | Path) -> Path:
-    """Draw a graph or compiled function to ``path`` (.svg, .png or .pdf) with Graphviz's ``dot`` program;
-    without it, write the DOT text (``path`` with a ``.dot`` suffix) and say how to render it."""
+    """Draw a graph or compiled function to ``path`` (.svg, .png, .pdf...) with Graphviz's ``dot`` program when it
+    is installed. Without it an .svg is laid out by graph-core itself (:func:`arignote_core.dotgraph.to_svg`);
+    another format raises RuntimeError, having written the DOT text beside ``path`` (with a ``.dot`` suffix)."""
     path = Path(path)
-    text = to_dot(obj)
+    suffix = path.suffix.lstrip(".").lower() or "svg"
     dot = shutil.which("dot")
+    if dot is None and suffix == "svg":
+        path.write_text(to_svg(obj), encoding="utf-8")
+        return path
+    text = to_dot(obj)
     if dot is None:
         dot_path = path.with_suffix(".dot")
         dot_path.write_text(text, encoding="utf-8")
-        raise RuntimeError(f"Graphviz's dot program is not installed; the DOT text is in {dot_path} "
-                           f"(render it with: dot -T{path.suffix.lstrip('.') or 'svg'} {dot_path} -o {path})")
-    subprocess.run([dot, f"-T{path.suffix.lstrip('.') or 'svg'}", "-o", str(path)], input=text, text=True,
-                   check=True)
+        raise RuntimeError(f"Graphviz's dot program is not installed, and without it only .svg is drawn; the DOT "
+                           f"text is in {dot_path} (render it with: dot -T{suffix} {dot_path} -o {path})")
+    subprocess.run([dot, f"-T{suffix}", "-o", str(path)], input=text, text=True, check=True)
     return path

@@ -2,8 +2,10 @@
 
 >>> import arignote_core as ac, arignote_opt
 >>> x = ac.dvector("x")
->>> print(ac.pprint(arignote_opt.optimize(ac.log(1 + x) + x - x)))
+>>> print(ac.pprint(arignote_opt.optimize(ac.log(1 + x) + x - x, arignote_opt.standard_rewriter(fast_math=True))))
 log1p(x)
+
+(By default ``x - x`` stays: it is NaN where ``x`` is infinite; ``fast_math=True`` assumes finite values.)
 
 ``optimize`` takes outputs (or a FunctionGraph) and returns them rewritten; ``explain`` also says which rules
 fired, how often and at what cost; ``standard_rewriter()`` plugs the same pipeline into

@@ -68,7 +68,8 @@ def pp(obj: Any) -> str:
 def pydotprint(fct: Any, outfile: str | Path | None = None, format: str = "png",  # noqa: A002 (Theano's name)
                **kwargs: Any) -> Path:
     """Draw the graph of a function or variables to ``outfile`` (default ``pydotprint.<format>`` here) with
-    Graphviz; without Graphviz the DOT text is written beside it and a RuntimeError says how to draw it.
+    Graphviz (an .svg also without it, laid out by Arignote); without Graphviz, for another format, the DOT text
+    is written beside it and a RuntimeError says how to draw it.
     Theano's styling options are accepted and have no effect."""
     path = Path(outfile) if outfile is not None else Path(f"pydotprint.{format}")
     return render(fct, path)
