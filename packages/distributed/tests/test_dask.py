@@ -1,0 +1,65 @@
+"""Compiled functions over the blocks of dask arrays: on a LocalCluster of 2 worker processes, and in-process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import arignote_core as ac
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+dask_blocks = pytest.importorskip("arignote_dist.dask_blocks")
+
+
+def _expression() -> ac.Function:
+    x, y = ac.dvector("x"), ac.dvector("y")
+    return ac.function([x, y], ac.exp(-x**2) * ac.sin(y) + x * y)
+
+
+def _inputs(n: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.normal(size=n), rng.normal(size=n)
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def test_expression_on_two_worker_processes_equals_numpy(client) -> None:
+    x, y = _inputs()
+    result = dask_blocks.map_blocks(_expression(), da.from_array(x, chunks=10_000), da.from_array(y, chunks=10_000))
+    assert result.dtype == np.float64
+    np.testing.assert_allclose(result.compute(), np.exp(-x**2) * np.sin(y) + x * y, rtol=1e-12)
+    # each worker process unpickled (and compiled) the function once, for its blocks
+    loaded = client.run(lambda: len(dask_blocks._LOADED))
+    assert sorted(loaded.values()) == [1, 1]
+
+
+def test_several_outputs_in_process() -> None:
+    x = ac.dmatrix("x")
+    f = ac.function([x], [ac.sqrt(x), (x * 2).astype("float32")])
+    values = np.arange(24.0).reshape(4, 6)
+    root, doubled = dask_blocks.map_blocks(f, da.from_array(values, chunks=(2, 3)))
+    assert (root.dtype, doubled.dtype) == (np.float64, np.float32)
+    np.testing.assert_allclose(root.compute(scheduler="sync"), np.sqrt(values))
+    np.testing.assert_array_equal(doubled.compute(scheduler="sync"), (values * 2).astype("float32"))
+
+
+def test_reducing_blocks_with_block_arguments() -> None:
+    x = ac.dmatrix("x")
+    f = ac.function([x], x.sum(axis=1))
+    values = np.arange(24.0).reshape(4, 6)
+    sums = dask_blocks.map_blocks(f, da.from_array(values, chunks=(2, 6)), drop_axis=1)
+    np.testing.assert_array_equal(sums.compute(scheduler="sync"), values.sum(axis=1))
+
+
+def test_inputs_must_fit_the_arrays() -> None:
+    f = _expression()
+    with pytest.raises(TypeError, match="takes 2 inputs"):
+        dask_blocks.map_blocks(f, da.ones(4))
+    with pytest.raises(TypeError, match="2-d array"):
+        dask_blocks.map_blocks(f, da.ones((2, 2)), da.ones((2, 2)))
