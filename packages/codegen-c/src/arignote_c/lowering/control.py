@@ -15,6 +15,8 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from arignote_core.control import InnerGraph, InnerGraphOp, Scan, ScanInfo
 from arignote_core.fgraph import FunctionGraph
 from arignote_core.graph import Apply
@@ -31,13 +33,32 @@ def control_flow_plan(node: Apply[InnerGraphOp], compile_inner: InnerCompiler, p
     """The step of a control-flow node, its inner graphs compiled (once, here): a SCAN step for a scan whose step
     compiled into a ``program_type`` (the runtime's Program) and whose values are all tensors, else a Python
     step."""
-    compiled = {id(graph): compile_inner(graph.fgraph) for _, graph in node.op.inner_graphs}
-    fallback = inner_graph_step(node, compiled)
     op = node.op
+    compiled = {id(graph): compile_inner(_carried_in_place(op, graph)) for _, graph in op.inner_graphs}
+    fallback = inner_graph_step(node, compiled)
     if isinstance(op, Scan) and isinstance(compiled[id(op.step)], program_type) and _all_tensors(node, op):
         return StepPlan(StepKind.SCAN, node, list(node.inputs), params=_scan_params(op.info),
                         obj=(compiled[id(op.step)], fallback), label="loop")
     return StepPlan(StepKind.PYTHON, node, list(node.inputs), obj=fallback, label="python")
+
+
+def _carried_positions(info: ScanInfo) -> dict[int, int]:
+    """{step output: step input} of a scan's carried values (the value a step gives, the value the next reads)."""
+    first_in = sum(map(len, info.seq_taps)) + sum(map(len, info.state_taps))
+    first_out = info.n_states + info.n_outputs
+    return {first_out + m: first_in + m for m in range(info.n_carried)}
+
+
+def _carried_in_place(op: InnerGraphOp, graph: InnerGraph) -> FunctionGraph:
+    """The graph to compile for ``graph``: a scan's step marks its carried values as updates of their inputs, as a
+    shared variable's update is: the step may compute a carried value into the buffer of the one it read (an
+    accumulator ``acc + x`` adds in place instead of copying ``acc`` at every step), which the loop makes its own
+    (scan.c copies the initial values; the Python loop passes copies, ``inner_graph_step``)."""
+    if not (isinstance(op, Scan) and graph is op.step and op.info.n_carried):
+        return graph.fgraph
+    fgraph = graph.fgraph.clone()
+    fgraph.updates = _carried_positions(op.info)
+    return fgraph
 
 
 def _scan_params(info: ScanInfo) -> dict[str, int | Sequence[int]]:
@@ -58,7 +79,15 @@ def inner_graph_step(node: Apply[InnerGraphOp], compiled: Mapping[int, Callable[
     """A control-flow node run by its own loop or branch in Python, each inner graph by its compiled program
     (``compiled``, by the graph's id)."""
 
+    op = node.op
+    # a scan's step may compute its carried values into the buffers of those it reads (_carried_in_place): it gets
+    # copies, never the node's inputs
+    step, carried = (op.step, set(_carried_positions(op.info).values())) if isinstance(op, Scan) else (None, set())
+
     def run_graph(graph: InnerGraph, values: Sequence[Any]) -> list[Any]:
+        if carried and graph is step:
+            values = [np.array(v, copy=True) if j in carried and isinstance(v, np.ndarray) else v
+                      for j, v in enumerate(values)]
         return list(compiled[id(graph)](list(values)))
 
     return python_step(node, functools.partial(node.op.evaluate, run=run_graph))

@@ -124,6 +124,24 @@ static int ag_until(PyObject *condition) {
     return PyObject_IsTrue(condition);
 }
 
+/* A carried value that the step computed into a new buffer of its slot's pool (``fresh``: the step did not compute
+ * it into the buffer of the value it read, ``old``) leaves that buffer to the next step, and the pool gets ``old``
+ * instead, once nothing but the loop holds it: the step after computes into it, so two buffers take turns and a
+ * step allocates nothing. ``old`` is the loop's own (a value of an earlier step, never the node's input): an
+ * array that owns its memory, of the same type and shape; the pool reuses it only when nobody else holds it then
+ * (ag_alloc_output). */
+static void ag_recycle(ag_program *step, PyObject **values, int slot, PyObject *fresh, PyObject *old) {
+    if (values != step->values || step->pool[slot] != fresh || old == fresh || !PyArray_CheckExact(old) ||
+        !PyArray_CheckExact(fresh))
+        return;
+    PyArrayObject *o = (PyArrayObject *)old, *f = (PyArrayObject *)fresh;
+    if (!PyArray_CHKFLAGS(o, NPY_ARRAY_OWNDATA) || !PyArray_ISWRITEABLE(o) || !PyArray_IS_C_CONTIGUOUS(o) ||
+        !PyArray_ISALIGNED(o) || PyArray_TYPE(o) != PyArray_TYPE(f) || PyArray_NDIM(o) != PyArray_NDIM(f) ||
+        memcmp(PyArray_DIMS(o), PyArray_DIMS(f), PyArray_NDIM(f) * sizeof(npy_intp)))
+        return;
+    Py_SETREF(step->pool[slot], Py_NewRef(old));
+}
+
 /* The steps of the loop, t = 0 .. n - 1 (fewer when the condition ends it: *done says how many ran). */
 static int ag_scan_steps(ag_outctx *ctx, ag_program *step, PyObject **values, const ag_scan_group *groups, int nseq,
                          int nstate, int nout, int ncarried, int64_t n, ag_row_view *views, PyObject **carried,
@@ -168,7 +186,11 @@ static int ag_scan_steps(ag_outctx *ctx, ag_program *step, PyObject **values, co
             }
             if (ag_store_row(stacks[o], t, value) < 0) return -1;
         }
-        for (int m = 0; m < ncarried; ++m) Py_XSETREF(carried[m], Py_NewRef(values[outs[nstate + nout + m]]));
+        for (int m = 0; m < ncarried; ++m) {
+            PyObject *fresh = values[outs[nstate + nout + m]];
+            if (t > 0) ag_recycle(step, values, outs[nstate + nout + m], fresh, carried[m]);
+            Py_XSETREF(carried[m], Py_NewRef(fresh));
+        }
         int stop = as_while ? ag_until(values[outs[nstate + nout + ncarried]]) : 0;
         ag_clear_values(step, values);
         if (stop < 0) return -1;
@@ -219,7 +241,13 @@ static int ag_step_scan(ag_outctx *ctx) {
         memcpy(shape + 1, PyArray_DIMS(buffer) + 1, (PyArray_NDIM(buffer) - 1) * sizeof(npy_intp));
         if (!(stacks[j] = groups[nseq + j].stack = ag_alloc_output(ctx, j, PyArray_NDIM(buffer), shape))) goto done;
     }
-    for (int m = 0; m < ncarried; ++m) carried[m] = Py_NewRef(ctx->values[s->ins[1 + nseq + nstate + m]]);
+    /* the carried values' initial values are copied: the step may compute a carried value into the buffer of the
+     * one it reads (the memory plan treats them as updates, lowering/control.py) */
+    for (int m = 0; m < ncarried; ++m) {
+        PyObject *v = ctx->values[s->ins[1 + nseq + nstate + m]];
+        if (!(carried[m] = PyArray_Check(v) ? PyArray_NewCopy((PyArrayObject *)v, NPY_CORDER) : Py_NewRef(v)))
+            goto done;
+    }
     if (!(values = ag_enter(step))) goto done;
     rc = ag_scan_steps(ctx, step, values, groups, nseq, nstate, nout, ncarried, n, views, carried, stacks, &done);
     ag_leave(step, values);

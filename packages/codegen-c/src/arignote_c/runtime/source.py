@@ -190,8 +190,12 @@ SOURCES = ("common.h", "services.h", "pool.c", "loops.c", "views.c", "blas.c", "
 CDEF = "int ag_install(const char *modname);"
 #: Flags after the toolchain's. -O1: the runtime's own loops are simple copies and index walks, and its build is
 #: the longest step of a cold start (here 0.6 s at -O1, twice that at -O2); the kernels, where the arithmetic
-#: is, get -O3. The full C API (no limited API): the executor uses NumPy's.
-EXTRA_FLAGS = ("-O1", "-D_CFFI_NO_LIMITED_API")
+#: is, get -O3. -fexpensive-optimizations: gcc inserts vzeroupper (after AVX code, before calls and returns) only
+#: with it, which -O1 leaves off; without it the runtime's AVX struct copies (-march=native) left the upper halves
+#: of the vector registers dirty, and every SSE instruction after them (OpenBLAS's interface, the interpreter)
+#: paid a transition penalty: a 1x32 @ 32x32 GEMM step cost 0.33 us instead of 0.05 us. The full C API (no
+#: limited API): the executor uses NumPy's.
+EXTRA_FLAGS = ("-O1", "-fexpensive-optimizations", "-D_CFFI_NO_LIMITED_API")
 #: Where an install keeps its prebuilt runtime.
 PREBUILT_DIR = HERE / "prebuilt"
 

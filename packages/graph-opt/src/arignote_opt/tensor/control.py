@@ -1,13 +1,28 @@
 """Control flow made plain where it can be: an ``OpFromGraph`` marked ``inline`` replaced by its graph (so the
-other rewrites see through it), an ``ifelse`` whose condition is a constant replaced by the branch taken, and a
-loop state of which only the last value is used carried instead of stacked."""
+other rewrites see through it), an ``ifelse`` whose condition is a constant replaced by the branch taken, a
+loop state of which only the last value is used carried instead of stacked, a loop output nobody uses not
+computed, and what a loop's step computes from its non-sequences alone computed once before the loop."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from arignote_core import Apply, FunctionGraph, Subtensor, Variable, as_tensor
-from arignote_core.control import IfElse, InnerGraph, OpFromGraph, Scan
+import numpy as np
+
+from arignote_core import (
+    Apply,
+    Constant,
+    DimShuffle,
+    Elemwise,
+    FunctionGraph,
+    MakeVector,
+    Shape,
+    Subtensor,
+    Variable,
+    as_tensor,
+)
+from arignote_core.control import IfElse, InnerGraph, OpFromGraph, Scan, ScanInfo
+from arignote_core.graph import clone_replace
 from arignote_core.tensors.checks import check
 
 from ..engine import Const, Node
@@ -74,3 +89,87 @@ def scan_keeps_last_state(fgraph: FunctionGraph, node: Apply, op: Scan) -> dict[
                         error="IndexError")
         replacements.update((reader.outputs[0], guarded) for reader in readers)
     return replacements
+
+
+def _rebuild_scan(op: Scan, info: ScanInfo, inner_inputs: list[Variable], inner_outputs: list[Variable],
+                  outer_inputs: list[Variable]) -> list[Variable]:
+    """A new Scan node of ``info`` over the step from ``inner_inputs`` to ``inner_outputs`` (variables of the old
+    step: the graph between them is copied), applied to ``outer_inputs``; its outputs."""
+    loop = Scan(info, InnerGraph(inner_inputs, inner_outputs), op.name)(*outer_inputs)
+    return loop if isinstance(loop, list) else [loop]
+
+
+@CANONICALIZE.rule(Node(Scan, ..., op_as="op"), tags=("control",))
+def scan_drops_unused_outputs(fgraph: FunctionGraph, node: Apply, op: Scan) -> dict[Variable, Variable] | None:
+    """An output of a scan's step (not a state: no step reads it) whose stack nothing uses is not computed: its
+    part of the step goes, and so does its stack [T, ...]. A gradient's scan gives the gradient of every
+    sequence, wanted or not (W8's ``dx`` is a product per step)."""
+    info = op.info
+    outputs = info.split_outer_outputs(node.outputs).outputs
+    unused = {k for k, out in enumerate(outputs) if not fgraph.clients.get(out)}
+    if not unused:
+        return None
+    results, condition = info.split_inner_outputs(op.step.outputs)
+    kept = [k for k in range(info.n_outputs) if k not in unused]
+    new_info = replace(info, n_outputs=len(kept))
+    new = new_info.split_outer_outputs(_rebuild_scan(
+        op, new_info, list(op.step.inputs),
+        [*results.states, *(results.outputs[k] for k in kept), *results.carried,
+         *([condition] if condition is not None else [])],
+        list(node.inputs)))
+    old = info.split_outer_outputs(node.outputs)
+    return dict(zip([*old.states, *(old.outputs[k] for k in kept), *old.carried],
+                    [*new.states, *new.outputs, *new.carried], strict=True))
+
+
+#: What a scan's step may compute once before the loop when it reads no step value: views, shapes and shape
+#: arithmetic, and elementwise arithmetic giving floats or booleans (none of these can fail on values that the
+#: step reads unchanged at every step; an integer power could, so integer arithmetic stays in the step).
+_HOISTABLE = (DimShuffle, Shape, MakeVector)
+
+
+def _hoistable(node: Apply, invariant: set[Variable]) -> bool:
+    if not all(isinstance(v, Constant) or v in invariant for v in node.inputs):
+        return False
+    if not any(v in invariant for v in node.inputs):
+        return False  # constants only: constant folding's
+    if isinstance(node.op, _HOISTABLE):
+        return True
+    if isinstance(node.op, Subtensor):  # an entry of a shape (its length is static: the index is checked)
+        source = node.inputs[0].owner
+        return source is not None and isinstance(source.op, Shape) and len(node.inputs) == 1
+    if isinstance(node.op, Elemwise):
+        return all(np.dtype(out.type.dtype).kind in "fcb" for out in node.outputs)
+    return False
+
+
+@CANONICALIZE.rule(Node(Scan, ..., op_as="op"), tags=("control",))
+def scan_hoists_invariants(node: Apply, op: Scan) -> dict[Variable, Variable] | None:
+    """What a scan's step computes from its non-sequences (and constants) alone is the same at every step: it is
+    computed once, before the loop, and the step reads it as one more non-sequence (``b[None, :]`` of
+    ``x_t @ W + h @ U + b``, a transposed weight in a gradient's step, a weight's shape). graph-core's ``scan``
+    does so at construction for what reads no step input at all; non-sequences are step inputs."""
+    info = op.info
+    inner = info.split_inner_inputs(op.step.inputs)
+    invariant = set(inner.non_sequences)
+    hoisted: list[Variable] = []
+    order = op.step.fgraph.toposort()
+    for inner_node in order:
+        if _hoistable(inner_node, invariant):
+            invariant.update(inner_node.outputs)
+            hoisted.extend(inner_node.outputs)
+    if not hoisted:
+        return None
+    # the hoisted values that the rest of the step (or its outputs) reads: the new non-sequences
+    outputs = set(op.step.outputs)
+    read = {v for inner_node in order if not all(out in invariant for out in inner_node.outputs)
+            for v in inner_node.inputs}
+    frontier = [v for v in hoisted if v in read or v in outputs]
+    if not frontier:
+        return None
+    _, outer = info.split_outer_inputs(node.inputs)
+    computed, _ = clone_replace(frontier, dict(zip(inner.non_sequences, outer.non_sequences, strict=True)))
+    new_info = replace(info, n_non_sequences=info.n_non_sequences + len(frontier))
+    outputs_new = _rebuild_scan(op, new_info, [*op.step.inputs, *frontier], list(op.step.outputs),
+                                [*node.inputs, *computed])
+    return dict(zip(node.outputs, outputs_new, strict=True))
