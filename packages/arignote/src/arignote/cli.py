@@ -50,6 +50,15 @@ def _gpu() -> str:
     return done.stdout.strip() or "nvidia-smi found no GPU"
 
 
+def _cuda() -> list[str]:
+    """The CUDA backend's parts (compiler, pycuda, driver, device), from arignote_cuda when it is installed."""
+    try:
+        cuda = importlib.import_module("arignote_cuda")
+    except ImportError:
+        return ['not installed (pip install "arignote[cuda]")']
+    return list(cuda.describe())
+
+
 def _runtime() -> str:
     """Where the C executor comes from: built with this install (the wheel's), or built into the cache."""
     if prebuilt_runtime() is not None:
@@ -70,6 +79,7 @@ def info() -> int:
 
     print(f"BLAS:      SciPy {scipy.__version__}'s bundled BLAS (scipy.linalg.cython_blas)")
     print(f"GPU:       {_gpu()}")
+    print("CUDA:      " + "\n           ".join(_cuda()))
     print(f"mode:      {config.mode} (ARIGNOTE_MODE); floatX {config.floatX}; threads "
           f"{config.threads or 'all available'} (the C runtime's own pool; fork-safe)")
     return cache(["info"])

@@ -73,6 +73,16 @@ class _Body:
         return name
 
 
+#: the statement builder and the run-time checks of a kernel body, for kernels of another dialect (codegen-cuda
+#: writes its own loops around the same body)
+Statements = _Body
+
+
+def check_statements(ctx: EmitContext) -> list[str]:
+    """The statements raising the kernel's error code where ``ctx.checks`` hold: ``err |= cond ? code : 0``."""
+    return _checks(ctx)
+
+
 def _pointers(ctx: EmitContext, operands: Sequence[Operand], outputs: Sequence[str], restrict: str) -> list[str]:
     lines = [f"const {ctx.storage(op.dtype)} *{restrict} p{k} = (const {ctx.storage(op.dtype)} *)args[{k}];"
              for k, op in enumerate(operands)]

@@ -1,0 +1,55 @@
+"""The CUDA backend's options (``Mode(options={...})``), read once when a function compiles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from arignote_c.cache import DEFAULT_BUILD_TIMEOUT_S, default_cache_dir
+
+
+@dataclass(frozen=True)
+class CudaOptions:
+    """``emulate``: run the kernels on the CPU (``emulation/``); ``block``: threads per block; ``max_grid``: the
+    most blocks a launch has (grid-stride loops cover the rest); ``arch``: the PTX architecture (``compute_80``;
+    default: the device's); ``compiler``: "auto", "nvrtc" or "nvcc"; ``cache_dir`` and ``build_timeout`` as
+    codegen-c's (one cache for both backends)."""
+
+    emulate: bool = False
+    block: int | None = None
+    max_grid: int | None = None
+    arch: str | None = None
+    compiler: str = "auto"
+    cache_dir: Path | None = None
+    build_timeout: float = DEFAULT_BUILD_TIMEOUT_S
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any]) -> CudaOptions:
+        """Ours from a mode's options (other backends' keys are ignored)."""
+        known = {f.name for f in fields(cls)}
+        mine = {k: v for k, v in options.items() if k in known}
+        if "cache_dir" in mine and mine["cache_dir"] is not None:
+            mine["cache_dir"] = Path(mine["cache_dir"])
+        made = cls(**mine)
+        if made.compiler not in ("auto", "nvrtc", "nvcc"):
+            raise ValueError(f"compiler must be 'auto', 'nvrtc' or 'nvcc', not {made.compiler!r}")
+        if made.block is not None and (made.block % 32 or not 32 <= made.block <= 1024):
+            raise ValueError(f"block must be a multiple of 32 from 32 to 1024 threads, not {made.block}")
+        return made
+
+    @property
+    def threads_per_block(self) -> int:
+        """256 on a GPU; 64 emulated (each thread is a coroutine there), which still spans two warps."""
+        return self.block or (64 if self.emulate else 256)
+
+    @property
+    def grid_limit(self) -> int:
+        """Blocks per launch at most: enough to fill a GPU; 4 emulated, so that small tests take the grid-stride
+        loops and several blocks."""
+        return self.max_grid or (4 if self.emulate else 65535)
+
+    @property
+    def cache_root(self) -> Path:
+        return self.cache_dir or default_cache_dir()
