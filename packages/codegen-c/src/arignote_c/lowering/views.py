@@ -8,6 +8,7 @@ import numpy as np
 from arignote_core.graph import Apply
 from arignote_core.tensors import Alloc, ARange, DimShuffle, MakeVector, Reshape, Shape
 from arignote_core.tensors.broadcast import BroadcastTo
+from arignote_core.tensors.checks import CHECK_ERRORS, CheckAndRaise
 
 from ..emit.context import EmitContext, Unsupported
 from ..runtime.source import StepKind
@@ -25,6 +26,12 @@ def _lower_dimshuffle(ctx: EmitContext, node: Apply) -> StepPlan:
 @register_lowering(Reshape)
 def _lower_reshape(ctx: EmitContext, node: Apply) -> StepPlan:
     return StepPlan(StepKind.RESHAPE, node, list(node.inputs), params=dict(ndim=node.op.ndim), label="view")
+
+
+@register_lowering(CheckAndRaise)
+def _lower_check(ctx: EmitContext, node: Apply) -> StepPlan:
+    op = node.op
+    return StepPlan(StepKind.CHECK, node, list(node.inputs), obj=(CHECK_ERRORS[op.error], op.message), label="view")
 
 
 @register_lowering(Shape)

@@ -40,6 +40,7 @@ static int ag_run_step(ag_outctx *ctx) {
     case AG_STEP_ROWS: return ag_step_rows(ctx);
     case AG_STEP_ARANGE: return ag_step_arange(ctx);
     case AG_STEP_SCAN: return ag_step_scan(ctx);
+    case AG_STEP_CHECK: return ag_step_check(ctx);
     }
     PyErr_Format(PyExc_RuntimeError, "unknown step kind %d", s->kind);
     return -1;

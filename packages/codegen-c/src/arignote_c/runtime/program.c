@@ -265,6 +265,31 @@ static int ag_call_python(ag_outctx *ctx, PyObject *fn) {
 /* obj: the callable running the node (lowering.python_step) */
 static int ag_step_python(ag_outctx *ctx) { return ag_call_python(ctx, ctx->s->obj); }
 
+/* CHECK steps (graph-core's CheckAndRaise): input 0 passed on, unchanged, once every other input (a condition)
+ * holds everywhere; else the error obj = (exception class, message) names. A check is as cheap as a view. */
+#ifdef NPY_RAVEL_AXIS
+#define AG_EVERY_AXIS NPY_RAVEL_AXIS /* NumPy 2: axis=None */
+#else
+#define AG_EVERY_AXIS NPY_MAXDIMS
+#endif
+
+static int ag_step_check(ag_outctx *ctx) {
+    ag_step *s = ctx->s;
+    for (int i = 1; i < s->nin; ++i) {
+        PyObject *all = PyArray_All(AG_IN_ARRAY(ctx, i), AG_EVERY_AXIS, NULL);
+        int holds = all ? PyObject_IsTrue(all) : -1;
+        Py_XDECREF(all);
+        if (holds < 0) return -1;
+        if (!holds) {
+            PyErr_SetObject(PyTuple_GET_ITEM(s->obj, 0), PyTuple_GET_ITEM(s->obj, 1));
+            return -1;
+        }
+    }
+    PyObject *x = ctx->values[s->ins[0]];
+    Py_INCREF(x);
+    return ag_set_output(ctx, 0, x);
+}
+
 /* The threads the user kernel running on this thread may use (services.threads): its program's. */
 static _Thread_local int ag_user_threads = 1;
 static int ag_services_threads(void) { return ag_user_threads; }

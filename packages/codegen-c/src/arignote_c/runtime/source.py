@@ -47,6 +47,7 @@ class StepKind(enum.IntEnum):
     ROWS = 18
     ARANGE = 19
     SCAN = 20
+    CHECK = 21
 
 
 class OutputShapes(enum.IntEnum):
@@ -128,6 +129,7 @@ STEP_PARAMS: dict[StepKind, StepParams] = {
     # a Scan's loop (scan.c); taps: for each sequence, then each state, the number of its taps, then the taps
     StepKind.SCAN: StepParams(("n_sequences", "n_states", "n_outputs", "n_carried", "n_non_sequences", "as_while",
                                "go_backwards"), rest="taps"),
+    StepKind.CHECK: StepParams(),  # input 0 passed on once the other inputs hold everywhere; obj: (error, message)
 }
 
 #: The enums of mode numbers and flags that step parameters hold, generated into C as ``AG_<ENUM>_<NAME>``.
