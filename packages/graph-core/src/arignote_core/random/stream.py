@@ -21,7 +21,7 @@ from ..tensors.basic import arange, as_tensor, cast
 from ..tensors.shape_inference import shape_tuple
 from ..tensors.sharedvar import shared
 from ..tensors.sorting import argsort
-from .ops import random_variable
+from .ops import SIGNATURES, random_variable
 
 _MASK64 = (1 << 64) - 1
 
@@ -31,6 +31,8 @@ def _refuse_shape_as_parameter(distribution: str, size: Any, params: Sequence[An
     where NumPy's signature (this one) expects a bound. Read as bounds it would silently draw from the wrong
     distribution, so it is refused with both spellings."""
     first = params[0] if params else None
+    if SIGNATURES[distribution].core[0]:
+        return  # the first parameter is a vector (dirichlet's alpha, multivariate_normal's mean)
     if size is None and isinstance(first, tuple) and first and all(isinstance(v, int | np.integer) for v in first):
         raise TypeError(f"{distribution}({first!r}): a tuple of ints where the first parameter goes looks like a "
                         f"shape; pass it as size={first!r} (NumPy's order: parameters first, then size), or as an "
@@ -127,6 +129,112 @@ class RandomStream:
     def categorical(self, p: Any, size: Any = None, dtype: Any = "int64") -> Any:
         """The index of one category drawn with probabilities ``p`` (its last axis)."""
         return self._draw("categorical", size, [p], dtype)
+
+    def lognormal(self, mean: Any = 0.0, sigma: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """``exp`` of a normal with mean ``mean`` and standard deviation ``sigma``."""
+        return self._draw("lognormal", size, [mean, sigma], dtype)
+
+    def laplace(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """Laplace (double exponential) centred at ``loc`` with decay ``scale``."""
+        return self._draw("laplace", size, [loc, scale], dtype)
+
+    def logistic(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """Logistic centred at ``loc`` with ``scale``."""
+        return self._draw("logistic", size, [loc, scale], dtype)
+
+    def gumbel(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """Gumbel (extreme value of type I) with mode ``loc`` and ``scale``."""
+        return self._draw("gumbel", size, [loc, scale], dtype)
+
+    def weibull(self, a: Any, size: Any = None, dtype: Any = "float64") -> Any:
+        """Standard Weibull of shape ``a`` (scale 1)."""
+        return self._draw("weibull", size, [a], dtype)
+
+    def pareto(self, b: Any, scale: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """Pareto of shape ``b`` on [scale, inf) (PyTensor's and SciPy's; NumPy's ``pareto(a)`` is the Lomax,
+        ``pareto(a) - 1``)."""
+        return self._draw("pareto", size, [b, scale], dtype)
+
+    def cauchy(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """Cauchy centred at ``loc`` with half-width ``scale``."""
+        return self._draw("cauchy", size, [loc, scale], dtype)
+
+    def standard_cauchy(self, size: Any = None, dtype: Any = "float64") -> Any:
+        """Standard Cauchy."""
+        return self.cauchy(0.0, 1.0, size, dtype)
+
+    def halfnormal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """``loc + scale |Z|`` for a standard normal Z."""
+        return self._draw("halfnormal", size, [loc, scale], dtype)
+
+    def halfcauchy(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """``loc + scale |C|`` for a standard Cauchy C."""
+        return self._draw("halfcauchy", size, [loc, scale], dtype)
+
+    def invgamma(self, shape: Any, scale: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """Inverse gamma: ``scale / G`` for a standard gamma G of ``shape``."""
+        return self._draw("invgamma", size, [shape, scale], dtype)
+
+    def rayleigh(self, scale: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """Rayleigh with mode ``scale``."""
+        return self._draw("rayleigh", size, [scale], dtype)
+
+    def standard_gamma(self, shape: Any, size: Any = None, dtype: Any = "float64") -> Any:
+        """Gamma of ``shape`` and scale 1."""
+        return self.gamma(shape, 1.0, size, dtype)
+
+    def standard_exponential(self, size: Any = None, dtype: Any = "float64") -> Any:
+        """Exponential of mean 1."""
+        return self.exponential(1.0, size, dtype)
+
+    def chisquare(self, df: Any, size: Any = None, dtype: Any = "float64") -> Any:
+        """Chi-square with ``df`` degrees of freedom."""
+        return self._draw("chisquare", size, [df], dtype)
+
+    def t(self, df: Any, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = "float64") -> Any:
+        """Student's t with ``df`` degrees of freedom, shifted by ``loc`` and scaled by ``scale``."""
+        return self._draw("t", size, [df, loc, scale], dtype)
+
+    def standard_t(self, df: Any, size: Any = None, dtype: Any = "float64") -> Any:
+        """Student's t with ``df`` degrees of freedom."""
+        return self.t(df, 0.0, 1.0, size, dtype)
+
+    def wald(self, mean: Any, scale: Any, size: Any = None, dtype: Any = "float64") -> Any:
+        """Wald (inverse Gaussian) with ``mean`` and shape ``scale``."""
+        return self._draw("wald", size, [mean, scale], dtype)
+
+    def triangular(self, left: Any, mode: Any, right: Any, size: Any = None, dtype: Any = "float64") -> Any:
+        """Triangular on [left, right] peaking at ``mode``."""
+        return self._draw("triangular", size, [left, mode, right], dtype)
+
+    def vonmises(self, mu: Any, kappa: Any, size: Any = None, dtype: Any = "float64") -> Any:
+        """Von Mises on [-pi, pi] with mode ``mu`` and concentration ``kappa``."""
+        return self._draw("vonmises", size, [mu, kappa], dtype)
+
+    def geometric(self, p: Any, size: Any = None, dtype: Any = "int64") -> Any:
+        """Trials up to and including the first success of probability ``p`` (1, 2, ...)."""
+        return self._draw("geometric", size, [p], dtype)
+
+    def negative_binomial(self, n: Any, p: Any, size: Any = None, dtype: Any = "int64") -> Any:
+        """Failures before ``n`` successes of probability ``p``."""
+        return self._draw("negative_binomial", size, [n, p], dtype)
+
+    def beta_binomial(self, n: Any, a: Any, b: Any, size: Any = None, dtype: Any = "int64") -> Any:
+        """Successes in ``n`` trials whose probability is drawn from beta(a, b)."""
+        return self._draw("beta_binomial", size, [n, a, b], dtype)
+
+    def hypergeometric(self, ngood: Any, nbad: Any, nsample: Any, size: Any = None, dtype: Any = "int64") -> Any:
+        """Good items among ``nsample`` drawn without replacement from ``ngood`` good and ``nbad`` bad ones."""
+        return self._draw("hypergeometric", size, [ngood, nbad, nsample], dtype)
+
+    def dirichlet(self, alpha: Any, size: Any = None, dtype: Any = "float64") -> Any:
+        """Points of the simplex, Dirichlet with concentrations ``alpha`` (its last axis)."""
+        return self._draw("dirichlet", size, [alpha], dtype)
+
+    def multivariate_normal(self, mean: Any, cov: Any, size: Any = None, dtype: Any = "float64") -> Any:
+        """Normal vectors with ``mean`` (last axis) and covariance ``cov`` (last two axes; symmetric positive
+        definite, factored by Cholesky)."""
+        return self._draw("multivariate_normal", size, [mean, cov], dtype)
 
     def permutation(self, x: Any) -> Any:
         """A random order of ``arange(x)`` for an integer ``x``, else of ``x`` along its first axis."""
