@@ -224,7 +224,7 @@ DOCS_C_CACHE = ROOT / ".nox" / "docs-c-cache"
 def docs(session: nox.Session) -> None:
     """Build the documentation site (docs/) into docs/_build/html, failing on any warning (broken references and
     public names without a docstring included), then run every code example in it (Sphinx's doctest builder)."""
-    session.install(*local(closure(["arignote"])), *DOCS_REQUIREMENTS)
+    session.install(*local(closure(["arignote", "codegen-cuda", "distributed"])), *DOCS_REQUIREMENTS)
     env = {"ARIGNOTE_CACHE_DIR": str(DOCS_C_CACHE), "ARIGNOTE_STRICT_REWRITES": "1"}
     sphinx = ["sphinx-build", "--fail-on-warning", "--keep-going", "--nitpicky", "--quiet"]
     run_each(session, {

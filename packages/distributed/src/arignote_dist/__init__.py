@@ -1,5 +1,5 @@
 """Arignote beyond one machine: data-parallel training over MPI (:class:`DataParallel`, :class:`ShardSampler`)
-and batch evaluation on Dask (:func:`arignote_dist.dask_blocks.map_blocks`, with the ``[dask]`` extra).
+and batch evaluation on Dask (``arignote_dist.dask_blocks.map_blocks``, with the ``[dask]`` extra).
 
 A training script written for ``mpiexec -n 4 python train.py`` also runs as ``python train.py``: without
 mpi4py, or on one process, every collective is the identity.
@@ -13,5 +13,5 @@ from .sampler import ShardSampler
 
 __all__ = [
     "DEFAULT_BUCKET_BYTES", "Bucket", "Communicator", "DataParallel", "MPICommunicator", "ShardSampler",
-    "SingleProcess", "Slot", "UpdateRule", "__version__", "abort_on_error", "sgd", "world",
+    "SingleProcess", "Slot", "__version__", "abort_on_error", "sgd", "world",
 ]
