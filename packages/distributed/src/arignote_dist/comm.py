@@ -123,8 +123,11 @@ def abort_on_error(comm: Communicator) -> None:
         return
 
     def abort(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-        print(f"arignote_dist: rank {comm.rank} of {comm.size} failed; aborting the job", file=sys.stderr)
-        traceback.print_exception(kind, value, tb, file=sys.stderr)
+        # the error itself goes in the first line, written at once: the launcher may drop what a rank wrote last
+        # when the abort reaches it first (a traceback cut short was seen in CI)
+        text = "".join(traceback.format_exception(kind, value, tb))
+        sys.stderr.write(f"arignote_dist: rank {comm.rank} of {comm.size} failed ({kind.__name__}: {value}); "
+                         f"aborting the job\n{text}")
         sys.stderr.flush()
         comm.abort(1)
 
