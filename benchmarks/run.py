@@ -2,7 +2,9 @@
 
 Usage: ``python benchmarks/run.py [--quick] [--only W1,W4]``. Writes ``benchmarks/results/{quick,full}.md`` and a
 PNG plot beside it (when matplotlib is installed), even for a run of some workloads only; a full run that
-measures W8 also writes its section (table, time per step, cold compile) to ``w8.md``. Peers that are not
+measures W8 also writes its section (table, time per step, cold compile) to ``w8.md``. DIST (training over MPI
+ranks, Dask workers: ``workloads/dist_scaling.py``) runs only when named, and writes ``dist.md``; ``--only DIST``
+writes nothing else. Peers that are not
 installed are listed as such; a peer whose result disagrees with NumPy is reported as wrong and never timed.
 """
 
@@ -182,6 +184,12 @@ def main() -> None:
     sections = [table(workload, results, floor.get(workload.name)) for workload, results in measured]
     if not only or "W6" in only:
         sections.append(w6_section())
+    dist = None
+    if "DIST" in only:  # minutes of launches of processes on every core: only when asked for
+        import dist_scaling
+
+        dist = dist_scaling.section()
+        sections.append(dist)
     name = "quick" if args.quick else "full"
     header = [
         f"# Arignote benchmarks ({name} run)",
@@ -202,10 +210,15 @@ def main() -> None:
     report = "\n".join(header) + "\n".join(sections)
     print(report)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.md").write_text(report + "\n", encoding="utf-8")
+    if only != {"DIST"}:  # DIST alone writes dist.md only
+        (RESULTS / f"{name}.md").write_text(report + "\n", encoding="utf-8")
     if w8 is not None and not args.quick:
         (RESULTS / "w8.md").write_text("\n".join(header) + "\n" + sections[w8] + "\n", encoding="utf-8")
-    if write_plot(measured, RESULTS / f"{name}.png"):
+    if dist is not None:
+        import dist_scaling
+
+        dist_scaling.write(dist)
+    if measured and write_plot(measured, RESULTS / f"{name}.png"):
         print(f"plot: {RESULTS / f'{name}.png'}", file=sys.stderr)
 
 

@@ -1,6 +1,7 @@
 """What each rank runs in the MPI tests (under ``mpiexec -n 2``).
 
 ``train DIR``: 5 steps, a checkpoint (DIR/half.npz), 5 more, a checkpoint (DIR/end.npz).
+``full DIR``: the 784-500-10 MLP, 20 steps on global batches of 256, a checkpoint (DIR/full.npz).
 ``raise`` / ``kill``: rank 1 fails at its third step, by an exception or by SIGKILL.
 """
 
@@ -11,12 +12,17 @@ import signal
 import sys
 from pathlib import Path
 
-from mlp import build, train
+from mlp import FULL, build, train
 
 import arignote_dist as ad
 
 
 def main(what: str, *args: str) -> None:
+    if what == "full":
+        dp = build(ad.world(), config=FULL)
+        train(dp, range(20), FULL)
+        dp.save(Path(args[0]) / "full.npz")
+        return
     dp = build(ad.world())
     if what == "train":
         folder = Path(args[0])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -37,6 +41,32 @@ def test_expression_on_two_worker_processes_equals_numpy(client) -> None:
     # each worker process unpickled (and compiled) the function once, for its blocks
     loaded = client.run(lambda: len(dask_blocks._LOADED))
     assert sorted(loaded.values()) == [1, 1]
+
+
+def _kill_worker_once(block: np.ndarray, marker: str, block_info: dict | None = None) -> np.ndarray:
+    """The identity, except that the first worker to reach block 3 dies there (SIGKILL), once."""
+    if block_info is not None and block_info[0]["chunk-location"] == (3,):
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL)
+        except FileExistsError:
+            return block
+        os.close(fd)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return block
+
+
+def test_a_worker_killed_mid_computation_leaves_the_result_unchanged(client, tmp_path: Path) -> None:
+    """The worker computing a block's input dies mid-run; Dask reruns its tasks (and those whose results it
+    held) on the workers left or on the one the nanny restarts, and the result is NumPy's."""
+    x, y = _inputs(80_000)
+    marker = str(tmp_path / "killed")
+    xs = da.from_array(x, chunks=10_000).map_blocks(_kill_worker_once, marker, dtype=x.dtype)
+    before = set(client.scheduler_info()["workers"])
+    result = dask_blocks.map_blocks(_expression(), xs, da.from_array(y, chunks=10_000))
+    np.testing.assert_allclose(result.compute(), np.exp(-x**2) * np.sin(y) + x * y, rtol=1e-12)
+    assert os.path.exists(marker)  # a worker did die
+    client.wait_for_workers(2, timeout=30)
+    assert set(client.scheduler_info()["workers"]) != before  # and was replaced
 
 
 def test_several_outputs_in_process() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mlp import build, train
+from mlp import FULL, build, train
 
 import arignote_dist as ad
 
@@ -50,6 +50,16 @@ def two_ranks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = _job("train", str(folder))
     assert result.returncode == 0, result.stderr
     return folder
+
+
+def test_784_500_10_on_two_ranks_matches_one_process(tmp_path: Path) -> None:
+    """The issue's check at full size: 20 steps on global batches of 256, float64, 2 ranks of 128 each."""
+    result = _job("full", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    one = build(ad.SingleProcess(), config=FULL)
+    train(one, range(20), FULL)
+    assert len(one.buckets) == 2  # 784x500 alone; the rest
+    _assert_close(_state(one), _saved(tmp_path / "full.npz"))
 
 
 def _assert_close(ours: list[np.ndarray], theirs: list[np.ndarray]) -> None:
