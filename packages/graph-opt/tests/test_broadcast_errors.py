@@ -10,6 +10,8 @@ from opt_helpers import STRICT, check, evaluate, rewrite
 
 import arignote_core as ac
 from arignote_core import Shape
+from arignote_core.mode import Mode
+from arignote_opt import standard_rewriter
 
 RNG = np.random.default_rng(11)
 
@@ -105,3 +107,15 @@ def test_a_reshape_that_does_not_fit_still_fails_after_it_is_merged_into_another
     with pytest.raises(ValueError, match="reshape"):
         evaluate(fgraph, [np.zeros(shape)])
     check(out, [x], [np.zeros((3, 4, 2)) if len(shape) == 3 else np.zeros(6)], STRICT)
+
+
+def test_a_dropped_update_of_a_region_keeps_its_index_error():
+    """``inc_subtensor(y[idx], v) ** 0`` is ones, but only where ``idx`` is within ``y``: the rewrite that drops the
+    update keeps its index check, and raises the IndexError computing it would (fuzz case 73:255)."""
+    y = ac.dtensor3("y")
+    idx = np.array([[-1, -1], [-1, -2]])
+    out = ac.inc_subtensor(y[idx], y) ** 0
+    f = ac.function([y], out, mode=Mode(backend="reference", rewriter=standard_rewriter()))
+    with pytest.raises(IndexError, match="out of bounds"):
+        f(np.zeros((1, 1, 1)))
+    np.testing.assert_array_equal(f(np.zeros((2, 1, 1))), np.ones((2, 1, 1)))

@@ -34,6 +34,7 @@ from arignote_core import (
 from arignote_core.tensors import math
 from arignote_core.tensors.checks import check
 from arignote_core.tensors.indexing import INDEX_ERROR, index_conditions
+from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
 
 from .shapes import broadcast_shape, covers, filled
 from .sizes import SizeTerms, representative, size_scalar, term_key
@@ -87,11 +88,16 @@ EMPTY_REDUCTION_ERROR = "a reduction without identity (max, min, argmax, argmin)
     "that the rewritten graph no longer computes)"
 
 
+#: the read each in-place update of a region indexes as (its index checks are the read's)
+_READS: dict[type, type] = {IncSubtensor: Subtensor, AdvancedIncSubtensor: AdvancedSubtensor}
+
+
 def _failure_conditions(node: Apply) -> tuple[str, list[Variable]] | None:
     """The conditions under which computing ``node`` raises no error, and the error's message, for the ops that
     fail on their values' shapes or indices: indexing out of bounds, max, min, argmax or argmin of an empty axis, a
     reshape that does not fit."""
-    fails_on_values = isinstance(node.op, Subtensor | AdvancedSubtensor | ArgReduce | Reshape) or (
+    fails_on_values = isinstance(node.op, Subtensor | AdvancedSubtensor | ArgReduce | Reshape | IncSubtensor |
+                                 AdvancedIncSubtensor) or (
         isinstance(node.op, Reduce) and node.op.scalar_op.name in ("maximum", "minimum"))
     if not fails_on_values:
         return None
@@ -99,6 +105,9 @@ def _failure_conditions(node: Apply) -> tuple[str, list[Variable]] | None:
     sizes = [s if s is not None else math.shape(x)[k] for k, s in enumerate(x.type.shape)]
     if isinstance(node.op, Subtensor | AdvancedSubtensor):
         return INDEX_ERROR, index_conditions(node, sizes)
+    if isinstance(node.op, IncSubtensor | AdvancedIncSubtensor):  # x[index] += value: the read's index checks
+        read = _READS[type(node.op)](node.op.entries).make_node(x, *node.inputs[2:])
+        return INDEX_ERROR, index_conditions(read, sizes)
     if isinstance(node.op, ArgReduce | Reduce):
         axis = node.op.axis if isinstance(node.op, ArgReduce) else node.op.axes
         axes = range(len(sizes)) if axis is None else [axis] if isinstance(axis, int) else axis
@@ -129,11 +138,17 @@ def _reshape_fits(sizes: list[Any], shape_vector: Variable, ndim: int) -> Variab
     return math.where(free, divides, math.equal(known, size))
 
 
+def _check(value: Variable, message: str, conditions: list[Variable]) -> Variable:
+    """``value`` checked against ``conditions``, raising what computing the dropped node would have raised: an
+    IndexError for an index out of bounds, else a ValueError."""
+    return check(value, message, *conditions, error="IndexError" if message == INDEX_ERROR else "ValueError")
+
+
 def guard_failure(value: Variable, node: Apply) -> Variable:
     """``value``, failing at run time where computing ``node`` (which a rewrite no longer computes, its inputs
     still being computed) would have failed."""
     found = _failure_conditions(node)
-    return value if found is None else check(value, found[0], *found[1])
+    return value if found is None else _check(value, *found)
 
 
 def guard_dropped(value: Variable, dropped: Sequence[Variable]) -> Variable:
@@ -149,7 +164,7 @@ def guard_dropped(value: Variable, dropped: Sequence[Variable]) -> Variable:
         seen.add(node)
         found = _failure_conditions(node)
         if found is not None:
-            value = check(value, found[0], *found[1])
+            value = _check(value, *found)
         pending += [v for v in node.inputs if v.owner is not None]
     return value
 
