@@ -30,8 +30,8 @@ from sphinx.util.docutils import SphinxDirective
 logger = logging.getLogger(__name__)
 
 #: the packages of the reference, in the order their pages claim the objects they share
-PACKAGES = ("arignote_core", "arignote_opt", "arignote_grad", "arignote_c", "arignote_nn", "arignote_cuda", "arignote_dist",
-            "arignote")
+PACKAGES = ("arignote_core", "arignote_opt", "arignote_grad", "arignote_c", "arignote_nn", "arignote_cuda",
+            "arignote_dist", "arignote")
 
 
 def run_python_blocks(app: Sphinx, doctree: nodes.document) -> None:
