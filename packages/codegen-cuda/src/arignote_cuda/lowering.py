@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeGuard
-
-import numpy as np
 
 from arignote_c.emit.context import EmitContext, Unsupported, Value
 from arignote_c.emit.kernels import Operand, reduction_for
 from arignote_c.emit.scalar import emit_scalar
-from arignote_core.graph import Apply, Constant, Variable, dtype_spec
+from arignote_c.lowering.elementwise import elemwise_body
+from arignote_core.graph import Apply, dtype_spec
 from arignote_core.tensors import Elemwise, Reduce
 from arignote_core.tensors.fused_reduce import FusedReduce
 
@@ -38,10 +36,6 @@ class KernelPlan:
     @property
     def reduces(self) -> bool:
         return self.axes is not None
-
-
-def _inlinable(var: Variable) -> TypeGuard[Constant]:
-    return isinstance(var, Constant) and np.size(var.data) == 1
 
 
 def _check_dtypes(node: Apply) -> None:
@@ -88,16 +82,7 @@ def _lower(ctx: EmitContext, node: Apply) -> KernelPlan:
 
 
 def _elemwise(ctx: EmitContext, node: Apply) -> KernelPlan:
-    pointers = [i for i, v in enumerate(node.inputs) if not _inlinable(v)]
-    if len(pointers) + len(node.outputs) > 32:
-        raise Unsupported("too many operands for one kernel")
-
-    def body(xs: list[Value], assign: Callable[[str, str], str]) -> list[Value]:
-        given = iter(xs)
-        args = [Value(ctx.literal(np.asarray(v.data).item(), v.type.dtype), v.type.dtype, dtype_spec(v))
-                if _inlinable(v) else next(given) for v in node.inputs]
-        return emit_scalar(ctx, node.op.scalar_op, args, assign)
-
+    pointers, body = elemwise_body(ctx, node)
     operands = [Operand(node.inputs[i].type.dtype, dtype_spec(node.inputs[i])) for i in pointers]
     kernel = elemwise_kernel(ctx, operands, [o.type.dtype for o in node.outputs], body)
     return KernelPlan(node, kernel, pointers)
