@@ -44,7 +44,8 @@ class Merger:
         #: whether every node of the graph has been offered once (later, only new or changed nodes need be)
         self.primed = False
         #: (op, inputs) of nodes a rule replaced -> their outputs' replacements: a node recreated later (another
-        #: rule building the same computation) takes the known result instead of being rewritten again
+        #: rule building the same computation) takes the known result instead of being rewritten again, even
+        #: once that result has left the graph (:meth:`_reuse`)
         self.replaced: dict[tuple[Any, ...], list[Variable | None]] = {}
 
     def remember(self, node: Apply, pairs: list[tuple[Variable, Variable]]) -> None:
@@ -58,18 +59,38 @@ class Merger:
             pass
 
     def _reuse(self, node: Apply, key: tuple[Any, ...]) -> bool:
+        """Replace ``node`` by what a rule replaced the same computation by before.
+
+        That result is taken back even when it has left the graph since (rules rewrote all its users:
+        ``shape(f(x))`` became a ``make_vector`` whose entries were then read off): it still computes the same
+        values, and taking it back costs a merge, where rewriting the recreated node would redo the whole
+        chain of rewrites that followed, once per recreation (shape inference recreating ``shape(f(g(x)))``
+        for each size it reads multiplied that work past the rewrite budget). Not when a rule has rewritten
+        the result itself since: it is no longer the form the rules want (a later phase's rule undid it, as
+        ``a + -b -> a - b`` undoes ``a - b -> a + -b``), and taking it back would undo that rule's work."""
         known = self.replaced.get(key)
         if known is None:
             return False
+        fgraph = self.fgraph
         pairs = [(old, new) for old, new in zip(node.outputs, known, strict=True)
-                 if new is not None and new in self.fgraph.clients and old in self.fgraph.clients]
+                 if new is not None and old in fgraph.clients]
         if not pairs or len(pairs) != sum(1 for new in known if new is not None):
             return False
-        if any(_may_depend_on(new, node) for _, new in pairs):
+        if any(new not in fgraph.clients and self._rewritten(new) or _may_depend_on(new, node) for _, new in pairs):
             return False
         for old, new in pairs:
-            self.fgraph.replace(old, new, "merge")
+            fgraph.replace(old, old.type.refine(new), "merge")
         return True
+
+    def _rewritten(self, var: Variable) -> bool:
+        """Whether a rule has replaced the computation of ``var`` (as it reads now) by something else."""
+        node = var.owner
+        if node is None:
+            return False
+        try:
+            return (node.op, tuple(node.inputs)) in self.replaced
+        except TypeError:  # an op without a hash is never remembered
+            return False
 
     def _canonical(self, const: Constant) -> Constant:
         signature = self._signatures.get(const)
