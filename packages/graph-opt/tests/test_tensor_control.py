@@ -1,4 +1,6 @@
-"""Control-flow rewrites: inlined OpFromGraph, ifelse of a constant condition."""
+"""Control-flow rewrites: inlined OpFromGraph, ifelse of a constant condition, and loops: last states carried,
+unused outputs dropped, invariants hoisted, sibling loops merged, inputs read once, sequence products and
+accumulated products moved out of the step, the shapes of sequence entries measured before the loop."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import numpy as np
 import pytest
 
 import arignote_core as ac
-from arignote_core.control import IfElse, OpFromGraph
+from arignote_core.control import IfElse, OpFromGraph, Scan
 from arignote_core.mode import Mode
 from arignote_opt import standard_rewriter
 
@@ -147,4 +149,175 @@ def test_an_output_of_a_step_that_nothing_uses_is_not_computed():
     fired, _ = ops_after_rewriting([ys[1]], [x, w], "scan_drops_unused_outputs")
     assert fired
     fired, _ = ops_after_rewriting([ys[0], ys[1]], [x, w], "scan_drops_unused_outputs")
+    assert not fired
+
+
+def sibling_loops():
+    """Two loops over the rows of ``x``, both reading ``w``: a recurrence and a running sum."""
+    x, w, h0 = ac.dmatrix("x"), ac.dmatrix("w"), ac.dvector("h0")
+    hs, _ = ac.scan(lambda xt, h, w: ac.tanh(xt @ w + h), sequences=[x], outputs_info=[h0], non_sequences=[w])
+    sums, _ = ac.scan(lambda xt, s, w: s + (xt @ w).sum(), sequences=[x], outputs_info=[np.float64(0)],
+                      non_sequences=[w])
+    return [x, w, h0], hs, sums
+
+
+def numpy_sibling_loops(x, w, h0):
+    hs, sums, h, s = [], [], h0, 0.0
+    for row in x:
+        h = np.tanh(row @ w + h)
+        s = s + (row @ w).sum()
+        hs.append(h)
+        sums.append(s)
+    return np.array(hs).reshape(len(x), len(h0)), np.array(sums)
+
+
+def test_two_independent_loops_of_the_same_steps_run_as_one_reading_shared_inputs_once():
+    inputs, hs, sums = sibling_loops()
+    fgraph = ac.FunctionGraph(inputs, [hs, sums])
+    report = standard_rewriter()(fgraph)
+    assert report.rules["scan_merges_sibling_loops"].fired > 0
+    loops = [n for n in fgraph.toposort() if isinstance(n.op, Scan)]
+    assert len(loops) == 1
+    # what both loops read (w, x @ w), the merged loop reads once
+    assert report.rules["scan_reads_each_input_once"].fired > 0
+    assert len({id(v) for v in loops[0].inputs}) == len(loops[0].inputs)
+    f = ac.function(inputs, [hs, sums], mode=REWRITTEN)
+    rng = np.random.default_rng(3)
+    for steps in (4, 1, 0):
+        values = rng.normal(size=(steps, 3)), rng.normal(size=(3, 3)) * 0.5, rng.normal(size=3)
+        for got, expected in zip(f(*values), numpy_sibling_loops(*values), strict=True):
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("second", ["reads the first", "backwards", "while", "other steps"])
+def test_loops_that_cannot_run_as_one_stay_apart(second):
+    x, h0 = ac.dvector("x"), ac.dscalar("h0")
+    first, _ = ac.scan(lambda xt, h: h * 0.5 + xt, sequences=[x], outputs_info=[h0])
+    if second == "reads the first":
+        other, _ = ac.scan(lambda ft, s: s + ft, sequences=[first], outputs_info=[h0])
+    elif second == "backwards":
+        other, _ = ac.scan(lambda xt, s: s + xt, sequences=[x], outputs_info=[h0], go_backwards=True)
+    elif second == "while":
+        other, _ = ac.scan(lambda xt, s: (s + xt, ac.control.until(s > 3)), sequences=[x], outputs_info=[h0])
+    else:
+        other, _ = ac.scan(lambda xt, s: s + xt, sequences=[x[1:]], outputs_info=[h0])
+    fired, ops = ops_after_rewriting([first, other], [x, h0], "scan_merges_sibling_loops")
+    assert not fired and ops.count(Scan) == 2
+
+
+def w8_recurrence():
+    """W8's recurrence: its inputs and its states."""
+    x = ac.tensor("float64", (None, None, None), name="x")
+    w, u, b, h0 = ac.dmatrix("w"), ac.dmatrix("u"), ac.dvector("b"), ac.dmatrix("h0")
+    hs, _ = ac.scan(lambda xt, h, w, u, b: ac.tanh(xt @ w + h @ u + b), sequences=x, outputs_info=h0,
+                    non_sequences=[w, u, b])
+    return [x, w, u, b, h0], hs
+
+
+def numpy_rnn(x, w, u, b, h0):
+    hs, h = [], h0
+    for row in x:
+        h = np.tanh(row @ w + h @ u + b)
+        hs.append(h)
+    return np.array(hs).reshape(len(x), *h0.shape)
+
+
+def test_a_product_of_a_sequence_entry_by_an_invariant_matrix_is_one_product_before_the_loop():
+    inputs, hs = w8_recurrence()
+    fgraph = ac.FunctionGraph(inputs, [hs])
+    report = standard_rewriter()(fgraph)
+    assert report.rules["scan_pushes_out_sequence_products"].fired > 0
+    (loop,) = [n for n in fgraph.toposort() if isinstance(n.op, Scan)]
+    step_ops = [type(n.op).__name__ for n in loop.op.step.fgraph.toposort()]
+    assert step_ops.count("MatMul") == 1  # h @ u stays; x_t @ w is x @ w before the loop
+    f = ac.function(inputs, hs, mode=REWRITTEN)
+    rng = np.random.default_rng(5)
+    for shape in ((6, 2, 3), (1, 1, 3), (0, 2, 3)):
+        x = rng.normal(size=shape)
+        values = x, rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(3, 3)) * 0.5, rng.normal(size=3), \
+            rng.normal(size=shape[1:])
+        np.testing.assert_allclose(f(*values), numpy_rnn(*values), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("step", ["a matrix changing per step", "a while loop", "an integer product"])
+def test_products_that_are_not_sequence_work_stay_in_the_step(step):
+    x, w = ac.dmatrix("x"), ac.dmatrix("w")
+    if step == "a matrix changing per step":
+        out, _ = ac.scan(lambda xt, h: h @ w + xt @ h.T @ w, sequences=[x], outputs_info=[ac.zeros((3, 3))])
+    elif step == "a while loop":
+        out, _ = ac.scan(lambda xt, w: (xt @ w, ac.control.until(xt.sum() > 0)), sequences=[x], non_sequences=[w])
+    else:
+        xi, wi = ac.lmatrix("xi"), ac.lmatrix("wi")
+        out, _ = ac.scan(lambda xt, wi: xt @ wi, sequences=[xi], non_sequences=[wi])
+        x, w = xi, wi
+    fired, _ = ops_after_rewriting([out], [x, w], "scan_pushes_out_sequence_products")
+    assert not fired
+
+
+def compare_with_numpy(inputs, outputs, oracle, samples):
+    """The rewritten function's values against ``oracle``'s on each sample's arrays."""
+    f = ac.function(inputs, outputs, mode=REWRITTEN)
+    for values in samples:
+        for got, expected in zip(f(*values), oracle(*values), strict=True):
+            np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+def test_a_carried_sum_of_products_is_one_product_after_the_loop(backwards):
+    x, y, a0 = ac.dtensor3("x"), ac.dtensor3("y"), ac.dmatrix("a0")
+    # what a gradient's loop accumulates for a weight: x_t.T @ g_t, g_t computed in the step
+    sums, _ = ac.scan(lambda xt, yt, acc: acc + xt.T @ ac.tanh(yt * 2), sequences=[x, y], outputs_info=[a0],
+                      go_backwards=backwards)
+    fgraph = ac.FunctionGraph([x, y, a0], [sums[-1]])
+    report = standard_rewriter()(fgraph)
+    assert report.rules["scan_pushes_out_accumulated_products"].fired > 0
+    (loop,) = [n for n in fgraph.toposort() if isinstance(n.op, Scan)]
+    assert loop.op.info.n_carried == 0 and loop.op.info.n_outputs == 1  # tanh(y_t * 2) stacked; x read as it is
+
+    def oracle(x, y, a0):
+        return [a0 + np.einsum("tbi,tbj->ij", x, np.tanh(y * 2))]
+
+    rng = np.random.default_rng(6)
+    compare_with_numpy([x, y, a0], [sums[-1]], oracle,
+                       [(rng.normal(size=(t, 2, 3)), rng.normal(size=(t, 2, 4)), rng.normal(size=(3, 4)))
+                        for t in (5, 1)])
+
+
+def test_a_carried_sum_read_elsewhere_in_the_step_stays_carried():
+    x, a0 = ac.dtensor3("x"), ac.dmatrix("a0")
+    # the running sum is read by the step's other output too: it cannot become a product after the loop
+    (acc, seen), _ = ac.scan(lambda xt, acc: (acc + xt.T @ xt, acc.sum()), sequences=[x],
+                             outputs_info=[a0, None])
+    fired, _ = ops_after_rewriting([acc, seen], [x, a0], "scan_pushes_out_accumulated_products")
+    assert not fired
+
+
+def test_the_shapes_a_step_measures_of_sequence_entries_are_measured_once_before_the_loop():
+    x, y = ac.dmatrix("x"), ac.dmatrix("y")
+
+    def step(xt, yt):
+        total = xt + yt
+        return total * total.shape[0] + xt.shape[0]
+
+    out, _ = ac.scan(step, sequences=[x, y])
+    fgraph = ac.FunctionGraph([x, y], [out])
+    report = standard_rewriter()(fgraph)
+    assert report.rules["scan_hoists_step_shapes"].fired > 0
+    (loop,) = [n for n in fgraph.toposort() if isinstance(n.op, Scan)]
+    assert not [n for n in loop.op.step.fgraph.toposort() if isinstance(n.op, ac.Shape)]
+    rng = np.random.default_rng(7)
+    compare_with_numpy([x, y], [out], lambda x, y: [(x + y) * np.broadcast_shapes(x.shape[1:], y.shape[1:])[0]
+                                                    + x.shape[1]],
+                       [(rng.normal(size=(4, 3)), rng.normal(size=(4, 3))),
+                        (rng.normal(size=(2, 1)), rng.normal(size=(2, 5)))])
+    with pytest.raises(ValueError):  # the step's values still do not broadcast
+        ac.function([x, y], out, mode=REWRITTEN)(np.ones((2, 3)), np.ones((2, 4)))
+
+
+def test_a_shape_only_a_step_value_gives_stays_in_the_step():
+    x = ac.dmatrix("x")
+    # the row's length is the carried value's, which may change from step to step
+    out, _ = ac.scan(lambda xt, acc: acc[: (xt * acc[0]).shape[0]] + 1, sequences=[x],
+                     outputs_info=[ac.zeros(3)])
+    fired, _ = ops_after_rewriting([out], [x], "scan_hoists_step_shapes")
     assert not fired

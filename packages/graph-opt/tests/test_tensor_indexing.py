@@ -63,6 +63,11 @@ CASES = [
     ("slice_before_elemwise", True, lambda x: (ac.exp(x) + ac.dvector("v"))[2]),
     ("slice_before_elemwise", False, lambda x: (lambda e: [e[1:], e])(ac.exp(x))),
     ("slice_before_elemwise", False, lambda x: (x + ac.dmatrix("y"))[1:]),
+    ("slice_to_own_length", True, lambda x: x[0:x.shape[0]]),
+    ("slice_to_own_length", True, lambda x: x[:, :x.shape[1]] * 2),
+    ("slice_to_own_length", False, lambda x: x[0:x.shape[1]]),  # another axis's length
+    ("slice_to_own_length", False, lambda x: x[1:x.shape[0]]),
+    ("slice_to_own_length", False, lambda x: x[0:ac.dmatrix("y").shape[0]]),
 ]
 
 

@@ -249,7 +249,9 @@ static int ag_step_scan(ag_outctx *ctx) {
             goto done;
     }
     if (!(values = ag_enter(step))) goto done;
+    ag_blas_serial_begin(); /* once for the loop, not per product of a step (blas.c) */
     rc = ag_scan_steps(ctx, step, values, groups, nseq, nstate, nout, ncarried, n, views, carried, stacks, &done);
+    ag_blas_serial_end();
     ag_leave(step, values);
     if (rc == 0) rc = ag_scan_outputs(ctx, nstate + nout, ncarried, n, done, stacks, carried);
 done:

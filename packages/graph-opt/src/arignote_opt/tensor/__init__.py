@@ -12,6 +12,8 @@ from . import (  # noqa: F401
     fusion,
     indexing,
     matrix_chain,
+    scan_pushout,
+    scan_shapes,
     shape_rules,
     specialize,
     stabilize,

@@ -1,7 +1,8 @@
 """Control flow made plain where it can be: an ``OpFromGraph`` marked ``inline`` replaced by its graph (so the
 other rewrites see through it), an ``ifelse`` whose condition is a constant replaced by the branch taken, a
 loop state of which only the last value is used carried instead of stacked, a loop output nobody uses not
-computed, and what a loop's step computes from its non-sequences alone computed once before the loop."""
+computed, what a loop's step computes from its non-sequences alone computed once before the loop, two
+independent loops of the same number of steps run as one, and an input a loop is given twice read once."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from arignote_core import (
     as_tensor,
 )
 from arignote_core.control import IfElse, InnerGraph, OpFromGraph, Scan, ScanInfo
-from arignote_core.graph import clone_replace
+from arignote_core.graph import ancestors, clone_replace
 from arignote_core.tensors.checks import check
 
 from ..engine import Const, Node
@@ -91,7 +92,7 @@ def scan_keeps_last_state(fgraph: FunctionGraph, node: Apply, op: Scan) -> dict[
     return replacements
 
 
-def _rebuild_scan(op: Scan, info: ScanInfo, inner_inputs: list[Variable], inner_outputs: list[Variable],
+def rebuild_scan(op: Scan, info: ScanInfo, inner_inputs: list[Variable], inner_outputs: list[Variable],
                   outer_inputs: list[Variable]) -> list[Variable]:
     """A new Scan node of ``info`` over the step from ``inner_inputs`` to ``inner_outputs`` (variables of the old
     step: the graph between them is copied), applied to ``outer_inputs``; its outputs."""
@@ -112,7 +113,7 @@ def scan_drops_unused_outputs(fgraph: FunctionGraph, node: Apply, op: Scan) -> d
     results, condition = info.split_inner_outputs(op.step.outputs)
     kept = [k for k in range(info.n_outputs) if k not in unused]
     new_info = replace(info, n_outputs=len(kept))
-    new = new_info.split_outer_outputs(_rebuild_scan(
+    new = new_info.split_outer_outputs(rebuild_scan(
         op, new_info, list(op.step.inputs),
         [*results.states, *(results.outputs[k] for k in kept), *results.carried,
          *([condition] if condition is not None else [])],
@@ -170,6 +171,103 @@ def scan_hoists_invariants(node: Apply, op: Scan) -> dict[Variable, Variable] | 
     _, outer = info.split_outer_inputs(node.inputs)
     computed, _ = clone_replace(frontier, dict(zip(inner.non_sequences, outer.non_sequences, strict=True)))
     new_info = replace(info, n_non_sequences=info.n_non_sequences + len(frontier))
-    outputs_new = _rebuild_scan(op, new_info, [*op.step.inputs, *frontier], list(op.step.outputs),
+    outputs_new = rebuild_scan(op, new_info, [*op.step.inputs, *frontier], list(op.step.outputs),
                                 [*node.inputs, *computed])
     return dict(zip(node.outputs, outputs_new, strict=True))
+
+
+def _reads_outputs_of(node: Apply, other: Apply) -> bool:
+    """Whether ``node`` depends, directly or not, on what ``other`` computes."""
+    computed = set(other.outputs)
+    return any(v in computed for v in ancestors(node.inputs))
+
+
+def _mergeable(a: ScanInfo, b: ScanInfo) -> bool:
+    """Loops that step alike: no while loop (each would end on its own condition), the same direction, the same
+    gradient truncation."""
+    return not a.as_while and not b.as_while and a.go_backwards == b.go_backwards \
+        and a.truncate_gradient == b.truncate_gradient
+
+
+@CANONICALIZE.rule(Node(Scan, ..., op_as="op"), tags=("control",))
+def scan_merges_sibling_loops(fgraph: FunctionGraph, node: Apply, op: Scan) -> dict[Variable, Variable] | None:
+    """Two loops over the same number of steps (the same ``n_steps`` variable: ``scan`` over the same sequences
+    gives it), neither reading what the other computes, run as one loop whose step computes both steps: one
+    pass over the steps, one step program (its elementwise work fused across both), and a sequence or
+    non-sequence both read is read once."""
+    n_steps = node.inputs[0]
+    for other, position in fgraph.clients.get(n_steps, []):
+        if other is node or position != 0 or not isinstance(other, Apply) or not isinstance(other.op, Scan):
+            continue
+        if not _mergeable(op.info, other.op.info):
+            continue
+        if _reads_outputs_of(node, other) or _reads_outputs_of(other, node):
+            continue
+        return _merge_loops(node, other)
+    return None
+
+
+def _merge_loops(first: Apply, second: Apply) -> dict[Variable, Variable]:
+    """One Scan node computing what ``first`` and ``second`` compute (see :func:`scan_merges_sibling_loops`); what
+    both read, it is given twice until :func:`scan_reads_each_input_once` makes it once."""
+    a, b = first.op, second.op
+    assert isinstance(a, Scan) and isinstance(b, Scan)
+    ia, ib = a.info, b.info
+    n_steps, outer_a = ia.split_outer_inputs(first.inputs)
+    _, outer_b = ib.split_outer_inputs(second.inputs)
+    in_a, in_b = ia.split_inner_inputs(a.step.inputs), ib.split_inner_inputs(b.step.inputs)
+    results_a, _ = ia.split_inner_outputs(a.step.outputs)
+    results_b, _ = ib.split_inner_outputs(b.step.outputs)
+    info = ScanInfo(seq_taps=ia.seq_taps + ib.seq_taps, state_taps=ia.state_taps + ib.state_taps,
+                    n_outputs=ia.n_outputs + ib.n_outputs, n_carried=ia.n_carried + ib.n_carried,
+                    n_non_sequences=ia.n_non_sequences + ib.n_non_sequences,
+                    go_backwards=ia.go_backwards, truncate_gradient=ia.truncate_gradient)
+    inner_inputs = [*(v for taps in in_a.sequences for v in taps), *(v for taps in in_b.sequences for v in taps),
+                    *(v for taps in in_a.states for v in taps), *(v for taps in in_b.states for v in taps),
+                    *in_a.carried, *in_b.carried, *in_a.non_sequences, *in_b.non_sequences]
+    inner_outputs = [*results_a.states, *results_b.states, *results_a.outputs, *results_b.outputs,
+                     *results_a.carried, *results_b.carried]
+    outer_inputs = [n_steps, *outer_a.sequences, *outer_b.sequences, *outer_a.states, *outer_b.states,
+                    *outer_a.carried, *outer_b.carried, *outer_a.non_sequences, *outer_b.non_sequences]
+    name = "+".join(n for n in (a.name, b.name) if n) or None
+    loop = Scan(info, InnerGraph(inner_inputs, inner_outputs), name)(*outer_inputs)
+    new = info.split_outer_outputs(loop if isinstance(loop, list) else [loop])
+    old_a, old_b = ia.split_outer_outputs(first.outputs), ib.split_outer_outputs(second.outputs)
+    olds = [*old_a.states, *old_b.states, *old_a.outputs, *old_b.outputs, *old_a.carried, *old_b.carried]
+    news = [*new.states, *new.outputs, *new.carried]
+    return dict(zip(olds, news, strict=True))
+
+
+@CANONICALIZE.rule(Node(Scan, ..., op_as="op"), tags=("control",))
+def scan_reads_each_input_once(node: Apply, op: Scan) -> dict[Variable, Variable] | None:
+    """A loop given the same sequence twice (at the same taps) or the same non-sequence twice reads it once: its
+    step's two inputs become one (two merged loops reading one weight; a product pushed out of both)."""
+    info = op.info
+    n_steps, outer = info.split_outer_inputs(node.inputs)
+    inner = info.split_inner_inputs(op.step.inputs)
+    same: dict[Variable, Variable] = {}
+    kept_seqs: list[int] = []
+    for i, (seq, taps) in enumerate(zip(outer.sequences, info.seq_taps, strict=True)):
+        twin = next((j for j in kept_seqs if outer.sequences[j] is seq and info.seq_taps[j] == taps), None)
+        if twin is None:
+            kept_seqs.append(i)
+        else:
+            same.update(zip(inner.sequences[i], inner.sequences[twin], strict=True))
+    kept_non_seqs: list[int] = []
+    for i, value in enumerate(outer.non_sequences):
+        twin = next((j for j in kept_non_seqs if outer.non_sequences[j] is value), None)
+        if twin is None:
+            kept_non_seqs.append(i)
+        else:
+            same[inner.non_sequences[i]] = inner.non_sequences[twin]
+    if not same:
+        return None
+    outputs, _ = clone_replace(list(op.step.outputs), same)
+    new_info = replace(info, seq_taps=tuple(info.seq_taps[i] for i in kept_seqs),
+                       n_non_sequences=len(kept_non_seqs))
+    step_inputs = [*(v for i in kept_seqs for v in inner.sequences[i]), *(v for taps in inner.states for v in taps),
+                   *inner.carried, *(inner.non_sequences[i] for i in kept_non_seqs)]
+    new_outputs = rebuild_scan(op, new_info, step_inputs, outputs,
+                                [n_steps, *(outer.sequences[i] for i in kept_seqs), *outer.states, *outer.carried,
+                                 *(outer.non_sequences[i] for i in kept_non_seqs)])
+    return dict(zip(node.outputs, new_outputs, strict=True))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arignote_core import Apply, Constant, Elemwise, FunctionGraph, Subtensor, Variable
+from arignote_core import Apply, Constant, Elemwise, FunctionGraph, Shape, Subtensor, Variable
 from arignote_core.tensors.indexing import INPUT
 
 from ..engine import Node, Var
@@ -153,3 +153,30 @@ def slice_before_elemwise(fgraph: FunctionGraph, node: Apply, source: Variable, 
         own = tuple(_entry_for(e, var, source, axis) for axis, e in enumerate(entries))
         indexed.append(var if all(is_full(e, None) for e in own) else apply_keeping_constants(Subtensor(own), var))
     return inner.op(*indexed)
+
+
+def _is_own_length(x: Variable, axis: int, stop: Variable) -> bool:
+    """Whether ``stop`` is ``shape(x)[axis]``."""
+    owner = stop.owner
+    if owner is None or not isinstance(owner.op, Subtensor) or owner.op.entries != (("int", axis),):
+        return False
+    source = owner.inputs[0].owner
+    return source is not None and isinstance(source.op, Shape) and source.inputs[0] is x
+
+
+@INDEXING.rule(Node(Subtensor, Var("x"), rest="indices", op_as="index"), tags=("indexing",))
+def slice_to_own_length(x: Variable, indices: tuple[Variable, ...], index: Subtensor) -> Variable | None:
+    """``x[:x.shape[0]]`` is ``x[:]``: a slice from the start stopping at the axis's own length keeps it whole
+    (a gradient's loop reads ``x[0:T]`` of a sequence of T entries; as ``x`` it is what the forward loop reads,
+    and what the two compute from it is computed once)."""
+    entries, symbolic = list(index.entries), list(indices)
+    position = 0
+    for k, entry in enumerate(entries):
+        n_inputs = sum(part is INPUT for part in entry[1:])
+        if entry[0] == "slice" and entry[1] in (None, 0) and entry[3] in (None, 1) and entry[2] is INPUT \
+                and _is_own_length(x, _input_axis(entries, k), symbolic[position]):
+            entries[k] = FULL
+            del symbolic[position]
+            return Subtensor(tuple(entries))(x, *symbolic)
+        position += n_inputs
+    return None
