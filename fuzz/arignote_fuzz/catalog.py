@@ -556,6 +556,29 @@ def loop(ctx: Context) -> Proposal | None:
     return Proposal(name, (x,), template.replace("_ZERO_ROW", _ZERO_ROW), numpy, helpers)
 
 
+# --- transforms -------------------------------------------------------------------------------------------
+
+#: real results of the discrete Fourier transforms along the last axis (``{n}``: a length to crop or pad to)
+TRANSFORMS = (
+    ("irfft(rfft)", "{m}.fft.irfft({m}.fft.rfft({0}, n={n}), n={n})", True),
+    ("abs(fft)", "{m}.absolute({m}.fft.fft({0}, n={n}, norm='ortho'))", False),
+    ("real(ifft)", "{m}.real({m}.fft.ifft({0}, n={n}, norm='forward'))", True),
+    ("fftshift", "{m}.fft.fftshift({0}, axes=-1)", True),
+)
+
+
+def transform(ctx: Context) -> Proposal | None:
+    """A Fourier transform of a float value's last axis (non-empty in every call), with a real result."""
+    x = ctx.pick(lambda m: m.kind == "f" and m.ndim > 0 and all(s is not None and s[-1] > 0 for s in m.shapes))
+    if x is None:
+        return None
+    name, template, differentiable = TRANSFORMS[int(ctx.rng.integers(len(TRANSFORMS)))]
+    n = int(ctx.rng.integers(1, 9))
+    if not ctx.fits(tuple((*s[:-1], n) for s in ctx.metas[x].shapes if s is not None)):
+        return None
+    return Proposal(name, (x,), template.replace("{n}", str(n)), differentiable=differentiable)
+
+
 @dataclass(frozen=True)
 class Family:
     """A group of ops, how often the generator draws it, whether gradient-checked graphs may use it."""
@@ -584,4 +607,5 @@ FAMILIES = (
     Family("formula", formula, 6),
     Family("ifelse", ifelse, 2),
     Family("loop", loop, 2),
+    Family("transform", transform, 2),
 )

@@ -151,3 +151,40 @@ def test_a_value_set_through_a_boolean_mask_has_at_most_the_regions_dimensions_l
     out = set_subtensor(x[x > 0], ac.dvector("v"))
     np.testing.assert_array_equal(ac.function([x, out.owner.inputs[1]], out)(np.array([[1.0, -1.0]]), np.array([5.0])),
                                   [[5.0, -1.0]])
+
+
+@pytest.mark.parametrize("value", [300, -2, -2.5, 256.0, float("inf"), float("nan")])
+@pytest.mark.parametrize("update", [set_subtensor, inc_subtensor])
+def test_a_python_number_out_of_an_integer_arrays_bounds_is_refused_like_numpy(value, update):
+    """NumPy converts a Python number stored into an integer array with ``int`` and refuses one out of bounds
+    (``x[i] = -2.5`` raises OverflowError for uint8), where a NumPy scalar or array would wrap."""
+    y = ac.tensor("uint8", (None,), name="y")
+    expected = np.zeros(4, np.uint8)
+    try:
+        if update is set_subtensor:
+            expected[1:3] = value
+        else:
+            expected[1:3] += value
+    except Exception as error:  # noqa: BLE001 (whatever NumPy raises, the graph raises too)
+        with pytest.raises(type(error) if not isinstance(error, TypeError) else TypeError):
+            ac.function([y], update(y[1:3], value))(np.zeros(4, np.uint8))
+        return
+    np.testing.assert_array_equal(ac.function([y], update(y[1:3], value))(np.zeros(4, np.uint8)), expected)
+
+
+@pytest.mark.parametrize("value", [2.9, np.float64(-300.0), np.int64(300), np.float32(-2.5), 127,
+                                   np.array(-300.0), np.array([300])])
+@pytest.mark.parametrize("update", [set_subtensor, inc_subtensor])
+def test_numpy_scalars_and_arrays_are_stored_or_refused_as_numpy_does(value, update):
+    y = ac.tensor("int8", (None,), name="y")
+    expected = np.zeros(3, np.int8)
+    try:
+        if update is set_subtensor:
+            expected[:2] = value
+        else:
+            expected[:2] += value
+    except Exception as error:  # noqa: BLE001 (whatever NumPy raises, the graph raises too)
+        with pytest.raises(type(error) if not isinstance(error, TypeError) else TypeError):
+            ac.function([y], update(y[:2], value))(np.zeros(3, np.int8))
+        return
+    np.testing.assert_array_equal(ac.function([y], update(y[:2], value))(np.zeros(3, np.int8)), expected)

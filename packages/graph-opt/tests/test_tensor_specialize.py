@@ -117,6 +117,9 @@ BLAS_CASES = [
     ("gemm_from_sum", True, [(3, 2), (4, 3), (2, 4)], lambda a, b, c: ac.dot(a.T, b.T) * 0.5 + c, Gemm),
     ("gemm_from_sum", True, [(2, 3), (3,), (2,)], lambda a, v, c: ac.dot(a, v) + c, Gemv),
     ("gemm_from_sum", True, [(3, 2), (3,), (2,)], lambda a, v, c: ac.dot(v, a) - c, Gemv),
+    # a scale of one element that is not 0-d (a DimShuffle dropping its axis of size 1) is beta, made 0-d
+    ("gemm_from_sum", True, [(3, 2), (3,), (2,)],
+     lambda a, v, c: ac.dot(v, a) + c * ac.specify_shape(v[:1], (1,)).dimshuffle("x"), Gemv),
     ("gemm_from_sum", True, [(2, 3), (3, 4), (2, 4)], lambda a, b, c: ac.matmul(a, b) + 1, Gemm),
     ("gemm_from_sum", False, [(2, 3), (3, 4), (2, 4)], lambda a, b, c: ac.dot(a, b) * c, None),
     ("gemm_from_sum", False, [(2, 3), (3, 4), (2, 4)], lambda a, b, c: [ac.dot(a, b) + c, ac.dot(a, b)], None),

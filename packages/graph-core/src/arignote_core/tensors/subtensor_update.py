@@ -153,8 +153,24 @@ def _rebuild(target: Any, value: Any, set_instead_of_inc: bool, what: str) -> Te
         raise TypeError(f"{what} takes the result of indexing, like {what}(x[idx], v); got {target}"
                         + ("" if node is None else f" computed by {node.op}"))
     x, *symbolic = node.inputs
+    _check_python_scalar(value, x, what, set_instead_of_inc)
     op_class = IncSubtensor if isinstance(node.op, Subtensor) else AdvancedIncSubtensor
     return op_class(node.op.entries, set_instead_of_inc)(x, value, *symbolic)
+
+
+def _check_python_scalar(value: Any, x: Variable, what: str, set_instead_of_inc: bool) -> None:
+    """NumPy's check of a number stored into an integer array: ``x[idx] = v`` with a Python or NumPy scalar
+    converts it with ``int`` (``-2.5`` is ``-2``; inf and NaN cannot be converted) and refuses an integer out of
+    the dtype's bounds (``OverflowError``), as ``x[idx] += v`` does for a Python int; an array (0-d included)
+    wraps instead."""
+    dtype = np.dtype(x.type.dtype)
+    numbers = (int, float, np.integer, np.floating) if set_instead_of_inc else (int,)
+    if dtype.kind not in "iu" or isinstance(value, bool | np.bool_) or not isinstance(value, numbers):
+        return
+    number = int(value)
+    info = np.iinfo(dtype)
+    if not info.min <= number <= info.max:
+        raise OverflowError(f"{what}: Python integer {number} out of bounds for {dtype} (x is {x}, {x.type})")
 
 
 def set_subtensor(target: Any, value: Any) -> TensorVariable:

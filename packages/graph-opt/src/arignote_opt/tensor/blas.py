@@ -53,9 +53,9 @@ def scalar_factor(var: Variable, dtype: str) -> Scale | None:
         return value
     node = var.owner
     if node is not None and isinstance(node.op, DimShuffle) and all(d == "x" for d in node.op.new_order):
-        source = node.inputs[0]
+        source = node.inputs[0]  # 0-d, or of axes all of static size 1 (which the DimShuffle drops)
         if source.type.dtype == dtype:
-            return source
+            return source if source.type.ndim == 0 else DimShuffle(source.type.ndim, ())(source)
     if var.type.ndim == 0 and var.type.dtype == dtype:
         return var
     return None
