@@ -1,9 +1,11 @@
 """Batch evaluation on Dask: a compiled function mapped over the blocks of dask arrays
-(``arignote_dist.dask_blocks.map_blocks``), on a local cluster of worker processes.
+(``arignote_dist.dask_blocks.map_blocks``) and over the partitions of a dask dataframe
+(``arignote_dist.dask_partitions.map_partitions``), on a local cluster of worker processes.
 
 Run ``python examples/dask_eval.py [--size 10000000] [--workers 2]`` (``pip install
 'arignote-distributed[dask]'``): it evaluates ``exp(-x**2) * sin(y) + x * y`` over two chunked arrays, checks a
-slice against NumPy and prints the time. Point ``distributed.Client`` at any Dask cluster instead of the local one.
+slice against NumPy and prints the time, then computes the same as a column of a dataframe of the first rows.
+Point ``distributed.Client`` at any Dask cluster instead of the local one.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import argparse
 import time
 
 import dask.array as da
+import dask.dataframe as dd
 import numpy as np
 from distributed import Client, LocalCluster
 
 import arignote as ar
 from arignote_dist.dask_blocks import map_blocks
+from arignote_dist.dask_partitions import map_partitions
 
 
 def main() -> None:
@@ -38,8 +42,13 @@ def main() -> None:
         total = float(result.sum().compute())
         seconds = time.perf_counter() - start
         head_x, head_y, head = da.compute(xs[:1000], ys[:1000], result[:1000])
+        # the same function over a dataframe's columns, partition by partition
+        frame = dd.from_dask_array(da.stack([xs[:100_000], ys[:100_000]], axis=1), columns=["x", "y"])
+        table = map_partitions(f, frame, columns=["x", "y"], names=["value"]).compute()
     np.testing.assert_allclose(head, np.exp(-head_x**2) * np.sin(head_y) + head_x * head_y, rtol=1e-12)
-    print(f"sum over {args.size:,} elements: {total:.6f} in {seconds:.2f} s on {args.workers} workers")
+    np.testing.assert_allclose(table["value"].to_numpy()[:1000], head, rtol=1e-12)
+    print(f"sum over {args.size:,} elements: {total:.6f} in {seconds:.2f} s on {args.workers} workers; "
+          f"a dataframe column of {len(table):,} rows")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Arignote beyond one machine: data-parallel training over MPI (:class:`DataParallel`, :class:`ShardSampler`)
-and batch evaluation on Dask (``arignote_dist.dask_blocks.map_blocks``, with the ``[dask]`` extra).
+and batch evaluation on Dask (``arignote_dist.dask_blocks.map_blocks`` over arrays,
+``arignote_dist.dask_partitions.map_bag`` and ``map_partitions`` over bags and dataframes; the ``[dask]`` extra).
 
 A training script written for ``mpiexec -n 4 python train.py`` also runs as ``python train.py``: without
 mpi4py, or on one process, every collective is the identity.
