@@ -18,10 +18,12 @@ from arignote_core import function
 from arignote_core.graph import Apply
 from arignote_core.mode import Mode
 from arignote_cuda import CudaBackend
+from arignote_cuda.device_array import DeviceArray
 from arignote_cuda.emulation.build import EmulatedLibrary, find_cxx
-from arignote_cuda.emulation.launcher import EmulatedLauncher
+from arignote_cuda.emulation.driver import EmulatedDriver
 from arignote_cuda.launch import Geometry, run_elemwise, run_reduce
 from arignote_cuda.lowering import KernelPlan, lower
+from arignote_cuda.memory import MemoryPool
 
 #: (threads per block, most blocks): one warp, a grid-stride loop over few blocks, many warps, the largest block
 GEOMETRIES = [(32, 1), (64, 3), (128, 4), (1024, 2)]
@@ -88,12 +90,16 @@ def _run_mutant(cache_dir: Path, node: Apply, values: list[np.ndarray], old: str
     assert old in kernel.text, old
     name = kernel.name + "_mutant" + str(abs(hash((old, new))))
     mutant = replace(kernel, name=name, text=kernel.text.replace(old, new, 1).replace(kernel.name, name))
-    launcher = EmulatedLauncher(EmulatedLibrary(ModuleCache(cache_dir), find_cxx()))
-    launcher.prepare([mutant])
-    run: Callable[..., list[np.ndarray] | None] = run_reduce if plan.reduces else run_elemwise
-    result = run(KernelPlan(node, mutant, plan.operands, plan.axes, plan.empty_ok), values, launcher, MUTANT_GEOMETRY)
+    driver = EmulatedDriver(EmulatedLibrary(ModuleCache(cache_dir), find_cxx()))
+    function = driver.get_function(driver.load_module([mutant]), mutant)
+    pool = MemoryPool(driver)
+    err = DeviceArray.from_host(pool, np.zeros(1, dtype=np.int32))
+    run: Callable[..., list[DeviceArray] | None] = run_reduce if plan.reduces else run_elemwise
+    result = run(KernelPlan(node, mutant, plan.operands, plan.axes, plan.empty_ok),
+                 [DeviceArray.from_host(pool, v) for v in values], pool, MUTANT_GEOMETRY,
+                 lambda grid, block, args: driver.launch(function, grid, block, 0, args), err.pointer)
     assert result is not None
-    return result
+    return [out.get() for out in result]
 
 
 def _sum_node() -> tuple[Apply, list[np.ndarray], np.ndarray]:

@@ -18,3 +18,4 @@ def test_the_readme_example_runs() -> None:
     printed = out.getvalue()
     assert "[ 1.          0.19876611 -0.007622  ]" in printed
     assert "composite{cos(i0) * exp(-square(i0))}" in printed
+    assert "(3,) [ 1.          0.19876611 -0.007622  ]" in printed

@@ -1,15 +1,18 @@
 """Arignote codegen-cuda: the CUDA backend.
 
 codegen-c's scalar emitter in a CUDA dialect: elementwise and reduction kernels, compiled to PTX by NVRTC or
-nvcc, and run on the CPU by an emulation of the thread hierarchy. ``function(..., mode="cuda")`` finds the
+nvcc, run on a GPU through pycuda or on the CPU by an emulation of the thread hierarchy, with values kept on the
+device between kernels. ``function(..., mode="cuda")`` finds the
 backend through the ``arignote.backends`` entry point.
 """
 
 from ._version import __version__
 from .backend import CudaBackend, cuda_emulated_mode, cuda_mode
+from .device_array import DeviceArray
+from .driver import Driver
 from .environment import describe
 from .errors import CudaCompileError, CudaUnavailable
 from .options import CudaOptions
 
-__all__ = ["CudaBackend", "CudaCompileError", "CudaOptions", "CudaUnavailable", "__version__", "cuda_emulated_mode",
-           "cuda_mode", "describe"]
+__all__ = ["CudaBackend", "CudaCompileError", "CudaOptions", "CudaUnavailable", "DeviceArray", "Driver", "__version__",
+           "cuda_emulated_mode", "cuda_mode", "describe"]

@@ -1,8 +1,9 @@
 """The ``cuda`` backend (entry point ``arignote.backends``) and the named modes ``cuda`` and ``cuda-emulated``.
 
 Elementwise work and reductions run as CUDA kernels; every other node runs its NumPy ``perform`` on the host
-(``lowering.py``; ``f.report()`` lists which and why). With the option ``emulate`` the kernels run on the CPU
-(``emulation/``); without it the backend needs a GPU, and raises CudaUnavailable naming what is missing.
+(``lowering.py``; ``f.report()`` lists which and why). The program (``program.py``) runs on a driver: with the
+option ``emulate``, ``EmulatedDriver`` (host memory, the kernels run on the CPU by ``emulation/``); without it
+``PyCudaDriver`` on a GPU, and CudaUnavailable naming what is missing where there is none.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from arignote_core.fgraph import FunctionGraph
 from arignote_core.mode import Mode
 from arignote_opt import standard_rewriter
 
+from .driver import Driver
 from .emulation.build import EmulatedLibrary, find_cxx
-from .emulation.launcher import EmulatedLauncher
+from .emulation.driver import EmulatedDriver
 from .environment import require_gpu
 from .launch import Geometry
 from .options import CudaOptions
 from .program import CudaProgram, plan_graph
+from .ptx import DEFAULT_ARCH, PtxBuilder, find_ptx_compiler
+from .pycuda_driver import PyCudaDriver
 
 
 def cuda_mode() -> Mode:
@@ -41,11 +45,15 @@ class CudaBackend:
 
     def compile(self, fgraph: FunctionGraph, mode: Mode) -> Any:
         options = CudaOptions.from_mapping(mode.options)
-        if not options.emulate:
+        driver: Driver
+        cache = cache_site(options.cache_root).current()
+        if options.emulate:
+            driver, where = EmulatedDriver(EmulatedLibrary(cache, find_cxx(), options.build_timeout)), \
+                "emulated on the CPU"
+        else:
             require_gpu(options.compiler)
+            gpu = PyCudaDriver(PtxBuilder(find_ptx_compiler(options.compiler), cache, options.arch or DEFAULT_ARCH))
+            driver, where = gpu, gpu.name
         steps, reasons = plan_graph(fgraph)
-        library = EmulatedLibrary(cache_site(options.cache_root).current(), find_cxx(), options.build_timeout)
-        launcher = EmulatedLauncher(library)
-        launcher.prepare(plan.kernel for _, plan in steps if plan is not None)
         geometry = Geometry(options.threads_per_block, options.grid_limit)
-        return CudaProgram(fgraph, steps, reasons, launcher, geometry, "emulated on the CPU")
+        return CudaProgram(fgraph, steps, reasons, driver, geometry, where, options.outputs)

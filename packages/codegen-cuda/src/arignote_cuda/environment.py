@@ -86,12 +86,9 @@ def describe() -> list[str]:
 
 
 def require_gpu(compiler: str = "auto") -> None:
-    """CudaUnavailable naming every missing part; the pycuda runtime itself is not written yet, so even with
-    every part present this says to use emulation."""
+    """CudaUnavailable naming every missing part (the emulation still runs the kernels on the CPU)."""
     missing = [f"{part.name}: {part.missing}" for part in environment(compiler) if part.found is None]
     if missing:
         raise CudaUnavailable("the CUDA backend cannot run here; missing: " + "; ".join(missing) +
                               ". Kernels still generate and compile to PTX, and run on the CPU with "
                               "Mode(backend='cuda', options={'emulate': True}) (the mode \"cuda-emulated\")")
-    raise CudaUnavailable("running kernels on the GPU (the pycuda runtime) is not implemented yet: use "
-                          "Mode(backend='cuda', options={'emulate': True}) (the mode \"cuda-emulated\")")

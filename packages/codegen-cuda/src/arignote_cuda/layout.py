@@ -4,23 +4,32 @@ size 1 dropped and dimensions contiguous in every operand merged, so most loops 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
-import numpy as np
+
+class Strided(Protocol):
+    """An array as a kernel addresses it (a host ndarray or a device array)."""
+
+    @property
+    def ndim(self) -> int: ...
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def strides(self) -> tuple[int, ...]: ...
+
+    @property
+    def itemsize(self) -> int: ...
 
 
-def element_strides(array: np.ndarray, loop: Sequence[int]) -> list[int]:
+def element_strides(array: Strided, loop: Sequence[int]) -> list[int]:
     """``array``'s strides in elements over ``loop`` (its shape padded on the left, broadcast axes 0)."""
     pad = len(loop) - array.ndim
     strides = [0] * pad + [s // array.itemsize for s in array.strides]
     shape = [1] * pad + list(array.shape)
     return [0 if size == 1 and extent != 1 else stride for size, stride, extent in zip(shape, strides, loop,
                                                                                         strict=True)]
-
-
-def kernel_ready(array: np.ndarray) -> bool:
-    """Whether a kernel can address ``array`` in elements: aligned, strides whole elements."""
-    size = array.itemsize
-    return array.ctypes.data % size == 0 and all(s % size == 0 for s in array.strides)
 
 
 def merge_dims(shape: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:

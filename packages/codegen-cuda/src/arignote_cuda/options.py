@@ -15,7 +15,8 @@ class CudaOptions:
     """``emulate``: run the kernels on the CPU (``emulation/``); ``block``: threads per block; ``max_grid``: the
     most blocks a launch has (grid-stride loops cover the rest); ``arch``: the PTX architecture (``compute_80``;
     default: the device's); ``compiler``: "auto", "nvrtc" or "nvcc"; ``cache_dir`` and ``build_timeout`` as
-    codegen-c's (one cache for both backends)."""
+    codegen-c's (one cache for both backends); ``outputs``: "host" (NumPy arrays) or "device" (``DeviceArray``s, which
+    expose ``__cuda_array_interface__``)."""
 
     emulate: bool = False
     block: int | None = None
@@ -24,6 +25,7 @@ class CudaOptions:
     compiler: str = "auto"
     cache_dir: Path | None = None
     build_timeout: float = DEFAULT_BUILD_TIMEOUT_S
+    outputs: str = "host"
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> CudaOptions:
@@ -35,6 +37,8 @@ class CudaOptions:
         made = cls(**mine)
         if made.compiler not in ("auto", "nvrtc", "nvcc"):
             raise ValueError(f"compiler must be 'auto', 'nvrtc' or 'nvcc', not {made.compiler!r}")
+        if made.outputs not in ("host", "device"):
+            raise ValueError(f"outputs must be 'host' or 'device', not {made.outputs!r}")
         if made.block is not None and (made.block % 32 or not 32 <= made.block <= 1024):
             raise ValueError(f"block must be a multiple of 32 from 32 to 1024 threads, not {made.block}")
         return made

@@ -1,9 +1,21 @@
-"""The executable: a graph's nodes in order, each a kernel launch (``launch.py``) or its NumPy ``perform`` on
-the host, over values held by variable."""
+"""The executable: a graph's nodes in order, each a kernel launch on the device (``launch.py``) or its NumPy
+``perform`` on the host, with values kept where they were made and copied only across that boundary.
+
+A call uploads each input a kernel reads once; kernels read and write device arrays from the memory pool
+(``memory.py``); a host step downloads the device values it reads (once each), and its results are uploaded
+only when a kernel reads them. Values are dropped after their last reader, so their blocks serve later steps.
+Each kernel has a slot in one device array of error flags, read once at the end of a call (the call's one
+synchronization), and a flag set raises the error NumPy would, naming the kernel's node and the user's line.
+Outputs are host arrays, or with ``outputs="device"`` device arrays (shared variables' new values are always
+host arrays). The program itself also takes device arrays as inputs (graph-core's ``Function`` checks its
+inputs as host arrays: ``f.executable([...])`` passes them).
+"""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -13,8 +25,15 @@ from arignote_core.evaluator import raise_node_error
 from arignote_core.fgraph import FunctionGraph
 from arignote_core.graph import Apply, Constant, Variable
 
-from .launch import Geometry, Launcher, TooManyDims, run_elemwise, run_reduce
+from .device_array import DeviceArray
+from .driver import Driver
+from .launch import Geometry, TooManyDims, raise_kernel_error, run_elemwise, run_reduce
 from .lowering import KernelPlan, lower
+from .memory import MemoryPool
+from .views import VIEW_REASON, device_view, is_view
+
+#: the dtype kinds a device array holds (other values, and arrays of objects or strings, stay on the host)
+_DEVICE_KINDS = "biufc"
 
 
 def plan_graph(fgraph: FunctionGraph) -> tuple[list[tuple[Apply, KernelPlan | None]], dict[Apply, str]]:
@@ -26,12 +45,8 @@ def plan_graph(fgraph: FunctionGraph) -> tuple[list[tuple[Apply, KernelPlan | No
             steps.append((node, lower(node)))
         except Unsupported as exc:
             steps.append((node, None))
-            reasons[node] = str(exc)
+            reasons[node] = VIEW_REASON if is_view(node) else str(exc)
     return steps, reasons
-
-
-def _value(values: dict[Variable, Any], var: Variable) -> Any:
-    return var.data if isinstance(var, Constant) else values[var]
 
 
 def _perform(node: Apply, values: list[Any]) -> list[Any]:
@@ -41,44 +56,186 @@ def _perform(node: Apply, values: list[Any]) -> list[Any]:
             for r, d in zip(results, dtypes, strict=True)]
 
 
+def _described(values: Sequence[Any]) -> list[Any]:
+    """What an error message says of ``values`` (shape and dtype), without keeping their memory."""
+    return [SimpleNamespace(shape=getattr(v, "shape", None), dtype=getattr(v, "dtype", type(v).__name__))
+            for v in values]
+
+
+def _checked(var: Variable, value: DeviceArray) -> DeviceArray:
+    """A device array given for input ``var``, whose dtype and number of dimensions it must have."""
+    dtype, ndim = getattr(var.type, "dtype", None), getattr(var.type, "ndim", None)
+    if value.dtype.name != dtype or value.ndim != ndim:
+        raise TypeError(f"input {var} takes {ndim}-d {dtype} arrays, not a {value.ndim}-d {value.dtype} "
+                        "device array")
+    return value
+
+
+class _Call:
+    """One call's values: on the host and on the device, by variable, each copied across at most once."""
+
+    def __init__(self, program: CudaProgram, inputs: Sequence[Any]) -> None:
+        self.program = program
+        self.host: dict[Variable, Any] = {}
+        self.device: dict[Variable, DeviceArray] = {}
+        for var, value in zip(program.inputs, inputs, strict=True):
+            if isinstance(value, DeviceArray):
+                self.device[var] = _checked(var, value)
+            else:
+                self.host[var] = value
+        #: kernel steps launched in this call, with what their inputs were
+        self.launched: dict[int, list[Any]] = {}
+
+    def on_device(self, var: Variable) -> DeviceArray:
+        found = self.device.get(var)
+        if found is None:
+            value = var.data if isinstance(var, Constant) else self.host[var]
+            found = DeviceArray.from_host(self.program.pool, value, getattr(var.type, "dtype", None))
+            self.device[var] = found
+        return found
+
+    def on_host(self, var: Variable) -> Any:
+        if isinstance(var, Constant):
+            return var.data
+        if var not in self.host:
+            self.host[var] = self.device[var].get()
+        return self.host[var]
+
+    def inputs_of(self, node: Apply) -> list[Any]:
+        """``node``'s input values wherever they are (for messages)."""
+        return [v.data if isinstance(v, Constant) else self.host.get(v, self.device.get(v)) for v in node.inputs]
+
+    def drop(self, variables: Sequence[Variable]) -> None:
+        for var in variables:
+            self.host.pop(var, None)
+            self.device.pop(var, None)
+
+
 class CudaProgram:
-    """Runs ``steps`` over the values of ``fgraph``'s variables, launching kernels through ``launcher``."""
+    """Runs ``steps`` over the values of ``fgraph``'s variables through ``driver`` (see the module's docstring)."""
 
     def __init__(self, fgraph: FunctionGraph, steps: list[tuple[Apply, KernelPlan | None]],
-                 reasons: dict[Apply, str], launcher: Launcher, geometry: Geometry, where: str) -> None:
+                 reasons: dict[Apply, str], driver: Driver, geometry: Geometry, where: str,
+                 outputs: str = "host") -> None:
         self.inputs = list(fgraph.inputs)
         self.outputs = list(fgraph.outputs)
+        self.host_results = set(fgraph.updates) if outputs == "device" else set(range(len(self.outputs)))
         self.steps = steps
         self.reasons = reasons
-        self.launcher = launcher
+        self.driver = driver
         self.geometry = geometry
         self.where = where
+        self.pool = MemoryPool(driver)
+        self._finalizer = weakref.finalize(self, self.pool.close)
+        kernels = {plan.kernel.name: plan.kernel for _, plan in steps if plan is not None}
+        module = driver.load_module(list(kernels.values())) if kernels else None
+        self._functions = {name: driver.get_function(module, kernel) for name, kernel in kernels.items()}
+        self._slots = {k: slot for slot, k in enumerate(k for k, (_, plan) in enumerate(steps) if plan is not None)}
+        flags = np.zeros(max(len(self._slots), 1), dtype=np.int32)
+        self._flags: DeviceArray | None = DeviceArray.from_host(self.pool, flags)
+        #: constants kernels read, uploaded once
+        self._constants: dict[Variable, DeviceArray] = {var: DeviceArray.from_host(self.pool, var.data, var.type.dtype)
+                           for node, plan in steps if plan is not None
+                           for var in (node.inputs[i] for i in plan.operands) if isinstance(var, Constant)}
+        self._dead = self._last_uses()
+        self._views = {k for k, (node, plan) in enumerate(steps) if plan is None and is_view(node)}
+
+    def _last_uses(self) -> list[list[Variable]]:
+        """For each step, the values no later step reads (and no output is)."""
+        last: dict[Variable, int] = {}
+        for k, (node, _) in enumerate(self.steps):
+            last.update((var, k) for var in node.inputs)
+            for var in node.outputs:
+                last.setdefault(var, k)
+        dead: list[list[Variable]] = [[] for _ in self.steps]
+        kept = set(self.outputs)
+        for var, k in last.items():
+            if var not in kept and not isinstance(var, Constant):
+                dead[k].append(var)
+        return dead
 
     def __call__(self, inputs: Sequence[Any]) -> list[Any]:
-        values: dict[Variable, Any] = dict(zip(self.inputs, inputs, strict=True))
-        for node, plan in self.steps:
-            args = [_value(values, v) for v in node.inputs]
+        if self._flags is None:
+            raise RuntimeError("this CUDA function was closed: compile it again to call it")
+        call = _Call(self, inputs)
+        call.device.update(self._constants)
+        for k, (node, plan) in enumerate(self.steps):
             try:
-                results = self._run(node, plan, args)
+                if k in self._views and node.inputs[0] in call.device:
+                    call.device[node.outputs[0]] = device_view(node, call.device[node.inputs[0]])
+                elif plan is None or not self._launch(call, k, node, plan):
+                    call.host.update(zip(node.outputs, _perform(node, [call.on_host(v) for v in node.inputs]),
+                                         strict=True))
             except Exception as exc:
-                raise_node_error(node, args, exc)
-            values.update(zip(node.outputs, results, strict=True))
-        return [_value(values, v) for v in self.outputs]
+                if call.launched:  # an earlier kernel's error comes first: this step may have read its garbage
+                    self._check_flags(call)
+                raise_node_error(node, call.inputs_of(node), exc)
+            call.drop(self._dead[k])
+        if call.launched:
+            self._check_flags(call)
+        return [self._result(call, index, var) for index, var in enumerate(self.outputs)]
 
-    def _run(self, node: Apply, plan: KernelPlan | None, args: list[Any]) -> list[Any]:
-        if plan is not None:
-            try:
-                run = run_reduce if plan.reduces else run_elemwise
-                results = run(plan, args, self.launcher, self.geometry)
-            except TooManyDims:
-                results = None
-            if results is not None:
-                return results
-        return _perform(node, args)
+    def _launch(self, call: _Call, k: int, node: Apply, plan: KernelPlan) -> bool:
+        """Run ``node``'s kernel; False where it must run on the host this time."""
+        operands = set(plan.operands)
+        values = [call.on_device(v) if i in operands else call.on_host(v) for i, v in enumerate(node.inputs)]
+        function = self._functions[plan.kernel.name]
+
+        def launch(grid: int, block: int, args: np.ndarray) -> None:
+            self.driver.launch(function, grid, block, 0, args)
+
+        run = run_reduce if plan.reduces else run_elemwise
+        assert self._flags is not None
+        err = self._flags.pointer + self._flags.itemsize * self._slots[k]
+        try:
+            results = run(plan, values, self.pool, self.geometry, launch, err)
+        except TooManyDims:
+            results = None
+        if results is None:
+            return False
+        call.launched[k] = _described(values)
+        call.device.update(zip(node.outputs, results, strict=True))
+        return True
+
+    def _check_flags(self, call: _Call) -> None:
+        """Raise the error of the first kernel of ``call`` whose flag is set (and clear the flags)."""
+        assert self._flags is not None
+        flags = self._flags.get()
+        if not flags.any():
+            return
+        self.driver.htod(self._flags.pointer, np.zeros_like(flags))
+        for k, described in sorted(call.launched.items()):
+            flag = int(flags[self._slots[k]])
+            if flag:
+                try:
+                    raise_kernel_error(flag)
+                except Exception as exc:
+                    raise_node_error(self.steps[k][0], described, exc)
+
+    def _result(self, call: _Call, index: int, var: Variable) -> Any:
+        if index in self.host_results:
+            return call.on_host(var)
+        if var in call.device and not isinstance(var, Constant):
+            return call.device[var]
+        value = call.on_host(var)
+        if isinstance(value, np.ndarray) and value.dtype.kind in _DEVICE_KINDS:
+            return DeviceArray.from_host(self.pool, value)
+        return value
+
+    def close(self) -> None:
+        """Free the device memory of this function (arrays returned to the caller stay valid until dropped)."""
+        self._flags = None
+        self._constants = {}
+        self._finalizer()
 
     def report(self) -> str:
         kernels = [plan for _, plan in self.steps if plan is not None]
-        lines = [f"CUDA backend ({self.where}): {len(kernels)} kernel(s), {len(self.reasons)} node(s) on the host"]
+        views = sum(is_view(node) for node in self.reasons)
+        lines = [f"CUDA backend ({self.where}): {len(kernels)} kernel(s), {views} view(s), "
+                 f"{len(self.reasons) - views} node(s) on the host",
+                 f"  device memory: {self.pool.allocated} allocation(s), {self.pool.held} bytes held, "
+                 f"{self.pool.reused} reuse(s)"]
         lines += [f"  kernel {plan.kernel.name}: {plan.node.op}" for plan in kernels]
-        lines += [f"  host   {node.op}: {reason}" for node, reason in self.reasons.items()]
+        lines += [f"  {'view' if is_view(node) else 'host':6} {node.op}: {reason}"
+                  for node, reason in self.reasons.items()]
         return "\n".join(lines)
