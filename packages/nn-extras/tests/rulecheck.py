@@ -11,6 +11,7 @@ import numpy as np
 
 import arignote_core as ac
 from arignote_grad.registry import pullback_rule, pushforward_rule
+from arignote_nn.testing import references
 
 
 def _node(build: Callable[..., Any], values: Sequence[np.ndarray]) -> tuple[list[Any], Any]:
@@ -61,3 +62,14 @@ def check_pushforward(build: Callable[..., Any], values: Sequence[np.ndarray], w
     down = [v if t is None else v - eps * t for v, t in zip(values, tangents, strict=True)]
     numeric = (forward(*up) - forward(*down)) / (2 * eps)
     np.testing.assert_allclose(analytic, numeric, rtol=rtol, atol=rtol, err_msg=f"pushforward of {node.op}")
+
+
+def conv_operands(rng: np.random.Generator, x_shape: Sequence[int], w_shape: Sequence[int],
+                  settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random operands of a convolution of any number of spatial axes and the settings (keyword arguments):
+    the input of ``x_shape``, filters of ``w_shape`` with the input's channels split by ``groups``, and an output
+    gradient of the convolution's output shape."""
+    x = rng.normal(size=x_shape)
+    w = rng.normal(size=(w_shape[0], x_shape[1] // settings.get("groups", 1), *w_shape[2:]))
+    gy = rng.normal(size=references.convnd(x, w, **settings).shape)
+    return x, w, gy

@@ -3,7 +3,7 @@
 
 import numpy as np
 import pytest
-from rulecheck import check_pullback, check_pushforward
+from rulecheck import check_pullback, check_pushforward, conv_operands
 
 import arignote_core as ac
 from arignote_grad.registry import pullback_rule, pushforward_rule
@@ -20,10 +20,7 @@ X_SHAPE, W_SHAPE = (2, 4, 7, 6), (6, 2, 3, 2)
 
 
 def _arrays(rng, settings):
-    x = rng.normal(size=X_SHAPE)
-    w = rng.normal(size=(W_SHAPE[0], X_SHAPE[1] // settings.get("groups", 1), *W_SHAPE[2:]))
-    gy = rng.normal(size=ref.conv2d(x, w, **settings).shape)
-    return x, w, gy
+    return conv_operands(rng, X_SHAPE, W_SHAPE, settings)
 
 
 @pytest.mark.parametrize("settings", SETTINGS)
@@ -117,7 +114,7 @@ def test_mixed_dtypes_promote():
     (lambda: conv2d(ac.tensor("float64", (1, 3, 5, 5)), ac.tensor("float64", (2, 2, 3, 3))), ValueError),
     (lambda: conv2d(ac.tensor("float64", (1, 4, 5, 5)), ac.tensor("float64", (3, 2, 3, 3)), groups=2), ValueError),
     (lambda: conv2d(ac.tensor("float64", (1, 1, 2, 5)), ac.tensor("float64", (1, 1, 3, 3))), ValueError),
-    (lambda: conv2d(ac.dtensor4(), ac.dtensor4(), padding="half"), ValueError),
+    (lambda: conv2d(ac.dtensor4(), ac.dtensor4(), padding="halves"), ValueError),
     (lambda: conv2d(ac.dtensor4(), ac.dtensor4(), stride=0), ValueError),
     (lambda: conv2d(ac.dtensor4(), ac.dtensor4(), padding=-1), ValueError),
     (lambda: conv2d(ac.dtensor4(), ac.dtensor4(), groups=0), ValueError),

@@ -39,9 +39,11 @@ def test_half_subsample_and_dilation():
     assert got.shape == (1, 3, 4, 7)
 
 
-def test_half_needs_the_kernel_size():
-    with pytest.raises(ValueError, match="filter_shape"):
-        nnet.conv2d(ac.dtensor4(), ac.dtensor4(), border_mode="half")
+def test_half_takes_the_kernel_size_when_the_graph_runs():
+    X, W = ac.dtensor4(), ac.dtensor4()
+    f = ac.function([X, W], nnet.conv2d(X, W, border_mode="half"))
+    assert f(np.ones((1, 2, 6, 7)), np.ones((3, 2, 3, 5))).shape == (1, 3, 6, 7)
+    assert f(np.ones((1, 2, 6, 7)), np.ones((3, 2, 2, 4))).shape == (1, 3, 7, 8)
     out = nnet.conv2d(ac.tensor("float64", (1, 1, 5, 5)), ac.dtensor4(), border_mode="half",
                       filter_shape=(1, 1, 3, 3))
     assert out.type.shape[2:] == (5, 5)

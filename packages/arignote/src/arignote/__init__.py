@@ -36,6 +36,7 @@ from . import config as _config_module
 from ._version import __version__
 from .api import (  # the untyped tensor constructors, floatX by default (the typed ones are graph-core's)
     CONSTRUCTORS,
+    export_c,
     function,
     matrix,
     render,
@@ -51,7 +52,7 @@ config = _config_module.from_environment()
 preload(config.mode)
 
 # written out, so that type checkers see the names (a test checks it): graph-core's and these
-__all__ = ["Lop", "Rop", "config", "debug", "disconnected_grad", "fast_compile", "fast_run", "grad", "grad_clip",
-           "grad_scale", "hessian", "hessian_vector_product", "jacobian", "nan_guard", "nn", "render", "verify_grad",
-           "zero_grad"]
+__all__ = ["Lop", "Rop", "config", "debug", "disconnected_grad", "export_c", "fast_compile", "fast_run", "grad",
+           "grad_clip", "grad_scale", "hessian", "hessian_vector_product", "jacobian", "nan_guard", "nn", "render",
+           "verify_grad", "zero_grad"]
 __all__ += arignote_core.__all__

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import arignote_core
 from arignote_core import Function, Mode
@@ -15,6 +15,9 @@ from arignote_core.tensors.basic import CONSTRUCTORS as _CORE_CONSTRUCTORS
 
 from .config import from_environment
 from .modes import OWN_MODES
+
+if TYPE_CHECKING:  # the return type's full name, which the API docs link
+    import arignote_c
 
 _CONFIG = from_environment()
 
@@ -72,3 +75,13 @@ def render(obj: Any, path: str | Path) -> Path:
                            f"text is in {dot_path} (render it with: dot -T{suffix} {dot_path} -o {path})")
     subprocess.run([dot, f"-T{suffix}", "-o", str(path)], input=text, text=True, check=True)
     return path
+
+
+def export_c(f: Function, name: str = "model", directory: str | Path = ".", build: bool = False,
+             cc: str | None = None, blas: bool = True) -> arignote_c.ExportedC:
+    """codegen-c's :func:`arignote_c.export_c`: write ``<name>.c`` and ``<name>.h``, C computing the compiled function
+    ``f`` with no Python (``build=True``: also ``lib<name>.so``). codegen-c is imported here, at the first export,
+    not with arignote: a program whose functions run in another mode never loads it."""
+    from arignote_c import export_c as export  # noqa: PLC0415  (codegen-c loads when an export needs it)
+
+    return export(f, name, directory, build, cc, blas)

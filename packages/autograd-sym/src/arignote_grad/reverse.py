@@ -17,13 +17,13 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from arignote_core import Apply, Variable, as_tensor, toposort
+from arignote_core import Apply, TensorVariable, Variable, as_tensor, toposort
 from arignote_core.tensors.math import add
 
 from .connectivity import probe_inputs
 from .errors import DisconnectedInputError, GradientRuleError, MissingRuleError, UndefinedGrad, UndefinedGradientError
 from .registry import pullback_rule
-from .tensor_utils import cast_to, is_differentiable, ones_like, value_kind, zeros_like
+from .tensor_utils import cast_to, is_differentiable, is_real_float, ones_like, value_kind, zeros_like
 
 
 class _ReachesInteger:
@@ -91,7 +91,8 @@ def sum_grads(terms: Sequence[Grad]) -> Grad:
         return present[0] if present else None
     total = present[0]
     for t in present[1:]:
-        total = add(total, t)
+        # a tensor's contributions are added by ``add``; another type's (a sparse matrix's) by its own ``+``
+        total = add(total, t) if isinstance(total, TensorVariable) else total + t  # type: ignore[operator]
     return total
 
 
@@ -164,8 +165,9 @@ def _seeds(cost: Any, known_grads: Mapping[Variable, Any] | None) -> dict[Variab
         if getattr(cost.type, "ndim", None) != 0:
             raise TypeError(f"grad: cost must be a scalar (0-d), got {cost} of type {cost.type}; use jacobian "
                             "for a tensor output, or Lop to start from a given gradient")
-        if not is_differentiable(cost):
-            raise TypeError(f"grad: cost {cost} is {value_kind(cost)} ({cost.type}); differentiate a float cost")
+        if not is_real_float(cost):
+            raise TypeError(f"grad: cost {cost} is {value_kind(cost)} ({cost.type}); differentiate a real float "
+                            "cost (of a complex value, its real part or its absolute value, say)")
         seeds[cost] = ones_like(cost)
     for var, value in (known_grads or {}).items():
         if not isinstance(var, Variable):

@@ -11,20 +11,27 @@ from arignote_core import Constant, TensorVariable, Variable, as_tensor, cast, c
 from arignote_core import shape as shape_vector
 from arignote_core.tensors.broadcast import broadcast_to, sum_to_shape
 from arignote_core.tensors.elemwise import dimshuffle
+from arignote_core.tensors.math import real, where
 from arignote_core.tensors.math import sum as tensor_sum
-from arignote_core.tensors.math import where
 
 
 def is_differentiable(var: Variable) -> bool:
-    """Whether ``var`` can carry a gradient: real floating point values only."""
+    """Whether ``var`` can carry a gradient: floating point values, real or complex (complex gradients follow
+    JAX's convention: see the package's README)."""
+    dtype = getattr(var.type, "dtype", None)
+    return dtype is not None and np.dtype(dtype).kind in "fc"
+
+
+def is_real_float(var: Variable) -> bool:
+    """Whether ``var`` holds real floating point values (what a cost to differentiate must be)."""
     dtype = getattr(var.type, "dtype", None)
     return dtype is not None and np.dtype(dtype).kind == "f"
 
 
 def value_kind(var: Variable) -> str:
-    """'integer-valued', 'boolean' or 'complex-valued', for messages about non-differentiable variables."""
+    """'integer-valued', 'boolean' or 'complex-valued', for messages about variables without a gradient."""
     kind = np.dtype(var.type.dtype).kind
-    return {"b": "boolean", "c": "complex-valued (complex gradients are not supported)"}.get(kind, "integer-valued")
+    return {"b": "boolean", "c": "complex-valued"}.get(kind, "integer-valued")
 
 
 def shape_of(x: Variable) -> TensorVariable:
@@ -44,8 +51,16 @@ def ones_like(x: Variable) -> TensorVariable:
 
 
 def cast_to(g: Any, like: Variable) -> TensorVariable:
-    """``g`` with the dtype of ``like``."""
+    """``g`` with the dtype of ``like``; a complex ``g`` for a real ``like`` keeps its real part (JAX's
+    convention: a real input of a complex computation gets the real part of its cotangent). A gradient of
+    ``like``'s own non-tensor type (a sparse matrix's) passes as it is."""
+    if isinstance(g, Variable) and not isinstance(g, TensorVariable) and g.type == like.type:
+        return g  # type: ignore[return-value]
     g = as_tensor(g)
+    if g.dtype == like.type.dtype:
+        return g
+    if g.dtype.startswith("complex") and not like.type.dtype.startswith("complex"):
+        g = real(g)
     return g if g.dtype == like.type.dtype else cast(g, like.type.dtype)
 
 

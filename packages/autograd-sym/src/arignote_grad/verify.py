@@ -2,11 +2,11 @@
 
 ``verify_grad`` projects the output(s) of ``fn`` on fixed random tensors (so any output shape gives a scalar
 cost and every output element is checked at once) and compares the symbolic gradient of that cost, element by
-element of every differentiated input, with central differences of it. Elements whose value is NaN or infinite
-are not moved (nor checked), output elements that are not finite at the point are left out, and where both
-sides are not finite (the function is singular there) they agree. ``verify_rop`` compares the forward-mode
-derivative in a random direction with central differences along that direction. Steps and tolerances depend on
-the dtypes involved.
+element of every differentiated input, with central differences of it (a complex output counts as its real
+and imaginary parts). Elements whose value is NaN or infinite are not moved (nor checked), output elements that
+are not finite at the point are left out, and where both sides are not finite (the function is singular there)
+they agree. ``verify_rop`` compares the forward-mode derivative in a random direction with central differences
+along that direction. Steps and tolerances depend on the dtypes involved.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from arignote_core import Variable, as_tensor, cast, function, tensor
-from arignote_core.tensors.math import add, multiply, where
+from arignote_core.tensors.math import add, imag, multiply, real, where
 from arignote_core.tensors.math import sum as tensor_sum
 
 from .errors import GradientCheckError, NothingToCheckError
@@ -78,7 +78,9 @@ def _problem(fn: Callable[..., Any], points: Sequence[Any], static_shapes: Shape
                                                                                               strict=True))]
     built = fn(*inputs, **kwargs)
     outputs = [as_tensor(o) for o in (built if isinstance(built, list | tuple) else [built])]
-    outputs = [o for o in outputs if is_differentiable(o)]
+    # a complex output is checked as its real and imaginary parts, two real outputs
+    outputs = [part for o in outputs if is_differentiable(o)
+               for part in ((real(o), imag(o)) if o.type.dtype.startswith("complex") else (o,))]
     chosen = [k for k, v in enumerate(values) if v.dtype.kind == "f"] if wrt is None else list(wrt)
     if not chosen or not outputs:
         raise NothingToCheckError(f"{what}: nothing to check: no float input to differentiate, or no float "

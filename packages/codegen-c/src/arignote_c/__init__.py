@@ -13,10 +13,11 @@ from .emit.context import Unsupported
 from .emit.dialect import C_DIALECT, Dialect
 from .emit.scalar import SCALAR_EMITTERS, register_scalar
 from .errors import BuildTimeout, CacheUnusable, UnsafeCacheDir
+from .export import ExportedC, ExportError, export_c
 from .lowering import C_CODE, LOWERINGS, CKernel, register_c_code, register_lowering
 from .options import COptions
 
 __all__ = ["BuildTimeout", "C_CODE", "C_DIALECT", "CBackend", "CKernel", "COptions", "CacheUnusable", "CacheWarning",
-           "CompileError", "CompilerWarning", "Dialect", "LOWERINGS", "ModuleCache", "SCALAR_EMITTERS", "Unsupported",
-           "UnsafeCacheDir", "__version__", "default_cache_dir", "register_c_code", "register_lowering",
-           "register_scalar"]
+           "CompileError", "CompilerWarning", "Dialect", "ExportError", "ExportedC", "LOWERINGS", "ModuleCache",
+           "SCALAR_EMITTERS", "Unsupported", "UnsafeCacheDir", "__version__", "default_cache_dir", "export_c",
+           "register_c_code", "register_lowering", "register_scalar"]

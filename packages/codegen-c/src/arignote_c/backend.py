@@ -52,6 +52,9 @@ class CBackend:
     #: options that describe the compiling machine, not the function: a pickled function leaves them out, so that
     #: it compiles with the loading process's own cache and compiler (graph-core's ``Function.__getstate__``)
     local_options = ("cache_dir", "cc")
+    #: the executor times every step itself under the option ``profile`` (graph-core's generic profile is not
+    #: added: see ``arignote_core.profiling``)
+    profiles = True
 
     def compile(self, fgraph: FunctionGraph, mode: Mode) -> Any:
         options = COptions.from_mapping(mode.options)

@@ -5,21 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from arignote_core.profiling import time_table
+
 
 def _where(node: Any) -> str:
     return f" at {node.source.short()}" if getattr(node, "source", None) else ""
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:9.3f}"
-
-
-def _table(title: str, rows: dict[str, list[float]], total: float) -> list[str]:
-    lines = [title, "     ms   share    calls  name"]
-    for name, (seconds, calls) in sorted(rows.items(), key=lambda item: -item[1][0]):
-        share = seconds / total if total else 0.0
-        lines.append(f"{_ms(seconds)}  {share:6.1%}  {int(calls):7d}  {name}")
-    return lines
 
 
 def format_report(info: Any, stats: list[tuple[float, int]], peak_bytes: int) -> str:
@@ -53,7 +43,7 @@ def format_report(info: Any, stats: list[tuple[float, int]], peak_bytes: int) ->
         key = "+".join(s.kernels) if s.kernels else f"({s.label})"
         by_kernel[key][0] += sec
         by_kernel[key][1] += c
-    lines += _table("By node:", by_node, total)
-    lines += _table("By op class:", dict(by_class), total)
-    lines += _table("By kernel:", dict(by_kernel), total)
+    lines += time_table("By node:", by_node, total)
+    lines += time_table("By op class:", dict(by_class), total)
+    lines += time_table("By kernel:", dict(by_kernel), total)
     return "\n".join(lines)

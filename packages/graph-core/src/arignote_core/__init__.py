@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from . import linalg, random, scalars, tensors
+from . import fft, linalg, printing, random, scalars, sparse, tensors
 from ._version import __version__
 from .checking import CheckError, NonFiniteError
 from .control import OpFromGraph, ifelse, scan, until
@@ -22,7 +22,7 @@ from .fgraph import FunctionGraph, MissingInputError
 from .function import Function, In, function
 from .graph import Apply, Constant, Op, Type, Variable, clone_replace, graph_inputs, toposort
 from .mode import Backend, Mode, get_backend, get_mode
-from .printing import dprint, pprint
+from .printing import Print, dprint, pprint
 from .random import RandomStream
 from .scalars import Composite, ScalarOp, ScalarType
 from .shared import SharedVariable
@@ -152,8 +152,8 @@ __all__ = ["ALL_DTYPES", "ARange", "AdvancedIncSubtensor", "AdvancedSubtensor", 
            "ArgSort", "Backend", "BinCount", "BroadcastTo", "CheckAndRaise", "CheckError", "Composite", "Constant",
            "CumOp", "DimShuffle", "Dot", "Einsum", "Elemwise", "Function", "FunctionGraph", "In", "IncSubtensor",
            "Interp", "Join", "LIBRARY_MODULES", "LogSoftmax", "LogSumExp", "MakeVector", "MatMul",
-           "MissingInputError", "Mode", "NonFiniteError", "Nonzero", "Op", "OpFromGraph", "RandomStream", "Reduce",
-           "ReferenceBackend", "Repeat", "Reshape", "ScalarOp", "ScalarType", "SearchSorted", "Shape",
+           "MissingInputError", "Mode", "NonFiniteError", "Nonzero", "Op", "OpFromGraph", "Print", "RandomStream",
+           "Reduce", "ReferenceBackend", "Repeat", "Reshape", "ScalarOp", "ScalarType", "SearchSorted", "Shape",
            "SharedVariable", "Softmax", "Sort", "SourceLocation", "SpecifyShape", "Subtensor", "SumToShape",
            "TensorConstant", "TensorSharedVariable", "TensorType", "TensorVariable", "Type", "Unique", "Variable",
            "__version__", "abs", "absolute", "add", "all", "allclose", "alloc", "amax", "amin", "angle", "any",
@@ -162,13 +162,15 @@ __all__ = ["ALL_DTYPES", "ARange", "AdvancedIncSubtensor", "AdvancedSubtensor", 
            "atleast_3d", "average", "batched_dot", "bincount", "bitwise_and", "bitwise_invert", "bitwise_not",
            "bitwise_or", "bitwise_xor", "bmatrix", "broadcast_arrays", "broadcast_shape_of", "broadcast_to",
            "bscalar", "btensor3", "btensor4", "btensor5", "bvector", "cast", "cbrt", "ceil", "check", "clip",
-           "clone_replace", "cmatrix", "column_stack", "concatenate", "conj", "conjugate", "constant", "copy",
-           "copysign", "corrcoef", "cos", "cosh", "count_nonzero", "cov", "cross", "cscalar", "ctensor3", "ctensor4",
+           "clone_replace", "cmatrix", "column_stack", "complex", "concatenate", "conj", "conjugate", "constant",
+           "copy", "copysign", "corrcoef", "cos", "cosh", "count_nonzero", "cov", "cross", "cscalar", "ctensor3",
+           "ctensor4",
            "ctensor5", "cumprod", "cumsum", "cvector", "deg2rad", "diag", "diagonal", "diff", "digamma", "digitize",
            "dimshuffle", "divide", "dmatrix", "dot", "dprint", "dscalar", "dstack", "dtensor3", "dtensor4",
            "dtensor5", "dvector", "einsum", "empty", "empty_like", "eq", "equal", "erf", "erfc", "erfcx", "erfinv",
-           "exp", "exp2", "expand_dims", "expit", "expm1", "eye", "fabs", "fill", "fix", "flatnonzero", "flatten",
-           "flip", "fliplr", "flipud", "float_power", "floor", "floor_divide", "fmatrix", "fmax", "fmin", "fmod",
+           "exp", "exp2", "expand_dims", "expit", "expm1", "eye", "fabs", "fft", "fill", "fix", "flatnonzero",
+           "flatten", "flip", "fliplr", "flipud", "float_power", "floor", "floor_divide", "fmatrix", "fmax", "fmin",
+           "fmod",
            "fscalar", "ftensor3", "ftensor4", "ftensor5", "full", "full_like", "function", "fvector", "gamma",
            "gammainc", "gammaincc", "gammaln", "gcd", "get_backend", "get_mode", "graph_inputs", "greater",
            "greater_equal", "heaviside", "hstack", "hypot", "i0", "i1", "identity", "identity_like", "ifelse", "imag",
@@ -182,11 +184,12 @@ __all__ = ["ALL_DTYPES", "ARange", "AdvancedIncSubtensor", "AdvancedSubtensor", 
            "multiply", "nan_to_num", "nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmax", "nanmean",
            "nanmin", "nanprod", "nanstd", "nansum", "nanvar", "neg", "negative", "neq", "nextafter", "nonzero",
            "not_equal", "ones", "ones_like", "outer", "pad", "percentile", "permute_dims", "polygamma", "positive",
-           "pow", "power", "pprint", "prod", "psi", "ptp", "quantile", "rad2deg", "random", "ravel", "real",
-           "reciprocal", "remainder", "repeat", "reshape", "right_shift", "rint", "roll", "rot90", "round", "scalar",
-           "scalars", "scan", "searchsorted", "select", "set_subtensor", "shape", "shape_padaxis", "shape_padleft",
-           "shape_padright", "shared", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "softmax", "softplus",
-           "sort", "spacing", "specify_shape", "split", "sqr", "sqrt", "square", "squeeze", "stack", "std",
+           "pow", "power", "pprint", "printing", "prod", "psi", "ptp", "quantile", "rad2deg", "random", "ravel",
+           "real", "reciprocal", "remainder", "repeat", "reshape", "right_shift", "rint", "roll", "rot90", "round",
+           "scalar", "scalars", "scan", "searchsorted", "select", "set_subtensor", "shape", "shape_padaxis",
+           "shape_padleft", "shape_padright", "shared", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "softmax",
+           "softplus", "sort", "spacing", "sparse", "specify_shape", "split", "sqr", "sqrt", "square", "squeeze",
+           "stack", "std",
            "subtract", "sum", "sum_to_shape", "swapaxes", "switch", "take", "take_along_axis", "tan", "tanh",
            "tensor", "tensor3", "tensor4", "tensor5", "tensordot", "tensors", "tile", "to_dot", "topk", "toposort",
            "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_div", "true_divide", "trunc", "unique",

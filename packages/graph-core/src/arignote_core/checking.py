@@ -115,6 +115,10 @@ def difference(got: Any, want: Any, tolerances: Mapping[str, tuple[float, float]
     within the dtype's tolerance with NaN (and each infinity) at the same places; otherwise what differs, with
     the first few differing values and their positions. ``accept_finite_for_nonfinite`` lets a finite value
     stand for an expected NaN or infinity (a stabilizing rewrite avoids an overflow the plain graph makes)."""
+    if hasattr(want, "toarray") and hasattr(got, "toarray"):  # sparse matrices: their format, then their values
+        if getattr(got, "format", None) != getattr(want, "format", None):
+            return f"a {getattr(got, 'format', '?')} matrix, expected a {getattr(want, 'format', '?')} one"
+        return difference(got.toarray(), want.toarray(), tolerances, accept_finite_for_nonfinite)
     if not isinstance(want, np.ndarray | np.generic):
         return None if np.array_equal(got, want) else f"{got!r}, expected {want!r}"
     g, w = np.asarray(got), np.asarray(want)
@@ -383,8 +387,9 @@ class Checks:
         return self.check or self.nan_guard
 
     def instrument(self, executable: Executable, backend: str, original: FunctionGraph | None,
-                   labels: Sequence[str]) -> Executable:
-        """``executable`` observed as asked; ``original`` is the graph before rewriting (needed for ``check``)."""
+                   labels: Sequence[str], also: Sequence[StepObserver] = ()) -> Executable:
+        """``executable`` observed as asked; ``original`` is the graph before rewriting (needed for ``check``);
+        ``also``: further observers (a profile's timer), called after the checks'."""
         set_observer = getattr(executable, "set_observer", None)
         if set_observer is None:
             raise TypeError(f"the {backend} backend cannot be checked: its executable takes no step observer "
@@ -395,6 +400,7 @@ class Checks:
             observers.append(DebugChecker(computed_by))
         if self.nan_guard:
             observers.append(NanGuard())
+        observers += also
         set_observer(observers[0] if len(observers) == 1 else Observers(observers))
         if not self.check:
             return executable

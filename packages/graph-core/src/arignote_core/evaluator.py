@@ -10,6 +10,7 @@ import numpy as np
 from .fgraph import FunctionGraph
 from .graph import Apply, Constant
 from .mode import Executable, Mode, register_backend
+from .tensors.type import TensorType
 
 if TYPE_CHECKING:
     from .checking import StepObserver
@@ -85,6 +86,8 @@ class ReferenceProgram:
         self.steps = [(node, ins, outs, [i for i in set(ins) if last_use[i] == k and i not in keep])
                       for k, (node, ins, outs) in enumerate(steps)]
         self.outputs = outputs
+        #: outputs whose values are arrays (a perform may give a NumPy scalar); others (sparse matrices) pass as given
+        self.arrays = [isinstance(v.type, TensorType) for v in fgraph.outputs]
         self.observer: StepObserver | None = None
 
     def set_observer(self, observer: StepObserver | None) -> None:
@@ -107,5 +110,5 @@ class ReferenceProgram:
                 storage[i] = value
             for i in free:
                 storage[i] = None
-        return [storage[i] if isinstance(storage[i], np.ndarray) else np.asarray(storage[i])
-                for i in self.outputs]
+        return [storage[i] if isinstance(storage[i], np.ndarray) or not array else np.asarray(storage[i])
+                for i, array in zip(self.outputs, self.arrays, strict=True)]

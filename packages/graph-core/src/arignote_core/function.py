@@ -13,8 +13,10 @@ import numpy as np
 from .checking import Checks
 from .fgraph import FunctionGraph
 from .graph import Constant, Variable, clone_replace, graph_inputs, install_compiler
+from .interop import host_array
 from .locking import SharedAccess
 from .mode import Mode, get_mode
+from .profiling import NodeTimer, ProfiledExecutable, wants_generic_profile
 from .shared import SharedVariable
 from .tensors.basic import as_tensor
 from .tensors.checks import specify_shape
@@ -71,7 +73,7 @@ def _check_updates(updates: list[tuple[Any, Any]]) -> list[tuple[SharedVariable,
         if target in seen:
             raise ValueError(f"shared variable {target} is updated twice")
         seen.add(target)
-        expr = as_tensor(expr)
+        expr = expr if isinstance(expr, Variable) else as_tensor(expr)
         if not target.type.is_compatible(expr.type):
             raise TypeError(f"update of {target} ({target.type}) by {expr} of type {expr.type}: the update must "
                             "have the shared variable's dtype and a compatible shape; cast it with "
@@ -91,11 +93,13 @@ def function(inputs: Sequence[Any], outputs: Any = None, *, updates: Any = None,
     that has a ``default_update`` (a random stream's state) gets it unless ``updates`` says otherwise or
     ``no_default_updates`` is set. ``mode`` picks rewrites and the
     backend (default: the reference evaluator). ``profile=True`` asks the backend to time every node (the mode
-    option ``profile``); ``f.report()`` then prints the table.
+    option ``profile``; a backend that keeps no profile of its own is timed by graph-core, see
+    :mod:`arignote_core.profiling`); ``f.report()`` then gives the table.
     """
     specs = [_as_in(item, i) for i, item in enumerate(inputs)]
     single = outputs is not None and not isinstance(outputs, list | tuple)
-    out_list = [] if outputs is None else [as_tensor(o) for o in ([outputs] if single else outputs)]
+    out_list = [] if outputs is None else [o if isinstance(o, Variable) else as_tensor(o)
+                                          for o in ([outputs] if single else outputs)]
     update_pairs = _check_updates(_pairs(updates))
     replacements = {old: _given(old, new) for old, new in _pairs(givens)}
     if not no_default_updates:
@@ -150,8 +154,16 @@ class Function:
             self.mode.rewriter(self.fgraph)
         self.backend = self.mode.resolve_backend()
         self.executable = self.backend.compile(self.fgraph, self.mode)
+        # a profile the backend does not keep itself: graph-core times the calls, and the nodes where it can
+        profiled = wants_generic_profile(self.mode, self.backend, self.executable)
+        timer = NodeTimer() if profiled and hasattr(self.executable, "set_observer") else None
         if checks.active:
-            self.executable = checks.instrument(self.executable, self.backend.name, original, labels)
+            self.executable = checks.instrument(self.executable, self.backend.name, original, labels,
+                                                [timer] if timer is not None else [])
+        elif timer is not None:
+            self.executable.set_observer(timer)  # type: ignore[attr-defined]
+        if profiled:
+            self.executable = ProfiledExecutable(self.executable, timer, self.backend.name, self.fgraph)
         self._keywords = {s.keyword: i for i, s in enumerate(self.specs) if s.keyword is not None}
         self._types = [s.variable.type for s in self.specs]
         self._fast_checks = [_fast_check(t) for t in self._types]
@@ -254,8 +266,8 @@ class Function:
         return self.fgraph.inputs[i].type.filter(value)
 
     def _filter(self, i: int, value: Any) -> Any:
-        try:
-            return self._types[i].filter(value, allow_downcast=self.allow_input_downcast)
+        try:  # another library's array in host memory is viewed, not copied (DLPack, the array interfaces)
+            return self._types[i].filter(host_array(value), allow_downcast=self.allow_input_downcast)
         except TypeError as exc:
             raise TypeError(f"bad input {self._describe(i)} to {self._label()}: {exc}") from None
 

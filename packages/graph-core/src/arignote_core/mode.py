@@ -20,7 +20,8 @@ Executable = Callable[[Sequence[Any]], list[Any]]
 class Backend(Protocol):
     """Turns a (rewritten) FunctionGraph into an executable. A backend may also name, in ``local_options``, the
     option keys that describe the compiling machine rather than the function (paths); a pickled function leaves
-    them out."""
+    them out. One that times its own nodes under the mode option ``profile`` says ``profiles = True``; for the
+    others ``function`` times them (:mod:`arignote_core.profiling`)."""
 
     name: str
 

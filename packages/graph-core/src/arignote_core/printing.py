@@ -1,4 +1,5 @@
-"""Printing graphs: ``dprint`` (an indented tree with types, ids and source lines) and ``pprint`` (math)."""
+"""Printing graphs: ``dprint`` (an indented tree with types, ids and source lines) and ``pprint`` (math); and
+printing values as a function runs: the ``Print`` op (Theano's ``theano.printing.Print``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import io
 import sys
 from typing import Any, TextIO
 
+from .debugprint import Print
 from .fgraph import FunctionGraph
 from .formatting import format_expression
 from .function import Function
 from .graph import Apply, Constant, Variable
+
+__all__ = ["Print", "dprint", "graph_roots", "pprint"]
 
 
 def graph_roots(obj: Any) -> list[Variable]:

@@ -22,19 +22,27 @@ def conv_pads(padding: PaddingSpec, in_hw: Sequence[int], kernel_hw: Sequence[in
                  for a in (0, 1))  # type: ignore[return-value]
 
 
+def output_sizes(padded: Sequence[int], kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+                 what: str = "conv2d") -> tuple[int, ...]:
+    """The spatial output sizes of a convolution (``what``, for messages) of an input padded to ``padded``, any
+    number of spatial axes; ValueError when the kernel does not fit."""
+    sizes = tuple((padded[a] - dilation[a] * (kernel[a] - 1) - 1) // stride[a] + 1 for a in range(len(padded)))
+    if min(sizes) < 1:
+        raise ValueError(f"{what}: the kernel {tuple(kernel)} with dilation {dilation} does not fit the padded "
+                         f"input of spatial shape {tuple(padded)}")
+    return sizes
+
+
 def output_hw(padded_hw: Sequence[int], kernel_hw: Sequence[int], stride: Pair, dilation: Pair) -> Pair:
     """(OH, OW) of a convolution of an input padded to ``padded_hw``; ValueError when the kernel does not fit."""
-    sizes = [(padded_hw[a] - dilation[a] * (kernel_hw[a] - 1) - 1) // stride[a] + 1 for a in (0, 1)]
-    if min(sizes) < 1:
-        raise ValueError(f"conv2d: the kernel {tuple(kernel_hw)} with dilation {dilation} does not fit the padded "
-                         f"input of spatial shape {tuple(padded_hw)}")
-    return sizes[0], sizes[1]
+    return output_sizes(padded_hw, kernel_hw, stride, dilation)  # type: ignore[return-value]
 
 
-def check_channels(channels: int, filters: int, filter_channels: int, groups: int) -> None:
-    """ValueError unless the input channels and the filters agree with ``groups``."""
+def check_channels(channels: int, filters: int, filter_channels: int, groups: int, what: str = "conv2d") -> None:
+    """ValueError unless the input channels and the filters agree with ``groups`` (``what``: the convolution,
+    for messages)."""
     if channels != filter_channels * groups or filters % groups:
-        raise ValueError(f"conv2d: input with {channels} channels and {filters} filters of {filter_channels} "
+        raise ValueError(f"{what}: input with {channels} channels and {filters} filters of {filter_channels} "
                          f"channels do not match groups={groups} (need channels == filter channels * groups and "
                          "filters divisible by groups)")
 

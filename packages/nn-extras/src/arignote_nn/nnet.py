@@ -1,6 +1,6 @@
 """Theano's names and arguments: ``theano.tensor.nnet`` (``conv2d`` with ``border_mode``, ``subsample``,
-shape hints and filter flipping, ``conv2d_transpose``, the cross-entropies, ``confusion_matrix``) and
-``theano.tensor.signal.pool.pool_2d``.
+shape hints and filter flipping, ``conv1d``, ``conv3d``, ``separable_conv2d``, ``conv2d_transpose``, the
+cross-entropies, ``confusion_matrix``) and ``theano.tensor.signal.pool.pool_2d``.
 
 Theano's ``conv2d`` is a true convolution: ``filter_flip=True`` (its default) flips the filters, which
 Arignote's :func:`arignote_nn.conv2d` (a cross-correlation, like PyTorch's) does not.
@@ -16,14 +16,18 @@ from arignote_core.tensors.checks import specify_shape
 
 from .activations import relu, sigmoid, softplus
 from .conv import Conv2d, Conv2dGradInput
+from .conv import conv1d as conv1d_op
+from .conv3d import Conv3d
 from .losses import binary_crossentropy, categorical_crossentropy
 from .metrics import ConfusionMatrix
 from .pool import Pool2d
+from .separable import separable_conv2d
 from .softmax import log_softmax, softmax
 from .windows import as_pair
 
-__all__ = ["binary_crossentropy", "categorical_crossentropy", "confusion_matrix", "conv2d", "conv2d_transpose",
-           "log_softmax", "pool_2d", "relu", "sigmoid", "sigmoid_binary_crossentropy", "softmax", "softplus"]
+__all__ = ["binary_crossentropy", "categorical_crossentropy", "confusion_matrix", "conv1d", "conv2d",
+           "conv2d_transpose", "conv3d", "log_softmax", "pool_2d", "relu", "separable_conv2d", "sigmoid",
+           "sigmoid_binary_crossentropy", "softmax", "softplus"]
 
 
 def _hinted(var: TensorVariable, hint: Sequence[Any] | None) -> TensorVariable:
@@ -32,19 +36,9 @@ def _hinted(var: TensorVariable, hint: Sequence[Any] | None) -> TensorVariable:
     return var if hint is None else specify_shape(var, tuple(hint))
 
 
-def _theano_padding(border_mode: Any, filters: TensorVariable, dilation: tuple[int, int]) -> Any:
-    """Theano's ``border_mode`` as Arignote's padding (``"half"`` pads half the dilated kernel each side)."""
-    if border_mode != "half":
-        return border_mode
-    kernel = filters.type.shape[2:]
-    if None in kernel:
-        raise ValueError("conv2d: border_mode='half' needs the kernel size: give filters a static shape or pass "
-                         "filter_shape")
-    return tuple(((dilation[a] * (kernel[a] - 1) + 1) // 2,) * 2 for a in (0, 1))  # type: ignore[operator]
-
-
 def _flip(filters: TensorVariable, flip: bool) -> TensorVariable:
-    return filters[:, :, ::-1, ::-1] if flip else filters
+    """The filters reversed along their spatial axes (those after the first two) when ``flip``."""
+    return filters[(slice(None), slice(None), *(slice(None, None, -1),) * (filters.ndim - 2))] if flip else filters
 
 
 def conv2d(input: Any, filters: Any, input_shape: Sequence[Any] | None = None,
@@ -57,9 +51,30 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence[Any] | None = None,
     input = _hinted(as_tensor(input), input_shape if input_shape is not None else image_shape)
     filters = _hinted(as_tensor(filters), filter_shape)
     dilation = as_pair(filter_dilation, "filter_dilation")
-    padding = _theano_padding(border_mode, filters, dilation)
-    op = Conv2d(subsample, padding, dilation, num_groups)
+    op = Conv2d(subsample, border_mode, dilation, num_groups)  # "half": from the kernel's size at run time
     return op(input, _flip(filters, filter_flip))
+
+
+def conv1d(input: Any, filters: Any, input_shape: Sequence[Any] | None = None,
+           filter_shape: Sequence[Any] | None = None, border_mode: Any = "valid", subsample: Any = 1,
+           filter_flip: bool = True, filter_dilation: Any = 1, num_groups: int = 1) -> TensorVariable:
+    """``conv2d``'s arguments for (batch, channels, width) signals and (filters, channels / groups, width)
+    filters: ``border_mode`` is ``"valid" | "full" | "half"``, an int or ``(left, right)``; a true convolution
+    unless ``filter_flip`` is False. It runs as ``conv2d`` on a height of one (see :func:`arignote_nn.conv1d`)."""
+    input = _hinted(as_tensor(input), input_shape)
+    filters = _hinted(as_tensor(filters), filter_shape)
+    return conv1d_op(input, _flip(filters, filter_flip), subsample, border_mode, filter_dilation, num_groups)
+
+
+def conv3d(input: Any, filters: Any, input_shape: Sequence[Any] | None = None,
+           filter_shape: Sequence[Any] | None = None, border_mode: Any = "valid", subsample: Any = (1, 1, 1),
+           filter_flip: bool = True, filter_dilation: Any = (1, 1, 1), num_groups: int = 1) -> TensorVariable:
+    """Theano's ``nnet.conv3d``: (batch, channels, depth, height, width) volumes and (filters, channels / groups,
+    depth, height, width) filters; ``border_mode`` is ``"valid" | "full" | "half"``, an int or three; a true
+    convolution unless ``filter_flip`` is False."""
+    input = _hinted(as_tensor(input), input_shape)
+    filters = _hinted(as_tensor(filters), filter_shape)
+    return Conv3d(subsample, border_mode, filter_dilation, num_groups)(input, _flip(filters, filter_flip))
 
 
 def conv2d_transpose(input: Any, filters: Any, output_shape: Sequence[Any], filter_shape: Sequence[Any] | None = None,
@@ -70,8 +85,7 @@ def conv2d_transpose(input: Any, filters: Any, output_shape: Sequence[Any], filt
     the stride of the forward convolution."""
     filters = _hinted(as_tensor(filters), filter_shape)
     dilation = as_pair(filter_dilation, "filter_dilation")
-    padding = _theano_padding(border_mode, filters, dilation)
-    op = Conv2dGradInput(input_dilation, padding, dilation, num_groups)
+    op = Conv2dGradInput(input_dilation, border_mode, dilation, num_groups)
     return op(_flip(filters, filter_flip), as_tensor(input), as_tensor(list(output_shape)))
 
 

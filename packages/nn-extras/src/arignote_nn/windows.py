@@ -15,31 +15,41 @@ from numpy.lib.stride_tricks import as_strided
 Pair = tuple[int, int]
 #: explicit padding of the two spatial axes: ((top, bottom), (left, right))
 Pads = tuple[Pair, Pair]
-#: a padding spec kept in an op: "valid", "same", "full", or explicit pads
+#: a padding spec kept in an op: "valid", "same", "full", "half", or explicit pads
 PaddingSpec = str | Pads
 
-PADDING_MODES = ("valid", "same", "full")
+PADDING_MODES = ("valid", "same", "full", "half")
+
+
+def as_ints(value: Any, n: int, what: str, minimum: int = 1) -> tuple[int, ...]:
+    """An int or ``n`` ints as an ``n``-tuple, each at least ``minimum``."""
+    items = (value,) * n if isinstance(value, int | np.integer) else tuple(value)
+    if len(items) != n or not all(isinstance(v, int | np.integer) and v >= minimum for v in items):
+        count = "a pair of ints" if n == 2 else f"{n} ints"
+        raise ValueError(f"{what} must be an int or {count} >= {minimum}, got {value!r}")
+    return tuple(int(v) for v in items)
 
 
 def as_pair(value: Any, what: str, minimum: int = 1) -> Pair:
     """An int or a pair of ints as a pair, each at least ``minimum``."""
-    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int | np.integer) and v >= minimum for v in pair):
-        raise ValueError(f"{what} must be an int or a pair of ints >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
+    return as_ints(value, 2, what, minimum)  # type: ignore[return-value]
 
 
-def normalize_padding(padding: Any) -> PaddingSpec:
-    """``"valid" | "same" | "full"``, an int, ``(ph, pw)`` or ``((top, bottom), (left, right))``."""
+_AXIS_COUNTS = {2: "two", 3: "three"}
+
+
+def normalize_padding(padding: Any, ndim: int = 2) -> PaddingSpec:
+    """The padding of ``ndim`` spatial axes: ``"valid" | "same" | "full" | "half"``, an int, ``ndim`` ints, or
+    ``ndim`` (before, after) pairs (for 2-d: ``(ph, pw)`` or ``((top, bottom), (left, right))``)."""
     if isinstance(padding, str):
         if padding not in PADDING_MODES:
             raise ValueError(f"padding must be one of {', '.join(PADDING_MODES)}, or numbers; got {padding!r}")
         return padding
     if isinstance(padding, int | np.integer):
-        return (as_pair(padding, "padding", 0),) * 2
+        return (as_pair(padding, "padding", 0),) * ndim  # type: ignore[return-value]
     items = tuple(padding)
-    if len(items) != 2:
-        raise ValueError(f"padding must give the two spatial axes, got {padding!r}")
+    if len(items) != ndim:
+        raise ValueError(f"padding must give the {_AXIS_COUNTS.get(ndim, ndim)} spatial axes, got {padding!r}")
     return tuple(as_pair(p, "padding", 0) for p in items)  # type: ignore[return-value]
 
 
@@ -52,11 +62,14 @@ def resolve_pads(padding: PaddingSpec, axis: int, size: int, kernel: int, stride
     """Explicit (before, after) padding of spatial ``axis`` (0 or 1) for a convolution.
 
     ``same`` gives ``ceil(size / stride)`` outputs (TensorFlow's rule; for stride 1 the output has the input's
-    size), the odd extra pixel going after; ``full`` pads ``extent - 1`` on both sides.
+    size), the odd extra pixel going after; ``full`` pads ``extent - 1`` on both sides; ``half`` (Theano's)
+    pads ``extent // 2`` on both sides, from the kernel's actual size.
     """
     extent = effective_kernel(kernel, dilation)
     if padding == "valid":
         return 0, 0
+    if padding == "half":
+        return extent // 2, extent // 2
     if padding == "full":
         return extent - 1, extent - 1
     if padding == "same":
@@ -75,6 +88,8 @@ def conv_output_size(size: Any, kernel: Any, stride: int, dilation: int, padding
         return (size - extent) // stride + 1
     if padding == "full":
         return (size + extent - 2) // stride + 1
+    if padding == "half":
+        return (size + 2 * (extent // 2) - extent) // stride + 1
     assert not isinstance(padding, str), f"unknown padding {padding!r}"
     before, after = padding[axis]
     return (size + before + after - extent) // stride + 1

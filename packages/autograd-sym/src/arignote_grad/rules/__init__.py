@@ -5,12 +5,15 @@ from . import (
            contractions,
            control,
            cumulative,
+           debugging,
            decompositions,
            elemwise,
+           fft,
            indexing,
            interpolation,
            joining,
            linalg,
+           linalg_more,
            products,
            random,
            reduce,
@@ -18,9 +21,10 @@ from . import (
            scan,
            shape,
            sorting,
+           sparse,
            special,
 )
 
-__all__ = ["checks", "contractions", "control", "cumulative", "decompositions", "elemwise", "indexing", "interpolation",
-           "joining", "linalg", "products", "random", "reduce", "scalar", "scan",
-           "shape", "sorting", "special"]
+__all__ = ["checks", "contractions", "control", "cumulative", "debugging", "decompositions", "elemwise", "fft",
+           "indexing", "interpolation", "joining", "linalg", "linalg_more", "products", "random", "reduce", "scalar",
+           "scan", "shape", "sorting", "sparse", "special"]

@@ -33,8 +33,13 @@ class ElementwiseMath:
         raise AttributeError(f"no elementwise op named {name!r}")
 
     def cast(self, x: Variable, dtype: str) -> Variable:
+        """``x`` in ``dtype``; the real part of a complex ``x`` for a real ``dtype`` (JAX's convention)."""
         if x.type.dtype == dtype:
             return x
+        if x.type.dtype.startswith("complex") and not dtype.startswith("complex"):
+            x = self.apply("real", x)
+            if x.type.dtype == dtype:
+                return x
         return cast(x, dtype) if self.on_tensors else Cast(dtype)(x)
 
     # -- simplifying builders ----------------------------------------------------------------------------

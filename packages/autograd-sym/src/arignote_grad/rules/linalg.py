@@ -18,7 +18,6 @@ from typing import Any
 from arignote_core import Apply
 from arignote_core.linalg.ops import SVD, ChoSolve, Det, Eig, Expm, Inv, Lstsq, Pinv, SlogDet, Solve, SolveTriangular
 from arignote_core.tensors.elemwise import dimshuffle
-from arignote_core.tensors.join import concatenate
 from arignote_core.tensors.math import greater, matmul, multiply, where
 from arignote_core.tensors.math import sum as tensor_sum
 
@@ -27,7 +26,17 @@ from ..forward import Rop
 from ..registry import register_pullback, register_pushforward
 from ..reverse import grad
 from ..tensor_utils import cast_to, zeros_like
-from .matrix_helpers import eye, from_triangle_gradient, mm, mT, size_of, symmetric_from_triangle, triangle, unbatch
+from .matrix_helpers import (
+    block_frechet,
+    eye,
+    from_triangle_gradient,
+    mm,
+    mT,
+    size_of,
+    symmetric_from_triangle,
+    triangle,
+    unbatch,
+)
 
 
 def _scalar_per_matrix(g: Any) -> Any:
@@ -280,23 +289,15 @@ def lstsq_pushforward(op: Lstsq, node: Apply, tangents: Sequence[Any]) -> list[A
 # -- matrix exponential ----------------------------------------------------------------------------------------
 
 
-def _expm_frechet(a: Any, direction: Any) -> Any:
-    """The derivative of expm at ``a`` in ``direction``: the upper right block of expm([[a, e], [0, a]])."""
-    n = size_of(a, -1)
-    block = concatenate([concatenate([a, direction], axis=-1), concatenate([zeros_like(a), a], axis=-1)],
-                        axis=-2)
-    return Expm()(block)[..., :n, n:]
-
-
 @register_pullback(Expm)
 def expm_pullback(op: Expm, node: Apply, output_grads: Sequence[Any]) -> list[Any]:
     (g,), a = output_grads, node.inputs[0]
-    return [None if g is None else cast_to(_expm_frechet(mT(a), g), a)]
+    return [None if g is None else cast_to(block_frechet(Expm(), mT(a), g), a)]
 
 
 @register_pushforward(Expm)
 def expm_pushforward(op: Expm, node: Apply, tangents: Sequence[Any]) -> list[Any]:
-    return [cast_to(_expm_frechet(node.inputs[0], tangents[0]), node.outputs[0])]
+    return [cast_to(block_frechet(Expm(), node.inputs[0], tangents[0]), node.outputs[0])]
 
 
 @register_pullback(Eig)

@@ -5,14 +5,16 @@ Every helper works on stacks of matrices (the last two axes), as graph-core's li
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from arignote_core import arange
 from arignote_core.tensors.elemwise import dimshuffle
+from arignote_core.tensors.join import concatenate
 from arignote_core.tensors.math import equal, greater, greater_equal, less, less_equal, matmul, multiply
 from arignote_core.tensors.math import sum as tensor_sum
 
-from ..tensor_utils import indicator, unbroadcast_to
+from ..tensor_utils import indicator, unbroadcast_to, zeros_like
 
 
 def mT(x: Any) -> Any:
@@ -32,6 +34,16 @@ def mm(*factors: Any) -> Any:
 def size_of(x: Any, axis: int) -> Any:
     size = x.type.shape[axis]
     return size if size is not None else x.shape[axis]
+
+
+
+def block_frechet(fn: Callable[[Any], Any], a: Any, direction: Any) -> Any:
+    """The derivative of the matrix function ``fn`` (expm, logm) at ``a`` in ``direction``: the upper right block
+    of ``fn([[a, direction], [0, a]])``."""
+    n = size_of(a, -1)
+    block = concatenate([concatenate([a, direction], axis=-1), concatenate([zeros_like(a), a], axis=-1)],
+                        axis=-2)
+    return fn(block)[..., :n, n:]
 
 
 def _positions(size: Any) -> tuple[Any, Any]:

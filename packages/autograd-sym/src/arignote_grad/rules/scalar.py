@@ -8,6 +8,10 @@ with those ties (its partials add up to 1, ``hi`` taking all where ``lo > hi``);
 ``y == 0`` and d/dy 0 at ``x == 0``; step functions (``floor``, ``sign``, ``floor_divide``...) have derivative
 zero. At those points the split derivative is also what central finite differences measure.
 
+Complex values follow JAX's convention (the seed of a real cost ``C`` of ``z = x + iy`` is ``dC/dx - i dC/dy``):
+holomorphic functions multiply by their derivative, as for reals; ``conj``, ``abs``, ``imag`` and ``complex``
+have rules of their own, and the engine keeps the real part of what reaches a real input.
+
 Ops whose output is an integer or a boolean (comparisons, bitwise and logical ops) need no rule: they carry no
 gradient (step functions: see the Elemwise rule).
 """
@@ -21,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from arignote_core import Constant
-from arignote_core.scalars import SCALAR_OPS, Cast, Clip, Identity, Imag, Real, Switch
+from arignote_core.scalars import SCALAR_OPS, Cast, Clip, Complex, Identity, Imag, Real, Switch
 
 from ..errors import undefined_grad
 from ..registry import ZERO, register_scalar_derivative
@@ -29,6 +33,10 @@ from ..registry import ZERO, register_scalar_derivative
 Rule = Callable[..., Any]
 
 _SQRT_PI = math.sqrt(math.pi)
+
+
+def _is_complex(x: Any) -> bool:
+    return str(x.type.dtype).startswith("complex")
 
 
 def derivative(*names: str) -> Callable[[Rule], Rule]:
@@ -117,14 +125,21 @@ def _negative(m, g, i, xs, z):
     return m.neg(g)
 
 
-@derivative("positive", "conjugate")
+@derivative("positive")
 def _positive(m, g, i, xs, z):
     return g
 
 
+@derivative("conjugate")
+def _conjugate(m, g, i, xs, z):
+    return m.conjugate(g) if _is_complex(xs[0]) else g
+
+
 @derivative("absolute", "fabs")
 def _absolute(m, g, i, xs, z):
-    return m.mul(g, m.sign(xs[0]))
+    # for complex z, |z|'s gradient in JAX's convention is conj(z) / |z| (conj(sign(z)), 0 at z = 0)
+    sign = m.sign(xs[0])
+    return m.mul(g, m.conjugate(sign) if _is_complex(xs[0]) else sign)
 
 
 @derivative("copysign")
@@ -455,4 +470,12 @@ def _real(m, g, i, xs, z):
 
 @register_scalar_derivative(Imag)
 def _imag(m, g, i, xs, z):
-    return ZERO
+    # imag(x + iy) = y: its cotangent on z is -i g (JAX's convention); a real input has none
+    return m.mul(g, -1j) if _is_complex(xs[0]) else ZERO
+
+
+@register_scalar_derivative(Complex)
+def _complex(m, g, i, xs, z):
+    # complex(x, y) = x + iy: the real part of g goes to x and the real part of i g (-imag(g)) to y; the
+    # engine keeps the real part of what reaches a real input
+    return g if i == 0 else m.mul(g, 1j)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from arignote_core.graph import Apply
-from arignote_core.tensors import Alloc, ARange, DimShuffle, MakeVector, Reshape, Shape
+from arignote_core.tensors import Alloc, ARange, DimShuffle, MakeVector, Reshape, Shape, TensorType
 from arignote_core.tensors.broadcast import BroadcastTo
 from arignote_core.tensors.checks import CHECK_ERRORS, CheckAndRaise
 
@@ -36,6 +36,8 @@ def _lower_check(ctx: EmitContext, node: Apply) -> StepPlan:
 
 @register_lowering(Shape)
 def _lower_shape(ctx: EmitContext, node: Apply) -> StepPlan:
+    if not isinstance(node.inputs[0].type, TensorType):
+        raise Unsupported("the shape of a value that is not an array (a sparse matrix) is read in Python")
     return StepPlan(StepKind.SHAPE, node, list(node.inputs), label="view")
 
 

@@ -105,9 +105,11 @@ class PendingRuntime:
 
 
 def services_header() -> str:
-    """The C declarations of the services the runtime offers user kernels (services.h, include-guarded): a kernel
-    module carrying this text can use the capsule ``kernel_services()`` returns."""
-    return (Path(__file__).parent / "services.h").read_text()
+    """The C declarations of the services the runtime offers user kernels (services.h) and the kernels' loader of
+    them (services_client.h: ``ag_load_services``, ``ag_kernel_threads``), include-guarded: a kernel module
+    carrying this text can use the capsule ``kernel_services()`` returns."""
+    here = Path(__file__).parent
+    return "\n".join((here / name).read_text() for name in ("services.h", "services_client.h"))
 
 
 def kernel_services() -> Any:

@@ -53,14 +53,18 @@ static ag_blas_get_t ag_blas_get_threads;
 static ag_blas_set_t ag_blas_set_threads;
 static pthread_mutex_t ag_blas_lock = PTHREAD_MUTEX_INITIALIZER;
 static int ag_blas_inside, ag_blas_saved;
+/* Calls nested on one thread (a scan's loop holds the setting for all its steps' products) take the lock once:
+ * locking twice per product cost a recurrent step more than its 1 x 32 x 32 product. */
+static __thread int ag_blas_nesting;
 
 static void ag_blas_before_fork(void) { pthread_mutex_lock(&ag_blas_lock); }
 static void ag_blas_after_fork_parent(void) { pthread_mutex_unlock(&ag_blas_lock); }
-/* The child has none of the parent's callers inside: it gets the BLAS threads back. */
+/* The child has none of the parent's callers inside but the thread that forked (a Python step of a scan's loop
+ * may fork): it gets the BLAS threads back unless that thread is inside, which restores them when it leaves. */
 static void ag_blas_after_fork_child(void) {
     pthread_mutex_init(&ag_blas_lock, NULL);
-    if (ag_blas_inside && ag_blas_saved != 1) ag_blas_set_threads(ag_blas_saved);
-    ag_blas_inside = 0;
+    if (ag_blas_inside && ag_blas_nesting == 0 && ag_blas_saved != 1) ag_blas_set_threads(ag_blas_saved);
+    ag_blas_inside = ag_blas_nesting > 0;
 }
 
 /* The thread-count functions of the BLAS library that provides ``fn`` (or one it links), by the names OpenBLAS
@@ -87,7 +91,7 @@ static void ag_blas_find_threads_control(void *fn) {
 }
 
 static void ag_blas_serial_begin(void) {
-    if (!ag_blas_set_threads) return;
+    if (!ag_blas_set_threads || ag_blas_nesting++ > 0) return;
     pthread_mutex_lock(&ag_blas_lock);
     if (ag_blas_inside++ == 0) {
         ag_blas_saved = ag_blas_get_threads();
@@ -97,7 +101,7 @@ static void ag_blas_serial_begin(void) {
 }
 
 static void ag_blas_serial_end(void) {
-    if (!ag_blas_set_threads) return;
+    if (!ag_blas_set_threads || --ag_blas_nesting > 0) return;
     pthread_mutex_lock(&ag_blas_lock);
     if (--ag_blas_inside == 0 && ag_blas_saved != 1) ag_blas_set_threads(ag_blas_saved);
     pthread_mutex_unlock(&ag_blas_lock);
@@ -270,8 +274,8 @@ static int ag_matmul(ag_outctx *ctx, PyArrayObject *a0, PyArrayObject *b0, int t
     if (!b) goto done;
     int na = PyArray_NDIM(a), nb = PyArray_NDIM(b);
     int ba = na > 2 ? na - 2 : 0, bb = nb > 2 ? nb - 2 : 0, nbatch = ba > bb ? ba : bb;
-    npy_intp shape[AG_MAXDIMS], batch[AG_MAXDIMS];
-    int64_t sa[AG_MAXDIMS], sb[AG_MAXDIMS];
+    npy_intp shape[AG_MAXDIMS];
+    int64_t batch[AG_MAXDIMS], sa[AG_MAXDIMS], sb[AG_MAXDIMS];
     for (int d = 0; d < nbatch; ++d) {
         int da = d - (nbatch - ba), db = d - (nbatch - bb);
         int64_t za = da >= 0 ? PyArray_DIM(a, da) : 1, zb = db >= 0 ? PyArray_DIM(b, db) : 1;
@@ -308,14 +312,7 @@ static int ag_matmul(ag_outctx *ctx, PyArrayObject *a0, PyArrayObject *b0, int t
         mb.data = pb;
         ag_gemm(t, &ma, &mb, pc, 1.0, 0.0, ag_step_threads(ctx));
         pc += out_step;
-        for (int d = nbatch - 1; d >= 0; --d) {
-            pa += sa[d];
-            pb += sb[d];
-            if (++idx[d] < batch[d]) break;
-            pa -= sa[d] * batch[d];
-            pb -= sb[d] * batch[d];
-            idx[d] = 0;
-        }
+        ag_batch_next(nbatch, batch, idx, &pa, sa, &pb, sb);
     }
     if (save) PyEval_RestoreThread(save);
     rc = 0;

@@ -9,15 +9,7 @@
  * (pool.c) claim one at a time.
  */
 
-typedef struct {
-    int nops;
-    int ndim;
-    int64_t shape[AG_MAXDIMS];
-    int64_t strides[AG_MAXOPS][AG_MAXDIMS]; /* bytes; 0 on broadcast dimensions */
-    char *data[AG_MAXOPS];
-    int itemsize[AG_MAXOPS];
-    int role[AG_MAXOPS];
-} ag_iter;
+/* ag_iter and ag_iter_collapse: strided.h. */
 
 typedef struct {
     ag_loop_fn loop;   /* elementwise: every operand goes to the kernel */
@@ -28,33 +20,6 @@ static int64_t ag_iter_size(const ag_iter *it) {
     int64_t n = 1;
     for (int d = 0; d < it->ndim; ++d) n *= it->shape[d];
     return n;
-}
-
-/* Drop length-1 dimensions and merge neighbours that are contiguous for every operand. */
-static void ag_iter_collapse(ag_iter *it) {
-    int nd = 0;
-    for (int d = 0; d < it->ndim; ++d) {
-        if (it->shape[d] == 1) continue;
-        if (nd > 0) {
-            int prev = nd - 1, ok = 1;
-            for (int k = 0; k < it->nops && ok; ++k)
-                ok = it->strides[k][prev] == it->strides[k][d] * it->shape[d];
-            if (ok) {
-                it->shape[prev] *= it->shape[d];
-                for (int k = 0; k < it->nops; ++k) it->strides[k][prev] = it->strides[k][d];
-                continue;
-            }
-        }
-        it->shape[nd] = it->shape[d];
-        for (int k = 0; k < it->nops; ++k) it->strides[k][nd] = it->strides[k][d];
-        ++nd;
-    }
-    if (nd == 0) {
-        it->shape[0] = 1;
-        for (int k = 0; k < it->nops; ++k) it->strides[k][0] = it->itemsize[k];
-        nd = 1;
-    }
-    it->ndim = nd;
 }
 
 static void ag_gather(char *dst, const char *src, int64_t stride, int64_t m, int isz) {
@@ -153,12 +118,7 @@ static int ag_walk(const ag_kernel *kn, const ag_iter *it, int64_t r0, int64_t r
         char *acc = acc_override ? acc_override : ptr[nops - 1];
         rc = ag_inner(kn, it, ptr, c1 - c0, acc, &scratch);
         if (rc) break;
-        for (int d = d_in - 1; d >= 0; --d) {
-            for (int k = 0; k < nops; ++k) row[k] += it->strides[k][d];
-            if (++idx[d] < it->shape[d]) break;
-            for (int k = 0; k < nops; ++k) row[k] -= it->strides[k][d] * it->shape[d];
-            idx[d] = 0;
-        }
+        ag_iter_next_row(it, d_in, idx, row);
     }
     free(scratch);
     return rc;

@@ -43,14 +43,11 @@ static PyObject *ag_subtensor(PyArrayObject *x, PyObject **symbolic, int n, cons
     char *data = PyArray_DATA(x);
     for (int e = 0; e < n; ++e) {
         const int64_t *entry = entries + AG_INDEX_ENTRY_SIZE * e;
-        int64_t kind = entry[AG_INDEX_ENTRY_KIND], flags = entry[AG_INDEX_ENTRY_FLAGS], part[3];
+        int64_t kind = entry[AG_INDEX_ENTRY_KIND], part[3];
         int none[3];
-        for (int j = 0; j < 3; ++j) {
-            none[j] = (flags & ((int64_t)AG_INDEX_FLAG_NONE << j)) != 0;
-            part[j] = entry[AG_INDEX_ENTRY_PART0 + j];
-            if (flags & ((int64_t)AG_INDEX_FLAG_SYMBOLIC << j) && ag_int64_value(symbolic[next++], &part[j]) < 0)
-                return NULL;
-        }
+        const int syms = ag_index_parts(entry, part, none);
+        for (int j = 0; j < 3; ++j)
+            if (syms >> j & 1 && ag_int64_value(symbolic[next++], &part[j]) < 0) return NULL;
         if (kind == AG_INDEX_KIND_NEW_AXIS) {
             shape[nd] = 1;
             strides[nd++] = 0;

@@ -1,4 +1,5 @@
-"""Scalar ops taking complex numbers apart: ``real`` and ``imag`` (NumPy's functions, not ufuncs)."""
+"""Scalar ops taking complex numbers apart and putting them together: ``real`` and ``imag`` (NumPy's
+functions, not ufuncs) and ``complex`` (Theano's ``tensor.complex``)."""
 
 from __future__ import annotations
 
@@ -43,5 +44,29 @@ class Imag(_ComplexPart):
         return np.imag(x)
 
 
+@dataclass(frozen=True)
+class Complex(ScalarOp):
+    """``real + 1j * imag`` from two real numbers, exact also for infinite parts (which the arithmetic would
+    turn into NaN); the dtype is the complex one of their common float dtype (complex64 for float32 and
+    float16, complex128 for float64 and integers), as Theano's ``complex`` gives."""
+
+    nin: ClassVar[int] = 2
+    name: ClassVar[str] = "complex"
+
+    def resolve(self, specs: Sequence[DtypeSpec]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        dtype = result_dtype(*specs)
+        if dtype.startswith("complex"):
+            raise TypeError(f"complex: the real and imaginary parts must be real, got dtype {dtype}")
+        real = dtype if dtype in ("float32", "float64") else "float32" if dtype == "float16" else "float64"
+        return (real, real), ({"float32": "complex64", "float64": "complex128"}[real],)
+
+    def impl(self, re: Any, im: Any) -> Any:
+        re, im = np.broadcast_arrays(re, im)
+        out = np.empty(re.shape, np.result_type(re, im, np.complex64))
+        out.real, out.imag = re, im
+        return out
+
+
 real = SCALAR_OPS["real"] = Real()
 imag = SCALAR_OPS["imag"] = Imag()
+complex_ = SCALAR_OPS["complex"] = Complex()

@@ -190,11 +190,12 @@ def static_int(var: Variable) -> int | None:
 
 @dataclass(frozen=True)
 class Shape(Op):
-    """The shape of a tensor as an int64 vector."""
+    """The shape of a tensor (or of another value with a shape: a sparse matrix) as an int64 vector."""
 
     def make_node(self, x: Any) -> Apply:
-        x = as_tensor(x)
-        return Apply(self, [x], [TensorType("int64", (x.ndim,))])
+        if not (isinstance(x, Variable) and not isinstance(x.type, TensorType) and hasattr(x.type, "ndim")):
+            x = as_tensor(x)
+        return Apply(self, [x], [TensorType("int64", (x.type.ndim,))])
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
         return [np.array(inputs[0].shape, dtype="int64")]

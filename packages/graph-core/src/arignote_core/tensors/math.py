@@ -50,6 +50,7 @@ bitwise_or: Elementwise = ELEMWISE_FUNCTIONS["bitwise_or"]
 bitwise_xor: Elementwise = ELEMWISE_FUNCTIONS["bitwise_xor"]
 cbrt: Elementwise = ELEMWISE_FUNCTIONS["cbrt"]
 ceil: Elementwise = ELEMWISE_FUNCTIONS["ceil"]
+complex: Elementwise = ELEMWISE_FUNCTIONS["complex"]  # Theano's name (shadows the builtin here)
 conjugate: Elementwise = ELEMWISE_FUNCTIONS["conjugate"]
 copysign: Elementwise = ELEMWISE_FUNCTIONS["copysign"]
 cos: Elementwise = ELEMWISE_FUNCTIONS["cos"]
@@ -375,8 +376,9 @@ def transpose(a: Any, axes: Any = None) -> TensorVariable:
 
 __all__ = ["abs", "absolute", "add", "all", "amax", "amin", "any", "arccos", "arccosh", "arcsin", "arcsinh",
            "arctan", "arctan2", "arctanh", "argmax", "argmin", "bitwise_and", "bitwise_invert", "bitwise_not",
-           "bitwise_or", "bitwise_xor", "cbrt", "ceil", "clip", "conj", "conjugate", "copysign", "cos", "cosh",
-           "deg2rad", "digamma", "divide", "dot", "eq", "equal", "erf", "erfc", "erfcx", "erfinv", "exp", "exp2",
+           "bitwise_or", "bitwise_xor", "cbrt", "ceil", "clip", "complex", "conj", "conjugate", "copysign", "cos",
+           "cosh", "deg2rad", "digamma", "divide", "dot", "eq", "equal", "erf", "erfc", "erfcx", "erfinv", "exp",
+           "exp2",
            "expit", "expm1", "fabs", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "gamma",
            "gammainc", "gammaincc", "gammaln", "gcd", "greater", "greater_equal", "heaviside", "hypot", "i0", "i1",
            "imag", "int_div", "invert", "isfinite", "isinf", "isnan", "j0", "j1", "jv", "lcm", "ldexp",

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from .case import DEFAULT_TOLERANCES, Case, Sample, sample
 from .registry import ALL_CASES, case_params, cases, format_report, ops_exercised, parametrize_cases, report
-from .runner import ConformanceError, assert_close, call_oracle, run_case, run_sample
+from .runner import CaseSkipped, ConformanceError, assert_close, call_oracle, run_case, run_sample
 
-__all__ = ["ALL_CASES", "DEFAULT_TOLERANCES", "Case", "ConformanceError", "Sample", "assert_close", "call_oracle",
-           "case_params", "cases", "format_report", "ops_exercised", "parametrize_cases", "report", "run_case",
-           "run_sample", "sample"]
+__all__ = ["ALL_CASES", "DEFAULT_TOLERANCES", "Case", "CaseSkipped", "ConformanceError", "Sample", "assert_close",
+           "call_oracle", "case_params", "cases", "format_report", "ops_exercised", "parametrize_cases", "report",
+           "run_case", "run_sample", "sample"]

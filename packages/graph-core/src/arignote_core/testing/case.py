@@ -76,6 +76,7 @@ class Case:
     ``dynamic_shape`` marks outputs whose shape depends on input values, so that ``infer_shape`` cannot know it.
     ``compare(expected, got, sample)``, when given, replaces the value comparison (for results that are only
     defined up to sign or order, or not at all, like ``empty``); it raises AssertionError on a mismatch.
+    ``unsupported_backends`` names backends that cannot run the case and says why (``run_case`` skips it there).
     """
 
     name: str
@@ -90,6 +91,8 @@ class Case:
     dynamic_shape: bool = False
     compare: Callable[[Sequence[np.ndarray], Sequence[np.ndarray], Sample], None] | None = None
     seed: int = 0
+    #: backends (by name) that cannot run the case, with the reason: ``run_case`` skips it for them
+    unsupported_backends: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.differentiable and not self.why_not_differentiable:

@@ -12,6 +12,7 @@ For each sample the runner checks that
 
 from __future__ import annotations
 
+import unittest
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,16 @@ BUILD_ERRORS = (TypeError, ValueError, IndexError, OverflowError, NotImplemented
 
 class ConformanceError(AssertionError):
     """A case disagrees with NumPy (or with its own shape inference)."""
+
+
+class CaseSkipped(unittest.SkipTest):
+    """A case the mode's backend declares it cannot run (``Case.unsupported_backends``); test runners report it as
+    skipped, with the reason."""
+
+
+def _backend_name(mode: Any) -> str | None:
+    backend = getattr(mode, "backend", mode)
+    return backend if isinstance(backend, str) or backend is None else getattr(backend, "name", None)
 
 
 @contextmanager
@@ -153,8 +164,12 @@ def assert_close(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float
 def run_case(case: Case, mode: Any = None, *, skip_tags: Iterable[str] = (),
              dtypes: Iterable[str] | None = None) -> int:
     """Check every sample of ``case`` with ``mode``; returns the number of samples checked and raises
-    ConformanceError listing every failing sample. ``skip_tags`` leaves out samples with those tags;
+    ConformanceError listing every failing sample (``CaseSkipped`` where the backend declares it cannot run it).
+    ``skip_tags`` leaves out samples with those tags;
     ``dtypes``, when given, keeps only samples whose inputs all have one of these dtypes."""
+    backend = _backend_name(mode)
+    if backend is not None and backend in case.unsupported_backends:
+        raise CaseSkipped(f"{case.name} is not run on the {backend} backend: {case.unsupported_backends[backend]}")
     skip = set(skip_tags)
     allowed = None if dtypes is None else set(dtypes)
     failures: list[str] = []

@@ -13,35 +13,20 @@
 
 #define NN_MAX_THREADS 64
 
-/* The runtime's services (codegen-c's services.h, whose text precedes this): its thread pool, the running step's
- * thread count (ARIGNOTE_THREADS, the mode's option) and GEMM on that pool, so that the kernels, the runtime's
- * loops and BLAS share one set of threads. Fetched once, with the GIL; -1 with a Python exception set when the
- * runtime cannot give them. */
+/* The runtime's services (codegen-c's services.h and services_client.h, whose text precedes this): its thread
+ * pool, the running step's thread count (ARIGNOTE_THREADS, the mode's option) and GEMM on that pool, so that the
+ * kernels, the runtime's loops and BLAS share one set of threads. Fetched once, with the GIL; -1 with a Python
+ * exception set when the runtime cannot give them. */
 static const ag_services *nn_services;
 
 static int nn_load_services(void) {
-    if (nn_services) return 0;
-    PyObject *runtime = PyImport_ImportModule("arignote_c.runtime");
-    PyObject *capsule = runtime ? PyObject_CallMethod(runtime, "kernel_services", NULL) : NULL;
-    Py_XDECREF(runtime);
-    if (!capsule) return -1;
-    const ag_services *found = (const ag_services *)PyCapsule_GetPointer(capsule, AG_SERVICES_CAPSULE);
-    Py_DECREF(capsule); /* the runtime module holds the table for the life of the process */
-    if (!found) return -1;
-    if (found->version != AG_SERVICES_VERSION) {
-        PyErr_Format(PyExc_RuntimeError, "nn-extras' kernels need the runtime services of version %d, not %d",
-                     AG_SERVICES_VERSION, found->version);
-        return -1;
-    }
-    nn_services = found;
+    if (ag_load_services("nn-extras' kernels") < 0) return -1;
+    nn_services = ag_kernel_services;
     return 0;
 }
 
 /* The threads the running step may use, at most NN_MAX_THREADS (services loaded). */
-static int nn_threads(void) {
-    const int threads = nn_services->threads();
-    return threads < 1 ? 1 : threads > NN_MAX_THREADS ? NN_MAX_THREADS : threads;
-}
+static int nn_threads(void) { return ag_kernel_threads(NN_MAX_THREADS); }
 
 /* fn(job, begin, end, worker, block): items [begin, end), block ``block`` of them, run by worker ``worker`` (0
  * the calling thread, below the workers asked for). */

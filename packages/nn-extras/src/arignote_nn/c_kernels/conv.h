@@ -1,4 +1,5 @@
-/* nn-extras' C kernels: the convolutions' geometry and threading rules (include-guarded). */
+/* nn-extras' C kernels: the convolutions' geometry and threading rules (include-guarded); the 3-d kernels
+ * (conv3d.h) build on its padding, threading and BLAS-size rules. */
 #ifndef ARIGNOTE_NN_CONV
 #define ARIGNOTE_NN_CONV
 
@@ -23,9 +24,10 @@ static int nn_workers(int64_t items, int64_t macs) {
     return workers > 1 && macs >= NN_PARALLEL_MACS ? (int)workers : 1;
 }
 
-/* Padding of a convolution: mode NN_PAD_EXPLICIT uses pads (top, bottom, left, right); the others resolve
- * like arignote_nn.windows.resolve_pads. */
-enum { NN_PAD_EXPLICIT = 0, NN_PAD_VALID = 1, NN_PAD_SAME = 2, NN_PAD_FULL = 3 };
+/* Padding of a convolution: mode NN_PAD_EXPLICIT uses the explicit pads ((before, after) per spatial axis: top,
+ * bottom, left, right for 2-d); the others resolve like arignote_nn.windows.resolve_pads (NN_PAD_HALF from the
+ * kernel's size at run time). */
+enum { NN_PAD_EXPLICIT = 0, NN_PAD_VALID = 1, NN_PAD_SAME = 2, NN_PAD_FULL = 3, NN_PAD_HALF = 4 };
 
 typedef struct {
     int pad_mode;
@@ -38,20 +40,29 @@ typedef struct {
     int64_t n, c, h, w, f, cg, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, groups;
 } nn_conv_geom;
 
-static int64_t nn_pad_before(const nn_conv_params *p, int axis, int64_t size, int64_t kernel) {
-    int64_t stride = p->stride[axis], extent = p->dilation[axis] * (kernel - 1) + 1;
-    switch (p->pad_mode) {
+/* The padding before a spatial axis of `size` under pad mode `mode` (`before`: the explicit pad), for a kernel of
+ * `kernel` taps, stride and dilation: the same rule for every number of spatial axes. */
+static int64_t nn_resolve_pad_before(int mode, int64_t before, int64_t stride, int64_t dilation, int64_t size,
+                                     int64_t kernel) {
+    const int64_t extent = dilation * (kernel - 1) + 1;
+    switch (mode) {
     case NN_PAD_VALID:
         return 0;
     case NN_PAD_FULL:
         return extent - 1;
+    case NN_PAD_HALF:
+        return extent / 2;
     case NN_PAD_SAME: {
-        int64_t out = (size + stride - 1) / stride, total = (out - 1) * stride + extent - size;
+        const int64_t out = (size + stride - 1) / stride, total = (out - 1) * stride + extent - size;
         return total > 0 ? total / 2 : 0;
     }
     default:
-        return p->pads[2 * axis];
+        return before;
     }
+}
+
+static int64_t nn_pad_before(const nn_conv_params *p, int axis, int64_t size, int64_t kernel) {
+    return nn_resolve_pad_before(p->pad_mode, p->pads[2 * axis], p->stride[axis], p->dilation[axis], size, kernel);
 }
 
 static nn_conv_geom nn_conv_geometry(const nn_conv_params *p, const int64_t *x, const int64_t *w, const int64_t *y) {
@@ -71,7 +82,7 @@ static void nn_inside(int64_t shift, int64_t stride, int64_t size, int64_t out, 
     *lo = a < b ? a : b;
 }
 
-/* Whether a 4-d array is C-contiguous (dimensions of size 1 may have any stride). */
+/* Whether an array is C-contiguous (dimensions of size 1 may have any stride). */
 static int nn_c_contiguous(const ag_array *a, int64_t itemsize) {
     int64_t expect = itemsize;
     for (int d = a->ndim - 1; d >= 0; --d) {

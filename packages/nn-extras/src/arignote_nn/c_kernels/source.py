@@ -11,6 +11,9 @@ from importlib.resources import files
 from arignote_c import Unsupported
 from arignote_c.runtime import services_header
 
+#: the headers of each part that are not just ``part.h`` (the 3-d convolution builds on the 2-d one's rules)
+_HEADERS = {"conv3d": ("conv.h", "conv3d.h")}
+
 #: the C type, its name suffix and codegen-c's BLAS table index of each dtype with kernels
 C_TYPES = {"float32": ("float", "f32", 0), "float64": ("double", "f64", 1)}
 
@@ -25,15 +28,15 @@ def c_type(dtype: str) -> tuple[str, str, int]:
 @functools.cache
 def support(part: str, dtype: str) -> str:
     """One kernel's support text: the runtime's services (codegen-c's ``services.h``), the shared helpers
-    (``common.h``), those of ``part`` (``conv`` or ``pool``: ``part.h``), and ``part.c`` instantiated for
-    ``dtype``."""
+    (``common.h``), those of ``part`` (``conv``, ``conv3d`` or ``pool``: ``part.h``, after ``conv.h`` for
+    ``conv3d``), and ``part.c`` instantiated for ``dtype``."""
     ctype, suffix, blas = c_type(dtype)
     here = files(__package__)
     guard = f"ARIGNOTE_NN_{part.upper()}_{suffix.upper()}"
     return "\n".join([
         services_header(),
         here.joinpath("common.h").read_text(),
-        here.joinpath(f"{part}.h").read_text(),
+        *(here.joinpath(header).read_text() for header in _HEADERS.get(part, (f"{part}.h",))),
         f"#ifndef {guard}", f"#define {guard}", f"#define real_t {ctype}", f"#define NN_BLAS {blas}",
         f"#define NN(name) nn_##name##_{suffix}",
         here.joinpath(f"{part}.c").read_text(),

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from arignote_core.testing import Case
 
-from . import conv_cases, function_cases, pool_cases
+from . import conv_cases, ctc_cases, function_cases, pool_cases
 
-ALL_CASES: list[Case] = [*conv_cases.CASES, *pool_cases.CASES, *function_cases.CASES]
+ALL_CASES: list[Case] = [*conv_cases.CASES, *pool_cases.CASES, *ctc_cases.CASES, *function_cases.CASES]
 
 __all__ = ["ALL_CASES"]

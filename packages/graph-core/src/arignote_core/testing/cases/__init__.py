@@ -6,7 +6,9 @@ from ..case import Case
 from . import (
                control,
                creation,
+               debugging,
                elemwise,
+               fft,
                indexing,
                linalg,
                products,
@@ -14,11 +16,12 @@ from . import (
                reductions,
                searching,
                shaping,
+               sparse,
                special,
                statistics,
 )
 
 MODULES = [elemwise, reductions, indexing, shaping, creation, searching, statistics, products, linalg,
-           random, special, control]
+           random, special, control, sparse, fft, debugging]
 
 ALL_CASES: list[Case] = [case for module in MODULES for case in module.CASES]

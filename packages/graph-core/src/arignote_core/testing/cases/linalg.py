@@ -295,3 +295,175 @@ CASES: list[Case] = [
     Case(name="linalg.block_diag", function="linalg.block_diag", build=la.block_diag,
          oracle=scipy.linalg.block_diag, samples=_block_diag_samples),
 ]
+
+
+# -----------------------------------------------------------------------------------------------------------
+# SciPy's LU and Schur factorizations, matrix square root and logarithm, Sylvester and Lyapunov equations
+
+
+def _computing_dtype(values: Sequence[np.ndarray]) -> np.dtype[Any]:
+    """The dtype the linalg ops compute in for these inputs: integers in float64, float32 and complex kept."""
+    return np.result_type(*(v.dtype if v.dtype.kind in "fc" else np.float64 for v in values))
+
+
+def _in_computing_dtype(oracle: Callable[..., Any], matrices: Sequence[int] = (0,)) -> Callable[..., Any]:
+    """``oracle`` with its inexact results in the dtype Arignote computes in (SciPy's logm and discrete Lyapunov
+    solver compute float32 in float64; pivots and permutation indices stay integers)."""
+    def call(*values: np.ndarray, **kwargs: Any) -> Any:
+        result = oracle(*values, **kwargs)
+        dtype = _computing_dtype([values[k] for k in matrices])
+        parts = list(result) if isinstance(result, tuple | list) else [result]
+        arrays = [np.asarray(r) for r in parts]
+        cast = [r.astype(np.result_type(dtype, np.complex64) if r.dtype.kind == "c" else dtype)
+                if r.dtype.kind in "fc" else r for r in arrays]
+        return tuple(cast) if isinstance(result, tuple | list) else cast[0]
+
+    return call
+
+
+def _stacked(oracle: Callable[..., Any]) -> Callable[..., Any]:
+    """A SciPy function of one matrix (giving a tuple) over a stack of them."""
+    def call(a: np.ndarray, **kwargs: Any) -> tuple[np.ndarray, ...]:
+        if a.ndim <= 2:
+            return tuple(np.asarray(r) for r in oracle(a, **kwargs))
+        results = [oracle(m, **kwargs) for m in a.reshape((-1,) + a.shape[-2:])]
+        return tuple(np.stack([r[k] for r in results]).reshape(a.shape[:-2] + np.shape(results[0][k]))
+                     for k in range(len(results[0])))
+
+    return call
+
+
+NOT_SQUARE_LU = "a non-square LU: its derivative is implemented for square matrices only"
+
+
+def _lu_samples(rng: np.random.Generator) -> list[Sample]:
+    out = _square_samples(dtypes=("float64", "float32", "complex128", "int64"))(rng)[:-3]
+    return out + [sample(rng.normal(size=(3, 5)), label="wide", not_differentiable=NOT_SQUARE_LU),
+                  sample(rng.normal(size=(5, 3)), label="tall", not_differentiable=NOT_SQUARE_LU),
+                  sample(np.zeros((0, 0)), tags=["empty"], label="0x0"), sample(np.array([[2.0]]), label="1x1"),
+                  sample(np.ones(3), tags=["error", "build-error"], label="1-d")]
+
+
+def _lu_factor_samples(rng: np.random.Generator) -> list[Sample]:
+    """lu's samples but the 1-d one: SciPy's ``lu_factor`` takes a vector for a matrix, which Arignote refuses."""
+    return [s for s in _lu_samples(rng) if s.label != "1-d"]
+
+
+def _lu_p_indices(a: np.ndarray) -> tuple[np.ndarray, ...]:
+    """SciPy's ``lu(a, p_indices=True)`` with int32 indices (SciPy gives int64 for a 1x1 matrix only)."""
+    p, low, up = scipy.linalg.lu(a, p_indices=True)
+    return p.astype(np.int32), low, up
+
+
+def _lu_solve_samples(rng: np.random.Generator) -> list[Sample]:
+    out = []
+    for dtype, trans in (("float64", 0), ("float64", 1), ("float32", 0), ("complex128", 2)):
+        factors, piv = scipy.linalg.lu_factor(_matrix(rng, (3, 3), dtype))
+        out.append(sample(factors, piv, rng.normal(size=(3, 2)).astype(dtype), trans=trans,
+                          label=f"{dtype}, trans {trans}"))
+    factors, piv = scipy.linalg.lu_factor(_matrix(rng, (4, 4), "float64"))
+    stack = _stacked(scipy.linalg.lu_factor)(_matrix(rng, (2, 3, 3), "float64"))
+    return out + [sample(factors, piv, rng.normal(size=4), label="vector b"),
+                  sample(*stack, rng.normal(size=(2, 3, 2)), trans=1, label="stacks"),
+                  sample(factors.T, piv, rng.normal(size=(4, 6))[:, ::2], label="views"),
+                  sample(factors, piv, rng.normal(size=4), static=["none", "none", "none"], label="run-time shapes"),
+                  sample(factors, piv, np.ones(3), tags=["error", "build-error"], label="sizes differ")]
+
+
+def _lu_solve_oracle(factors: np.ndarray, piv: np.ndarray, b: np.ndarray, trans: int = 0) -> np.ndarray:
+    if factors.ndim == 2:
+        return np.asarray(scipy.linalg.lu_solve((factors, piv), b, trans=trans))
+    return np.stack([scipy.linalg.lu_solve((f, p), y, trans=trans) for f, p, y in zip(factors, piv, b, strict=True)])
+
+
+def _check_schur(expected: Sequence[np.ndarray], got: Sequence[np.ndarray], s: Sample) -> None:
+    t, z = got
+    a = s.values[0].astype(t.dtype)
+    eye = np.eye(a.shape[-1])
+    z_h = np.conj(np.swapaxes(z, -1, -2))
+    _assert_close(z @ t @ z_h, a, t.dtype.name, "Z T Z^H = a")
+    _assert_close(z_h @ z, np.broadcast_to(eye, z.shape), t.dtype.name, "Z unitary")
+    below = -2 if t.dtype.kind == "f" else -1  # real Schur forms have 2x2 blocks on the diagonal
+    _assert_close(np.tril(t, below), np.zeros_like(t), t.dtype.name, "T (quasi) upper triangular")
+    _assert_close(np.sort_complex(np.linalg.eigvals(t).ravel()), np.sort_complex(np.linalg.eigvals(a).ravel()),
+                  t.dtype.name, "the eigenvalues of T are a's")
+
+
+def _spd_samples(rng: np.random.Generator) -> list[Sample]:
+    out = _square_samples("spd", ("float64", "float32", "complex128", "int64"))(rng)
+    return out + [sample(np.array([[4.0]]), label="1x1"),
+                  sample(np.array([[2.0, 1.0], [0.0, 3.0]]), label="triangular")]
+
+
+def _sylvester_samples(rng: np.random.Generator) -> list[Sample]:
+    out = []
+    for dtype in ("float64", "float32", "complex128"):
+        out.append(sample(_matrix(rng, (3, 3), dtype), _matrix(rng, (2, 2), dtype),
+                          rng.normal(size=(3, 2)).astype(dtype), label=dtype))
+    a, b = _matrix(rng, (2, 3, 3), "float64"), _matrix(rng, (3, 3), "float64")
+    return out + [sample(a, b, rng.normal(size=(2, 3, 3)), label="stack, broadcast b"),
+                  sample(a[0].T, b.T, rng.normal(size=(3, 6))[:, ::2], label="views"),
+                  sample(a[0], b, rng.normal(size=(3, 3)), static=["none", "none", "none"], label="run-time shapes"),
+                  sample(np.array([[2.0]]), np.array([[1.0]]), np.array([[3.0]]), label="1x1"),
+                  sample(a[0], np.ones((3, 2)), np.ones((3, 2)), tags=["error", "build-error"], label="b not square"),
+                  sample(a[0], b, np.ones((2, 3)), tags=["error", "build-error"], label="q does not fit")]
+
+
+def _lyapunov_samples(scale: float) -> Callable[..., list[Sample]]:
+    def make(rng: np.random.Generator) -> list[Sample]:
+        out = [sample(_matrix(rng, (3, 3), d) * scale, rng.normal(size=(3, 3)).astype(d), label=d)
+               for d in ("float64", "float32", "complex128")]
+        a = _matrix(rng, (2, 3, 3), "float64") * scale
+        return out + [sample(a, rng.normal(size=(3, 3)), label="stack, broadcast q"),
+                      sample(a[0].T, rng.normal(size=(3, 3)).T, label="views"),
+                      sample(a[0], rng.normal(size=(3, 3)), static=["none", "none"], label="run-time shapes"),
+                      sample(np.array([[0.5 * scale]]), np.array([[1.0]]), label="1x1"),
+                      sample(np.ones((2, 3)), np.ones((2, 2)), tags=["error", "build-error"], label="a not square")]
+
+    return make
+
+
+SCHUR_NOT_UNIQUE = "the Schur vectors are not unique (unitary changes within blocks, signs, phases)"
+
+CASES += [
+    Case(name="linalg.lu", function="linalg.lu", build=la.lu, oracle=_in_computing_dtype(scipy.linalg.lu),
+         samples=_lu_samples, tolerances=TOL),
+    Case(name="linalg.lu/permute_l", function="linalg.lu", build=lambda a: la.lu(a, permute_l=True),
+         oracle=_in_computing_dtype(lambda a: scipy.linalg.lu(a, permute_l=True)), samples=_lu_samples,
+         tolerances=TOL),
+    Case(name="linalg.lu/p_indices", function="linalg.lu", build=lambda a: la.lu(a, p_indices=True),
+         oracle=_in_computing_dtype(_lu_p_indices), samples=_lu_samples,
+         tolerances=TOL),
+    Case(name="linalg.lu_factor", function="linalg.lu_factor", build=la.lu_factor,
+         oracle=_in_computing_dtype(_stacked(scipy.linalg.lu_factor)), samples=_lu_factor_samples, tolerances=TOL),
+    Case(name="linalg.lu_solve", function="linalg.lu_solve",
+         build=lambda factors, piv, b, trans=0: la.lu_solve((factors, piv), b, trans=trans),
+         oracle=_in_computing_dtype(_lu_solve_oracle, (0, 2)), samples=_lu_solve_samples, tolerances=TOL),
+    Case(name="linalg.schur", function="linalg.schur", build=la.schur, compare=_check_schur,
+         oracle=_in_computing_dtype(_stacked(scipy.linalg.schur)), tolerances=TOL, differentiable=False,
+         why_not_differentiable=SCHUR_NOT_UNIQUE,
+         samples=_square_samples(dtypes=("float64", "float32", "complex128", "int64"))),
+    Case(name="linalg.schur/complex", function="linalg.schur", build=lambda a: la.schur(a, output="complex"),
+         oracle=_in_computing_dtype(_stacked(lambda a: scipy.linalg.schur(a, output="complex"))),
+         compare=_check_schur, tolerances=TOL, differentiable=False, why_not_differentiable=SCHUR_NOT_UNIQUE,
+         samples=_square_samples(dtypes=("float64", "float32"))),
+    Case(name="linalg.sqrtm", function="linalg.sqrtm", build=la.sqrtm,
+         oracle=_in_computing_dtype(scipy.linalg.sqrtm), samples=_spd_samples, tolerances=TOL),
+    Case(name="linalg.logm", function="linalg.logm", build=la.logm, oracle=_in_computing_dtype(scipy.linalg.logm),
+         samples=_spd_samples, tolerances=TOL),
+    Case(name="linalg.solve_sylvester", function="linalg.solve_sylvester", build=la.solve_sylvester,
+         oracle=_in_computing_dtype(scipy.linalg.solve_sylvester, (0, 1, 2)), samples=_sylvester_samples,
+         tolerances=TOL),
+    Case(name="linalg.solve_continuous_lyapunov", function="linalg.solve_continuous_lyapunov",
+         build=la.solve_continuous_lyapunov,
+         oracle=_in_computing_dtype(scipy.linalg.solve_continuous_lyapunov, (0, 1)), samples=_lyapunov_samples(1.0),
+         tolerances=TOL),
+    Case(name="linalg.solve_discrete_lyapunov", function="linalg.solve_discrete_lyapunov",
+         build=la.solve_discrete_lyapunov,
+         oracle=_in_computing_dtype(scipy.linalg.solve_discrete_lyapunov, (0, 1)), samples=_lyapunov_samples(0.1),
+         tolerances=TOL),
+    Case(name="linalg.solve_discrete_lyapunov/bilinear", function="linalg.solve_discrete_lyapunov",
+         build=lambda a, q: la.solve_discrete_lyapunov(a, q, method="bilinear"),
+         oracle=_in_computing_dtype(lambda a, q: scipy.linalg.solve_discrete_lyapunov(a, q, method="bilinear"),
+                                    (0, 1)), samples=_lyapunov_samples(0.1), tolerances=TOL),
+]
