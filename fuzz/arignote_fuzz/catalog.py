@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .context import Context, Meta
+from .context import MAX_ELEMENTS, Context, Meta
 
 
 @dataclass(frozen=True)
@@ -538,12 +538,26 @@ def ifelse(ctx: Context) -> Proposal | None:
 #: zeros of a row of ``{0}`` in the dtype its sum has (a loop's initial state; also for ``{0}`` of no row)
 _ZERO_ROW = "ar.zeros_like(ar.sum({0}[:1], axis=0))"
 
+def _square_fits(m: Meta) -> bool:
+    """Whether a square matrix of ``m``'s last axis stays below the size limit in every call."""
+    return all(s is not None and s[-1] ** 2 <= MAX_ELEMENTS for s in m.shapes)
+
+
 #: loops over the first axis, as ``scan`` writes them, and what NumPy computes for them
 LOOPS = (
     ("scan_cumsum", "ar.scan(lambda xt, acc: acc + xt, sequences=[{0}], outputs_info=[_ZERO_ROW])[0]",
      "np.cumsum({0}, axis=0)", (), _numeric),
     ("scan_tanh", "ar.scan(lambda xt, h: ar.tanh(h * 0.5 + xt), sequences=[{0}], outputs_info=[_ZERO_ROW])[0]",
      "tanh_recurrence({0})", ("tanh_recurrence",), lambda m: m.kind == "f"),
+    # a product by a matrix the step does not change (moved before the loop by graph-opt)
+    ("scan_project", "ar.scan(lambda xt, h, w: ar.tanh(h * 0.5 + xt @ w), sequences=[{0}], outputs_info=[_ZERO_ROW], "
+     "non_sequences=[ar.full(({0}.shape[-1], {0}.shape[-1]), 0.25, dtype={0}.dtype)])[0]",
+     "projected_recurrence({0})", ("projected_recurrence",),
+     lambda m: m.kind == "f" and m.ndim >= 2 and _square_fits(m)),
+    # a running sum of products of step values (one product after the loop when only the last sum is read)
+    ("scan_gram", "ar.scan(lambda xt, acc: acc + xt.T @ ar.tanh(xt), sequences=[{0}], "
+     "outputs_info=[ar.zeros(({0}.shape[-1], {0}.shape[-1]), dtype={0}.dtype)])[0]",
+     "gram_sums({0})", ("gram_sums",), lambda m: m.kind == "f" and m.ndim == 3 and _square_fits(m)),
 )
 
 

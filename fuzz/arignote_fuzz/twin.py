@@ -170,10 +170,34 @@ def tanh_recurrence(x: Any) -> np.ndarray:
     return out
 
 
+def projected_recurrence(x: Any) -> np.ndarray:
+    """``h_t = tanh(0.5 h_{t-1} + x_t @ W)``, ``W`` square of 0.25s, from ``h_{-1} = 0`` over the first axis."""
+    x = np.asarray(x)
+    w = np.full((x.shape[-1], x.shape[-1]), 0.25, x.dtype)
+    out = np.empty_like(x)
+    h = np.zeros(x.shape[1:], x.dtype)
+    for t in range(x.shape[0]):
+        h = np.tanh(h * x.dtype.type(0.5) + x[t] @ w)
+        out[t] = h
+    return out
+
+
+def gram_sums(x: Any) -> np.ndarray:
+    """The running sums of ``x_t.T @ tanh(x_t)`` over the first axis of a 3-d ``x``, from zeros."""
+    x = np.asarray(x)
+    out = np.empty((x.shape[0], x.shape[-1], x.shape[-1]), x.dtype)
+    acc = np.zeros((x.shape[-1], x.shape[-1]), x.dtype)
+    for t in range(x.shape[0]):
+        acc = acc + x[t].T @ np.tanh(x[t])
+        out[t] = acc
+    return out
+
+
 #: the helpers by name, for nodes to name and scripts to inline
 HELPERS = {f.__name__: f for f in (float_result, finite_max, softmax, log_softmax, logsumexp, sigmoid, softplus, erf,
                                    log_sigmoid, log1m_sigmoid, stable_log1p, stable_abs, set_subtensor,
-                                   inc_subtensor, where, take, dimshuffle, ifelse, tanh_recurrence)}
+                                   inc_subtensor, where, take, dimshuffle, ifelse, tanh_recurrence,
+                                   projected_recurrence, gram_sums)}
 #: helpers a helper calls
 HELPER_NEEDS = {name: ("float_result",) for name in ("sigmoid", "softplus", "erf", "log_sigmoid", "log1m_sigmoid")} | {
     name: ("float_result", "finite_max") for name in ("softmax", "log_softmax", "logsumexp")}

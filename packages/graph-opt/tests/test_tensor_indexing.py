@@ -63,6 +63,7 @@ CASES = [
     ("slice_before_elemwise", True, lambda x: (ac.exp(x) + ac.dvector("v"))[2]),
     ("slice_before_elemwise", False, lambda x: (lambda e: [e[1:], e])(ac.exp(x))),
     ("slice_before_elemwise", False, lambda x: (x + ac.dmatrix("y"))[1:]),
+    ("slice_before_elemwise", False, lambda x: (ac.lvector("i") ** ac.lvector("i"))[:1]),  # may raise beyond
     ("slice_to_own_length", True, lambda x: x[0:x.shape[0]]),
     ("slice_to_own_length", True, lambda x: x[:, :x.shape[1]] * 2),
     ("slice_to_own_length", False, lambda x: x[0:x.shape[1]]),  # another axis's length
@@ -80,7 +81,8 @@ def test_rule_keeps_values_and_fires_only_where_it_applies(rule, fires, build):
     extra = [v for v in ac.graph_inputs(outputs) if v.owner is None and not isinstance(v, ac.Constant)
              and v is not x]
     for shape in [(4, 5), (6, 5)]:
-        samples = {"v": sample("float64", (5,), RNG), "y": sample("float64", shape, RNG), "i": np.int64(0)}
+        samples = {"v": sample("float64", (5,), RNG), "y": sample("float64", shape, RNG),
+                   "i": np.int64(0) if extra and extra[0].type.ndim == 0 else np.arange(3, dtype="int64")}
         assert_rule(rule, fires, outputs, [x, *extra], [sample("float64", shape, RNG),
                                                         *(samples[v.name] for v in extra)], STRICT)
 
@@ -93,3 +95,14 @@ def test_sliced_elementwise_inputs_broadcast_as_before():
     check(expr, [x, row], [sample("float64", (4, 3), RNG), sample("float64", (1, 3), RNG)], INDEX)
     unknown = ac.tensor("float64", (1, None), "unknown")
     assert isinstance(optimize((x * unknown)[2:, 1], INDEX).owner.op, Subtensor)  # unknown may broadcast x
+
+
+def test_an_element_sliced_away_still_raises_where_numpy_raises():
+    i = ac.lvector("i")
+    out = (i ** i)[1:]
+    rewritten = ac.function([i], out, mode=ac.Mode(backend="reference", rewriter=STRICT))
+    with pytest.raises(ValueError, match="negative integer powers"):
+        np.asarray([-1, 2, 3]) ** np.asarray([-1, 2, 3])
+    with pytest.raises(ValueError, match="negative integer powers"):
+        rewritten(np.array([-1, 2, 3]))
+    np.testing.assert_array_equal(rewritten(np.array([1, 2, 3])), [4, 27])

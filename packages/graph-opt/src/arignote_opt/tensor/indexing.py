@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from arignote_core import Apply, Constant, Elemwise, FunctionGraph, Shape, Subtensor, Variable
+import numpy as np
+
+from arignote_core import Apply, Composite, Constant, Elemwise, FunctionGraph, Shape, Subtensor, Variable
 from arignote_core.tensors.indexing import INPUT
 
 from ..engine import Node, Var
@@ -145,6 +147,8 @@ def slice_before_elemwise(fgraph: FunctionGraph, node: Apply, source: Variable, 
     entries = index.entries
     if only_client(fgraph, source) is not node or all(isinstance(v, Constant) for v in inner.inputs):
         return None
+    if _may_raise(inner):
+        return None  # the elements sliced away would not be computed, nor raise
     for axis, entry in enumerate(entries):
         if not is_full(entry, None) and not _unambiguous(inner.inputs, axis):
             return None
@@ -153,6 +157,15 @@ def slice_before_elemwise(fgraph: FunctionGraph, node: Apply, source: Variable, 
         own = tuple(_entry_for(e, var, source, axis) for axis, e in enumerate(entries))
         indexed.append(var if all(is_full(e, None) for e in own) else apply_keeping_constants(Subtensor(own), var))
     return inner.op(*indexed)
+
+
+def _may_raise(node: Apply) -> bool:
+    """Whether an elementwise node can raise on some values, as NumPy's integer power does on a negative exponent
+    (the only elementwise error NumPy raises rather than warns about)."""
+    scalar = node.op.scalar_op
+    ops = [n.op for n in scalar.nodes] if isinstance(scalar, Composite) else [scalar]
+    names = {getattr(op, "name", None) for op in ops}
+    return "power" in names and any(np.dtype(v.type.dtype).kind in "iu" for v in node.inputs)
 
 
 def _is_own_length(x: Variable, axis: int, stop: Variable) -> bool:
