@@ -1,7 +1,9 @@
 """Sparse times dense: a csr matrix of 10^5 x 10^5 with 10^6 stored values times a dense 10^5 x 64 matrix, float64.
 
-Usage: ``python benchmarks/sparse.py [--quick]``. Times Arignote's compiled function (``fast_run``: the C kernel
-of ``structured_dot``, on the runtime's threads, and on one thread) side by side with ``scipy.sparse`` (the
+Usage: ``python benchmarks/sparse_times_dense.py [--quick]`` (not ``sparse.py``: on the path of the other
+benchmarks, it would stand for PyPI's ``sparse``, which dask imports). Times Arignote's compiled function
+(``fast_run``: the C kernel of ``structured_dot``, on the runtime's threads, and on one thread) side by side
+with ``scipy.sparse`` (the
 reference of the ratios) and PyTorch's sparse csr tensors (skipped, saying so, when PyTorch is not installed),
 as medians of interleaved repeats. Writes ``benchmarks/results/sparse.md``. Target: Arignote at most 1.0x
 SciPy's time.
@@ -81,7 +83,8 @@ def main() -> None:
     base = times["scipy.sparse"]
     lines = [f"# Sparse x dense (csr {n} x {n}, {matrix.nnz} stored values, times dense {n} x {k}, float64)", "",
              f"Machine: {platform.machine()}, {peers.THREADS} thread(s) (`BENCH_THREADS`), shared with other work; "
-             f"medians of {repeats} interleaved repeats (`benchmarks/sparse.py`{' --quick' if args.quick else ''}).",
+             f"medians of {repeats} interleaved repeats "
+             f"(`benchmarks/sparse_times_dense.py`{' --quick' if args.quick else ''}).",
              "", "| peer | median (ms) | ratio to SciPy |", "|---|---:|---:|"]
     lines += [f"| {name} | {t * 1e3:.2f} | {t / base:.2f}x |" for name, t in times.items()]
     lines += [""] + [f"- {note}" for note in notes]
