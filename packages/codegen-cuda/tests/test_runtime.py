@@ -228,3 +228,19 @@ def test_the_program_takes_device_inputs_without_copies(cache_dir: Path) -> None
     np.testing.assert_allclose(out.get(), np.exp(-(xv**2)) * np.sin(yv) + xv * yv, rtol=1e-5, atol=1e-6)
     with pytest.raises(TypeError, match="takes 1-d float32 arrays, not a 1-d float64 device array"):
         program([DeviceArray.from_host(program.pool, xv.astype(np.float64)), dy])
+
+
+def test_a_function_takes_device_arrays_as_inputs_without_copies(cache_dir: Path) -> None:
+    x, y = ac.fvector("x"), ac.fvector("y")
+    f = function([x, y], ac.exp(-(x**2)) * ac.sin(y) + x * y, mode=_device_mode(cache_dir))
+    program = _program(f)
+    xv, yv = np.linspace(-2, 2, 500, dtype=np.float32), np.linspace(0, 3, 500, dtype=np.float32)
+    dx, dy = DeviceArray.from_host(program.pool, xv), DeviceArray.from_host(program.pool, yv)
+    out, counts = _counted(f, dx, dy)
+    assert (counts["htod"], counts["dtoh"]) == (0, 1)    # only the error flags come back
+    np.testing.assert_allclose(out.get(), np.exp(-(xv**2)) * np.sin(yv) + xv * yv, rtol=1e-5, atol=1e-6)
+    mixed, counts = _counted(f, dx, yv)                   # a host array beside a device one: uploaded once
+    assert counts["htod"] == 1
+    np.testing.assert_allclose(mixed.get(), out.get())
+    with pytest.raises(TypeError, match="takes 1-d float32 arrays, not a 1-d float64 device array"):
+        f(DeviceArray.from_host(program.pool, xv.astype(np.float64)), dy)

@@ -199,3 +199,33 @@ def test_an_input_whose_own_conversion_fails_is_a_bad_input():
     f = ac.function([x], x * 2)
     with pytest.raises(TypeError, match=r"bad input 'x' \(argument 0\).*not array-like \(RuntimeError: no array"):
         f(Broken())
+
+
+class _DeviceValue:
+    """An array of a backend's own memory, as a GPU backend's device arrays are to graph-core."""
+
+    def __init__(self, host):
+        self.host = host
+
+
+class _DeviceBackend:
+    """Doubles its input; takes ``_DeviceValue``s as they are (``accepts_device_input``)."""
+
+    name = "device-test"
+
+    def compile(self, fgraph, mode):
+        def run(values):
+            value = values[0]
+            return [np.asarray(value.host if isinstance(value, _DeviceValue) else value) * 2]
+
+        run.accepts_device_input = lambda value: isinstance(value, _DeviceValue)
+        return run
+
+
+def test_a_backend_may_take_its_own_device_arrays_as_inputs_as_they_are():
+    x = ac.dvector("x")
+    f = ac.function([x], x, mode=ac.Mode(backend=_DeviceBackend()))
+    np.testing.assert_array_equal(f(_DeviceValue(np.array([1.0, 2.0]))), [2.0, 4.0])
+    np.testing.assert_array_equal(f([1.0, 3.0]), [2.0, 6.0])  # host values are converted as before
+    with pytest.raises(TypeError, match="bad input"):
+        f(object())  # what the backend does not take is refused as before

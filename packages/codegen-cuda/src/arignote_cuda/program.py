@@ -114,6 +114,12 @@ class _Call:
 class CudaProgram:
     """Runs ``steps`` over the values of ``fgraph``'s variables through ``driver`` (see the module's docstring)."""
 
+    @staticmethod
+    def accepts_device_input(value: Any) -> bool:
+        """Whether ``value`` is taken as an input as it is: a device array of this runtime (graph-core's
+        ``Function`` passes it on instead of converting it to a host array)."""
+        return isinstance(value, DeviceArray)
+
     def __init__(self, fgraph: FunctionGraph, steps: list[tuple[Apply, KernelPlan | None]],
                  reasons: dict[Apply, str], driver: Driver, geometry: Geometry, where: str,
                  outputs: str = "host") -> None:

@@ -154,6 +154,10 @@ class Function:
             self.mode.rewriter(self.fgraph)
         self.backend = self.mode.resolve_backend()
         self.executable = self.backend.compile(self.fgraph, self.mode)
+        # a backend with memory of its own (a GPU's) may take its own arrays as inputs as they are; checking modes
+        # compare with the reference evaluator, which reads host memory only
+        accepts = getattr(self.executable, "accepts_device_input", None)
+        self._accepts_device_input = accepts if not checks.active else None
         # a profile the backend does not keep itself: graph-core times the calls, and the nodes where it can
         profiled = wants_generic_profile(self.mode, self.backend, self.executable)
         timer = NodeTimer() if profiled and hasattr(self.executable, "set_observer") else None
@@ -266,6 +270,8 @@ class Function:
         return self.fgraph.inputs[i].type.filter(value)
 
     def _filter(self, i: int, value: Any) -> Any:
+        if self._accepts_device_input is not None and self._accepts_device_input(value):
+            return value  # the executable's own device array: it checks the dtype and dimensions itself
         try:  # another library's array in host memory is viewed, not copied (DLPack, the array interfaces)
             return self._types[i].filter(host_array(value), allow_downcast=self.allow_input_downcast)
         except TypeError as exc:
