@@ -41,6 +41,12 @@ class Shipped:
         return self.load()(*blocks)
 
 
+def shipped_task(function: Function) -> Any:
+    """``function`` as one pure task of a dask graph (its pickle, not traversed), on which every block's or
+    partition's task depends: Dask sends it to each worker once."""
+    return dask.delayed(Shipped(function), pure=True, traverse=False)
+
+
 def _call(shipped: Shipped, *blocks: np.ndarray) -> Any:
     return shipped(*blocks)
 
@@ -59,7 +65,7 @@ def map_blocks(function: Function, *arrays: da.Array, **block_args: Any) -> da.A
     types = [var.type for var in function.fgraph.outputs[: function.n_outputs]]
     if not all(isinstance(t, TensorType) for t in types):
         raise TypeError("map_blocks maps functions whose outputs are all tensors")
-    shipped = dask.delayed(Shipped(function), pure=True, traverse=False)
+    shipped = shipped_task(function)
     if function.single:
         return _mapped(_call, shipped, *arrays, out=types[0], **block_args)
     if len({t.ndim for t in types}) > 1:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import dask
 import dask.bag as db
 import dask.dataframe as dd
 import numpy as np
@@ -19,18 +18,14 @@ import pandas as pd
 
 from arignote_core import Function, TensorType
 
-from .dask_blocks import Shipped
-
-
-def _shipped(function: Function) -> Any:
-    return dask.delayed(Shipped(function), pure=True, traverse=False)
+from .dask_blocks import Shipped, shipped_task
 
 
 def map_bag(function: Function, bag: db.Bag) -> db.Bag:
     """``function`` applied to each element of ``bag``: an element is the function's input, or a tuple of its
     inputs for a function of several; the result is a bag of its outputs (a tuple of them for a function of
     several outputs)."""
-    return bag.map_partitions(_call_elements, _shipped(function), len(function.inputs))
+    return bag.map_partitions(_call_elements, shipped_task(function), len(function.inputs))
 
 
 def _call_elements(elements: Sequence[Any], shipped: Shipped, n_inputs: int) -> list[Any]:
@@ -66,7 +61,7 @@ def map_partitions(function: Function, frame: dd.DataFrame, columns: Sequence[st
                 raise TypeError(f"{what} {k} ({var}, {var.type}) is not a vector: a function mapped over a "
                                 "dataframe's partitions reads and gives columns")
     meta = pd.DataFrame({name: np.empty(0, dtype=var.type.dtype) for name, var in zip(names, outputs, strict=True)})
-    return frame.map_partitions(_call_columns, _shipped(function), list(columns), list(names), meta=meta)
+    return frame.map_partitions(_call_columns, shipped_task(function), list(columns), list(names), meta=meta)
 
 
 def _call_columns(part: pd.DataFrame, shipped: Shipped, columns: list[str], names: list[str]) -> pd.DataFrame:

@@ -92,3 +92,12 @@ def upcast_float(dtype: str) -> str:
 
 def can_cast_safely(from_dtype: str, to_dtype: str) -> bool:
     return bool(np.can_cast(from_dtype, to_dtype, casting="safe"))
+
+
+def check_python_integer(value: int, dtype: str, what: str) -> None:
+    """NumPy 2's refusal of a Python integer out of an integer dtype's bounds (``int8 + 300``, ``x[i] = 300`` for
+    int8 ``x``): an OverflowError naming ``what`` did it; integers within bounds and other dtypes pass."""
+    if np.dtype(dtype).kind in "iu":
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise OverflowError(f"{what}: Python integer {value} out of bounds for {dtype}")

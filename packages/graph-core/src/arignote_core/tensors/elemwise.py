@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..dtypes import check_python_integer
 from ..graph import Apply, Constant, Op, Variable, dtype_spec, unaliased
 from ..scalars import SCALAR_OPS, Composite, ScalarOp
 from .basic import as_tensor
@@ -102,10 +103,8 @@ def _resolve(scalar_op: ScalarOp, specs: tuple[Any, ...]) -> tuple[tuple[str, ..
 
 def _check_fits(var: Constant, dtype: str, op: Op) -> None:
     value = np.asarray(var.data).item()
-    if isinstance(value, int) and not isinstance(value, bool) and np.dtype(dtype).kind in "iu":
-        info = np.iinfo(dtype)
-        if not info.min <= value <= info.max:
-            raise OverflowError(f"{op}: Python integer {value} out of bounds for {dtype}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        check_python_integer(value, dtype, str(op))
 
 
 @dataclass(frozen=True)

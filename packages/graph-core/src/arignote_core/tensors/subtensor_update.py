@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import check_python_integer
 from ..graph import Apply, Constant, Op, Variable
 from .basic import as_tensor, cast
 from .checks import specify_shape
@@ -167,10 +168,7 @@ def _check_python_scalar(value: Any, x: Variable, what: str, set_instead_of_inc:
     numbers = (int, float, np.integer, np.floating) if set_instead_of_inc else (int,)
     if dtype.kind not in "iu" or isinstance(value, bool | np.bool_) or not isinstance(value, numbers):
         return
-    number = int(value)
-    info = np.iinfo(dtype)
-    if not info.min <= number <= info.max:
-        raise OverflowError(f"{what}: Python integer {number} out of bounds for {dtype} (x is {x}, {x.type})")
+    check_python_integer(int(value), dtype.name, f"{what} into {x} ({x.type})")
 
 
 def set_subtensor(target: Any, value: Any) -> TensorVariable:

@@ -69,19 +69,17 @@ def scan_keeps_last_state(fgraph: FunctionGraph, node: Apply, op: Scan) -> dict[
     kept = [j for j in range(info.n_states) if j not in moved]
     inner = info.split_inner_inputs(op.step.inputs)
     results, condition = info.split_inner_outputs(op.step.outputs)
-    step = InnerGraph(
-        [*(v for taps in inner.sequences for v in taps), *(v for j in kept for v in inner.states[j]),
-         *inner.carried, *(inner.states[j][0] for j in moved), *inner.non_sequences],
-        [*(results.states[j] for j in kept), *results.outputs, *results.carried,
-         *(results.states[j] for j in moved), *([condition] if condition is not None else [])])
     new_info = replace(info, state_taps=tuple(info.state_taps[j] for j in kept),
                        n_carried=info.n_carried + len(moved))
     n_steps, outer = info.split_outer_inputs(node.inputs)
-    loop = Scan(new_info, step, op.name)(
-        n_steps, *outer.sequences, *(outer.states[j] for j in kept), *outer.carried,
-        *(as_tensor(outer.states[j])[0] for j in moved), *outer.non_sequences)
-    outputs = loop if isinstance(loop, list) else [loop]
-    new = new_info.split_outer_outputs(outputs)
+    new = new_info.split_outer_outputs(rebuild_scan(
+        op, new_info,
+        [*(v for taps in inner.sequences for v in taps), *(v for j in kept for v in inner.states[j]),
+         *inner.carried, *(inner.states[j][0] for j in moved), *inner.non_sequences],
+        [*(results.states[j] for j in kept), *results.outputs, *results.carried,
+         *(results.states[j] for j in moved), *([condition] if condition is not None else [])],
+        [n_steps, *outer.sequences, *(outer.states[j] for j in kept), *outer.carried,
+         *(as_tensor(outer.states[j])[0] for j in moved), *outer.non_sequences]))
     old = info.split_outer_outputs(node.outputs)
     replacements = dict(zip([*(old.states[j] for j in kept), *old.outputs, *old.carried],
                             [*new.states, *new.outputs, *new.carried[: info.n_carried]], strict=True))

@@ -26,10 +26,11 @@ from arignote_core import (
     Variable,
     as_tensor,
 )
-from arignote_core.control import InnerGraph, Scan
+from arignote_core.control import Scan
 from arignote_core.tensors.shaping import reshape
 
 from ..engine import Node
+from .control import rebuild_scan
 from .rulesets import CANONICALIZE
 
 
@@ -104,7 +105,8 @@ def scan_pushes_out_sequence_products(node: Apply, op: Scan) -> dict[Variable, V
     frontier = [v for v in work.has_product if v in read_by_step or v in outputs]
     if not frontier:
         return None
-    frontier.sort(key=lambda v: order.index(v.owner) if v.owner is not None else -1)
+    position = {node: k for k, node in enumerate(order)}
+    frontier.sort(key=lambda v: position[v.owner] if v.owner is not None else -1)
     inner = info.split_inner_inputs(op.step.inputs)
     n_steps, outer = info.split_outer_inputs(node.inputs)
     new_taps: list[list[Variable]] = []
@@ -115,10 +117,9 @@ def scan_pushes_out_sequence_products(node: Apply, op: Scan) -> dict[Variable, V
     new_info = replace(info, seq_taps=info.seq_taps + tuple(info.seq_taps[work.whole[v][0][0]] for v in frontier))
     step_inputs = [*(t for taps in inner.sequences for t in taps), *(t for taps in new_taps for t in taps),
                    *(t for taps in inner.states for t in taps), *inner.carried, *inner.non_sequences]
-    loop = Scan(new_info, InnerGraph(step_inputs, list(op.step.outputs)), op.name)(
-        n_steps, *outer.sequences, *(work.whole[v][1] for v in frontier), *outer.states, *outer.carried,
-        *outer.non_sequences)
-    new_outputs = loop if isinstance(loop, list) else [loop]
+    new_outputs = rebuild_scan(op, new_info, step_inputs, list(op.step.outputs),
+                               [n_steps, *outer.sequences, *(work.whole[v][1] for v in frontier), *outer.states,
+                                *outer.carried, *outer.non_sequences])
     return dict(zip(node.outputs, new_outputs, strict=True))
 
 
@@ -178,18 +179,17 @@ def scan_pushes_out_accumulated_products(node: Apply, op: Scan) -> dict[Variable
     if info.as_while and not stacked:
         stacked.append(next(iter(found.values()))[1])  # its length says how many steps ran
     new_info = replace(info, n_outputs=info.n_outputs + len(stacked), n_carried=len(kept))
-    step = InnerGraph(
+    new = new_info.split_outer_outputs(rebuild_scan(
+        op, new_info,
         [*(t for taps in inner.sequences for t in taps), *(t for taps in inner.states for t in taps),
          *(inner.carried[m] for m in kept), *inner.non_sequences],
         [*results.states, *results.outputs, *stacked, *(results.carried[m] for m in kept),
-         *([condition] if condition is not None else [])])
-    loop = Scan(new_info, step, op.name)(n_steps, *outer.sequences, *outer.states,
-                                         *(outer.carried[m] for m in kept), *outer.non_sequences)
-    new = new_info.split_outer_outputs(loop if isinstance(loop, list) else [loop])
+         *([condition] if condition is not None else [])],
+        [n_steps, *outer.sequences, *outer.states, *(outer.carried[m] for m in kept), *outer.non_sequences]))
     old = info.split_outer_outputs(node.outputs)
     replacements = dict(zip([*old.states, *old.outputs, *(old.carried[m] for m in kept)],
                             [*new.states, *new.outputs[: info.n_outputs], *new.carried], strict=True))
-    stack_of = dict(zip(stacked, new.outputs[info.n_outputs:], strict=True))
+    stack_of = {f: as_tensor(v) for f, v in zip(stacked, new.outputs[info.n_outputs:], strict=True)}
     steps_run = stack_of[stacked[0]].shape[0] if info.as_while else as_tensor(n_steps)
 
     def rows(f: Variable) -> TensorVariable:
