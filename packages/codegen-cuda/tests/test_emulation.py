@@ -5,7 +5,6 @@ reduced axes and several launch geometries, and deliberately broken copies of th
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from arignote_cuda import CudaBackend
 from arignote_cuda.device_array import DeviceArray
 from arignote_cuda.emulation.build import EmulatedLibrary, find_cxx
 from arignote_cuda.emulation.driver import EmulatedDriver
-from arignote_cuda.launch import Geometry, run_elemwise, run_reduce
-from arignote_cuda.lowering import KernelPlan, lower
+from arignote_cuda.lowering import lower
 from arignote_cuda.memory import MemoryPool
+from arignote_cuda.plan import Geometry, LaunchContext
 
 #: (threads per block, most blocks): one warp, a grid-stride loop over few blocks, many warps, the largest block
 GEOMETRIES = [(32, 1), (64, 3), (128, 4), (1024, 2)]
@@ -86,7 +85,7 @@ MUTANT_GEOMETRY = Geometry(64, 3)
 
 def _run_mutant(cache_dir: Path, node: Apply, values: list[np.ndarray], old: str, new: str) -> list[np.ndarray]:
     plan = lower(node)
-    kernel = plan.kernel
+    (kernel,) = plan.kernels
     assert old in kernel.text, old
     name = kernel.name + "_mutant" + str(abs(hash((old, new))))
     mutant = replace(kernel, name=name, text=kernel.text.replace(old, new, 1).replace(kernel.name, name))
@@ -94,10 +93,8 @@ def _run_mutant(cache_dir: Path, node: Apply, values: list[np.ndarray], old: str
     function = driver.get_function(driver.load_module([mutant]), mutant)
     pool = MemoryPool(driver)
     err = DeviceArray.from_host(pool, np.zeros(1, dtype=np.int32))
-    run: Callable[..., list[DeviceArray] | None] = run_reduce if plan.reduces else run_elemwise
-    result = run(KernelPlan(node, mutant, plan.operands, plan.axes, plan.empty_ok),
-                 [DeviceArray.from_host(pool, v) for v in values], pool, MUTANT_GEOMETRY,
-                 lambda grid, block, args: driver.launch(function, grid, block, 0, args), err.pointer)
+    ctx = LaunchContext(driver, {mutant.name: function}, pool, MUTANT_GEOMETRY, err.pointer)
+    result = plan.run(replace(plan, kernels=(mutant,)), [DeviceArray.from_host(pool, v) for v in values], ctx)
     assert result is not None
     return [out.get() for out in result]
 

@@ -19,8 +19,8 @@ from .driver import Driver
 from .emulation.build import EmulatedLibrary, find_cxx
 from .emulation.driver import EmulatedDriver
 from .environment import require_gpu
-from .launch import Geometry
 from .options import CudaOptions
+from .plan import Geometry
 from .program import CudaProgram, plan_graph
 from .ptx import DEFAULT_ARCH, PtxBuilder, find_ptx_compiler
 from .pycuda_driver import PyCudaDriver

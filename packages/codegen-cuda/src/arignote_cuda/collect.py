@@ -34,7 +34,7 @@ class KernelCollector:
 
     def compile(self, fgraph: FunctionGraph, mode: Mode) -> Any:
         steps, _ = plan_graph(fgraph)
-        self.kernels.update((plan.kernel.name, plan.kernel) for _, plan in steps if plan is not None)
+        self.kernels.update((kernel.name, kernel) for _, plan in steps if plan is not None for kernel in plan.kernels)
         return ReferenceProgram(fgraph)
 
     def batches(self, size: int) -> Iterator[list[DeviceKernel]]:

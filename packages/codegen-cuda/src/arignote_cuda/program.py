@@ -27,9 +27,10 @@ from arignote_core.graph import Apply, Constant, Variable
 
 from .device_array import DeviceArray
 from .driver import Driver
-from .launch import Geometry, TooManyDims, raise_kernel_error, run_elemwise, run_reduce
-from .lowering import KernelPlan, lower
+from .launch import raise_kernel_error
+from .lowering import lower
 from .memory import MemoryPool
+from .plan import Geometry, KernelPlan, LaunchContext, TooManyDims
 from .views import VIEW_REASON, device_view, is_view
 
 #: the dtype kinds a device array holds (other values, and arrays of objects or strings, stay on the host)
@@ -133,7 +134,7 @@ class CudaProgram:
         self.where = where
         self.pool = MemoryPool(driver)
         self._finalizer = weakref.finalize(self, self.pool.close)
-        kernels = {plan.kernel.name: plan.kernel for _, plan in steps if plan is not None}
+        kernels = {kernel.name: kernel for _, plan in steps if plan is not None for kernel in plan.kernels}
         module = driver.load_module(list(kernels.values())) if kernels else None
         self._functions = {name: driver.get_function(module, kernel) for name, kernel in kernels.items()}
         self._slots = {k: slot for slot, k in enumerate(k for k, (_, plan) in enumerate(steps) if plan is not None)}
@@ -185,16 +186,10 @@ class CudaProgram:
         """Run ``node``'s kernel; False where it must run on the host this time."""
         operands = set(plan.operands)
         values = [call.on_device(v) if i in operands else call.on_host(v) for i, v in enumerate(node.inputs)]
-        function = self._functions[plan.kernel.name]
-
-        def launch(grid: int, block: int, args: np.ndarray) -> None:
-            self.driver.launch(function, grid, block, 0, args)
-
-        run = run_reduce if plan.reduces else run_elemwise
         assert self._flags is not None
         err = self._flags.pointer + self._flags.itemsize * self._slots[k]
         try:
-            results = run(plan, values, self.pool, self.geometry, launch, err)
+            results = plan.run(plan, values, LaunchContext(self.driver, self._functions, self.pool, self.geometry, err))
         except TooManyDims:
             results = None
         if results is None:
@@ -241,7 +236,7 @@ class CudaProgram:
                  f"{len(self.reasons) - views} node(s) on the host",
                  f"  device memory: {self.pool.allocated} allocation(s), {self.pool.held} bytes held, "
                  f"{self.pool.reused} reuse(s)"]
-        lines += [f"  kernel {plan.kernel.name}: {plan.node.op}" for plan in kernels]
+        lines += [f"  kernel {kernel.name}: {plan.node.op}" for plan in kernels for kernel in plan.kernels]
         lines += [f"  {'view' if is_view(node) else 'host':6} {node.op}: {reason}"
                   for node, reason in self.reasons.items()]
         return "\n".join(lines)

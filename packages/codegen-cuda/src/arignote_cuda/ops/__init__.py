@@ -1,0 +1,6 @@
+"""The lowering rules of graph-core's ops, one module per kind of kernel; importing this package installs them
+(``registry.py``)."""
+
+from . import elementwise
+
+__all__ = ["elementwise"]
