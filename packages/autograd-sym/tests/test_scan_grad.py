@@ -202,6 +202,20 @@ def test_the_backward_loop_is_a_scan_going_backwards():
     assert any(op.info.go_backwards and op.name == "grad of decay" for op in scans)
 
 
+def test_the_backward_step_reads_the_recorded_states_instead_of_computing_them_again(rng):
+    """tanh's derivative uses its output: the backward step reads h_t from the forward loop's stack, so it has no
+    tanh and no product of the forward step (only the derivative's four: the gradients of x_t, h, W and U),
+    and the values are the same."""
+    x, W, U, b, h0 = ac.dmatrix("x"), ac.dmatrix("W"), ac.dmatrix("U"), ac.dvector("b"), ac.dvector("h0")
+    grads = ag.grad(rnn(x, W, U, b, h0)[-1].sum(), [W, U, b, h0])
+    backward = [n.op for n in ac.graph.toposort(grads) if isinstance(n.op, Scan) and n.op.info.go_backwards]
+    (step,) = [op.step for op in backward]
+    ops = [n.op for n in step.fgraph.toposort()]
+    assert not any(getattr(getattr(op, "scalar_op", None), "name", None) == "tanh" for op in ops)
+    assert sum(type(op).__name__ in ("Dot", "MatMul") for op in ops) == 4
+    ag.verify_grad(lambda *args: rnn(*args)[-1], rnn_points(rng), rng=rng)
+
+
 # -- forward mode, Jacobians, Hessians ---------------------------------------------------------------------------
 
 

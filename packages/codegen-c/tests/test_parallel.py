@@ -1,6 +1,7 @@
 """The runtime's thread pool: every parallel path (elementwise by rows and by columns, reductions into distinct
 rows, across columns and along one long run, row kernels) gives the serial result; errors in any part are
-reported; a forked child runs parallel loops after its parent did; the thread option caps the helpers; and
+reported; a forked child runs parallel loops after its parent did; the thread option (default
+``$ARIGNOTE_THREADS``) caps the helpers; and
 several Python threads running loops at once share the pool without waiting on one another."""
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from conftest import compare
 
 import arignote_core as ac
 from arignote_c import CBackend
+from arignote_c.options import COptions
 from arignote_c.runtime import loaded_runtime
 from arignote_core import function, tensor
-from arignote_core.mode import Mode
+from arignote_core.mode import Mode, get_mode
 from arignote_core.tensors.special import log_softmax, softmax
 
 
@@ -91,6 +93,15 @@ def test_the_thread_option_caps_the_helpers(cache_dir) -> None:
     assert _threads() == before  # the pool's helpers are made once and kept
     function([x], ac.exp(x), mode=parallel_mode(cache_dir, threads=4))(value)
     assert _threads() <= before + 2  # at most threads - 1 helpers in all
+
+
+def test_the_named_mode_c_takes_its_threads_from_arignote_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARIGNOTE_THREADS", "3")
+    assert COptions.from_mapping(get_mode("c").options).threads == 3
+    assert COptions.from_mapping({"threads": 5}).threads == 5  # an explicit option wins
+    monkeypatch.setenv("ARIGNOTE_THREADS", "zero")
+    with pytest.raises(ValueError, match="ARIGNOTE_THREADS must be a positive integer, got 'zero'"):
+        COptions.from_mapping({})
 
 
 def test_loops_from_several_python_threads_at_once(cache_dir) -> None:

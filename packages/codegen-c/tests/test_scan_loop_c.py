@@ -62,6 +62,20 @@ def test_the_loop_is_a_c_step_and_runs_no_python_per_step(python_loops):
     assert not [s for s in f.executable.info.fallbacks if isinstance(s.node.op, Scan)]
 
 
+def test_a_loop_with_more_inputs_than_a_kernel_takes_runs_in_c(python_loops):
+    """A scan step and a check have no operand limit (kernels take 32): a gradient step reads many hoisted
+    shapes, and their broadcast is checked at once."""
+    x = ac.dmatrix("x")
+    weights = [ac.dvector(f"w{k}") for k in range(40)]
+
+    def step(x_t, h, *ws):
+        return h + sum(w * x_t for w in ws)
+
+    h, _ = scan(step, sequences=x, outputs_info=ac.zeros(3), non_sequences=weights)
+    rng = np.random.default_rng(0)
+    run_both(python_loops, [x, *weights], [h], [rng.standard_normal((5, 3)), *rng.standard_normal((40, 3))])
+
+
 def test_sequence_and_state_taps_several_outputs_some_not_fed_back(python_loops):
     x, h0, s0 = ac.dmatrix("x"), ac.dmatrix("h0"), ac.dvector("s0")
 

@@ -80,6 +80,19 @@ def test_batched_matmul(c_mode) -> None:
              rng.standard_normal(5).astype("float32")], c_mode)
 
 
+@pytest.mark.parametrize("layout", ["c-order", "rows-strided", "batch-swapped", "one-entry-batch", "b-batched"])
+def test_a_stack_of_matrices_times_one_matrix(layout: str, c_mode) -> None:
+    """a[i] @ b over a stack: one product of the stacked rows where a's batch axes continue its rows (C order,
+    rows strided), a product per entry otherwise (axes swapped, b batched), NumPy's values either way."""
+    rng = np.random.default_rng(3)
+    a, b = tensor("float64", (None, None, None, None), "a"), tensor("float64", (None, None, None), "b")
+    A = rng.standard_normal((3, 4, 10, 6))
+    A = {"c-order": A, "rows-strided": A[:, :, ::2], "batch-swapped": A.transpose(1, 0, 2, 3),
+         "one-entry-batch": A[:1, 2:3], "b-batched": A}[layout]
+    B = rng.standard_normal((4 if layout == "b-batched" else 1, 6, 7))
+    compare([a, b], [ac.matmul(a, b)], [A, B], c_mode)
+
+
 def test_integer_dot_falls_back_and_is_reported(c_mode) -> None:
     a, b = tensor("int64", (None, None), "a"), tensor("int64", (None,), "b")
     f = compare([a, b], [ac.dot(a, b)], [np.arange(6).reshape(2, 3), np.arange(3)], c_mode)

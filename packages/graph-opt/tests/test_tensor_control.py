@@ -135,6 +135,19 @@ def test_a_hoisted_value_is_not_an_integer_computation_that_could_fail():
     assert not fired  # k ** -1 raises for integers: it stays where it ran (never, for no steps)
 
 
+def test_size_arithmetic_on_non_sequences_is_computed_before_the_loop():
+    """Integer arithmetic that cannot fail (a broadcast of two sizes: ``switch(n == 1, m, n)``, an entry of a
+    shape vector) is hoisted like float work; a power, which could fail, is not (the test above)."""
+    x, v = ac.dvector("x"), ac.tensor("int64", (2,), "v")  # static length: its entries cannot be out of bounds
+    ys, _ = ac.scan(lambda xt, v: xt * ac.where(ac.eq(v[0], 1), v[1], v[0]), sequences=[x], non_sequences=[v])
+    fgraph = ac.FunctionGraph([x, v], [ys])
+    standard_rewriter()(fgraph)
+    (loop,) = [n for n in fgraph.toposort() if isinstance(n.op, Scan)]
+    assert [type(n.op).__name__ for n in loop.op.step.fgraph.toposort()] == ["Elemwise"]
+    f = ac.function([x, v], ys, mode=REWRITTEN)
+    np.testing.assert_array_equal(f(np.arange(3.0), np.array([1, 5])), np.arange(3.0) * 5)
+
+
 def test_an_output_of_a_step_that_nothing_uses_is_not_computed():
     inputs, outputs = w8_rnn("gradient")
     report, loops = rewritten_scans(inputs, outputs)

@@ -6,6 +6,7 @@ import pytest
 from rulecheck import check_pullback, check_pushforward, conv_operands
 
 import arignote_core as ac
+import arignote_grad as ag
 from arignote_grad.registry import pullback_rule, pushforward_rule
 from arignote_nn import Conv2d, Conv2dGradInput, Conv2dGradWeights, conv2d, conv2d_transpose
 from arignote_nn.testing import references as ref
@@ -159,3 +160,15 @@ def test_functions_with_conv_and_pool_pickle():
     g = pickle.loads(pickle.dumps(f))
     value = np.random.default_rng(6).normal(size=(1, 1, 5, 5))
     np.testing.assert_array_equal(f(value), g(value))
+
+
+@pytest.mark.parametrize(("x_shape", "w_shape"), [((2, 3, 5, 5), (0, 3, 2, 2)), ((2, 0, 5, 5), (4, 0, 2, 2)),
+                                                  ((0, 3, 5, 5), (4, 3, 2, 2))])
+def test_gradients_with_no_filters_channels_or_images_are_empty_or_zero(x_shape, w_shape):
+    """NumPy's rules for empty arrays: the gradient ops of a convolution with no filters, channels or images
+    give zeros of the operands' shapes (the reference reshaped with -1, which NumPy refuses for size 0)."""
+    x, w = ac.dtensor4("x"), ac.dtensor4("w")
+    f = ac.function([x, w], ag.grad(conv2d(x, w).sum(), [x, w]), mode="reference")
+    gx, gw = f(np.ones(x_shape), np.ones(w_shape))
+    np.testing.assert_array_equal(gx, np.zeros(x_shape))
+    np.testing.assert_array_equal(gw, np.zeros(w_shape))

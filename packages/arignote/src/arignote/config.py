@@ -7,7 +7,8 @@
 and ``ARIGNOTE_STRICT_REWRITES`` (``1``: a rewrite rule that fails is an error, not a warning; the test suites
 set it). Nothing inside the
 compiler reads these: they become the default ``Mode`` of :func:`arignote.function`, and a function can always
-be given its own.
+be given its own (codegen-c's options read ``ARIGNOTE_CACHE_DIR`` and ``ARIGNOTE_THREADS`` too, as the defaults
+of its named mode ``"c"``; reading them here keeps ``import arignote`` from loading codegen-c in other modes).
 """
 
 from __future__ import annotations

@@ -19,6 +19,17 @@ def _available_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def default_threads(environ: Mapping[str, str] = os.environ) -> int:
+    """``$ARIGNOTE_THREADS`` (a positive integer), else the CPUs this process may use: every mode compiling to
+    C, the named mode ``"c"`` included, honours the variable the meta-package documents."""
+    text = environ.get("ARIGNOTE_THREADS")
+    if text is None:
+        return _available_cpus()
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"ARIGNOTE_THREADS must be a positive integer, got {text!r}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class COptions:
     """Options of the ``c`` backend (keys of ``Mode.options``; other keys are left to other components).
@@ -27,7 +38,7 @@ class COptions:
     - ``cc``: the compiler, possibly with leading arguments (default ``$CC``, else gcc, then cc, on PATH);
     - ``native``: compile for this CPU (``-march=native``; part of the cache key);
     - ``threads``: threads of the runtime's pool for large loops, products and user kernels (default: the CPUs
-      this process may use);
+      ``$ARIGNOTE_THREADS``, else the CPUs this process may use);
     - ``parallel_threshold``: loops over fewer elements run on one thread;
     - ``gil_threshold``: loops over at least this many elements release the GIL;
     - ``profile``: time every step (see ``executable.report()``);
@@ -60,7 +71,7 @@ class COptions:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in options.items() if k in known}
         values["cache_dir"] = Path(values.get("cache_dir") or default_cache_dir())
-        values.setdefault("threads", _available_cpus())
+        values.setdefault("threads", default_threads())
         values["cc"] = values.get("cc") or default_compiler()
         return cls(**values)
 

@@ -33,6 +33,10 @@ EXTENSION_SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 BASE_FLAGS = ("-O3", "-fPIC", "-shared", "-fwrapv", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off",
               "-fopenmp-simd", "-fno-semantic-interposition", "-w")
 
+#: Flags of a module compiled for this CPU: its instruction set, and its widest vectors where it has 512-bit ones
+#: (gcc keeps to 256 bits by default; libmvec's 8-wide tanh, exp... then take 2/3 of the time per element).
+NATIVE_FLAGS = ("-march=native", "-mprefer-vector-width=512")
+
 #: The vector-ABI variants (SSE4, AVX2, AVX-512) a simd-declared function must have in libmvec to be used.
 _VECTOR_ISAS = ("b", "d", "e")
 
@@ -61,7 +65,7 @@ class Toolchain:
     def flags(self) -> tuple[str, ...]:
         """Compile-and-link flags for one module (no OpenMP runtime: ``-fopenmp-simd`` only reads its simd
         pragmas; the runtime's threads are its own pool)."""
-        return BASE_FLAGS + (("-march=native",) if self.native else ())
+        return BASE_FLAGS + (NATIVE_FLAGS if self.native else ())
 
     def libraries(self) -> tuple[str, ...]:
         return ("-lmvec", "-lm") if self.vector_math else ("-lm",)

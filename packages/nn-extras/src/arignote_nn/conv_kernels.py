@@ -95,7 +95,7 @@ def conv2d_grad_input(w: np.ndarray, gy: np.ndarray, input_shape: Sequence[int],
     cols = np.empty((n, c, kh, kw, oh, ow), dtype=np.result_type(w, gy))
     for g in range(groups):
         # (Cg * KH * KW, Fg) @ (N, Fg, OH * OW): the window values of every output pixel, batched over images
-        w_t = w[g * fg:(g + 1) * fg].reshape(fg, -1).T
+        w_t = w[g * fg:(g + 1) * fg].reshape(fg, cg * kh * kw).T  # explicit sizes: fg or cg may be 0
         product = w_t @ gy[:, g * fg:(g + 1) * fg].reshape(n, fg, oh * ow)
         cols[:, g * cg:(g + 1) * cg] = product.reshape(n, cg, kh, kw, oh, ow)
     padded = add_windows(cols.transpose(0, 1, 4, 5, 2, 3), padded_hw, stride, dilation)
@@ -117,5 +117,7 @@ def conv2d_grad_weights(x: np.ndarray, gy: np.ndarray, filter_shape: Sequence[in
         # (Fg, N * OH * OW) @ (N * OH * OW, Cg * KH * KW), both gathered contiguously first
         windows = np.ascontiguousarray(cols[:, g * cg:(g + 1) * cg].transpose(1, 4, 5, 0, 2, 3))
         grads = np.ascontiguousarray(gy[:, g * fg:(g + 1) * fg].transpose(1, 0, 2, 3))
-        gw[g * fg:(g + 1) * fg] = (grads.reshape(fg, -1) @ windows.reshape(cg * kh * kw, -1).T).reshape(fg, cg, kh, kw)
+        columns = n * oh * ow  # explicit sizes: any of them may be 0
+        gw[g * fg:(g + 1) * fg] = (grads.reshape(fg, columns) @ windows.reshape(cg * kh * kw, columns).T
+                                   ).reshape(fg, cg, kh, kw)
     return gw

@@ -11,6 +11,9 @@ and state, the carried values) and the gradients of that step's outputs, and car
 - per carried value, its gradient (seeded with that of its last value);
 - per non-sequence, the sum of its gradients over the steps.
 
+Where the step's derivative uses a value the step computes for a state (``tanh``'s uses its output), it reads
+the value the forward loop recorded in the state's stack instead of computing the forward step again.
+
 The gradients of the sequences' taps are its outputs, added into place after the loop. A while loop (``until``)
 has no derivative here. A loop reading its carried values (a random generator's state, a gradient accumulator
 of a first derivative) is run once more forwards to record them, since the node gives only their last values.
@@ -39,7 +42,9 @@ from arignote_core import (
 from arignote_core.control.scan_build import Loop, build_scan
 from arignote_core.control.scan_info import StepInputs
 from arignote_core.control.scan_op import Scan
-from arignote_core.graph import ancestors
+from arignote_core.graph import ancestors, clone_replace, toposort
+from arignote_core.tensors.basic import Shape
+from arignote_core.tensors.shape_inference import infer_shape, shape_vector
 from arignote_core.tensors.subtensor_update import inc_subtensor
 
 from ..errors import UndefinedGrad, undefined_grad
@@ -103,8 +108,11 @@ class _Backward:
         if any(g is not None and g is not REACHES_INTEGER and not isinstance(g, Variable) for g in found.values()):
             reason = "the step's derivative is undefined (an op of the step has none)"
             return [None, *[undefined_grad(self.op, i, reason) for i in range(1, n_inputs)]]
-        grad_of = {v: g for v, g in found.items() if isinstance(g, Variable)}
+        grad_of, recorded = _reading_recorded_states(
+            {v: g for v, g in found.items() if isinstance(g, Variable)}, new.states)
         loop = self._loop(read, grad_of, windows, carried_grads, step_grads)
+        for j, placeholder in recorded.items():
+            loop.sequences.append((as_tensor(self.node.outputs[j])[: self.n_steps], (0,), [placeholder]))
         results = build_scan(loop, self.steps_back, go_backwards=True, name=f"grad of {self.op.name or 'scan'}")
         gradients = self._gradients(results, read, grad_of, windows, carried_grads)
         return self._mark_integers(gradients, read, set(ancestors(list(seeds))))
@@ -197,6 +205,26 @@ class _Backward:
             integer = g is None and not is_differentiable(value) and any(v in used for v in vs)
             marked.append(zeros_like(value) if integer else g)
         return marked
+
+
+def _reading_recorded_states(grad_of: dict[Variable, Variable], states: Sequence[Variable]) \
+        -> tuple[dict[Variable, Variable], dict[int, Variable]]:
+    """The step's gradients reading the values the forward loop recorded for its states (the node's state
+    stacks, which the backward loop reads anyway for the taps) where they use the values the step computes
+    (``tanh``'s derivative uses its output): the backward step then does not compute the forward step again.
+    Returns the gradients and, by state, the placeholder each reads its recorded row through."""
+    placeholders = {state: state.type.make_variable(name=f"{state.name or 'state'}[t] recorded") for state in states}
+    keys = list(grad_of)
+    replacements: dict[Variable, Variable] = dict(placeholders)
+    # the shapes the derivative takes of values the step computes (where a broadcast is summed back) from the
+    # shapes of what the step reads: else they keep the forward step's computation (its products) in the loop
+    for node in toposort([grad_of[v] for v in keys]):
+        if isinstance(node.op, Shape) and node.inputs[0].owner is not None:
+            replacements[node.outputs[0]] = shape_vector(infer_shape(node.inputs[0]))
+    replaced, _ = clone_replace([grad_of[v] for v in keys], replacements)
+    used = set(ancestors(replaced))
+    recorded = {j: p for j, p in enumerate(placeholders.values()) if p in used}
+    return dict(zip(keys, replaced, strict=True)), recorded
 
 
 def _row_variable(stacked: Variable) -> Variable:

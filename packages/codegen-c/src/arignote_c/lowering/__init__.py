@@ -5,7 +5,7 @@ Importing this package registers every built-in lowering: one module per family,
 parameters are named in ``runtime.source.STEP_PARAMS``, shared with the C executor.
 """
 
-from . import blas, elementwise, indexing, reductions, rows, sparse, views  # each registers its lowerings
+from . import blas, elementwise, indexing, join, reductions, rows, sparse, views  # each registers its lowerings
 from .base import (
     ARRAY_STRUCT,
     C_CODE,

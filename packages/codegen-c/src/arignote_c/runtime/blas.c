@@ -262,6 +262,20 @@ static ag_mat ag_as_mat(PyArrayObject *x, int as_row, char *data) {
     return m;
 }
 
+/* Whether a batched product a[i] @ b over ``batch`` is one product of a's rows stacked: b the same matrix for
+ * every entry (batch strides 0) and a's batch axes continuing its rows at equal strides (a C-ordered stack of
+ * matrices, or any view whose batch and row axes collapse into one). */
+static int ag_batch_folds_into_rows(int nbatch, const int64_t *batch, const int64_t *sa, const int64_t *sb,
+                                    const ag_mat *ma, int64_t itemsize) {
+    int64_t next = ma->rows * ma->rs * itemsize;
+    for (int d = nbatch - 1; d >= 0; --d) {
+        if (batch[d] == 1) continue;
+        if (sb[d] != 0 || sa[d] != next) return 0;
+        next *= batch[d];
+    }
+    return 1;
+}
+
 /* matmul semantics (NumPy's, vectors promoted, batch axes broadcast); dot is the same for ndim <= 2.
  * The output has shape batch + (m if a is a matrix) + (n if b is a matrix). */
 static int ag_matmul(ag_outctx *ctx, PyArrayObject *a0, PyArrayObject *b0, int typenum) {
@@ -303,6 +317,12 @@ static int ag_matmul(ag_outctx *ctx, PyArrayObject *a0, PyArrayObject *b0, int t
     if (!out) goto done;
     int64_t count = 1, idx[AG_MAXDIMS] = {0};
     for (int d = 0; d < nbatch; ++d) count *= batch[d];
+    if (count > 1 && ag_batch_folds_into_rows(nbatch, batch, sa, sb, &ma, PyArray_ITEMSIZE(a))) {
+        /* one product of count * m rows: b is packed once, not once per batch entry */
+        ma.rows *= count;
+        count = 1;
+        if (!ag_blas_size_ok(ma.rows)) goto done;
+    }
     size_t out_step = (size_t)ma.rows * mb.cols * PyArray_ITEMSIZE(out);
     int release = ma.rows * ma.cols * mb.cols * count > 100000;
     PyThreadState *save = release ? PyEval_SaveThread() : NULL;

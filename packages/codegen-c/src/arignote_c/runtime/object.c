@@ -79,7 +79,10 @@ static int ag_parse_step(ag_step *s, PyObject *spec) {
         !(s->out_types = ag_ints(types, NULL)) || !(s->ip = ag_int64s(ip, &s->nip)) ||
         !(s->frees = ag_ints(frees, &s->nfree)))
         return -1;
-    if (s->nin + s->nout > AG_MAXOPS && s->kind != AG_STEP_PYTHON) {
+    /* kernels and array steps keep their operands in arrays of AG_MAXOPS; a Python step, a scan's loop (which
+     * allocates what it needs) and a check (a broadcast of many shapes) take any number */
+    if (s->nin + s->nout > AG_MAXOPS && s->kind != AG_STEP_PYTHON && s->kind != AG_STEP_SCAN &&
+        s->kind != AG_STEP_CHECK) {
         PyErr_SetString(PyExc_ValueError, "too many operands for one step");
         return -1;
     }

@@ -24,6 +24,7 @@ from arignote_core import (
 )
 from arignote_core.control import IfElse, InnerGraph, OpFromGraph, Scan, ScanInfo
 from arignote_core.graph import ancestors, clone_replace
+from arignote_core.scalars.basic import Cast
 from arignote_core.tensors.checks import check
 
 from ..engine import Const, Node
@@ -123,8 +124,29 @@ def scan_drops_unused_outputs(fgraph: FunctionGraph, node: Apply, op: Scan) -> d
 
 #: What a scan's step may compute once before the loop when it reads no step value: views, shapes and shape
 #: arithmetic, and elementwise arithmetic giving floats or booleans (none of these can fail on values that the
-#: step reads unchanged at every step; an integer power could, so integer arithmetic stays in the step).
+#: step reads unchanged at every step; an integer power could, so integer arithmetic stays in the step unless
+#: its scalar op is in SAFE_SIZE_OPS).
 _HOISTABLE = (DimShuffle, Shape, MakeVector)
+
+#: Scalar ops of the integer arithmetic on sizes that cannot fail (no division), so that computing it before
+#: the loop, even a loop of no step, raises nothing the step would not have raised.
+SAFE_SIZE_OPS = frozenset({"add", "subtract", "multiply", "maximum", "minimum", "switch", "equal", "not_equal",
+                           "less", "greater", "less_equal", "greater_equal", "logical_and", "logical_or",
+                           "logical_not", "negative", "absolute"})
+
+
+def constant_entry_of_vector(node: Apply[Subtensor]) -> bool:
+    """Whether ``node`` takes entries of a vector of static length at constant indices within it (an entry of
+    a shape): it cannot fail."""
+    length = node.inputs[0].type.shape
+    return len(node.inputs) == 1 and len(length) == 1 and length[0] is not None \
+        and all(kind == "int" and -length[0] <= int(k) < length[0] for kind, k in node.op.entries)
+
+
+def safe_integer_elemwise(op: Elemwise) -> bool:
+    """Whether ``op`` computes integers without ever failing: a cast, or size arithmetic of SAFE_SIZE_OPS."""
+    scalar = op.scalar_op
+    return isinstance(scalar, Cast) or getattr(scalar, "name", None) in SAFE_SIZE_OPS
 
 
 def _hoistable(node: Apply, invariant: set[Variable]) -> bool:
@@ -134,11 +156,10 @@ def _hoistable(node: Apply, invariant: set[Variable]) -> bool:
         return False  # constants only: constant folding's
     if isinstance(node.op, _HOISTABLE):
         return True
-    if isinstance(node.op, Subtensor):  # an entry of a shape (its length is static: the index is checked)
-        source = node.inputs[0].owner
-        return source is not None and isinstance(source.op, Shape) and len(node.inputs) == 1
+    if isinstance(node.op, Subtensor):
+        return constant_entry_of_vector(node)
     if isinstance(node.op, Elemwise):
-        return all(np.dtype(out.type.dtype).kind in "fcb" for out in node.outputs)
+        return all(np.dtype(out.type.dtype).kind in "fcb" for out in node.outputs) or safe_integer_elemwise(node.op)
     return False
 
 

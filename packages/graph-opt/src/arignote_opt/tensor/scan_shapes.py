@@ -17,31 +17,21 @@ import numpy as np
 from arignote_core import Apply, Constant, Elemwise, MakeVector, Shape, Subtensor, Variable, as_tensor
 from arignote_core.control import Scan
 from arignote_core.graph import clone_replace, graph_inputs, toposort
-from arignote_core.scalars.basic import Cast
 from arignote_core.tensors.shape_inference import infer_shapes, shape_vector
 
 from ..engine import Node
-from .control import rebuild_scan
+from .control import constant_entry_of_vector, rebuild_scan, safe_integer_elemwise
 from .rulesets import CANONICALIZE
-
-#: Scalar ops of the integer arithmetic on sizes that cannot fail (no division), so that computing it before
-#: the loop, even a loop of no step, raises nothing the step would not have raised.
-_SAFE_SIZE_OPS = frozenset({"add", "subtract", "multiply", "maximum", "minimum", "switch", "equal", "not_equal",
-                            "less", "greater", "less_equal", "greater_equal", "logical_and", "logical_or",
-                            "logical_not", "negative", "absolute"})
 
 
 def _safe_size_node(node: Apply) -> bool:
     op = node.op
     if isinstance(op, Shape | MakeVector):
         return True
-    if isinstance(op, Subtensor):  # entries of a shape, at constant indices within its static length
-        length = node.inputs[0].type.shape
-        return len(node.inputs) == 1 and len(length) == 1 and length[0] is not None \
-            and all(kind == "int" and -length[0] <= int(k) < length[0] for kind, k in op.entries)
+    if isinstance(op, Subtensor):
+        return constant_entry_of_vector(node)
     if isinstance(op, Elemwise):
-        scalar = op.scalar_op
-        return isinstance(scalar, Cast) or getattr(scalar, "name", None) in _SAFE_SIZE_OPS
+        return safe_integer_elemwise(op)
     return False
 
 
