@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The CUDA backend on a real GPU, in one short run (a few minutes): install what is missing, the conformance suite
 # on mode "cuda", then W1 `exp(-x**2)*sin(y)+x*y` on 10^8 float32 against a device-to-device copy of the same
-# bytes measured in the same run (the bandwidth floor), and their ratio (issue 19's target: at least 0.8).
+# bytes measured in the same run (the bandwidth floor), and their ratio (issue 19's target: at least 0.8); and a
+# 4096^3 float32 GEMM, the tiled kernel against cuBLAS in the same run (benchmarks/gpu_gemm.py; target >= 0.90).
 #
 #   benchmarks/gpu_check.sh          from anywhere; it runs from the repository root
 #
 # Environment: PYTHON (python3), WHEELS (a folder of wheels brought along, used instead of PyPI when present:
 # pycuda built for this machine's Python, nvidia-cuda-nvrtc-cu12, and numpy/scipy/cffi if the machine lacks them),
-# CONFORMANCE_BUDGET (seconds for the conformance suite, 300), CONFORMANCE_JOBS (processes, 8), W1_SIZE (10^8).
+# CONFORMANCE_BUDGET (seconds for the conformance suite, 300), CONFORMANCE_JOBS (processes, 8), W1_SIZE (10^8),
+# GEMM_SIZE (4096).
 # Without a GPU (no nvidia-smi) it says so and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,7 @@ PYTHON=${PYTHON:-python3}
 WHEELS=${WHEELS:-wheels}
 export CONFORMANCE_BUDGET=${CONFORMANCE_BUDGET:-300} CONFORMANCE_JOBS=${CONFORMANCE_JOBS:-8}
 export W1_SIZE=${W1_SIZE:-100000000}
+export GEMM_SIZE=${GEMM_SIZE:-4096}
 # the packages from this tree, uninstalled: the backend is named by object, not through entry points
 export PYTHONPATH="$PWD/packages/graph-core/src:$PWD/packages/graph-opt/src:$PWD/packages/codegen-c/src:$PWD/packages/codegen-cuda/src${PYTHONPATH:+:$PYTHONPATH}"
 export ARIGNOTE_CACHE_DIR=${ARIGNOTE_CACHE_DIR:-$(mktemp -d)}
@@ -54,6 +57,10 @@ install() {
     if ! "$PYTHON" -c 'from arignote_cuda.ptx import find_ptx_compiler; find_ptx_compiler()' 2>/dev/null; then
         echo "installing: nvidia-cuda-nvrtc-cu12"
         pip_install nvidia-cuda-nvrtc-cu12 || return 1
+    fi
+    if ! "$PYTHON" -c 'import sys; from arignote_cuda.cublas import find_cublas; sys.exit(find_cublas() is None)'; then
+        echo "installing: nvidia-cublas-cu12 (the GEMM's reference)"
+        pip_install nvidia-cublas-cu12 || echo "gpu_check: no cuBLAS: the GEMM is timed without its reference" >&2
     fi
 }
 
@@ -193,5 +200,6 @@ step install install
 step describe describe
 status=0
 step conformance conformance || status=$?
+step gemm "$PYTHON" benchmarks/gpu_gemm.py || status=$?
 step w1 w1
 exit "$status"

@@ -28,7 +28,7 @@ def test_without_a_gpu_cuda_names_what_is_missing() -> None:
 
 def test_the_report_names_every_part() -> None:
     lines = describe()
-    assert [line.split(":")[0] for line in lines] == ["compiler", "pycuda", "driver", "device"]
+    assert [line.split(":")[0] for line in lines] == ["compiler", "pycuda", "driver", "device", "cuBLAS"]
     assert all(part.found is not None or part.missing for part in environment())
 
 

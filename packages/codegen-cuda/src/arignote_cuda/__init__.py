@@ -12,7 +12,9 @@ from .device_array import DeviceArray
 from .driver import Driver
 from .environment import describe
 from .errors import CudaCompileError, CudaUnavailable
+from .interop import from_dlpack
 from .options import CudaOptions
+from .shared_state import SharedDeviceValue
 
-__all__ = ["CudaBackend", "CudaCompileError", "CudaOptions", "CudaUnavailable", "DeviceArray", "Driver", "__version__",
-           "cuda_emulated_mode", "cuda_mode", "describe"]
+__all__ = ["CudaBackend", "CudaCompileError", "CudaOptions", "CudaUnavailable", "DeviceArray", "Driver",
+           "SharedDeviceValue", "__version__", "cuda_emulated_mode", "cuda_mode", "describe", "from_dlpack"]

@@ -27,8 +27,9 @@ from .pycuda_driver import PyCudaDriver
 
 
 def cuda_mode() -> Mode:
-    """The named mode ``"cuda"``: graph-opt's standard rewrites (fusion included), then this backend."""
-    return Mode(backend=CudaBackend(), rewriter=standard_rewriter())
+    """The named mode ``"cuda"``: graph-opt's standard rewrites (fusion included) but those lowering the ops this
+    backend has row kernels for, then this backend."""
+    return Mode(backend=CudaBackend(), rewriter=standard_rewriter(exclude=CudaBackend.skipped_rewrites))
 
 
 def cuda_emulated_mode() -> Mode:
@@ -40,6 +41,9 @@ class CudaBackend:
     """Compiles a FunctionGraph into CUDA kernels and host steps (see the module's docstring)."""
 
     name = "cuda"
+    #: graph-opt's rules splitting softmax, log-softmax and logsumexp into max, exp, sum and divide (four passes
+    #: over memory): the backend's row kernels do each in one read and one write (``ops/rows.py``)
+    skipped_rewrites = ("lower_special",)
     #: options that describe the compiling machine (graph-core leaves them out of a pickled function)
     local_options = ("cache_dir",)
 
@@ -56,4 +60,5 @@ class CudaBackend:
             driver, where = gpu, gpu.name
         steps, reasons = plan_graph(fgraph)
         geometry = Geometry(options.threads_per_block, options.grid_limit)
-        return CudaProgram(fgraph, steps, reasons, driver, geometry, where, options.outputs)
+        return CudaProgram(fgraph, steps, reasons, driver, geometry, where, options.outputs,
+                           shared_on_device=options.shared_on_device)

@@ -31,6 +31,13 @@ CUDA_DIALECT = Dialect(
 #: the error codes a kernel raises through its error flag (codegen-c's AG_ERR_* names), and what they mean
 KERNEL_ERRORS: dict[str, tuple[int, type[Exception], str]] = {
     "AG_ERR_NEGATIVE_POWER": (1, ValueError, "Integers to negative integer powers are not allowed."),
+    # random draws (ops/random.py) whose parameter is out of its domain: graph-core's samplers' messages
+    "AG_ERR_RANDOM_SCALE": (256, ValueError, "scale < 0: a distribution's scale must be >= 0 (and not NaN)"),
+    "AG_ERR_RANDOM_SIGMA": (512, ValueError, "sigma < 0: lognormal's sigma must be >= 0 (and not NaN)"),
+    # an index array's entry outside -size .. size-1 of its axis (ops/indexing.py); NumPy's message also names
+    # the index, the axis and its size, which one flag cannot carry
+    "AG_ERR_INDEX_OUT_OF_BOUNDS": (8192, IndexError, "index out of bounds: an index array holds an index outside "
+                                   "-size .. size-1 of the axis it indexes"),
 }
 
 ERROR_ENUM = "enum { " + ", ".join(f"{name} = {code}" for name, (code, _, _) in KERNEL_ERRORS.items()) + " };\n"

@@ -15,6 +15,16 @@ import numpy as np
 from .kernels import DeviceKernel
 
 
+class Blas(Protocol):
+    """cuBLAS's GEMM on device memory, column-major as the BLAS is: ``C = alpha * op(A) @ op(B) + beta * C`` with
+    ``op(A)`` ``m x k`` (``A`` transposed when ``trans_a``), ``op(B)`` ``k x n``, leading dimensions in elements."""
+
+    def gemm(self, dtype: str, trans_a: bool, trans_b: bool, m: int, n: int, k: int, alpha: float, a: int,
+             lda: int, b: int, ldb: int, beta: float, c: int, ldc: int) -> None:
+        """``?gemm`` in ``dtype`` ("float32" or "float64") on the driver's default stream."""
+        ...
+
+
 class Driver(Protocol):
     """Device memory, copies between it and the host, kernel modules and launches (on one default stream).
 
@@ -57,4 +67,8 @@ class Driver(Protocol):
 
     def synchronize(self) -> None:
         """Wait until every launch and copy queued so far is done."""
+        ...
+
+    def blas(self) -> Blas | None:
+        """The device's cuBLAS, or None where there is none (matrix products then run the backend's kernels)."""
         ...

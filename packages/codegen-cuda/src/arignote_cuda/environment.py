@@ -8,6 +8,7 @@ import importlib.util
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
+from .cublas import find_cublas
 from .errors import CudaUnavailable
 from .ptx import find_ptx_compiler
 
@@ -80,9 +81,18 @@ def environment(compiler: str = "auto") -> list[Part]:
     return [compiler_part(compiler), pycuda_part(), *driver_and_devices()]
 
 
+def cublas_part() -> Part:
+    """cuBLAS, optional: matrix products use it where it is found, the backend's kernels otherwise."""
+    found = find_cublas()
+    if found is None:
+        return Part("cuBLAS", None, 'not found (optional): pip install nvidia-cublas-cu12; the tiled GEMM kernel '
+                                    "runs the products")
+    return Part("cuBLAS", f"{found.version} ({found.path})")
+
+
 def describe() -> list[str]:
-    """Lines for ``arignote info``: each part, found or why not."""
-    return [f"{part.name + ':':10} {part.describe()}" for part in environment()]
+    """Lines for ``arignote info``: each part, found or why not (cuBLAS last: it is optional)."""
+    return [f"{part.name + ':':10} {part.describe()}" for part in [*environment(), cublas_part()]]
 
 
 def require_gpu(compiler: str = "auto") -> None:

@@ -16,7 +16,8 @@ class CudaOptions:
     most blocks a launch has (grid-stride loops cover the rest); ``arch``: the PTX architecture (``compute_80``;
     default: the device's); ``compiler``: "auto", "nvrtc" or "nvcc"; ``cache_dir`` and ``build_timeout`` as
     codegen-c's (one cache for both backends); ``outputs``: "host" (NumPy arrays) or "device" (``DeviceArray``s, which
-    expose ``__cuda_array_interface__``)."""
+    expose ``__cuda_array_interface__``); ``shared_on_device``: keep every shared variable the function reads on the
+    device between calls, as ``shared(..., device="cuda")`` keeps one."""
 
     emulate: bool = False
     block: int | None = None
@@ -26,6 +27,7 @@ class CudaOptions:
     cache_dir: Path | None = None
     build_timeout: float = DEFAULT_BUILD_TIMEOUT_S
     outputs: str = "host"
+    shared_on_device: bool = False
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> CudaOptions:
@@ -39,6 +41,8 @@ class CudaOptions:
             raise ValueError(f"compiler must be 'auto', 'nvrtc' or 'nvcc', not {made.compiler!r}")
         if made.outputs not in ("host", "device"):
             raise ValueError(f"outputs must be 'host' or 'device', not {made.outputs!r}")
+        if not isinstance(made.shared_on_device, bool):
+            raise ValueError(f"shared_on_device must be True or False, not {made.shared_on_device!r}")
         if made.block is not None and (made.block % 32 or not 32 <= made.block <= 1024):
             raise ValueError(f"block must be a multiple of 32 from 32 to 1024 threads, not {made.block}")
         return made

@@ -64,3 +64,5 @@ class KernelPlan:
     kernels: tuple[DeviceKernel, ...]
     operands: tuple[int, ...]
     run: Runner
+    #: what the report says runs the node on a driver (cuBLAS or a kernel), when the kernels' names do not say
+    describe: Callable[[Driver], str] | None = None

@@ -1,16 +1,19 @@
 """The driver on a GPU, through pycuda (the ``[pycuda]`` extra): the device's retained primary context, memory
 from ``mem_alloc``, ``memcpy_*`` copies, modules loaded from PTX (``module_from_buffer``) and prepared launches
-taking the argument struct by value."""
+taking the argument struct by value; cuBLAS through ctypes where it is installed (``cublas.py``)."""
 
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 import numpy as np
 
+from .cublas import CuBlas, CublasError, find_cublas
+from .driver import Blas
 from .kernels import DeviceKernel
 from .ptx import PtxBuilder, module_text
 
@@ -35,6 +38,8 @@ class PyCudaDriver:
         self.builder = builder
         self.device = self._cuda.Device(ordinal)
         self._allocations: dict[int, Any] = {}
+        self._blas: CuBlas | None = None
+        self._blas_tried = False
 
     @property
     def name(self) -> str:
@@ -73,3 +78,16 @@ class PyCudaDriver:
 
     def synchronize(self) -> None:
         self._cuda.Context.synchronize()
+
+    def blas(self) -> Blas | None:
+        """cuBLAS (``cublas.py``), one handle per driver made at the first call; None where no libcublas loads
+        (or, with a warning, where it makes no handle)."""
+        if not self._blas_tried:
+            self._blas_tried = True
+            found = find_cublas()
+            if found is not None:
+                try:
+                    self._blas = CuBlas(found.lib)
+                except CublasError as exc:
+                    warnings.warn(f"cuBLAS ({found.path}) is not used: {exc}", stacklevel=2)
+        return self._blas

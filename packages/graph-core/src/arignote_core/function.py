@@ -17,7 +17,7 @@ from .interop import host_array
 from .locking import SharedAccess
 from .mode import Mode, get_mode
 from .profiling import NodeTimer, ProfiledExecutable, wants_generic_profile
-from .shared import SharedVariable
+from .shared import SharedVariable, host_value
 from .tensors.basic import as_tensor
 from .tensors.checks import specify_shape
 from .tensors.type import TensorType
@@ -247,7 +247,10 @@ class Function:
 
     def _run(self, values: Sequence[Any]) -> list[Any]:
         """The outputs for input ``values`` (checked), with the shared values read and updated."""
-        results = self.executable([*values, *[shared._value for shared in self.shared_inputs]])
+        shared_values = [shared._value for shared in self.shared_inputs]
+        if self._accepts_device_input is None:  # values a backend keeps on a device, for one that reads the host
+            shared_values = [host_value(value) for value in shared_values]
+        results = self.executable([*values, *shared_values])
         n = self.n_outputs
         for target, value in zip(self.update_targets, results[n:], strict=True):
             target.store(value)

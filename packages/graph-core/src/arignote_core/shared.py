@@ -1,7 +1,12 @@
-"""Shared variables: values that live across calls of compiled functions and that updates change."""
+"""Shared variables: values that live across calls of compiled functions and that updates change.
+
+A variable's value may be kept in a device's memory by a backend (``device="cuda"``): the container then holds a
+``DeviceValue``, which the backend reads and replaces without copies, and ``get_value`` reads on the host.
+"""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
@@ -9,12 +14,35 @@ import numpy as np
 from .graph import AtomicVariable, Type, Variable
 from .locking import ReadWriteLock
 
+#: where a shared variable's value may live between calls: host memory, or a CUDA device's
+DEVICES = ("cpu", "cuda")
+
+
+class DeviceValue(ABC):
+    """A shared variable's value that a backend keeps in a device's memory (its updates are stored as one):
+    ``get_value`` and backends that read host memory ask it for ``host()``."""
+
+    @abstractmethod
+    def host(self) -> Any:
+        """The value on the host, as the variable's type holds it (not to be changed in place)."""
+
+
+def host_value(value: Any) -> Any:
+    """``value`` on the host: a ``DeviceValue``'s ``host()``, any other value as it is."""
+    return value.host() if isinstance(value, DeviceValue) else value
+
 
 class SharedVariable(AtomicVariable):
-    """A named, mutable value; compiled functions read it and may update it."""
+    """A named, mutable value; compiled functions read it and may update it. ``device``: where a backend that
+    has one keeps it between calls ("cpu", the default, or "cuda": uploaded once, updated on the device, copied
+    back only when ``get_value`` asks; other backends read it on the host)."""
 
-    def __init__(self, type: Type, value: Any, name: str | None = None, borrow: bool = False) -> None:
+    def __init__(self, type: Type, value: Any, name: str | None = None, borrow: bool = False,
+                 device: str = "cpu") -> None:
         super().__init__(type, name=name)
+        if device not in DEVICES:
+            raise ValueError(f"shared variable {name or '(unnamed)'}: device must be 'cpu' or 'cuda', not {device!r}")
+        self.device = device
         self._value = type.filter(value if borrow else _copy(value))
         #: the update a compiled function applies when it uses this variable and gives no update of its own
         #: (a random generator's state advancing after each draw)
@@ -23,12 +51,14 @@ class SharedVariable(AtomicVariable):
         self.lock = ReadWriteLock()
 
     def get_value(self, borrow: bool = False) -> Any:
-        """The current value (a copy unless ``borrow``; the copy is never taken halfway through an update)."""
+        """The current value (a copy unless ``borrow``; the copy is never taken halfway through an update). A
+        value kept on a device is read on the host (copied once per new value); borrowing it gives that host
+        copy, which changes nothing when changed in place: ``set_value`` replaces the value."""
         if borrow:
-            return self._value
+            return host_value(self._value)
         self.lock.acquire_read()
         try:
-            return _copy(self._value)
+            return _copy(host_value(self._value))
         finally:
             self.lock.release_read()
 
@@ -54,10 +84,12 @@ class SharedVariable(AtomicVariable):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["lock"]  # a lock is of one process: a copy or an unpickled variable gets its own
+        state["_value"] = host_value(self._value)  # device memory is of one process too
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("device", "cpu")  # pickled before variables had one
         self.lock = ReadWriteLock()
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..driver import Blas
 from ..kernels import DeviceKernel
 from .build import EmulatedLibrary
 from .launcher import EmulatedLauncher
@@ -27,10 +28,12 @@ POINTER = np.dtype("<u8")
 
 class EmulatedDriver:
     """``Driver`` over host memory; ``counts`` has one entry per operation ("alloc", "free", "htod", "dtoh",
-    "dtod", "launch") and ``copied`` the bytes moved by each kind of copy."""
+    "dtod", "launch") and ``copied`` the bytes moved by each kind of copy. It has no cuBLAS unless a test gives it
+    a stand-in (``blas``)."""
 
-    def __init__(self, library: EmulatedLibrary) -> None:
+    def __init__(self, library: EmulatedLibrary, blas: Blas | None = None) -> None:
         self.library = library
+        self._blas = blas
         self._buffers: dict[int, np.ndarray] = {}
         self._starts: list[int] = []
         self.counts: Counter[str] = Counter()
@@ -106,3 +109,7 @@ class EmulatedDriver:
 
     def synchronize(self) -> None:
         """Launches and copies are synchronous here."""
+
+    def blas(self) -> Blas | None:
+        """None: the emulation has no cuBLAS (products run the backend's kernels), unless a test gave one."""
+        return self._blas

@@ -17,6 +17,8 @@
 #define __device__
 #define __forceinline__ inline
 #define __shared__ static
+#define __align__(n) __attribute__((aligned(n)))
+#define __launch_bounds__(...)
 
 struct ag_dim3 { unsigned x, y, z; };
 static ag_dim3 threadIdx, blockIdx, blockDim, gridDim;
@@ -52,7 +54,51 @@ template <typename T> static T __shfl_down_sync(unsigned mask, T value, unsigned
     return result;
 }
 
+/* CUDA's __shfl_xor_sync: the value of lane (lane ^ laneMask); a lane whose source lies in a later group of
+ * `width` lanes (or outside the warp) gets its own value. */
+template <typename T> static T __shfl_xor_sync(unsigned mask, T value, int laneMask, int width = 32) {
+    (void)mask;
+    unsigned self = ag_emu_current, lane = self & 31u, source = lane ^ (unsigned)laneMask;
+    if (source >= (lane / (unsigned)width + 1u) * (unsigned)width || source >= 32u) source = lane;
+    memcpy(&ag_emu_threads[self].slot, &value, sizeof(T));
+    ag_emu_block(AT_WARP);
+    T result;
+    memcpy(&result, &ag_emu_threads[self - lane + source].slot, sizeof(T));
+    ag_emu_block(AT_WARP);
+    return result;
+}
+
 static inline int atomicOr(int *address, int value) { int old = *address; *address |= value; return old; }
+
+/* CUDA's atomicAdd and atomicMax overloads (ops/indexing.py's scatters): a block's threads never run at once
+ * here, so a plain read-modify-write is atomic; integers wrap as on the GPU. */
+static inline int atomicAdd(int *address, int value) {
+    int old = *address; *address = (int)((unsigned)old + (unsigned)value); return old;
+}
+static inline unsigned atomicAdd(unsigned *address, unsigned value) {
+    unsigned old = *address; *address += value; return old;
+}
+static inline unsigned long long atomicAdd(unsigned long long *address, unsigned long long value) {
+    unsigned long long old = *address; *address += value; return old;
+}
+static inline float atomicAdd(float *address, float value) { float old = *address; *address += value; return old; }
+static inline double atomicAdd(double *address, double value) {
+    double old = *address; *address += value; return old;
+}
+static inline int atomicMax(int *address, int value) {
+    int old = *address; if (value > old) *address = value; return old;
+}
+static inline long long atomicMax(long long *address, long long value) {
+    long long old = *address; if (value > old) *address = value; return old;
+}
+
+/* CUDA's __syncwarp: waits until every lane of the warp has reached it (a warp of lanes in lockstep). */
+static inline void __syncwarp(unsigned mask = 0xffffffffu) { (void)mask; ag_emu_block(AT_WARP); }
+
+/* CUDA's __umul64hi: the high 64 bits of the 128-bit product x * y. */
+static inline unsigned long long __umul64hi(unsigned long long x, unsigned long long y) {
+    return (unsigned long long)(((unsigned __int128)x * y) >> 64);
+}
 
 static void ag_emu_entry(void) {
     ag_emu_body(ag_emu_args);

@@ -29,16 +29,20 @@ def register_shared_constructor(make: Callable[..., Any]) -> None:
 
 
 def shared(value: Any, name: str | None = None, borrow: bool = False, shape: Sequence[int | None] | None = None,
-           dtype: Any = None) -> Any:
-    """A shared tensor holding ``value``; its static shape is unknown (None) per axis unless ``shape`` says."""
+           dtype: Any = None, device: str = "cpu") -> Any:
+    """A shared tensor holding ``value``; its static shape is unknown (None) per axis unless ``shape`` says.
+    ``device="cuda"``: a CUDA backend keeps it on the device between calls (``SharedVariable``)."""
     if isinstance(value, Variable):
         raise TypeError(f"shared() takes a value, not the symbolic variable {value}")
     for make in SHARED_CONSTRUCTORS:
         made = make(value, name=name, borrow=borrow, shape=shape, dtype=dtype)
         if made is not None:
+            if device != "cpu":
+                raise ValueError(f"shared(): a {type(made).__name__} stays on the host; device must be 'cpu', "
+                                 f"not {device!r}")
             return made
     array = np.asarray(value, dtype=dtype)
     if array.dtype.kind not in "biufc":
         raise TypeError(f"shared() takes a numeric array, got {type(value).__name__}")
     static = (None,) * array.ndim if shape is None else tuple(shape)
-    return TensorSharedVariable(TensorType(array.dtype, static), array, name=name, borrow=borrow)
+    return TensorSharedVariable(TensorType(array.dtype, static), array, name=name, borrow=borrow, device=device)
