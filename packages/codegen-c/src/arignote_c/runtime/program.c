@@ -130,8 +130,10 @@ static void ag_iter_operand(ag_iter *it, int k, PyArrayObject *a, int role) {
         it->strides[k][d] = PyArray_DIM(a, d) == 1 ? 0 : PyArray_STRIDE(a, d);
 }
 
-/* Strides that are not a multiple of the item size (possible with exotic views) go through a copy. */
+/* Strides that are not a multiple of the item size (possible with exotic views) go through a copy. A contiguous
+ * array's are (but on axes of length 1, which the loops give stride 0): no division per axis, the common case. */
 static int ag_strides_ok(PyArrayObject *a) {
+    if (PyArray_CHKFLAGS(a, NPY_ARRAY_C_CONTIGUOUS) || PyArray_CHKFLAGS(a, NPY_ARRAY_F_CONTIGUOUS)) return 1;
     for (int d = 0; d < PyArray_NDIM(a); ++d)
         if (PyArray_STRIDE(a, d) % (npy_intp)PyArray_ITEMSIZE(a)) return 0;
     return 1;
