@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from functools import partial
 from pathlib import Path
@@ -35,6 +36,16 @@ def test_training_on_one_process_lowers_the_loss() -> None:
     dp = build(ad.SingleProcess())
     losses = train(dp, range(12))
     assert losses[-1] < losses[0]
+
+
+def test_the_steps_compile_in_the_meta_packages_default_mode_where_it_is_installed() -> None:
+    """Without a mode, the two functions of a step compile in "fast_run" (C, every rewrite) where the meta-package
+    registers it; this package alone has only graph-core's reference evaluator."""
+    dp = build(ad.SingleProcess())
+    installed = importlib.util.find_spec("arignote") is not None
+    backend = getattr(dp._gradients.mode.backend, "name", dp._gradients.mode.backend)
+    assert backend == ("c" if installed else "reference")
+    assert ad.data_parallel.default_mode() == ("fast_run" if installed else None)
 
 
 def test_buckets_split_by_size_and_dtype() -> None:

@@ -1,7 +1,9 @@
 """Data-parallel training: every rank computes the gradients of its share of a global batch, the ranks sum them
 with allreduce, and each applies the same update to its copy of the parameters.
 
-A step runs two compiled functions: the first computes the local loss and the gradients, packed into buckets
+A step runs two compiled functions (in ``mode``; by default the named mode ``"fast_run"`` where the meta-package
+provides it: C and every rewrite, what ``arignote.function`` compiles with): the first computes the local loss
+and the gradients, packed into buckets
 (``buckets.py``); the buckets are summed across ranks in place; the second divides them by the number of ranks
 and applies the update rule. The ranks start from rank 0's parameters and optimizer state, and stay equal
 because they apply the same update to the same averaged gradients.
@@ -17,6 +19,7 @@ import numpy as np
 
 import arignote_core as ac
 from arignote_core import Mode, SharedVariable, TensorSharedVariable, TensorVariable, Variable
+from arignote_core.plugins import entry_points_in
 from arignote_grad import grad
 
 from . import buckets
@@ -37,6 +40,12 @@ def sgd(learning_rate: float) -> UpdateRule:
     return rule
 
 
+def default_mode() -> str | None:
+    """``"fast_run"`` where a package registers it (the meta-package), else None: graph-core's reference evaluator,
+    which this package alone has."""
+    return "fast_run" if any(ep.name == "fast_run" for ep in entry_points_in("arignote.modes")) else None
+
+
 class DataParallel:
     """A training step over all ranks of ``comm`` (default: ``world()``).
 
@@ -51,6 +60,7 @@ class DataParallel:
                  update: UpdateRule | float, *, comm: Communicator | None = None, mode: Mode | str | None = None,
                  bucket_bytes: int = buckets.DEFAULT_BUCKET_BYTES, abort_on_error: bool = True) -> None:
         self.comm = world() if comm is None else comm
+        mode = default_mode() if mode is None else mode
         if abort_on_error:
             comms.abort_on_error(self.comm)
         self.params = list(params)
