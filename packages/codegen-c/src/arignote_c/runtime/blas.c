@@ -221,8 +221,13 @@ static void ag_services_gemm(int t, int ta, int tb, int64_t m, int64_t n, int64_
     ag_gemm_ld(t, &ma, &mb, (char *)c, ldc, 1.0, beta, threads);
 }
 
-/* An operand BLAS can address, copying the array to C order when it cannot. */
+/* An operand BLAS can address, copying the array to C order when it cannot (a C-ordered one can: no division
+ * per axis then, the common case). */
 static PyArrayObject *ag_blas_ready(PyArrayObject *x) {
+    if (PyArray_IS_C_CONTIGUOUS(x) && PyArray_SIZE(x) <= INT_MAX) {
+        Py_INCREF(x);
+        return x;
+    }
     int nd = PyArray_NDIM(x), isz = (int)PyArray_ITEMSIZE(x), ok = 1;
     for (int d = 0; d < nd; ++d) ok &= PyArray_STRIDE(x, d) % isz == 0;
     if (ok && nd >= 1) {

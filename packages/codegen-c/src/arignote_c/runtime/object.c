@@ -278,6 +278,13 @@ static void ag_clear_values(ag_program *p, PyObject **values) {
         if (!p->is_const[i]) Py_CLEAR(values[i]);
 }
 
+/* ag_clear_values but for the slots [keep_from, keep_to): inputs bound once for several runs (a scan's
+ * non-sequences). */
+static void ag_clear_values_from(ag_program *p, PyObject **values, int keep_from, int keep_to) {
+    for (int i = 0; i < p->nslots; ++i)
+        if (!p->is_const[i] && (i < keep_from || i >= keep_to)) Py_CLEAR(values[i]);
+}
+
 static void ag_leave(ag_program *p, PyObject **values) {
     ag_clear_values(p, values);
     if (values != p->values) {

@@ -150,6 +150,10 @@ static int ag_scan_steps(ag_outctx *ctx, ag_program *step, PyObject **values, co
     const int as_while = (int)ip[AG_SCAN_AS_WHILE], backwards = (int)ip[AG_SCAN_GO_BACKWARDS];
     const int *outs = step->output_slots, *ins = ctx->s->ins;
     const int fixed = 1 + nseq + nstate + ncarried; /* where the non-sequences start among the node's inputs */
+    /* the non-sequences are the step's last inputs: bound once, kept from step to step (no step writes them) */
+    const int first_fixed = step->ninputs - (int)ip[AG_SCAN_N_NON_SEQUENCES];
+    for (int q = fixed, j = first_fixed; j < step->ninputs; ++q, ++j)
+        if (ag_bind_input(step, values, j, ctx->values[ins[q]]) < 0) return -1;
     for (int64_t t = 0; t < n; ++t) {
         int j = 0;
         for (int g = 0; g < nseq + nstate; ++g) {
@@ -168,8 +172,6 @@ static int ag_scan_steps(ag_outctx *ctx, ag_program *step, PyObject **values, co
         }
         for (int m = 0; m < ncarried; ++m, ++j)
             if (ag_bind_input(step, values, j, carried[m]) < 0) return -1;
-        for (int q = fixed; j < step->ninputs; ++q, ++j)
-            if (ag_bind_input(step, values, j, ctx->values[ins[q]]) < 0) return -1;
         if (ag_exec(step, values) < 0) return -1;
         for (int o = 0; o < nstate + nout; ++o) {
             PyObject *value = values[outs[o]];
@@ -192,7 +194,7 @@ static int ag_scan_steps(ag_outctx *ctx, ag_program *step, PyObject **values, co
             Py_XSETREF(carried[m], Py_NewRef(fresh));
         }
         int stop = as_while ? ag_until(values[outs[nstate + nout + ncarried]]) : 0;
-        ag_clear_values(step, values);
+        ag_clear_values_from(step, values, first_fixed, step->ninputs);
         if (stop < 0) return -1;
         *done = t + 1;
         if (stop) break;
