@@ -5,24 +5,17 @@ reduced axes and several launch geometries, and deliberately broken copies of th
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from mutants import run_mutant
 
 import arignote_core as ac
-from arignote_c.cache import ModuleCache
 from arignote_core import function
 from arignote_core.graph import Apply
 from arignote_core.mode import Mode
 from arignote_cuda import CudaBackend
-from arignote_cuda.device_array import DeviceArray
-from arignote_cuda.emulation.build import EmulatedLibrary, find_cxx
-from arignote_cuda.emulation.driver import EmulatedDriver
-from arignote_cuda.lowering import lower
-from arignote_cuda.memory import MemoryPool
-from arignote_cuda.plan import Geometry, LaunchContext
 
 #: (threads per block, most blocks): one warp, a grid-stride loop over few blocks, many warps, the largest block
 GEOMETRIES = [(32, 1), (64, 3), (128, 4), (1024, 2)]
@@ -79,26 +72,6 @@ def test_integer_power_with_a_negative_exponent_raises(emulated: Mode) -> None:
 # broken kernels must fail
 
 
-#: two warps, three blocks: the mutants' launch
-MUTANT_GEOMETRY = Geometry(64, 3)
-
-
-def _run_mutant(cache_dir: Path, node: Apply, values: list[np.ndarray], old: str, new: str) -> list[np.ndarray]:
-    plan = lower(node)
-    (kernel,) = plan.kernels
-    assert old in kernel.text, old
-    name = kernel.name + "_mutant" + str(abs(hash((old, new))))
-    mutant = replace(kernel, name=name, text=kernel.text.replace(old, new, 1).replace(kernel.name, name))
-    driver = EmulatedDriver(EmulatedLibrary(ModuleCache(cache_dir), find_cxx()))
-    function = driver.get_function(driver.load_module([mutant]), mutant)
-    pool = MemoryPool(driver)
-    err = DeviceArray.from_host(pool, np.zeros(1, dtype=np.int32))
-    ctx = LaunchContext(driver, {mutant.name: function}, pool, MUTANT_GEOMETRY, err.pointer)
-    result = plan.run(replace(plan, kernels=(mutant,)), [DeviceArray.from_host(pool, v) for v in values], ctx)
-    assert result is not None
-    return [out.get() for out in result]
-
-
 def _sum_node() -> tuple[Apply, list[np.ndarray], np.ndarray]:
     x = ac.dmatrix("x")
     values = np.random.default_rng().standard_normal((5, 300))  # fresh: stale memory must not look right
@@ -109,7 +82,7 @@ def _sum_node() -> tuple[Apply, list[np.ndarray], np.ndarray]:
 
 def test_the_unbroken_reduction_runs_through_the_same_harness(cache_dir: Path) -> None:
     node, values, want = _sum_node()
-    (got,) = _run_mutant(cache_dir, node, values, "__syncthreads();", "__syncthreads();")
+    (got,) = run_mutant(cache_dir, node, values, "__syncthreads();", "__syncthreads();")
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
@@ -122,14 +95,14 @@ def test_the_unbroken_reduction_runs_through_the_same_harness(cache_dir: Path) -
 ])
 def test_a_broken_reduction_tree_fails(cache_dir: Path, old: str, new: str, what: str) -> None:
     node, values, want = _sum_node()
-    (got,) = _run_mutant(cache_dir, node, values, old, new)
+    (got,) = run_mutant(cache_dir, node, values, old, new)
     assert not np.allclose(got, want, rtol=1e-12), what
 
 
 def test_a_barrier_that_not_every_thread_reaches_is_an_error(cache_dir: Path) -> None:
     node, values, _ = _sum_node()
     with pytest.raises(RuntimeError, match="not every thread"):
-        _run_mutant(cache_dir, node, values, "__syncthreads();", "if (threadIdx.x < 32) __syncthreads();")
+        run_mutant(cache_dir, node, values, "__syncthreads();", "if (threadIdx.x < 32) __syncthreads();")
 
 
 @pytest.mark.parametrize(("old", "new"), [
@@ -143,5 +116,5 @@ def test_broken_index_arithmetic_fails(cache_dir: Path, old: str, new: str) -> N
     assert node is not None
     xv = np.random.default_rng().standard_normal((40, 48))[::2, ::3]   # 20 x 16: no dimension merges
     yv = np.arange(16.0)
-    (got,) = _run_mutant(cache_dir, node, [xv, yv], old, new)
+    (got,) = run_mutant(cache_dir, node, [xv, yv], old, new)
     assert not np.allclose(got, xv + yv)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from mutants import run_mutant
 
 import arignote_core as ac
 from arignote_c.cache import ModuleCache
@@ -27,15 +27,10 @@ from arignote_core.random import philox
 from arignote_core.random.ops import RandomVariable
 from arignote_cuda import CudaBackend
 from arignote_cuda.collect import KernelCollector, build_emulated, compile_ptx
-from arignote_cuda.device_array import DeviceArray
 from arignote_cuda.dialect import KERNEL_ERRORS
-from arignote_cuda.emulation.build import EmulatedLibrary, find_cxx
-from arignote_cuda.emulation.driver import EmulatedDriver
 from arignote_cuda.lowering import lower
-from arignote_cuda.memory import MemoryPool
 from arignote_cuda.nvrtc import find_nvrtc
 from arignote_cuda.ops.random import SAMPLERS
-from arignote_cuda.plan import Geometry, LaunchContext
 from arignote_cuda.ptx import PtxBuilder
 
 SEEDS = [np.array([7, 0, 0], np.uint64), np.array([2**63 + 5, 3, 41], np.uint64),
@@ -306,27 +301,6 @@ def _uniform_node() -> Apply:
     return node
 
 
-def _run_mutant(cache_dir: Path, node: Apply, values: list[Any], old: str, new: str) -> list[np.ndarray]:
-    """The node's kernel with ``old`` replaced by ``new`` in its text or its helpers, run on ``values``."""
-    plan = lower(node)
-    (kernel,) = plan.kernels
-    helpers = {name: text.replace(old, new) for name, text in kernel.helpers.items()}
-    assert old in kernel.text or helpers != kernel.helpers, old
-    name = kernel.name + "_mutant" + str(abs(hash((old, new))))
-    text = kernel.text.replace(old, new).replace(kernel.name, name)
-    mutant = replace(kernel, name=name, text=text, helpers=helpers)
-    driver = EmulatedDriver(EmulatedLibrary(ModuleCache(cache_dir), find_cxx()))
-    launcher = driver.get_function(driver.load_module([mutant]), mutant)
-    pool = MemoryPool(driver)
-    err = DeviceArray.from_host(pool, np.zeros(1, dtype=np.int32))
-    ctx = LaunchContext(driver, {mutant.name: launcher}, pool, Geometry(64, 3), err.pointer)
-    operands = set(plan.operands)
-    args = [DeviceArray.from_host(pool, v) if i in operands else v for i, v in enumerate(values)]
-    result = plan.run(replace(plan, kernels=(mutant,)), args, ctx)
-    assert result is not None
-    return [out.get() for out in result]
-
-
 def _uniform_values() -> tuple[list[Any], list[np.ndarray]]:
     values = [SEEDS[1], np.array([500]), np.float64(-1.0), np.array([1.0, 3.0]).repeat(250)]
     return values, list(RandomVariable("uniform", "float64", True).perform(None, values))  # type: ignore[arg-type]
@@ -334,7 +308,7 @@ def _uniform_values() -> tuple[list[Any], list[np.ndarray]]:
 
 def test_the_unbroken_kernel_runs_through_the_same_harness(cache_dir: Path) -> None:
     values, want = _uniform_values()
-    for got, expected in zip(_run_mutant(cache_dir, _uniform_node(), values, "offset + 1", "offset + 1"), want,
+    for got, expected in zip(run_mutant(cache_dir, _uniform_node(), values, "offset + 1", "offset + 1", count=-1), want,
                              strict=True):
         np.testing.assert_array_equal(got, expected)
 
@@ -351,7 +325,7 @@ def test_the_unbroken_kernel_runs_through_the_same_harness(cache_dir: Path) -> N
 ])
 def test_a_broken_generator_fails(cache_dir: Path, old: str, new: str, what: str) -> None:
     values, (want_state, want) = _uniform_values()
-    got_state, got = _run_mutant(cache_dir, _uniform_node(), values, old, new)
+    got_state, got = run_mutant(cache_dir, _uniform_node(), values, old, new, count=-1)
     assert not (np.array_equal(got, want) and np.array_equal(got_state, want_state)), what
 
 

@@ -5,13 +5,13 @@ geometries; broken copies of the kernel fail; every variant compiles to PTX with
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import scipy.special
+from mutants import run_mutant
 
 import arignote_core as ac
 from arignote_c.cache import ModuleCache
@@ -19,14 +19,9 @@ from arignote_core import function
 from arignote_core.graph import Apply
 from arignote_core.mode import Mode, get_mode
 from arignote_cuda import CudaBackend
-from arignote_cuda.device_array import DeviceArray
-from arignote_cuda.emulation.build import EmulatedLibrary, find_cxx
-from arignote_cuda.emulation.driver import EmulatedDriver
 from arignote_cuda.lowering import lower
-from arignote_cuda.memory import MemoryPool
 from arignote_cuda.nvrtc import find_nvrtc
 from arignote_cuda.ops.rows import CACHE_BYTES, WARP_ROW
-from arignote_cuda.plan import Geometry, LaunchContext
 from arignote_cuda.ptx import PtxBuilder, module_text
 
 #: (threads per block, most blocks): two warps over a grid-stride loop of three blocks; one warp, one block
@@ -147,21 +142,6 @@ def test_huge_logits_neither_overflow_nor_underflow(cache_dir: Path) -> None:
 # broken kernels must fail
 
 
-def _run_mutant(cache_dir: Path, node: Apply, x: np.ndarray, old: str, new: str) -> np.ndarray:
-    plan = lower(node)
-    (kernel,) = plan.kernels
-    assert old in kernel.text, old
-    name = kernel.name + "_mutant" + str(abs(hash((old, new))))
-    mutant = replace(kernel, name=name, text=kernel.text.replace(old, new, 1).replace(kernel.name, name))
-    driver = EmulatedDriver(EmulatedLibrary(ModuleCache(cache_dir), find_cxx()))
-    function = driver.get_function(driver.load_module([mutant]), mutant)
-    pool = MemoryPool(driver)
-    ctx = LaunchContext(driver, {mutant.name: function}, pool, Geometry(64, 3), 0)
-    result = plan.run(replace(plan, kernels=(mutant,)), [DeviceArray.from_host(pool, x)], ctx)
-    assert result is not None
-    return result[0].get()
-
-
 def _softmax_node() -> Apply:
     node = ac.softmax(ac.dmatrix("x"), axis=1).owner
     assert node is not None
@@ -179,14 +159,14 @@ def _rising_rows(rows: int, m: int) -> np.ndarray:
 
 def test_the_unbroken_kernel_runs_through_the_same_harness(cache_dir: Path) -> None:
     x = _rising_rows(7, 300)
-    got = _run_mutant(cache_dir, _softmax_node(), x, "__syncthreads();", "__syncthreads();")
+    got = run_mutant(cache_dir, _softmax_node(), [x], "__syncthreads();", "__syncthreads();")[0]
     np.testing.assert_allclose(got, scipy.special.softmax(x, axis=1), rtol=1e-13)
 
 
 @pytest.mark.parametrize("old", ["__syncthreads();  // the warps' maxima", "__syncthreads();  // the warps' sums"])
 def test_a_missing_barrier_fails(cache_dir: Path, old: str) -> None:
     x = _rising_rows(7, 300)
-    got = _run_mutant(cache_dir, _softmax_node(), x, old, "")
+    got = run_mutant(cache_dir, _softmax_node(), [x], old, "")[0]
     assert not np.allclose(got, scipy.special.softmax(x, axis=1), rtol=1e-6), old
 
 
@@ -197,13 +177,13 @@ def test_a_missing_barrier_fails(cache_dir: Path, old: str) -> None:
 ])
 def test_a_wrong_stride_fails(cache_dir: Path, old: str, new: str, m: int) -> None:
     x = np.random.default_rng().standard_normal((m, 7)).T   # elements 7 apart, the output's 1 apart
-    got = _run_mutant(cache_dir, _softmax_node(), x, old, new)
+    got = run_mutant(cache_dir, _softmax_node(), [x], old, new)[0]
     assert not np.allclose(got, scipy.special.softmax(x, axis=1), rtol=1e-6)
 
 
 def test_a_short_warp_butterfly_fails(cache_dir: Path) -> None:
     x = np.random.default_rng().standard_normal((9, 20))   # a warp per row: its butterfly is the whole reduction
-    got = _run_mutant(cache_dir, _softmax_node(), x, "for (int off = 16;", "for (int off = 8;")
+    got = run_mutant(cache_dir, _softmax_node(), [x], "for (int off = 16;", "for (int off = 8;")[0]
     assert not np.allclose(got, scipy.special.softmax(x, axis=1), rtol=1e-6)
 
 

@@ -49,9 +49,10 @@ class ArgLayout:
 
 
 def elemwise_layout(operands: int) -> ArgLayout:
-    """``n`` elements over ``dim`` merged dimensions of ``shape``; per operand (inputs then outputs) its
-    ``strides`` in elements and its pointer; ``err``, the flag a failing check sets."""
-    return ArgLayout((Field("n"), Field("dim"), Field("shape", (MAX_DIMS,)),
+    """``n`` elements over ``dim`` merged dimensions of ``shape``; ``vec`` 1 where the kernel may take vectors
+    (every operand contiguous over one dimension or broadcast, and 16-byte aligned); per operand (inputs then
+    outputs) its ``strides`` in elements and its pointer; ``err``, the flag a failing check sets."""
+    return ArgLayout((Field("n"), Field("dim"), Field("vec"), Field("shape", (MAX_DIMS,)),
                       Field("strides", (operands, MAX_DIMS)), Field("ptr", (operands,), True),
                       Field("err", pointer=True)))
 

@@ -58,7 +58,7 @@ class CudaBackend:
             require_gpu(options.compiler)
             gpu = PyCudaDriver(PtxBuilder(find_ptx_compiler(options.compiler), cache, options.arch or DEFAULT_ARCH))
             driver, where = gpu, gpu.name
-        steps, reasons = plan_graph(fgraph)
+        steps, reasons = plan_graph(fgraph, mode.rewriter)  # inner graphs rewritten as fgraph was
         geometry = Geometry(options.threads_per_block, options.grid_limit)
         return CudaProgram(fgraph, steps, reasons, driver, geometry, where, options.outputs,
                            shared_on_device=options.shared_on_device)

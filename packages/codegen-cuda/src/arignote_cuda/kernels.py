@@ -4,7 +4,9 @@ A kernel takes one argument, a struct (``args.py``) of sizes, per-operand stride
 is broadcast) and pointers, and raises codegen-c's error codes through ``atomicOr`` on ``err``.
 
 - elementwise: each thread takes flat indices ``i`` in a grid-stride loop and splits ``i`` over the merged
-  dimensions into each operand's offset (one multiply per operand when there is one dimension);
+  dimensions into each operand's offset (one multiply per operand when there is one dimension); where every
+  operand is contiguous (or broadcast) and aligned, it first takes vectors of 16 bytes of the widest operand,
+  read and written as CUDA's vector types (``float4``...), the scalar loop doing the tail;
 - reduction: each block takes outputs in a grid-stride loop; its threads fold strided runs of the output's
   elements, then the warps combine through ``__shfl_down_sync`` and the warps' partial results through shared
   memory, and thread 0 writes the output. Blocks are a whole number of warps (at most 32 of them).
@@ -100,23 +102,101 @@ def _indent(lines: Sequence[str], spaces: int) -> str:
     return "\n".join(" " * spaces + line for line in lines if line)
 
 
+#: the bytes each thread reads of the widest operand per iteration of the vector path
+VECTOR_BYTES = 16
+#: CUDA's vector types by element dtype and bytes per vector; other dtypes (1 and 2 bytes wide) are packed in
+#: the 32-bit words of ``uint4`` or ``uint2``
+_TYPED_VECTORS = {("float32", 16): "float4", ("float32", 8): "float2", ("float64", 16): "double2",
+                  ("int32", 16): "int4", ("int32", 8): "int2", ("uint32", 16): "uint4", ("uint32", 8): "uint2",
+                  ("int64", 16): "longlong2", ("uint64", 16): "ulonglong2"}
+_PACKED = {16: "uint4", 8: "uint2"}
+_FIELDS = "xyzw"
+
+
+def vector_width(dtypes: Sequence[str]) -> int:
+    """Elements per thread per iteration of the vector path: 16 bytes of the widest of ``dtypes``."""
+    return VECTOR_BYTES // max(np.dtype(d).itemsize for d in dtypes)
+
+
+def _vector_type(dtype: str, vec: int) -> tuple[str, bool] | None:
+    """The CUDA type ``vec`` elements of ``dtype`` are read and written as, and whether they are packed in its
+    32-bit words; None where their bytes are not 16 or 8 (scalar accesses)."""
+    nbytes = vec * np.dtype(dtype).itemsize
+    if nbytes not in _PACKED:
+        return None
+    typed = _TYPED_VECTORS.get((dtype, nbytes))
+    return (typed, False) if typed else (_PACKED[nbytes], True)
+
+
+def _vector_load(ctx: EmitContext, k: int, dtype: str, vec: int) -> list[str]:
+    """Declare ``e{k}[]`` as operand ``k``'s elements of vector ``v``: one vector load where its bytes allow,
+    else scalar loads; a broadcast operand (stride 0) is read once."""
+    t, found = ctx.storage(dtype), _vector_type(dtype, vec)
+    read = (f"for (int m = 0; m < {vec}; ++m) e{k}[m] = p{k}[v * {vec} + m];" if found is None else
+            f"const {found[0]} w = ((const {found[0]} *)p{k})[v]; memcpy(e{k}, &w, sizeof w);")
+    return [f"{t} e{k}[{vec}];",
+            f"if (a.strides[{k}][0] == 0) {{ const {t} s = p{k}[0]; for (int m = 0; m < {vec}; ++m) e{k}[m] = s; }}",
+            f"else {{ {read} }}"]
+
+
+def _vector_store(j: int, dtype: str, vec: int) -> str:
+    """Output ``j``'s elements ``r{j}[]`` of vector ``v`` written (one vector store where its bytes allow)."""
+    found = _vector_type(dtype, vec)
+    if found is None:
+        return f"for (int m = 0; m < {vec}; ++m) q{j}[v * {vec} + m] = r{j}[m];"
+    return f"{{ {found[0]} w; memcpy(&w, r{j}, sizeof w); (({found[0]} *)q{j})[v] = w; }}"
+
+
 def elemwise_kernel(ctx: EmitContext, operands: Sequence[Operand], out_dtypes: Sequence[str],
                     body: Body) -> DeviceKernel:
-    """``outputs = body(inputs)`` for each element, over broadcast and strided operands."""
+    """``outputs = body(inputs)`` for each element, over broadcast and strided operands.
+
+    The body is a device function of one element (``NAME_elem``), called by two loops: where the runner sets
+    ``a.vec`` (every operand contiguous over one merged dimension or broadcast, pointers 16-byte aligned), each
+    thread first takes vectors of ``vector_width`` elements, read and written as CUDA vector types; then, and
+    otherwise from the start, single elements at any strides (the tail of fewer than a vector)."""
     block, values = _body(ctx, operands, body)
     if len(values) != len(out_dtypes):
         raise Unsupported("kernel body gave the wrong number of outputs")
     n_in, count = len(operands), len(operands) + len(out_dtypes)
-    stores = [f"q{j}[o{n_in + j}] = {ctx.store(ctx.convert(v.expr, v.dtype, d), d)};"
-              for j, (v, d) in enumerate(zip(values, out_dtypes, strict=True))]
-    loop = [*_offsets("i", count, "o", ""), *_loads(ctx, operands), *block.lines,
-            *check_statements(ctx), *stores]
-    text = f"""extern "C" __global__ void NAME(const NAME_args a) {{
+    vec = vector_width([*(op.dtype for op in operands), *out_dtypes])
+    params = [*(f"const {ctx.ctype(op.dtype)} x{k}" for k, op in enumerate(operands)),
+              *(f"{ctx.storage(d)} &y{j}" for j, d in enumerate(out_dtypes)), "int &err"]
+    results = [f"y{j} = {ctx.store(ctx.convert(v.expr, v.dtype, d), d)};"
+               for j, (v, d) in enumerate(zip(values, out_dtypes, strict=True))]
+
+    def call(inputs: Sequence[str], outputs: Sequence[str]) -> str:
+        loaded = [ctx.load(x, op.dtype) for x, op in zip(inputs, operands, strict=True)]
+        return f"NAME_elem({', '.join([*loaded, *outputs, 'err'])});"
+
+    vector = [*(line for k, op in enumerate(operands) for line in _vector_load(ctx, k, op.dtype, vec)),
+              *(f"{ctx.storage(d)} r{j}[{vec}];" for j, d in enumerate(out_dtypes)),
+              "#pragma unroll",
+              f"for (int m = 0; m < {vec}; ++m) "
+              + call([f"e{k}[m]" for k in range(n_in)], [f"r{j}[m]" for j in range(len(out_dtypes))]),
+              *(_vector_store(j, d, vec) for j, d in enumerate(out_dtypes))]
+    scalar = [*_offsets("i", count, "o", ""),
+              *(f"{ctx.storage(d)} y{j};" for j, d in enumerate(out_dtypes)),
+              call([f"p{k}[o{k}]" for k in range(n_in)], [f"y{j}" for j in range(len(out_dtypes))]),
+              *(f"q{j}[o{n_in + j}] = y{j};" for j in range(len(out_dtypes)))]
+    text = f"""__device__ __forceinline__ static void NAME_elem({', '.join(params)}) {{
+{_indent([*block.lines, *check_statements(ctx), *results], 4)}
+}}
+
+extern "C" __global__ void NAME(const NAME_args a) {{
 {_indent(_pointers(ctx, operands, out_dtypes), 4)}
     int err = 0;
-    const int64_t step = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < a.n; i += step) {{
-{_indent(loop, 8)}
+    const int64_t step = (int64_t)blockDim.x * gridDim.x, first = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    int64_t start = 0;
+    if (a.vec) {{
+        const int64_t nv = a.n / {vec};
+        for (int64_t v = first; v < nv; v += step) {{
+{_indent(vector, 12)}
+        }}
+        start = nv * {vec};
+    }}
+    for (int64_t i = start + first; i < a.n; i += step) {{
+{_indent(scalar, 8)}
     }}
     if (err) atomicOr((int *)a.err, err);
 }}"""

@@ -14,6 +14,7 @@ import numpy as np
 from .args import MAX_DIMS
 from .device_array import DeviceArray
 from .dialect import KERNEL_ERRORS
+from .kernels import VECTOR_BYTES, vector_width
 from .layout import element_strides, merge_dims
 from .plan import KernelPlan, LaunchContext, TooManyDims
 
@@ -36,7 +37,8 @@ def raise_kernel_error(flag: int) -> None:
 
 
 def run_elemwise(plan: KernelPlan, values: Sequence[Any], ctx: LaunchContext) -> list[DeviceArray]:
-    """``values``: the node's inputs, device arrays at ``plan.operands`` (the others are inlined constants)."""
+    """``values``: the node's inputs, device arrays at ``plan.operands`` (the others are inlined constants). The
+    kernel takes vectors (``a.vec``) where ``vectorizable`` says so, else single elements."""
     node = plan.node
     shape = np.broadcast_shapes(*(np.shape(v) for v in values))
     outs = [DeviceArray(ctx.pool, shape, np.dtype(o.type.dtype)) for o in node.outputs]
@@ -44,12 +46,22 @@ def run_elemwise(plan: KernelPlan, values: Sequence[Any], ctx: LaunchContext) ->
     if n:
         arrays: list[DeviceArray] = [*(values[i] for i in plan.operands), *outs]
         merged, strides = merge_dims(shape, [element_strides(a, shape) for a in arrays])
-        args = plan.kernels[0].layout.pack(n=n, dim=len(merged), shape=padded([merged])[0], strides=padded(strides))
+        vec = vectorizable(arrays, merged, strides)
+        args = plan.kernels[0].layout.pack(n=n, dim=len(merged), vec=vec, shape=padded([merged])[0],
+                                           strides=padded(strides))
         args["ptr"] = [a.pointer for a in arrays]
         args["err"] = ctx.err
         block = ctx.geometry.block
-        ctx.launch(plan.kernels[0], min(-(-n // block), ctx.geometry.max_grid), block, args)
+        units = -(-n // vector_width([a.dtype.name for a in arrays])) if vec else n
+        ctx.launch(plan.kernels[0], min(-(-units // block), ctx.geometry.max_grid), block, args)
     return outs
+
+
+def vectorizable(arrays: Sequence[DeviceArray], merged: Sequence[int], strides: Sequence[Sequence[int]]) -> bool:
+    """Whether an elementwise kernel may take vectors: one merged dimension, which every operand steps over
+    contiguously (stride 1, its pointer aligned to VECTOR_BYTES) or not at all (stride 0, read as a scalar)."""
+    return len(merged) == 1 and all(
+        s[0] == 0 or (s[0] == 1 and a.pointer % VECTOR_BYTES == 0) for a, s in zip(arrays, strides, strict=True))
 
 
 def run_reduce(plan: KernelPlan, values: Sequence[Any], ctx: LaunchContext, axes: tuple[int, ...],

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from arignote_core.fgraph import FunctionGraph
 from arignote_core.graph import Apply
 
 from .device_array import DeviceArray
@@ -50,6 +51,10 @@ class LaunchContext:
         memory; ``args`` its packed argument struct."""
         self.driver.launch(self.functions[kernel.name], grid, block, shared, args)
 
+
+#: a mode's rewriter (graph-opt's pipeline): rewrites a FunctionGraph in place; planning applies it to copies of
+#: control-flow nodes' inner graphs (``plan_graph``), as the function's graph was before the backend saw it
+GraphRewriter = Callable[[FunctionGraph], Any]
 
 #: runs a plan on its input values (device arrays at ``plan.operands``, host values elsewhere)
 Runner = Callable[["KernelPlan", Sequence[Any], LaunchContext], "list[DeviceArray] | None"]

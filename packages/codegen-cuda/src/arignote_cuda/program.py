@@ -6,6 +6,9 @@ A call uploads each input a kernel reads once; kernels read and write device arr
 only when a kernel reads them. Values are dropped after their last reader, so their blocks serve later steps.
 Each kernel has a slot in one device array of error flags, read once at the end of a call (the call's one
 synchronization), and a flag set raises the error NumPy would, naming the kernel's node and the user's line.
+A caller running a program many times (a scan's step) may leave that read for later
+(``run(inputs, check_errors=False)``, then ``check_errors()`` once after its loop): flags stay set from call to
+call, so the later read sees every error since the last check.
 Outputs are host arrays, or with ``outputs="device"`` device arrays (shared variables' new values are host
 arrays unless the variable lives on the device). Inputs may be device arrays: this runtime's, or another
 library's (``__cuda_array_interface__``, DLPack), read where they lie (``interop.py``).
@@ -39,7 +42,8 @@ from .interop import from_cuda_array_interface, from_dlpack, has_cuda_array_inte
 from .launch import raise_kernel_error
 from .lowering import lower
 from .memory import MemoryPool
-from .plan import Geometry, KernelPlan, LaunchContext, TooManyDims
+from .ops.control import CONTROL_FLOW_OPS, plan_control_flow
+from .plan import Geometry, GraphRewriter, KernelPlan, LaunchContext, TooManyDims
 from .shared_state import SharedDeviceValue
 from .views import VIEW_REASON, device_view, is_view
 
@@ -47,13 +51,17 @@ from .views import VIEW_REASON, device_view, is_view
 _DEVICE_KINDS = "biufc"
 
 
-def plan_graph(fgraph: FunctionGraph) -> tuple[list[tuple[Apply, KernelPlan | None]], dict[Apply, str]]:
-    """Each node with its kernel plan, or None where it runs on the host (with the reason, by node)."""
+def plan_graph(fgraph: FunctionGraph, rewriter: GraphRewriter | None = None
+               ) -> tuple[list[tuple[Apply, KernelPlan | None]], dict[Apply, str]]:
+    """Each node with its kernel plan, or None where it runs on the host (with the reason, by node).
+    Control-flow nodes plan their inner graphs here, each a copy rewritten by ``rewriter`` (the mode's, which
+    rewrote ``fgraph`` itself before) so that a scan's step is fused as any graph is."""
     steps: list[tuple[Apply, KernelPlan | None]] = []
     reasons: dict[Apply, str] = {}
     for node in fgraph.toposort():
         try:
-            steps.append((node, lower(node)))
+            steps.append((node, plan_control_flow(node, rewriter) if isinstance(node.op, CONTROL_FLOW_OPS)
+                          else lower(node)))
         except Unsupported as exc:
             steps.append((node, None))
             reasons[node] = VIEW_REASON if is_view(node) else str(exc)
@@ -193,6 +201,8 @@ class CudaProgram:
                            for var in (node.inputs[i] for i in plan.operands) if isinstance(var, Constant)}
         self._dead = self._last_uses()
         self._views = {k for k, (node, plan) in enumerate(steps) if plan is None and is_view(node)}
+        #: kernel steps launched since the flags were last read, with what their inputs were (at the first launch)
+        self._unchecked: dict[int, list[Any]] = {}
 
     def device_input(self, k: int, var: Variable, value: Any) -> DeviceArray | None:
         """Input ``k``'s value (of variable ``var``) on the device where it is there already or lives there,
@@ -242,6 +252,15 @@ class CudaProgram:
         return dead
 
     def __call__(self, inputs: Sequence[Any]) -> list[Any]:
+        return self.run(inputs)
+
+    def run(self, inputs: Sequence[Any], check_errors: bool = True) -> list[Any]:
+        """The outputs for ``inputs``. With ``check_errors=False`` the kernels' error flags are not read at the
+        end (no copy, no synchronization): the caller must call ``check_errors()`` before it trusts or returns
+        any result of this call or a later one, since a kernel that failed leaves garbage to whatever reads its
+        output. A step that raises reads the flags first, whatever ``check_errors`` says: an earlier kernel's
+        error (of this call or an unchecked earlier one) is raised instead of the step's, which may have read its
+        garbage."""
         if self._flags is None:
             raise RuntimeError("this CUDA function was closed: compile it again to call it")
         call = _Call(self, inputs)
@@ -256,12 +275,13 @@ class CudaProgram:
                     call.host.update(zip(node.outputs, _perform(node, [call.on_host(v) for v in node.inputs]),
                                          strict=True))
             except Exception as exc:
-                if call.launched:  # an earlier kernel's error comes first: this step may have read its garbage
-                    self._check_flags(call)
+                self._note(call)  # an earlier kernel's error comes first: this step may have read its garbage
+                self.check_errors()
                 raise_node_error(node, call.inputs_of(node), exc)
             call.drop(self._dead[k])
-        if call.launched:
-            self._check_flags(call)
+        self._note(call)
+        if check_errors:
+            self.check_errors()
         return [self._result(call, index, var) for index, var in enumerate(self.outputs)]
 
     def _launch(self, call: _Call, k: int, node: Apply, plan: KernelPlan) -> bool:
@@ -280,14 +300,25 @@ class CudaProgram:
         call.device.update(zip(node.outputs, results, strict=True))
         return True
 
-    def _check_flags(self, call: _Call) -> None:
-        """Raise the error of the first kernel of ``call`` whose flag is set (and clear the flags)."""
-        assert self._flags is not None
+    def _note(self, call: _Call) -> None:
+        """Add the kernels ``call`` launched to those whose flags are to be read."""
+        for k, described in call.launched.items():
+            self._unchecked.setdefault(k, described)
+        call.launched = {}
+
+    def check_errors(self) -> None:
+        """Read the error flags of the kernels launched since the last read (one small copy, and so a
+        synchronization; nothing where none was launched) and raise the error of the first kernel, in the
+        program's order, whose flag is set, as NumPy would, naming its node and the user's line; the flags are
+        cleared."""
+        launched, self._unchecked = self._unchecked, {}
+        if not launched or self._flags is None:
+            return
         flags = self._flags.get()
         if not flags.any():
             return
         self.driver.htod(self._flags.pointer, np.zeros_like(flags))
-        for k, described in sorted(call.launched.items()):
+        for k, described in sorted(launched.items()):
             flag = int(flags[self._slots[k]])
             if flag:
                 try:

@@ -100,6 +100,25 @@ static inline unsigned long long __umul64hi(unsigned long long x, unsigned long 
     return (unsigned long long)(((unsigned __int128)x * y) >> 64);
 }
 
+/* CUDA's vector types (the elementwise kernels' vector path) with their layout and alignment, and make_*. */
+#define AG_EMU_VECTOR2(name, T, align) \
+    struct alignas(align) name { T x, y; }; \
+    static inline name make_##name(T x, T y) { name v = {x, y}; return v; }
+#define AG_EMU_VECTOR4(name, T) \
+    struct alignas(16) name { T x, y, z, w; }; \
+    static inline name make_##name(T x, T y, T z, T w) { name v = {x, y, z, w}; return v; }
+AG_EMU_VECTOR2(float2, float, 8)
+AG_EMU_VECTOR2(int2, int, 8)
+AG_EMU_VECTOR2(uint2, unsigned int, 8)
+AG_EMU_VECTOR2(double2, double, 16)
+AG_EMU_VECTOR2(longlong2, long long, 16)
+AG_EMU_VECTOR2(ulonglong2, unsigned long long, 16)
+AG_EMU_VECTOR4(float4, float)
+AG_EMU_VECTOR4(int4, int)
+AG_EMU_VECTOR4(uint4, unsigned int)
+#undef AG_EMU_VECTOR2
+#undef AG_EMU_VECTOR4
+
 static void ag_emu_entry(void) {
     ag_emu_body(ag_emu_args);
     ag_emu_threads[ag_emu_current].state = DONE;
