@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -30,6 +31,10 @@ def default_threads(environ: Mapping[str, str] = os.environ) -> int:
     return int(text)
 
 
+#: ``platform.machine()`` of the CPUs whose floating-point control the runtime can set to flush subnormals
+FLUSH_MACHINES = frozenset({"x86_64", "amd64", "i386", "i686", "x86"})
+
+
 @dataclass(frozen=True)
 class COptions:
     """Options of the ``c`` backend (keys of ``Mode.options``; other keys are left to other components).
@@ -45,7 +50,11 @@ class COptions:
     - ``build_timeout``: seconds a compiler run, or a wait for another process building the same module, may last
       before it fails with BuildTimeout (the compiler is killed);
     - ``prebuilt_runtime``: use the runtime built when the package was installed, when there is one (False: build
-      it into the cache like any module).
+      it into the cache like any module);
+    - ``flush_denormals``: run each call with subnormal numbers flushed to zero (x86's FTZ and DAZ, on every
+      thread of the call), as XLA does by default: arithmetic that meets subnormals (gradients that decay over
+      a long loop) runs at full speed, and values below ``finfo.tiny`` become 0 where NumPy keeps them. Off by
+      default: NumPy's results are the contract.
 
     ``cache_dir`` and ``cc`` describe this machine: a pickled function leaves them out (``local_options`` of the
     backend) and compiles with the loading process's own.
@@ -60,8 +69,12 @@ class COptions:
     profile: bool = False
     build_timeout: float = DEFAULT_BUILD_TIMEOUT_S
     prebuilt_runtime: bool = True
+    flush_denormals: bool = False
 
     def __post_init__(self) -> None:
+        if self.flush_denormals and platform.machine().lower() not in FLUSH_MACHINES:
+            raise ValueError(f"the flush_denormals option needs an x86 CPU (its MXCSR control), not "
+                             f"{platform.machine()!r}")
         timeout = self.build_timeout
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
             raise ValueError(f"the build_timeout option must be a positive number of seconds, got {timeout!r}")
@@ -75,6 +88,7 @@ class COptions:
         values["cc"] = values.get("cc") or default_compiler()
         return cls(**values)
 
-    def runtime_tuple(self) -> tuple[int, int, int, bool]:
-        """What the C Program takes: (threads, parallel threshold, GIL threshold, profile)."""
-        return (max(1, int(self.threads)), int(self.parallel_threshold), int(self.gil_threshold), bool(self.profile))
+    def runtime_tuple(self) -> tuple[int, int, int, bool, bool]:
+        """What the C Program takes: (threads, parallel threshold, GIL threshold, profile, flush denormals)."""
+        return (max(1, int(self.threads)), int(self.parallel_threshold), int(self.gil_threshold), bool(self.profile),
+                bool(self.flush_denormals))

@@ -49,6 +49,22 @@ typedef struct {
     int64_t parallel_threshold;  /* elements: below it, loops run on one thread */
 } ag_par;
 
+/* The thread's floating-point control: on x86, MXCSR's rounding and flush bits (its low 6 bits, the sticky
+ * exception flags, are left as they are). A program compiled with flush_denormals runs with FTZ (results that
+ * would be subnormal are zero) and DAZ (subnormal operands read as zero) set, as XLA runs by default; the pool's
+ * helpers take the caller's control with each job, so every thread of a call computes alike. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define AG_FP_FLAGS 0x3fu
+#define AG_FLUSH_DENORMALS 0x8040u
+static unsigned ag_fp_control(void) { return _mm_getcsr() & ~AG_FP_FLAGS; }
+static void ag_set_fp_control(unsigned control) { _mm_setcsr((_mm_getcsr() & AG_FP_FLAGS) | (control & ~AG_FP_FLAGS)); }
+#else
+#define AG_FLUSH_DENORMALS 0u
+static unsigned ag_fp_control(void) { return 0; }
+static void ag_set_fp_control(unsigned control) { (void)control; }
+#endif
+
 /* Where a step puts its outputs (defined in program.c): output `index` of the running step, reusing the cached
  * buffer of that slot when nobody else holds it. */
 typedef struct ag_outctx ag_outctx;

@@ -120,9 +120,11 @@ static PyObject *ag_program_new(PyTypeObject *type, PyObject *args, PyObject *kw
     p->info = info;
     Py_INCREF(keepalive);
     p->keepalive = keepalive;
-    int threads = 1, profile = 0;
+    int threads = 1, profile = 0, flush_denormals = 0;
     long long par_threshold = 0, gil_threshold = 0;
-    if (!PyArg_ParseTuple(options, "iLLp", &threads, &par_threshold, &gil_threshold, &profile)) goto fail;
+    if (!PyArg_ParseTuple(options, "iLLpp", &threads, &par_threshold, &gil_threshold, &profile, &flush_denormals))
+        goto fail;
+    p->flush_denormals = flush_denormals;
     p->par.threads = threads;
     p->par.parallel_threshold = par_threshold;
     p->gil_threshold = gil_threshold;
@@ -338,6 +340,8 @@ static int ag_exec(ag_program *p, PyObject **values) {
 static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int single) {
     PyObject **values = ag_enter(p), *result = NULL;
     if (!values) return NULL;
+    const unsigned fp_control = ag_fp_control();
+    if (p->flush_denormals) ag_set_fp_control(fp_control | AG_FLUSH_DENORMALS);
     for (int i = 0; i < p->ninputs; ++i)
         if (ag_bind_input(p, values, i, items[i]) < 0) goto done;
     if (ag_exec(p, values) < 0) goto done;
@@ -352,6 +356,7 @@ static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int singl
         PyList_SET_ITEM(result, j, v);
     }
 done:
+    if (p->flush_denormals) ag_set_fp_control(fp_control);
     ag_leave(p, values);
     return result;
 }

@@ -45,6 +45,7 @@ typedef struct {
     int joined;              /* helpers that joined it */
     ag_part_fn fn;
     void *ctx;
+    unsigned fp_control;     /* the caller's floating-point control, which helpers take for the job */
     _Atomic uint64_t claim;  /* generation << 32 | parts << 16 | next part */
     _Atomic int64_t done;    /* parts of the current job finished */
     _Atomic int err;         /* the first error code of the current job */
@@ -54,7 +55,7 @@ typedef struct {
 } ag_pool_state;
 
 static ag_pool_state ag_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                                0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, ATOMIC_FLAG_INIT, 0, 1};
+                                0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0, ATOMIC_FLAG_INIT, 0, 1};
 
 /* The next part of job ``generation``, or -1 when it has none left (or another job has begun). */
 static int64_t ag_claim(uint32_t generation) {
@@ -124,6 +125,7 @@ static void *ag_helper(void *unused) {
         if (ag_pool.joined >= ag_pool.wanted) continue;
         int worker = ++ag_pool.joined;
         int64_t parts = (int64_t)((atomic_load(&ag_pool.claim) >> 16) & 0xffff);
+        ag_set_fp_control(ag_pool.fp_control);
         pthread_mutex_unlock(&ag_pool.lock);
         ag_work(seen, parts, worker);
         pthread_mutex_lock(&ag_pool.lock);
@@ -185,6 +187,7 @@ static int ag_pool_run(int64_t parts, int threads, ag_part_fn fn, void *ctx) {
     ag_pool.joined = 0;
     ag_pool.fn = fn;
     ag_pool.ctx = ctx;
+    ag_pool.fp_control = ag_fp_control();
     atomic_store(&ag_pool.done, 0);
     atomic_store(&ag_pool.err, 0);
     atomic_store_explicit(&ag_pool.claim, (uint64_t)generation << 32 | (uint64_t)parts << 16,

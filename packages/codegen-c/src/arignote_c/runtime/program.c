@@ -21,7 +21,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
-    int nslots, ninputs, noutputs, nsteps, profile, busy;
+    int nslots, ninputs, noutputs, nsteps, profile, busy, flush_denormals;
     int *in_typenum, *in_itemsize, *in_ndim, *output_slots;
     char *in_kind, *is_const;
     int64_t *in_shape;
