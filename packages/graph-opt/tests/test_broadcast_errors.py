@@ -11,6 +11,7 @@ from opt_helpers import STRICT, check, evaluate, rewrite
 import arignote_core as ac
 from arignote_core import Shape
 from arignote_core.mode import Mode
+from arignote_core.tensors.subtensor_update import AdvancedIncSubtensor, IncSubtensor
 from arignote_opt import standard_rewriter
 
 RNG = np.random.default_rng(11)
@@ -119,3 +120,32 @@ def test_a_dropped_update_of_a_region_keeps_its_index_error():
     with pytest.raises(IndexError, match="out of bounds"):
         f(np.zeros((1, 1, 1)))
     np.testing.assert_array_equal(f(np.zeros((2, 1, 1))), np.ones((2, 1, 1)))
+
+
+#: expressions dropping an update, each with the size of its indexed region (x has 3 elements, i is 1)
+UPDATES = {
+    "inc_subtensor(x[-1::3], v) - itself": (lambda x, v, i: (lambda u: u - u)(ac.inc_subtensor(x[-1::3], v)), 1),
+    "set_subtensor(x[1:], v) ** 0": (lambda x, v, i: ac.set_subtensor(x[1:], v) ** 0, 2),
+    "inc_subtensor(x[i:], v) ** 0": (lambda x, v, i: ac.inc_subtensor(x[i:], v) ** 0, 2),
+    "set_subtensor(x[[0, 1]], v) - itself": (
+        lambda x, v, i: (lambda u: u - u)(ac.set_subtensor(x[np.array([0, 1])], v)), 2),
+    "shape(inc_subtensor(x[:2], v))": (lambda x, v, i: Shape()(ac.inc_subtensor(x[:2], v)), 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UPDATES))
+def test_a_dropped_update_keeps_the_error_of_a_value_that_does_not_fit_its_region(name):
+    """``inc_subtensor(x[idx], v) - itself`` is zeros, but only where ``v`` broadcasts into ``x[idx]``: the rewrite
+    that drops the update keeps that check, and raises the ValueError NumPy's ``x[idx] += v`` does (fuzz case
+    20261207:412); values that fit (equal sizes, size 1) keep NumPy's result."""
+    x, v, i = ac.tensor("int32", (None,), "x"), ac.tensor("int32", (None,), "v"), ac.lscalar("i")
+    build, region = UPDATES[name]
+    out = build(x, v, i)
+    fgraph, _ = rewrite([out], [x, v, i], STRICT)
+    assert not any(isinstance(n.op, IncSubtensor | AdvancedIncSubtensor) for n in fgraph.apply_nodes)
+    with pytest.raises(ValueError):
+        evaluate(ac.FunctionGraph([x, v, i], [out]), [np.zeros(3, np.int32), np.ones(3, np.int32), np.int64(1)])
+    with pytest.raises(ValueError, match="broadcast"):
+        evaluate(fgraph, [np.zeros(3, np.int32), np.ones(3, np.int32), np.int64(1)])
+    for size in {1, region}:
+        check(out, [x, v, i], [np.zeros(3, np.int32), np.ones(size, np.int32), np.int64(1)], STRICT)

@@ -86,36 +86,55 @@ RESHAPE_ERROR = "cannot reshape the array into the shape asked (in a reshape tha
 #: what a rewritten graph raises where a reduction without identity it no longer computes met an empty axis
 EMPTY_REDUCTION_ERROR = "a reduction without identity (max, min, argmax, argmin) of an empty axis (in a reduction " \
     "that the rewritten graph no longer computes)"
+#: what a rewritten graph raises where a set/inc_subtensor it no longer computes had a value that does not
+#: broadcast into the indexed region
+UPDATE_BROADCAST_ERROR = "could not broadcast the value into the indexed region (in a set_subtensor or " \
+    "inc_subtensor that the rewritten graph no longer computes)"
 
 
 #: the read each in-place update of a region indexes as (its index checks are the read's)
 _READS: dict[type, type] = {IncSubtensor: Subtensor, AdvancedIncSubtensor: AdvancedSubtensor}
 
 
-def _failure_conditions(node: Apply) -> tuple[str, list[Variable]] | None:
-    """The conditions under which computing ``node`` raises no error, and the error's message, for the ops that
-    fail on their values' shapes or indices: indexing out of bounds, max, min, argmax or argmin of an empty axis, a
-    reshape that does not fit."""
+def _failure_conditions(node: Apply) -> list[tuple[str, list[Variable]]]:
+    """The conditions under which computing ``node`` raises no error, each with the error's message, for the ops
+    that fail on their values' shapes or indices: indexing out of bounds, max, min, argmax or argmin of an empty
+    axis, a reshape that does not fit, an update whose value does not broadcast into the indexed region."""
     fails_on_values = isinstance(node.op, Subtensor | AdvancedSubtensor | ArgReduce | Reshape | IncSubtensor |
                                  AdvancedIncSubtensor) or (
         isinstance(node.op, Reduce) and node.op.scalar_op.name in ("maximum", "minimum"))
     if not fails_on_values:
-        return None
+        return []
     x = node.inputs[0]
     sizes = [s if s is not None else math.shape(x)[k] for k, s in enumerate(x.type.shape)]
     if isinstance(node.op, Subtensor | AdvancedSubtensor):
-        return INDEX_ERROR, index_conditions(node, sizes)
+        return [(INDEX_ERROR, index_conditions(node, sizes))]
     if isinstance(node.op, IncSubtensor | AdvancedIncSubtensor):  # x[index] += value: the read's index checks
         read = _READS[type(node.op)](node.op.entries).make_node(x, *node.inputs[2:])
-        return INDEX_ERROR, index_conditions(read, sizes)
+        return [(INDEX_ERROR, index_conditions(read, sizes)),
+                (UPDATE_BROADCAST_ERROR, _fits_region(node.inputs[1], read.outputs[0]))]
     if isinstance(node.op, ArgReduce | Reduce):
         axis = node.op.axis if isinstance(node.op, ArgReduce) else node.op.axes
         axes = range(len(sizes)) if axis is None else [axis] if isinstance(axis, int) else axis
         reduced = [sizes[a] for a in axes]
         if all(isinstance(size, int) for size in reduced):
-            return None  # known when the graph was built
-        return EMPTY_REDUCTION_ERROR, [math.greater(functools.reduce(math.multiply, reduced), 0)]
-    return RESHAPE_ERROR, [_reshape_fits(sizes, node.inputs[1], node.outputs[0].type.ndim)]  # type: ignore
+            return []  # known when the graph was built
+        return [(EMPTY_REDUCTION_ERROR, [math.greater(functools.reduce(math.multiply, reduced), 0)])]
+    return [(RESHAPE_ERROR, [_reshape_fits(sizes, node.inputs[1], node.outputs[0].type.ndim)])]  # type: ignore
+
+
+def _fits_region(value: Variable, region: Variable) -> list[Variable]:
+    """``value`` broadcasts into ``region`` (``x[index]``, the part of ``x`` an update writes): each of its sizes,
+    aligned on the right, is 1 or the region's. Sizes known when the graph was built were checked then."""
+    conditions = []
+    for j in range(1, value.type.ndim + 1):
+        have, want = value.type.shape[-j], region.type.shape[-j]
+        if have == 1 or (have is not None and have == want):
+            continue
+        have_size = have if have is not None else math.shape(value)[value.type.ndim - j]
+        want_size = want if want is not None else math.shape(region)[region.type.ndim - j]
+        conditions.append(math.logical_or(math.equal(have_size, 1), math.equal(have_size, want_size)))
+    return conditions
 
 
 def _reshape_fits(sizes: list[Any], shape_vector: Variable, ndim: int) -> Variable | bool:
@@ -147,8 +166,9 @@ def _check(value: Variable, message: str, conditions: list[Variable]) -> Variabl
 def guard_failure(value: Variable, node: Apply) -> Variable:
     """``value``, failing at run time where computing ``node`` (which a rewrite no longer computes, its inputs
     still being computed) would have failed."""
-    found = _failure_conditions(node)
-    return value if found is None else _check(value, *found)
+    for message, conditions in _failure_conditions(node):
+        value = _check(value, message, conditions)
+    return value
 
 
 def guard_dropped(value: Variable, dropped: Sequence[Variable]) -> Variable:
@@ -162,9 +182,8 @@ def guard_dropped(value: Variable, dropped: Sequence[Variable]) -> Variable:
         if node is None or node in seen:
             continue
         seen.add(node)
-        found = _failure_conditions(node)
-        if found is not None:
-            value = _check(value, *found)
+        for message, conditions in _failure_conditions(node):
+            value = _check(value, message, conditions)
         pending += [v for v in node.inputs if v.owner is not None]
     return value
 
