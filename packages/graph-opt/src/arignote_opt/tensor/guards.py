@@ -126,7 +126,7 @@ def _failure_conditions(node: Apply) -> list[tuple[str, list[Variable]]]:
 def _fits_region(value: Variable, region: Variable) -> list[Variable]:
     """``value`` broadcasts into ``region`` (``x[index]``, the part of ``x`` an update writes): each of its sizes,
     aligned on the right, is 1 or the region's. Sizes known when the graph was built were checked then."""
-    conditions = []
+    conditions: list[Variable] = []
     for j in range(1, value.type.ndim + 1):
         have, want = value.type.shape[-j], region.type.shape[-j]
         if have == 1 or (have is not None and have == want):
