@@ -79,21 +79,56 @@ class Variant:
 PLAIN = Variant()
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """A node's value where computing it, or an argument it needs, raised: the failure of the earliest failing
+    node (in the graph's order) behind it."""
+
+    failure: Failure
+    order: int
+
+
+def _failed_argument(node: Node, env: Mapping[str, Any]) -> _Failed | None:
+    """The earliest failure among the arguments ``node`` needs: an ``ifelse`` needs its condition and the branch
+    it takes (Theano's ifelse is lazy: the other branch is never computed, so its failure is no failure)."""
+    args = node.args
+    if node.op == "ifelse":
+        condition = env[args[0]]
+        if isinstance(condition, _Failed):
+            return condition
+        with np.errstate(all="ignore"):
+            args = (args[1] if np.any(condition) else args[2],)
+    failed = [env[a] for a in args if isinstance(env[a], _Failed)]
+    return min(failed, key=lambda f: f.order) if failed else None
+
+
 def evaluate_call(graph: Graph, inputs: Mapping[str, np.ndarray], variant: Variant = PLAIN) -> CallOracle:
-    """One call of ``graph`` on ``inputs`` (explicit and shared values)."""
+    """One call of ``graph`` on ``inputs`` (explicit and shared values). Every needed node is computed in the
+    graph's order; a failure is the call's where it reaches an output or an update, the earliest such, so a
+    failure only an untaken ``ifelse`` branch needs is none."""
     needed = graph.needed()
     env: dict[str, Any] = {name: np.asarray(v) for name, v in inputs.items()}
-    for node in graph.nodes:
+    for order, node in enumerate(graph.nodes):
         if node.name not in needed:
+            continue
+        failed = _failed_argument(node, env)
+        if failed is not None:
+            env[node.name] = failed
             continue
         try:
             result = evaluate_node(node, env, variant.stable)
         except Exception as error:  # noqa: BLE001 (any NumPy error is the expected failure)
-            return CallOracle(failure=Failure.of(error), values=env)
+            env[node.name] = _Failed(Failure.of(error), order)
+            continue
         env[node.name] = variant.transform(result) if variant.transform is not None else result
+    values = {name: v for name, v in env.items() if not isinstance(v, _Failed)}
+    ends = [env[name] for name in graph.outputs] + [env[expr] for _, expr in graph.updates]
+    failures = [v for v in ends if isinstance(v, _Failed)]
+    if failures:
+        return CallOracle(failure=min(failures, key=lambda f: f.order).failure, values=values)
     outputs = [np.array(env[name], copy=True) for name in graph.outputs]
     shared_after = {target: np.array(env[expr], copy=True) for target, expr in graph.updates}
-    return CallOracle(outputs=outputs, shared_after=shared_after, values=env)
+    return CallOracle(outputs=outputs, shared_after=shared_after, values=values)
 
 
 def evaluate(case: Case, variant: Variant = PLAIN) -> list[CallOracle]:
