@@ -80,15 +80,19 @@ def test_batched_matmul(c_mode) -> None:
              rng.standard_normal(5).astype("float32")], c_mode)
 
 
-@pytest.mark.parametrize("layout", ["c-order", "rows-strided", "batch-swapped", "one-entry-batch", "b-batched"])
+@pytest.mark.parametrize("layout", ["c-order", "rows-strided", "batch-swapped", "one-entry-batch", "b-batched",
+                                    "single-rows-columns-strided"])
 def test_a_stack_of_matrices_times_one_matrix(layout: str, c_mode) -> None:
     """a[i] @ b over a stack: one product of the stacked rows where a's batch axes continue its rows (C order,
-    rows strided), a product per entry otherwise (axes swapped, b batched), NumPy's values either way."""
+    rows strided) and the stacked rows are a matrix BLAS reads, a product per entry otherwise (axes swapped, b
+    batched, one-row matrices with strided columns: fuzz case 31337:3427, whose stacked rows had no unit stride
+    and reached BLAS as an illegal layout), NumPy's values either way."""
     rng = np.random.default_rng(3)
     a, b = tensor("float64", (None, None, None, None), "a"), tensor("float64", (None, None, None), "b")
     A = rng.standard_normal((3, 4, 10, 6))
     A = {"c-order": A, "rows-strided": A[:, :, ::2], "batch-swapped": A.transpose(1, 0, 2, 3),
-         "one-entry-batch": A[:1, 2:3], "b-batched": A}[layout]
+         "one-entry-batch": A[:1, 2:3], "b-batched": A,
+         "single-rows-columns-strided": rng.standard_normal((3, 4, 1, 12))[..., ::2]}[layout]
     B = rng.standard_normal((4 if layout == "b-batched" else 1, 6, 7))
     compare([a, b], [ac.matmul(a, b)], [A, B], c_mode)
 

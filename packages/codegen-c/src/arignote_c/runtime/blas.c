@@ -107,6 +107,23 @@ static void ag_blas_serial_end(void) {
     pthread_mutex_unlock(&ag_blas_lock);
 }
 
+/* c = alpha a b + beta c by plain loops, for operands BLAS cannot address: the callers copy such operands first
+ * (ag_blas_ready), so this only keeps a layout they missed from reaching BLAS, which reads a wrong result. */
+#define AG_DEFINE_GEMM_STRIDED(T)                                                                                  \
+    static void ag_gemm_strided_##T(const ag_mat *a, const ag_mat *b, char *cdata, int64_t ldc, double alpha,    \
+                                    double beta) {                                                                 \
+        const T *A = (const T *)a->data, *B = (const T *)b->data;                                                  \
+        for (int64_t i = 0; i < a->rows; ++i)                                                                      \
+            for (int64_t j = 0; j < b->cols; ++j) {                                                                \
+                T sum = 0, *out = (T *)cdata + i * ldc + j;                                                        \
+                for (int64_t p = 0; p < a->cols; ++p) sum += A[i * a->rs + p * a->cs] * B[p * b->rs + j * b->cs];  \
+                *out = beta == 0 ? (T)alpha * sum : (T)alpha * sum + (T)beta * *out;                               \
+            }                                                                                                      \
+    }
+AG_DEFINE_GEMM_STRIDED(float)
+AG_DEFINE_GEMM_STRIDED(double)
+#undef AG_DEFINE_GEMM_STRIDED
+
 /* c (m x n, row stride ldc) = alpha a (m x k) b (k x n) + beta c, in one BLAS call on this thread. */
 static void ag_gemm_call(int t, const ag_mat *a, const ag_mat *b, char *c, int64_t ldc64, double alpha_value,
                          double beta_value) {
@@ -122,8 +139,11 @@ static void ag_gemm_call(int t, const ag_mat *a, const ag_mat *b, char *c, int64
     }
     ag_mat bt = {b->data, b->cols, b->rows, b->cs, b->rs}, at = {a->data, a->cols, a->rows, a->cs, a->rs};
     char tb, ta;
-    ag_blas_layout(&bt, &tb, &ldb);
-    ag_blas_layout(&at, &ta, &lda);
+    if (!ag_blas_layout(&bt, &tb, &ldb) || !ag_blas_layout(&at, &ta, &lda)) {
+        if (t) ag_gemm_strided_double(a, b, c, ldc64, alpha_value, beta_value);
+        else ag_gemm_strided_float(a, b, c, ldc64, alpha_value, beta_value);
+        return;
+    }
     double alpha_d = alpha_value, beta_d = beta_value;
     float alpha_f = (float)alpha_value, beta_f = (float)beta_value;
     void *alpha = t ? (void *)&alpha_d : (void *)&alpha_f, *beta = t ? (void *)&beta_d : (void *)&beta_f;
@@ -272,13 +292,19 @@ static ag_mat ag_as_mat(PyArrayObject *x, int as_row, char *data) {
  * matrices, or any view whose batch and row axes collapse into one). */
 static int ag_batch_folds_into_rows(int nbatch, const int64_t *batch, const int64_t *sa, const int64_t *sb,
                                     const ag_mat *ma, int64_t itemsize) {
-    int64_t next = ma->rows * ma->rs * itemsize;
+    int64_t next = ma->rows * ma->rs * itemsize, rows = ma->rows;
     for (int d = nbatch - 1; d >= 0; --d) {
         if (batch[d] == 1) continue;
         if (sb[d] != 0 || sa[d] != next) return 0;
         next *= batch[d];
+        rows *= batch[d];
     }
-    return 1;
+    /* the stacked rows must be a matrix BLAS addresses: one matrix row may have any row stride, several may not
+     * (a (1, k) matrix whose columns are strided: its rows, stacked, have no unit stride) */
+    ag_mat stacked = {NULL, ma->cols, rows, ma->cs, ma->rs}; /* transposed: as BLAS reads it */
+    char trans;
+    int ld;
+    return ag_blas_layout(&stacked, &trans, &ld);
 }
 
 /* matmul semantics (NumPy's, vectors promoted, batch axes broadcast); dot is the same for ndim <= 2.
