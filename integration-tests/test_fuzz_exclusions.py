@@ -223,3 +223,20 @@ def test_a_product_chain_that_overflows_in_another_order_may_be_infinite_but_not
     case = Case("t", Graph((y,), nodes, ("v",)), ({"y": Value(np.array([1.8e307, 2.0]))},))
     assert outcome(verdict_for(case, np.array([np.inf, 2.0])))[0] == set()  # (y * y) / y overflows
     assert outcome(verdict_for(case, np.array([1.8e307, 3.0])))[0] == {"value"}
+
+
+def test_a_product_whose_kind_depends_on_its_order_is_excluded_downstream_too() -> None:
+    """prod of inf beside two subnormals is inf in NumPy's order and NaN where the subnormals meet first
+    (fuzz case 31337:3702); prod of float32 values near the largest beside a 0 is 0 or NaN, and a softmax of it 1
+    or NaN (case 31337:2308). A product that no order changes, and a wrong finite value, are findings."""
+    tiny = 5e-324
+    case = one_node("float64", [np.inf, 1.0, tiny, tiny], "{m}.prod({0})", "prod")
+    assert outcome(verdict_for(case, np.array(np.nan))) == (set(), {"reduction_order"})
+    big = np.float32(3.4e38)
+    assert np.prod(np.array([0.0, big, big, 1.5], np.float32)) == 0  # NumPy's order: the 0 first
+    softmax = chain("float32", [0.0, big, big, 1.5], ("prod", "{m}.prod({0})[None]"),
+                    ("test", "{m}.exp({0} - {0}.max()) / {m}.exp({0} - {0}.max()).sum()"))
+    assert outcome(verdict_for(softmax, np.array([np.nan], np.float32))) == (set(), {"reduction_order"})
+    plain = one_node("float64", [np.inf, 1.0, 2.0], "{m}.prod({0})", "prod")
+    assert outcome(verdict_for(plain, np.array(np.nan))) == ({"nan"}, set())
+    assert outcome(verdict_for(case, np.array(2.0)))[0] == {"value"}

@@ -202,6 +202,48 @@ def near_pole(m: Mismatch) -> bool:
     return False
 
 
+#: reductions (and scans of them) whose result depends on the order they combine elements in where partial
+#: results overflow or underflow
+ORDERED_REDUCTIONS = {"prod": np.multiply, "cumprod": np.multiply, "sum": np.add, "cumsum": np.add, "mean": np.add}
+
+
+def _kind(value: np.ndarray) -> str:
+    """What a reduction's result is, as far as its order can change it: NaN, infinite, zero or finite."""
+    return "nan" if np.isnan(value) else "inf" if np.isinf(value) else "zero" if value == 0 else "finite"
+
+
+def _order_dependent(ufunc: np.ufunc, values: np.ndarray) -> bool:
+    """Whether combining ``values`` (in their dtype) smallest-magnitude first and largest first gives results of
+    different kinds: ``inf * 0`` is NaN where the product overflows first and 0 where it underflows first."""
+    flat = values.ravel()
+    if flat.dtype.kind not in "fc" or flat.size < 2:
+        return False
+    ascending = flat[np.argsort(np.abs(flat), kind="stable")]
+    with np.errstate(all="ignore"):
+        results = {_kind(ufunc.reduce(ordered)) for ordered in (ascending, ascending[::-1])}
+    return len(results) > 1
+
+
+def reduction_order(m: Mismatch) -> bool:
+    """Every mismatch is NaN, infinite or zero in the mode's result, and the expression reduces (a product, a
+    sum) values whose result is NaN, infinite or zero depending on the order they are combined in: NumPy's order
+    (its SIMD lanes, pairwise sums) is not part of the contract. A finite value where NumPy's is singular stays a
+    finding."""
+    with np.errstate(all="ignore"):
+        a = m.actual[m.mask].astype(np.complex128)
+        singular = ~np.isfinite(a) | (a == 0)
+    if not singular.all():
+        return False
+    by_name = {n.name: n for n in m.case.graph.nodes}
+    for name in ancestors(m.case.graph, m.expression):
+        node = by_name.get(name)
+        if node is None or node.op not in ORDERED_REDUCTIONS or not node.args or node.args[0] not in m.oracle.values:
+            continue
+        if _order_dependent(ORDERED_REDUCTIONS[node.op], np.asarray(m.oracle.values[node.args[0]])):
+            return True
+    return False
+
+
 def zero_up_to_rounding(by_name: dict[str, Node], values: dict[str, np.ndarray], name: str) -> bool:
     """Whether node ``name`` has an element that is 0 up to the rounding of the values it was computed from
     (a sum that cancels, the variance of equal values): its sign and size are the order of operations'."""
@@ -284,6 +326,9 @@ EXCLUSIONS = (
               "cancels: that is its purpose", stabilized),
     Exclusion("near_pole", "a division by (or log of) a value that is 0 up to the rounding of what it was "
               "computed from: inf in one order of the operations, a huge finite value in another", near_pole),
+    Exclusion("reduction_order", "a product or sum whose partial results overflow or underflow in one order of "
+              "its elements and not in another (inf * 0 is NaN, inf - inf is NaN): NumPy's order of combining "
+              "(SIMD lanes, pairwise sums) is not part of the contract", reduction_order),
 )
 
 
