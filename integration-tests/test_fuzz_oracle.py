@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from arignote_fuzz import twin
 from arignote_fuzz.campaign import check_case
 from arignote_fuzz.ir import Case, Graph, Input, Node, Value
 from arignote_fuzz.oracle import evaluate_call
@@ -53,3 +54,16 @@ def test_a_lazy_branch_that_would_fail_is_no_finding_in_any_mode(worker: Worker)
     calls = ({"y": Value(SMALL_Y), "z": Value(np.array([1.0]))}, {"y": Value(SMALL_Y), "z": Value(np.array([0.0]))})
     case = Case("lazy", LAZY, calls)
     assert check_case(worker, case, ("reference", "fast_compile", "fast_run"), 120).findings == []
+
+
+def test_the_twins_increment_refuses_a_python_integer_its_dtype_cannot_hold_as_numpy_does() -> None:
+    """``x[idx] += -1`` on uint8 raises OverflowError where ``np.add.at`` wraps to 255 (fuzz case 4242:5886)."""
+    index = (np.array([-5]), slice(None))
+    x = np.zeros((5, 5), np.uint8)
+    with pytest.raises(OverflowError) as numpy_error:
+        x[index] += -1
+    with pytest.raises(OverflowError) as twin_error:
+        twin.inc_subtensor(x, index, -1)
+    assert str(twin_error.value) == str(numpy_error.value)
+    np.testing.assert_array_equal(twin.inc_subtensor(x, index, 3)[0], [3] * 5)
+    np.testing.assert_array_equal(twin.inc_subtensor(x.astype(np.int8), index, -1)[0], [-1] * 5)

@@ -112,8 +112,13 @@ def set_subtensor(x: Any, index: Any, value: Any) -> np.ndarray:
 def inc_subtensor(x: Any, index: Any, value: Any) -> np.ndarray:
     """A copy of ``x`` with ``value`` added at ``x[index]``; repeated positions accumulate (``np.add.at``). An
     array value is broadcast first: NumPy 2.4's ``add.at`` with one that does not broadcast may crash. Values are
-    refused as ``x[index] += value`` refuses them (``add.at`` casts any sum back, even floats into booleans)."""
+    refused as ``x[index] += value`` refuses them (``add.at`` casts any sum back, even floats into booleans, and
+    wraps a Python integer the dtype cannot hold, -1 into uint8, where ``+=`` raises OverflowError)."""
     out = np.array(x, copy=True)
+    if isinstance(value, int) and not isinstance(value, bool) and out.dtype.kind in "iu":
+        info = np.iinfo(out.dtype)
+        if not info.min <= value <= info.max:
+            raise OverflowError(f"Python integer {value} out of bounds for {out.dtype}")
     total = np.result_type(out, value)
     if not np.can_cast(total, out.dtype, casting="same_kind"):
         raise TypeError(f"cannot cast the sum, {total}, to {out.dtype} with casting rule 'same_kind'")
