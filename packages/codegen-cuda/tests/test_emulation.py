@@ -61,6 +61,22 @@ def test_a_nan_anywhere_wins_the_maximum(cache_dir: Path, where: int) -> None:
     assert np.isnan(f(values))
 
 
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_signed_integers_wrap_around_as_numpys(emulated_fused: Mode, dtype: str) -> None:
+    """Sums, differences, products and negations of int32 and int64 wrap as NumPy's; the kernels spell them in
+    unsigned arithmetic, so no optimizer may assume they cannot overflow: clip(x - 127, x - 127, x) is x at the
+    smallest integer (fuzz case 777:90 gave x - 127 where the compiler took x - 127 < x for granted)."""
+    x = ac.tensor(dtype, (None,), "x")
+    low = x - 127
+    f = function([x], [low, x * 3, -x, x + x, ac.clip(low, low, x)], mode=emulated_fused)  # fused, as the named modes
+    info = np.iinfo(dtype)
+    xv = np.array([info.min, info.max, 0, -1, info.min + 100], dtype=dtype)
+    with np.errstate(over="ignore"):
+        want = [xv - 127, xv * 3, -xv, xv + xv, np.clip(xv - 127, xv - 127, xv)]
+    for got, expected in zip(f(xv), want, strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_integer_power_with_a_negative_exponent_raises(emulated: Mode) -> None:
     x, y = ac.lvector("x"), ac.lvector("y")
     f = function([x, y], x**y, mode=emulated)

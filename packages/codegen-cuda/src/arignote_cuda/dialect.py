@@ -26,6 +26,7 @@ CUDA_DIALECT = Dialect(
     restrict="__restrict__",
     vector_declaration="",
     headers=(),
+    signed_arithmetic_wraps=False,  # NVRTC and nvcc have no -fwrapv
 )
 
 #: the error codes a kernel raises through its error flag (codegen-c's AG_ERR_* names), and what they mean

@@ -39,6 +39,10 @@ class Dialect:
     math_names: Mapping[str, str] = field(default_factory=dict)
     headers: tuple[str, ...] = ("stdint.h", "math.h")
     complex_header: str = "complex.h"
+    #: whether signed integer arithmetic wraps as written (C modules are built with -fwrapv); where it does not,
+    #: the emitter spells int32/int64 sums, differences, products and negations in unsigned arithmetic, which
+    #: wraps by definition, so that no optimizer may assume NumPy's wrap-around cannot happen
+    signed_arithmetic_wraps: bool = True
 
     def math_function(self, name: str, dtype: str) -> str:
         """The library function ``name`` in the precision of ``dtype`` (float16 computes in float)."""

@@ -93,14 +93,28 @@ def _need(condition: bool, op: ScalarOp, dtypes: Sequence[str]) -> None:
 # arithmetic
 
 
+#: the unsigned types signed int32/int64 arithmetic is done in where the dialect's does not wrap
+_UNSIGNED_OF = {"int32": "uint32", "int64": "uint64"}
+
+
+def _wrapping(ctx, dtype: str, expr: str, *operands: str) -> str:
+    """``expr`` (``{0}``, ``{1}`` the operands) in ``dtype``, computed in the unsigned type of its size where the
+    dialect's signed arithmetic does not wrap (NumPy's int32 and int64 wrap around)."""
+    unsigned = _UNSIGNED_OF.get(dtype)
+    if ctx.dialect.signed_arithmetic_wraps or unsigned is None:
+        return expr.format(*operands)
+    u = ctx.ctype(unsigned)
+    return f"(({ctx.ctype(dtype)})" + expr.format(*(f"({u}){x}" for x in operands)) + ")"
+
+
 @register_scalar("add")
 def _add(ctx, op, a, ins, outs):
-    return [f"({a[0]} | {a[1]})" if outs[0] == "bool" else f"({a[0]} + {a[1]})"]
+    return [f"({a[0]} | {a[1]})" if outs[0] == "bool" else _wrapping(ctx, outs[0], "({0} + {1})", a[0], a[1])]
 
 
 @register_scalar("subtract")
 def _subtract(ctx, op, a, ins, outs):
-    return [f"({a[0]} - {a[1]})"]
+    return [_wrapping(ctx, outs[0], "({0} - {1})", a[0], a[1])]
 
 
 @register_scalar("multiply")
@@ -110,7 +124,7 @@ def _multiply(ctx, op, a, ins, outs):
         return [f"({a[0]} & {a[1]})"]
     if _kind(d) == "c":
         return [f"{helpers.complex_multiply(ctx, d)}({a[0]}, {a[1]})"]
-    return [f"({a[0]} * {a[1]})"]
+    return [_wrapping(ctx, d, "({0} * {1})", a[0], a[1])]
 
 
 @register_scalar("true_divide")
@@ -183,7 +197,9 @@ def _extremum(ctx, op, a, ins, outs):
 
 @register_scalar("negative")
 def _negative(ctx, op, a, ins, outs):
-    return [f"(-{a[0]})" if _kind(outs[0]) != "u" else f"(({ctx.ctype(outs[0])})(0 - {a[0]}))"]
+    if _kind(outs[0]) == "u":
+        return [f"(({ctx.ctype(outs[0])})(0 - {a[0]}))"]
+    return [_wrapping(ctx, outs[0], "(-{0})", a[0])]
 
 
 @register_scalar("positive")
