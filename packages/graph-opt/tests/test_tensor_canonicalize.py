@@ -334,3 +334,21 @@ def test_a_product_with_zero_keeps_its_order_where_the_other_factors_could_overf
     fgraph, _ = check(y * (y * 0), [y], [np.array([1.0, -3.4e37], dtype=np.float32)], CANON)
     assert not np.isnan(evaluate(fgraph, [np.array([-3.4e37], dtype=np.float32)])[0]).any()
 
+
+
+def test_a_division_by_a_constant_stays_a_division_unless_its_reciprocal_is_exact():
+    """``x / 3`` is not ``x * 0.333...`` (one ulp apart: the deviations of a mean of three values near 1e300,
+    squared, were inf where NumPy's are 0, fuzz case 8888:820); ``x / 4`` is ``x * 0.25`` exactly, and under
+    fast_math any division by a constant is a product."""
+    x = ac.dvector("x")
+    values = np.array([1.0 / 1e-300] * 3)
+    fgraph, _ = rewrite([x / 3.0], [x], STRICT)
+    assert evaluate(fgraph, [values])[0].tolist() == (values / 3.0).tolist()
+    assert "true_divide" in str(ops(fgraph)) and "multiply" not in str(ops(fgraph))
+    quarter, _ = rewrite([x / 4.0], [x], STRICT)
+    assert "multiply" in str(ops(quarter))
+    mean = ac.sum(x) / 3.0
+    std, _ = rewrite([ac.sqrt(ac.sum((x - mean) ** 2) / 2.0)], [x], STRICT)
+    assert evaluate(std, [values])[0] == 0.0
+    fast, _ = rewrite([x / 3.0], [x], FAST_CANON)
+    assert "multiply" in str(ops(fast))

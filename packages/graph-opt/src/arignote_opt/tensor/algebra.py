@@ -6,7 +6,8 @@ A sum (``add``, ``subtract``, ``negative``) becomes a left-deep chain of ``add``
 ``true_divide``, ``reciprocal``, integer powers) becomes ``numerator / denominator`` with sorted factors, each
 ``t`` or ``t ** k``, and one constant coefficient: last when it is above 1 (``x * y * 2`` is ``(x * y) * 2``),
 on the first factor when below (``x * y * x / 2`` is ``(x ** 2 * 0.5) * y``), so that it cannot make the
-product overflow.
+product overflow. A constant divided by whose reciprocal is not exact stays a division (``x / 3``, not
+``x * 0.333...``, which is an ulp away) unless the pipeline is asked for ``fast_math``.
 
 Both only look through inner nodes used once (flattening a shared subexpression would compute it twice) and
 of the result's dtype (reordering across dtype promotions would change integer overflow and rounding).
@@ -235,6 +236,9 @@ class _Product:
         self.fast_math = fast_math
         self.exponents: dict[tuple[Variable, bool], Any] = {}
         self.coefficient: Any = 1
+        #: constants divided by whose reciprocal is not exact (``x / 3`` is not ``x * 0.333...``: one ulp apart,
+        #: which a mean's deviations squared take to inf): kept as a division unless ``fast_math``
+        self.divisor: Any = 1
         self.leaves: list[Variable] = []
         self.ok = True
 
@@ -246,12 +250,26 @@ class _Product:
                 self.ok = False
                 return
             try:
-                self.coefficient = self.coefficient * value ** exponent
+                if exponent < 0 and not self.fast_math and not _exact_reciprocal(value):
+                    self.divisor = self.divisor * value ** -exponent
+                else:
+                    self.coefficient = self.coefficient * value ** exponent
             except OverflowError:  # Python's complex arithmetic refuses infinities: left as it is
                 self.ok = False
             return
         key = (var, self.fast_math or exponent > 0)
         self.exponents[key] = self.exponents.get(key, 0) + exponent
+
+
+def _exact_reciprocal(value: Any) -> bool:
+    """Whether ``1 / value`` is exact in binary floating point: a real power of two (or an integer: integer
+    products do not divide)."""
+    if isinstance(value, complex):
+        return False
+    if isinstance(value, int | np.integer):
+        return True
+    mantissa, _ = np.frexp(float(value))
+    return bool(abs(mantissa) == 0.5)
 
 
 #: larger integral exponents stay where they are (collected, they would not fit a weak int: x ** 1e308)
@@ -323,8 +341,8 @@ def canonical_product(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Re
     if _absorbed(fgraph, node, PRODUCT_ROOTS, PRODUCT_OPS):
         return None
     product = flatten_product(fgraph, root, dtype, fast_math)
-    coefficient = product.coefficient
-    if not product.ok or not fits(coefficient, dtype):
+    coefficient, divisor = product.coefficient, product.divisor
+    if not product.ok or not fits(coefficient, dtype) or not fits(divisor, dtype):
         return None
     if coefficient == 0 and not fast_math and kind(dtype) in "fc":
         return None  # y * (y * 0) is 0, (y * y) * 0 NaN where y * y overflows: the order stays
@@ -360,6 +378,8 @@ def canonical_product(fgraph: FunctionGraph, node: Apply, fast_math: bool) -> Re
         result = form("negative", body)
     else:
         result = form("multiply", body, Const(as_python_number(coefficient, dtype)))
+    if result is not None and divisor != 1:
+        result = form("true_divide", result, Const(as_python_number(divisor, dtype)))
     if result is not None and already(result, root):
         return None
     dropped = cancelled + [v for v in product.leaves if isinstance(v, Constant)]
