@@ -3,21 +3,12 @@ only, and a crash or a hang in a worker does not stop the run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
 from arignote_fuzz.campaign import check_case
 from arignote_fuzz.ir import Case, Graph, Input, Node, Value
 from arignote_fuzz.worker import Worker
-
-
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    running = Worker(tmp_path_factory.mktemp("fuzz-cache"))
-    yield running
-    running.stop()
 
 
 def node(name: str, template: str, *args: str) -> Node:

@@ -4,8 +4,6 @@ failures the earliest node's is the call's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
@@ -41,13 +39,6 @@ def test_the_earliest_failure_reaching_an_output_is_the_calls() -> None:
                          Node("c", "test", ("b", "a"), "({0} + {1})")), ("c",))
     result = evaluate_call(graph, {"x": np.ones(3)})
     assert result.failure is not None and result.failure.kind == "IndexError"
-
-
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    running = Worker(tmp_path_factory.mktemp("fuzz-cache"))
-    yield running
-    running.stop()
 
 
 def test_a_lazy_branch_that_would_fail_is_no_finding_in_any_mode(worker: Worker) -> None:

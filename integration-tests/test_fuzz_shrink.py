@@ -5,10 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from arignote_fuzz.campaign import check_case
 from arignote_fuzz.generator import generate
@@ -18,13 +15,6 @@ from arignote_fuzz.shrink import Shrinker
 from arignote_fuzz.worker import Worker
 
 MODE = "fuzz_faults:wrong_exp"
-
-
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    running = Worker(tmp_path_factory.mktemp("fuzz-cache"))
-    yield running
-    running.stop()
 
 
 def a_large_case_with_exp(worker: Worker) -> Case:
