@@ -274,21 +274,15 @@ static PyObject **ag_enter(ag_program *p) {
     return values;
 }
 
-/* Release the values of a call but the constants: its buffers go back to the pool for the next call. */
-static void ag_clear_values(ag_program *p, PyObject **values) {
-    for (int i = 0; i < p->nslots; ++i)
-        if (!p->is_const[i]) Py_CLEAR(values[i]);
-}
-
-/* ag_clear_values but for the slots [keep_from, keep_to): inputs bound once for several runs (a scan's
- * non-sequences). */
+/* Release the values of a call but the constants and the slots [keep_from, keep_to) (inputs bound once for
+ * several runs: a scan's non-sequences): its buffers go back to the pool for the next call. */
 static void ag_clear_values_from(ag_program *p, PyObject **values, int keep_from, int keep_to) {
     for (int i = 0; i < p->nslots; ++i)
         if (!p->is_const[i] && (i < keep_from || i >= keep_to)) Py_CLEAR(values[i]);
 }
 
 static void ag_leave(ag_program *p, PyObject **values) {
-    ag_clear_values(p, values);
+    ag_clear_values_from(p, values, 0, 0);
     if (values != p->values) {
         for (int i = 0; i < p->nslots; ++i) Py_XDECREF(values[i]);
         free(values);
@@ -340,8 +334,11 @@ static int ag_exec(ag_program *p, PyObject **values) {
 static PyObject *ag_program_run(ag_program *p, PyObject *const *items, int single) {
     PyObject **values = ag_enter(p), *result = NULL;
     if (!values) return NULL;
-    const unsigned fp_control = ag_fp_control();
-    if (p->flush_denormals) ag_set_fp_control(fp_control | AG_FLUSH_DENORMALS);
+    unsigned fp_control = 0; /* the caller's, given back after the call (read only where it is changed) */
+    if (p->flush_denormals) {
+        fp_control = ag_fp_control();
+        ag_set_fp_control(fp_control | AG_FLUSH_DENORMALS);
+    }
     for (int i = 0; i < p->ninputs; ++i)
         if (ag_bind_input(p, values, i, items[i]) < 0) goto done;
     if (ag_exec(p, values) < 0) goto done;
