@@ -110,7 +110,6 @@ _TYPED_VECTORS = {("float32", 16): "float4", ("float32", 8): "float2", ("float64
                   ("int32", 16): "int4", ("int32", 8): "int2", ("uint32", 16): "uint4", ("uint32", 8): "uint2",
                   ("int64", 16): "longlong2", ("uint64", 16): "ulonglong2"}
 _PACKED = {16: "uint4", 8: "uint2"}
-_FIELDS = "xyzw"
 
 
 def vector_width(dtypes: Sequence[str]) -> int:
@@ -118,14 +117,13 @@ def vector_width(dtypes: Sequence[str]) -> int:
     return VECTOR_BYTES // max(np.dtype(d).itemsize for d in dtypes)
 
 
-def _vector_type(dtype: str, vec: int) -> tuple[str, bool] | None:
-    """The CUDA type ``vec`` elements of ``dtype`` are read and written as, and whether they are packed in its
-    32-bit words; None where their bytes are not 16 or 8 (scalar accesses)."""
+def _vector_type(dtype: str, vec: int) -> str | None:
+    """The CUDA type ``vec`` elements of ``dtype`` are read and written as (packed in its 32-bit words where
+    CUDA has no vector of ``dtype``); None where their bytes are not 16 or 8 (scalar accesses)."""
     nbytes = vec * np.dtype(dtype).itemsize
     if nbytes not in _PACKED:
         return None
-    typed = _TYPED_VECTORS.get((dtype, nbytes))
-    return (typed, False) if typed else (_PACKED[nbytes], True)
+    return _TYPED_VECTORS.get((dtype, nbytes), _PACKED[nbytes])
 
 
 def _vector_load(ctx: EmitContext, k: int, dtype: str, vec: int) -> list[str]:
@@ -133,7 +131,7 @@ def _vector_load(ctx: EmitContext, k: int, dtype: str, vec: int) -> list[str]:
     else scalar loads; a broadcast operand (stride 0) is read once."""
     t, found = ctx.storage(dtype), _vector_type(dtype, vec)
     read = (f"for (int m = 0; m < {vec}; ++m) e{k}[m] = p{k}[v * {vec} + m];" if found is None else
-            f"const {found[0]} w = ((const {found[0]} *)p{k})[v]; memcpy(e{k}, &w, sizeof w);")
+            f"const {found} w = ((const {found} *)p{k})[v]; memcpy(e{k}, &w, sizeof w);")
     return [f"{t} e{k}[{vec}];",
             f"if (a.strides[{k}][0] == 0) {{ const {t} s = p{k}[0]; for (int m = 0; m < {vec}; ++m) e{k}[m] = s; }}",
             f"else {{ {read} }}"]
@@ -144,7 +142,7 @@ def _vector_store(j: int, dtype: str, vec: int) -> str:
     found = _vector_type(dtype, vec)
     if found is None:
         return f"for (int m = 0; m < {vec}; ++m) q{j}[v * {vec} + m] = r{j}[m];"
-    return f"{{ {found[0]} w; memcpy(&w, r{j}, sizeof w); (({found[0]} *)q{j})[v] = w; }}"
+    return f"{{ {found} w; memcpy(&w, r{j}, sizeof w); (({found} *)q{j})[v] = w; }}"
 
 
 def elemwise_kernel(ctx: EmitContext, operands: Sequence[Operand], out_dtypes: Sequence[str],
