@@ -182,8 +182,7 @@ def guard_dropped(value: Variable, dropped: Sequence[Variable]) -> Variable:
         if node is None or node in seen:
             continue
         seen.add(node)
-        for message, conditions in _failure_conditions(node):
-            value = _check(value, message, conditions)
+        value = guard_failure(value, node)
         pending += [v for v in node.inputs if v.owner is not None]
     return value
 
