@@ -352,3 +352,12 @@ def test_a_division_by_a_constant_stays_a_division_unless_its_reciprocal_is_exac
     assert evaluate(std, [values])[0] == 0.0
     fast, _ = rewrite([x / 3.0], [x], FAST_CANON)
     assert "multiply" in str(ops(fast))
+
+
+@pytest.mark.parametrize("build", [lambda g, u: g / u ** 2, lambda g, u: g * u ** 3, lambda g, u: (g / u) / u,
+                                   lambda g, u: (g * (-2.5 / u)) / u, lambda g, u: g * u ** -4 * u])
+def test_a_negation_under_a_power_flips_the_sign_only_for_odd_powers(build):
+    """``g / (-z) ** 2`` is ``g / z ** 2``, not its negation (fuzz case 120712:2085: the gradient of
+    ``sin(-2.5 / -z)`` through an ifelse had its sign flipped); ``g * (-z) ** 3`` is ``-(g * z ** 3)``."""
+    z, g = ac.dmatrix("z"), ac.dmatrix("g")
+    check(build(g, -z), [z, g], [np.array([[2.0, -3.0]]), np.array([[1.5, 0.5]])], STRICT)

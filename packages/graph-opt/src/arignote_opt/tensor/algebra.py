@@ -306,7 +306,8 @@ def flatten_product(fgraph: FunctionGraph, root: Variable, dtype: str, fast_math
                 continue
         if inner and name == "negative" and not is_root:
             assert node is not None
-            product.coefficient = -product.coefficient
+            if exponent % 2:  # (-t) ** k is -(t ** k) for odd k only: (-z) ** 2 is z ** 2
+                product.coefficient = -product.coefficient
             stack.append((node.inputs[0], exponent, False))
             continue
         if inner and name == "reciprocal" and float_like:
