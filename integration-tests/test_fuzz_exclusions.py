@@ -237,6 +237,13 @@ def test_a_product_whose_kind_depends_on_its_order_is_excluded_downstream_too() 
     softmax = chain("float32", [0.0, big, big, 1.5], ("prod", "{m}.prod({0})[None]"),
                     ("test", "{m}.exp({0} - {0}.max()) / {m}.exp({0} - {0}.max()).sum()"))
     assert outcome(verdict_for(softmax, np.array([np.nan], np.float32))) == (set(), {"reduction_order"})
+    # a mean whose sum is -inf in NumPy's order and NaN where the two largest meet first: isnan of it is either
+    # (fuzz case 120714:1595); of a mean that no order changes, a wrong truth value is a finding
+    huge = [0.0, -np.inf, 0.0, 1.0, 1.7976931348623158e307, 1.7976931348623157e308]
+    isnan = chain("float64", huge, ("mean", "{m}.mean({0})"), ("test", "{m}.isnan({0})"))
+    assert outcome(verdict_for(isnan, np.array(True))) == (set(), {"reduction_order"})
+    steady = chain("float64", [1.0, 2.0], ("mean", "{m}.mean({0})"), ("test", "{m}.isnan({0})"))
+    assert outcome(verdict_for(steady, np.array(True)))[0] == {"value"}
     plain = one_node("float64", [np.inf, 1.0, 2.0], "{m}.prod({0})", "prod")
     assert outcome(verdict_for(plain, np.array(np.nan))) == ({"nan"}, set())
     assert outcome(verdict_for(case, np.array(2.0)))[0] == {"value"}

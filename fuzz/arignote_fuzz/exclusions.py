@@ -225,15 +225,16 @@ def _order_dependent(ufunc: np.ufunc, values: np.ndarray) -> bool:
 
 
 def reduction_order(m: Mismatch) -> bool:
-    """Every mismatch is NaN, infinite or zero in the mode's result, and the expression reduces (a product, a
-    sum) values whose result is NaN, infinite or zero depending on the order they are combined in: NumPy's order
-    (its SIMD lanes, pairwise sums) is not part of the contract. A finite value where NumPy's is singular stays a
-    finding."""
-    with np.errstate(all="ignore"):
-        a = m.actual[m.mask].astype(np.complex128)
-        singular = ~np.isfinite(a) | (a == 0)
-    if not singular.all():
-        return False
+    """Every mismatch is NaN, infinite or zero in the mode's result, or a truth value (``isnan`` of such a
+    result: fuzz case 120714:1595), and the expression reduces (a product, a sum) values whose result is NaN,
+    infinite or zero depending on the order they are combined in: NumPy's order (its SIMD lanes, pairwise sums)
+    is not part of the contract. A finite value where NumPy's is singular stays a finding."""
+    if m.actual.dtype != np.bool_:
+        with np.errstate(all="ignore"):
+            a = m.actual[m.mask].astype(np.complex128)
+            singular = ~np.isfinite(a) | (a == 0)
+        if not singular.all():
+            return False
     by_name = {n.name: n for n in m.case.graph.nodes}
     for name in ancestors(m.case.graph, m.expression):
         node = by_name.get(name)

@@ -17,6 +17,10 @@ typedef struct {
     int64_t rows, cols, rs, cs;
 } ag_mat;
 
+/* b, the running step's input ``input`` itself (not a copy), packed once for the loop running the step's
+ * program, or NULL (program.c). */
+static const double *ag_loop_packed_b(ag_outctx *ctx, int input, const ag_mat *b);
+
 /* How BLAS addresses the column-major rows x cols matrix m: 'N' with leading dimension ld, or 'T' of its
  * transpose. Returns 0 when it cannot. */
 static int ag_blas_layout(const ag_mat *m, char *trans, int *ld) {
@@ -124,9 +128,10 @@ AG_DEFINE_GEMM_STRIDED(float)
 AG_DEFINE_GEMM_STRIDED(double)
 #undef AG_DEFINE_GEMM_STRIDED
 
-/* c (m x n, row stride ldc) = alpha a (m x k) b (k x n) + beta c, in one BLAS call on this thread. */
+/* c (m x n, row stride ldc) = alpha a (m x k) b (k x n) + beta c, in one call on this thread: of the float64
+ * kernel (packed_gemm.c) where the sizes suit it, b read from ``packed`` when not NULL, else of the BLAS. */
 static void ag_gemm_call(int t, const ag_mat *a, const ag_mat *b, char *c, int64_t ldc64, double alpha_value,
-                         double beta_value) {
+                         double beta_value, const double *packed) {
     int m = (int)a->rows, k = (int)a->cols, n = (int)b->cols, ldc = (int)ldc64, lda, ldb;
     if (m == 0 || n == 0) return;
     if (k == 0) {
@@ -137,6 +142,10 @@ static void ag_gemm_call(int t, const ag_mat *a, const ag_mat *b, char *c, int64
             }
         return;
     }
+    if (t && ag_pk_ok(m, n, k) &&
+        ag_pk_gemm(m, n, k, (const double *)a->data, a->rs, a->cs, (const double *)b->data, b->rs, b->cs, packed,
+                   (double *)c, ldc64, alpha_value, beta_value) == 0)
+        return;
     ag_mat bt = {b->data, b->cols, b->rows, b->cs, b->rs}, at = {a->data, a->cols, a->rows, a->cs, a->rs};
     char tb, ta;
     if (!ag_blas_layout(&bt, &tb, &ldb) || !ag_blas_layout(&at, &ta, &lda)) {
@@ -201,15 +210,16 @@ static int ag_gemm_part(void *ctx, int64_t part, int worker) {
         b.cols = hi - lo;
         c += lo * (int64_t)isz;
     }
-    ag_gemm_call(j->t, &a, &b, c, j->ldc, j->alpha, j->beta);
+    ag_gemm_call(j->t, &a, &b, c, j->ldc, j->alpha, j->beta, NULL);
     return 0;
 }
 
 /* c (m x n, row stride ldc) = alpha a b + beta c, on up to ``threads`` threads (the BLAS's kept at one) when the
- * product is large; rows are split, or columns when they are the longer side. Call without the GIL when
+ * product is large; rows are split, or columns when they are the longer side. ``packed``: b packed for the
+ * float64 kernel, or NULL (a product split in parts packs each part's own). Call without the GIL when
  * threads > 1. */
 static void ag_gemm_ld(int t, const ag_mat *a, const ag_mat *b, char *c, int64_t ldc, double alpha, double beta,
-                       int threads) {
+                       int threads, const double *packed) {
     const int64_t m = a->rows, n = b->cols;
     const double macs = (double)m * (double)n * (double)a->cols;
     ag_gemm_job job = {t, m >= n, *a, *b, c, ldc, m >= n ? m : n, 1, alpha, beta};
@@ -224,13 +234,14 @@ static void ag_gemm_ld(int t, const ag_mat *a, const ag_mat *b, char *c, int64_t
     if (job.parts >= 2)
         ag_parallel(job.parts, threads, ag_gemm_part, &job);
     else
-        ag_gemm_call(t, a, b, c, ldc, alpha, beta);
+        ag_gemm_call(t, a, b, c, ldc, alpha, beta, packed);
     ag_blas_serial_end();
 }
 
 /* c (m x n, C-contiguous) = alpha a (m x k) b (k x n) + beta c */
-static void ag_gemm(int t, const ag_mat *a, const ag_mat *b, char *c, double alpha, double beta, int threads) {
-    ag_gemm_ld(t, a, b, c, b->cols > 1 ? b->cols : 1, alpha, beta, threads);
+static void ag_gemm(int t, const ag_mat *a, const ag_mat *b, char *c, double alpha, double beta, int threads,
+                    const double *packed) {
+    ag_gemm_ld(t, a, b, c, b->cols > 1 ? b->cols : 1, alpha, beta, threads, packed);
 }
 
 /* The services' GEMM (services.h): row-major operands with row strides, transposed where asked. */
@@ -238,7 +249,7 @@ static void ag_services_gemm(int t, int ta, int tb, int64_t m, int64_t n, int64_
                              const void *b, int64_t ldb, double beta, void *c, int64_t ldc, int threads) {
     ag_mat ma = ta ? (ag_mat){(char *)a, m, k, 1, lda} : (ag_mat){(char *)a, m, k, lda, 1};
     ag_mat mb = tb ? (ag_mat){(char *)b, k, n, 1, ldb} : (ag_mat){(char *)b, k, n, ldb, 1};
-    ag_gemm_ld(t, &ma, &mb, (char *)c, ldc, 1.0, beta, threads);
+    ag_gemm_ld(t, &ma, &mb, (char *)c, ldc, 1.0, beta, threads, NULL);
 }
 
 /* An operand BLAS can address, copying the array to C order when it cannot (a C-ordered one can: no division
@@ -354,6 +365,9 @@ static int ag_matmul(ag_outctx *ctx, PyArrayObject *a0, PyArrayObject *b0, int t
         count = 1;
         if (!ag_blas_size_ok(ma.rows)) goto done;
     }
+    /* b packed once for a loop where a step's product runs on the float64 kernel (packed_gemm.c) */
+    const double *packed =
+        t && count == 1 && b == b0 && ag_pk_ok(ma.rows, mb.cols, ma.cols) ? ag_loop_packed_b(ctx, 1, &mb) : NULL;
     size_t out_step = (size_t)ma.rows * mb.cols * PyArray_ITEMSIZE(out);
     int release = ma.rows * ma.cols * mb.cols * count > 100000;
     PyThreadState *save = release ? PyEval_SaveThread() : NULL;
@@ -361,7 +375,7 @@ static int ag_matmul(ag_outctx *ctx, PyArrayObject *a0, PyArrayObject *b0, int t
     for (int64_t i = 0; i < count; ++i) {
         ma.data = pa;
         mb.data = pb;
-        ag_gemm(t, &ma, &mb, pc, 1.0, 0.0, ag_step_threads(ctx));
+        ag_gemm(t, &ma, &mb, pc, 1.0, 0.0, ag_step_threads(ctx), packed);
         pc += out_step;
         ag_batch_next(nbatch, batch, idx, &pa, sa, &pb, sb);
     }
@@ -439,9 +453,10 @@ static int ag_gemm_step(ag_outctx *ctx, PyArrayObject *c0, PyObject *alpha_v, Py
                          (size_t)PyArray_ITEMSIZE(out));
         }
     }
+    const double *packed = t && b == b0 && ag_pk_ok(ma.rows, mb.cols, ma.cols) ? ag_loop_packed_b(ctx, 3, &mb) : NULL;
     int release = ma.rows * ma.cols * mb.cols > 100000;
     PyThreadState *save = release ? PyEval_SaveThread() : NULL;
-    ag_gemm(t, &ma, &mb, PyArray_DATA(out), alpha, beta, ag_step_threads(ctx));
+    ag_gemm(t, &ma, &mb, PyArray_DATA(out), alpha, beta, ag_step_threads(ctx), packed);
     if (save) PyEval_RestoreThread(save);
     rc = 0;
 done:

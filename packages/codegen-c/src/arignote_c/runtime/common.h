@@ -1,9 +1,9 @@
 /* Arignote C runtime: shared declarations.
  *
- * The runtime is one translation unit made of common.h, strided.h, services.h, pool.c, loops.c, views.c, blas.c,
- * program.c, indexing.c, dispatch.c, object.c and scan.c (in that order). It is compiled once per machine and Python/NumPy
- * ABI, cached like any module, and holds everything
- * that does not depend on the graph: the executor (Program), the loop drivers that call the generated kernels
+ * The runtime is one translation unit made of common.h, strided.h, services.h, pool.c, loops.c, views.c,
+ * packed_gemm.c, blas.c, program.c, indexing.c, dispatch.c, object.c and scan.c (in that order). It is compiled
+ * once per machine and Python/NumPy ABI, cached like any module, and holds everything that does not depend on
+ * the graph: the executor (Program), the loop drivers that call the generated kernels
  * over strided and broadcast arrays, views, BLAS calls, scan loops and the Python fallback.
  *
  * Generated kernels follow two ABIs (see arignote_c/emit/kernels.py):

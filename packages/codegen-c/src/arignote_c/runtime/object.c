@@ -58,7 +58,7 @@ static void ag_program_dealloc(PyObject *self) {
     }
     for (int k = 0; p->steps && k < p->nsteps; ++k) {
         ag_step *s = &p->steps[k];
-        free(s->ins); free(s->outs); free(s->out_types); free(s->frees); free(s->ip);
+        free(s->ins); free(s->outs); free(s->out_types); free(s->frees); free(s->ip); free(s->packed.data);
         Py_XDECREF(s->obj);
     }
     free(p->steps); free(p->values); free(p->pool); free(p->is_const);

@@ -16,6 +16,7 @@ typedef struct {
     PyObject *obj;
     double seconds;
     int64_t calls;
+    ag_pk_cache packed; /* a product's b, packed once for a loop (ag_loop_packed_b) */
 } ag_step;
 
 typedef struct {
@@ -31,6 +32,10 @@ typedef struct {
     PyObject *observer; /* NULL, or info.step_observer(...): before(k, inputs) and after(k, state, outputs) */
     ag_par par;
     int64_t gil_threshold, peak_bytes;
+    /* While a scan's loop runs this program as its step (on its own slots): a number no other run of a loop had,
+     * and the first of its inputs bound once for the whole loop (the non-sequences); loop_epoch is 0 otherwise. */
+    int64_t loop_epoch;
+    int invariant_from;
 } ag_program;
 
 struct ag_outctx {
@@ -71,6 +76,38 @@ static int ag_step_threads(const ag_outctx *ctx) { return ctx->p->par.threads; }
 static PyObject *ag_memory_owner(PyObject *v) {
     while (PyArray_Check(v) && PyArray_BASE((PyArrayObject *)v)) v = PyArray_BASE((PyArrayObject *)v);
     return v;
+}
+
+/* b, input ``input`` of the running step (the array itself: a copy's pointer may recur with other values),
+ * packed for the float64 kernel (packed_gemm.c) once for the loop that runs this program as its step: when the
+ * program runs on its own slots in that loop and b's memory is that of an input bound once for the loop (a
+ * non-sequence: no step writes it), else NULL. The packing is kept while the same loop multiplies by the same
+ * view (pointer, sizes, strides) of that memory. */
+static const double *ag_loop_packed_b(ag_outctx *ctx, int input, const ag_mat *b) {
+    ag_program *p = ctx->p;
+    if (!p->loop_epoch || !ctx->usepool) return NULL;
+    PyObject *owner = ag_memory_owner(ctx->values[ctx->s->ins[input]]);
+    int invariant = 0;
+    for (int j = p->invariant_from; j < p->ninputs && !invariant; ++j)
+        invariant = ctx->values[j] && ag_memory_owner(ctx->values[j]) == owner;
+    if (!invariant) return NULL;
+    ag_pk_cache *pk = &ctx->s->packed;
+    if (pk->epoch == p->loop_epoch && pk->source == b->data && pk->k == b->rows && pk->n == b->cols &&
+        pk->rs == b->rs && pk->cs == b->cs)
+        return pk->data;
+    int64_t size = ag_pk_packed_size(b->rows, b->cols);
+    if (size > pk->capacity) {
+        free(pk->data);
+        pk->capacity = 0;
+        if (posix_memalign((void **)&pk->data, 64, (size_t)size * sizeof(double)) != 0) {
+            pk->data = NULL;
+            return NULL;
+        }
+        pk->capacity = size;
+    }
+    ag_pk_pack_all((const double *)b->data, b->rows, b->cols, b->rs, b->cs, pk->data);
+    *pk = (ag_pk_cache){pk->data, pk->capacity, p->loop_epoch, b->rows, b->cols, b->rs, b->cs, b->data};
+    return pk->data;
 }
 
 /* Output 0 as input ``input`` itself, for a step the memory plan lets overwrite that input (it is dead after the

@@ -251,9 +251,15 @@ static int ag_step_scan(ag_outctx *ctx) {
             goto done;
     }
     if (!(values = ag_enter(step))) goto done;
+    if (values == step->values) { /* the step's products may pack their non-sequence operands once (blas.c) */
+        static int64_t loops_run;
+        step->loop_epoch = ++loops_run;
+        step->invariant_from = step->ninputs - (int)s->ip[AG_SCAN_N_NON_SEQUENCES];
+    }
     ag_blas_serial_begin(); /* once for the loop, not per product of a step (blas.c) */
     rc = ag_scan_steps(ctx, step, values, groups, nseq, nstate, nout, ncarried, n, views, carried, stacks, &done);
     ag_blas_serial_end();
+    if (values == step->values) step->loop_epoch = 0;
     ag_leave(step, values);
     if (rc == 0) rc = ag_scan_outputs(ctx, nstate + nout, ncarried, n, done, stacks, carried);
 done:

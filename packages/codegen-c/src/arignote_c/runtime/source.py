@@ -186,8 +186,8 @@ def param_enums() -> str:
 
 
 #: The runtime's parts, concatenated in this order into one translation unit.
-SOURCES = ("common.h", "strided.h", "services.h", "pool.c", "loops.c", "views.c", "blas.c", "program.c", "indexing.c",
-           "dispatch.c", "object.c", "scan.c")
+SOURCES = ("common.h", "strided.h", "services.h", "pool.c", "loops.c", "views.c", "packed_gemm.c", "blas.c",
+           "program.c", "indexing.c", "dispatch.c", "object.c", "scan.c")
 #: What cffi exposes of the runtime (the rest is reached through the module it installs).
 CDEF = "int ag_install(const char *modname);"
 #: Flags after the toolchain's. -O1: the runtime's own loops are simple copies and index walks, and its build is
