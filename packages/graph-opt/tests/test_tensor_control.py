@@ -334,3 +334,50 @@ def test_a_shape_only_a_step_value_gives_stays_in_the_step():
                      outputs_info=[ac.zeros(3)])
     fired, _ = ops_after_rewriting([out], [x], "scan_hoists_step_shapes")
     assert not fired
+
+
+def window_loop(read=lambda window: window[0], give=lambda y: y[None], init_rows=1):
+    """A loop carrying a window of one entry, as a gradient's loop carries the gradient of a state read at the
+    previous step: ``dh = (window[0] * x_t) @ u`` given back as ``dh[None]``; ``(window, ys)`` of ``(x, u, d0)``."""
+    x, u = ac.dtensor3("x"), ac.dmatrix("u")
+    d0 = ac.tensor("float64", (init_rows, None, None), "d0")
+    xt, window, uu = x[0].type(), d0.type(), u.type()
+    y = (read(window) * xt) @ uu
+    info = ac.control.ScanInfo(seq_taps=((0,),), state_taps=(), n_outputs=1, n_carried=1, n_non_sequences=1)
+    ys, last = Scan(info, ac.control.InnerGraph([xt, window, uu], [ac.tanh(y), give(y)]), "window")(
+        x.shape[0], x, d0, u)
+    return [x, u, d0], [last, ys]
+
+
+def test_a_carried_window_of_one_entry_is_carried_as_its_entry():
+    inputs, outputs = window_loop()
+    fired, _ = ops_after_rewriting(outputs, inputs, "scan_carries_window_entry")
+    assert fired
+    _, (loop,) = rewritten_scans(inputs, outputs)
+    assert loop.op.step.inputs[1].type.ndim == 2  # the entry, not the window
+    assert not any(isinstance(n.op, (ac.Subtensor, ac.DimShuffle)) for n in loop.op.step.fgraph.toposort())
+    rng = np.random.default_rng(3)
+    values = [rng.normal(size=(5, 2, 3)), rng.normal(size=(3, 3)) / 2, rng.normal(size=(1, 2, 3))]
+    expected = ac.function(inputs, outputs, mode="reference")(*values)
+    got = ac.function(inputs, outputs, mode=REWRITTEN)(*values)
+    for g, e in zip(got, expected, strict=True):
+        assert g.shape == e.shape
+        np.testing.assert_allclose(g, e, rtol=1e-12)
+    none = ac.function(inputs, outputs, mode=REWRITTEN)(values[0][:0], *values[1:])  # no step: the window as given
+    np.testing.assert_array_equal(none[0], values[2])
+
+
+@pytest.mark.parametrize("case", ["reads row 1", "also reads it whole", "given as a sum", "of unknown length"])
+def test_a_window_read_or_given_otherwise_stays(case):
+    read, give, rows = lambda w: w[0], lambda y: y[None], 1
+    if case == "reads row 1":
+        read, rows = (lambda w: w[1]), 2
+    elif case == "also reads it whole":
+        read = lambda w: w[0] + w.sum(axis=0)  # noqa: E731
+    elif case == "given as a sum":
+        give = lambda y: y[None] + 0.5  # noqa: E731
+    else:
+        rows = None
+    inputs, outputs = window_loop(read, give, rows)
+    fired, _ = ops_after_rewriting(outputs, inputs, "scan_carries_window_entry")
+    assert not fired

@@ -1,8 +1,9 @@
 """Control flow made plain where it can be: an ``OpFromGraph`` marked ``inline`` replaced by its graph (so the
 other rewrites see through it), an ``ifelse`` whose condition is a constant replaced by the branch taken, a
-loop state of which only the last value is used carried instead of stacked, a loop output nobody uses not
-computed, what a loop's step computes from its non-sequences alone computed once before the loop, two
-independent loops of the same number of steps run as one, and an input a loop is given twice read once."""
+loop state of which only the last value is used carried instead of stacked, a carried window of one entry
+carried as that entry, a loop output nobody uses not computed, what a loop's step computes from its
+non-sequences alone computed once before the loop, two independent loops of the same number of steps run as
+one, and an input a loop is given twice read once."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from arignote_core import (
     MakeVector,
     Shape,
     Subtensor,
+    TensorType,
     Variable,
     as_tensor,
 )
@@ -89,6 +91,61 @@ def scan_keeps_last_state(fgraph: FunctionGraph, node: Apply, op: Scan) -> dict[
                         error="IndexError")
         replacements.update((reader.outputs[0], guarded) for reader in readers)
     return replacements
+
+
+_FIRST = (("int", 0),)
+_NEW_AXIS = (("newaxis",),)
+
+
+def _window_of_one(fgraph: FunctionGraph, step: InnerGraph, carried_in: Variable, carried_out: Variable,
+                   init: Variable) -> tuple[Variable, Variable] | None:
+    """(the step's one ``carried_in[0]``, ``y``) when a carried value is a window of one entry: its initial value
+    of static length 1 along axis 0, the step reading only its entry 0 and giving ``y[None]`` (or
+    ``y.dimshuffle("x", ...)``) as its next value."""
+    ds = carried_out.owner
+    if not (isinstance(ds, Apply) and len(ds.inputs) == 1 and (
+            (isinstance(ds.op, DimShuffle) and ds.op.new_order == ("x", *range(ds.op.input_ndim)))
+            or (isinstance(ds.op, Subtensor) and ds.op.entries == _NEW_AXIS))):
+        return None
+    init_type = as_tensor(init).type
+    if not (isinstance(init_type, TensorType) and init_type.ndim >= 1 and init_type.shape[0] == 1):
+        return None
+    users = step.fgraph.clients.get(carried_in, [])
+    if len(users) != 1 or carried_in in step.outputs:
+        return None
+    reader = users[0][0]
+    if not (isinstance(reader, Apply) and isinstance(reader.op, Subtensor) and reader.op.entries == _FIRST
+            and len(reader.inputs) == 1 and reader.outputs[0].type == ds.inputs[0].type):
+        return None
+    return reader.outputs[0], ds.inputs[0]
+
+
+@CANONICALIZE.rule(Node(Scan, ..., op_as="op"), tags=("control",))
+def scan_carries_window_entry(fgraph: FunctionGraph, node: Apply, op: Scan) -> dict[Variable, Variable] | None:
+    """A carried value that is a window of one entry (a gradient's loop carries the gradient of a state read at
+    the previous step as ``dh[None]``, read back as ``window[0]``) is carried as its entry: a step then makes no
+    two views of it, and its buffer can pass to the next step (W8's backward loop)."""
+    info = op.info
+    inner = info.split_inner_inputs(op.step.inputs)
+    results, condition = info.split_inner_outputs(op.step.outputs)
+    n_steps, outer = info.split_outer_inputs(node.inputs)
+    windows = {m: found for m in range(info.n_carried)
+               if (found := _window_of_one(fgraph, op.step, inner.carried[m], results.carried[m],
+                                           outer.carried[m])) is not None}
+    if not windows:
+        return None
+    carried_inputs = [windows[m][0] if m in windows else v for m, v in enumerate(inner.carried)]
+    carried_outputs = [windows[m][1] if m in windows else v for m, v in enumerate(results.carried)]
+    new = info.split_outer_outputs(rebuild_scan(
+        op, info,
+        [*(v for taps in inner.sequences for v in taps), *(v for taps in inner.states for v in taps),
+         *carried_inputs, *inner.non_sequences],
+        [*results.states, *results.outputs, *carried_outputs, *([condition] if condition is not None else [])],
+        [n_steps, *outer.sequences, *outer.states,
+         *(as_tensor(v)[0] if m in windows else v for m, v in enumerate(outer.carried)), *outer.non_sequences]))
+    old = info.split_outer_outputs(node.outputs)
+    last = [v.dimshuffle("x", *range(v.type.ndim)) if m in windows else v for m, v in enumerate(new.carried)]
+    return dict(zip([*old.states, *old.outputs, *old.carried], [*new.states, *new.outputs, *last], strict=True))
 
 
 def rebuild_scan(op: Scan, info: ScanInfo, inner_inputs: list[Variable], inner_outputs: list[Variable],
