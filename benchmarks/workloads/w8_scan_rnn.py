@@ -188,7 +188,8 @@ WORKLOAD = Workload(
            "jax flushes subnormal numbers to zero (XLA's CPU default, FTZ/DAZ); the others keep them, as NumPy "
            "does. The gradient rows meet them: U contracts, so the gradients of the earliest steps decay below "
            "`finfo.tiny` (1198 of the 32000 pre-activation gradients of the small row are subnormal), and "
-           "arithmetic on subnormals is slow on x86. arignote C, FTZ is mode \"c\" with the option "
+           "arithmetic on subnormals is slow on x86 (arignote's own float64 products scale them into the normal "
+           "range, exactly: codegen-c's README). arignote C, FTZ is mode \"c\" with the option "
            "`flush_denormals=True`: JAX's policy.",
            "numexpr is not a peer here: it has no matrix product."),
 )

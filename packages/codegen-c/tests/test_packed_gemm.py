@@ -1,22 +1,28 @@
 """The float64 product kernel of the runtime (runtime/packed_gemm.c) against NumPy: its blocks' edges, operand
 layouts, NaN, GEMM's alpha and beta, and the packing of a loop's non-sequence kept from step to step.
 
-Products of at least 8 x 32 x 128 (m x k x n) and 2**20 multiply-adds run on it where the CPU has AVX-512 (the
-sizes below are chosen to be); elsewhere the same tests run through the BLAS."""
+Products of at least 32 rows and 10**6 multiply-adds, b of at least 128 columns (or 32 with k at least 512), run
+on it where the CPU has AVX-512 (the sizes below are chosen to be, or to be just outside); elsewhere the same
+tests run through the BLAS."""
 
 from __future__ import annotations
+
+import platform
 
 import numpy as np
 import pytest
 from conftest import compare
 
 import arignote_core as ac
+from arignote_c import CBackend
 from arignote_core import dmatrix, function, tensor
+from arignote_core.mode import Mode
 
-#: (m, k, n): whole and partial 6 x 32 tiles, k beyond a block of 256, n beyond a block of 512, the smallest
-#: sizes the kernel takes and sizes just below them (the BLAS's)
-SHAPES = [(16, 256, 256), (64, 256, 256), (17, 65, 1000), (97, 513, 129), (8, 1024, 128), (200, 40, 131),
-          (64, 100, 1100), (300, 257, 131), (7, 300, 600), (64, 64, 64)]
+#: (m, k, n): whole and partial 6 x 32 tiles, k beyond a block of 256, n beyond a block of 512, narrow b with a
+#: long contraction, and sizes just outside the kernel's (the BLAS's: too few rows, too few multiply-adds, a
+#: last panel mostly padding)
+SHAPES = [(32, 256, 256), (64, 256, 256), (33, 65, 1000), (97, 513, 129), (32, 1000, 32), (200, 40, 131),
+          (64, 100, 1100), (300, 257, 131), (35, 600, 96), (16, 300, 600), (64, 64, 64), (32, 512, 40)]
 
 
 def _layout(value: np.ndarray, layout: str) -> np.ndarray:
@@ -142,3 +148,92 @@ def test_the_transposed_non_sequence_of_a_gradient_loop(fast_mode) -> None:
     compare([x, h0, u], grad(hs[-1].sum(), [u, h0]),
             [rng.standard_normal((4, 16, 256)), rng.standard_normal((16, 256)), rng.standard_normal((256, 256)) / 16],
             fast_mode)
+
+
+TINY = np.finfo(np.float64).tiny
+
+
+def _decaying(rows: int, cols: int, seed: int) -> np.ndarray:
+    """Normal numbers with a tenth of them subnormal, of both signs, the smallest among them, beside rows decaying
+    from 1 through the subnormal numbers to 0, as the gradients of a long loop's first steps decay: every panel
+    of 32 columns and 256 rows mixes subnormal and normal numbers."""
+    rng = np.random.default_rng(seed)
+    d = rng.standard_normal((rows, cols))
+    d[: rows // 4] *= np.logspace(-330, 0, rows // 4)[:, None]
+    scattered = rng.random((rows, cols)) < 0.1
+    d[scattered] = rng.choice([-1.0, 1.0], scattered.sum()) * rng.integers(1, 2**52, scattered.sum()) * 5e-324
+    d[rows // 20, :3] = [5e-324, -5e-324, TINY - 5e-324]
+    assert ((d != 0) & (np.abs(d) < TINY)).sum() > rows * cols // 20
+    return d
+
+
+def _near_product(got: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """got is a @ b to the rounding of its sums: a few units of k eps of the sum of |terms| (the results of
+    sums that cancel are small beside their terms), and in the subnormal range a unit of the smallest."""
+    with np.errstate(over="ignore"):
+        bound = 4 * a.shape[1] * np.finfo(np.float64).eps * (np.abs(a) @ np.abs(b)) + a.shape[1] * 5e-324
+    error = np.abs(got - a @ b)
+    assert (error <= bound).all(), f"{(error > bound).sum()} entries off, at worst {np.max(error / bound)} bounds"
+
+
+def _products(c_mode):
+    x, d = dmatrix("x"), dmatrix("d")
+    return function([x, d], [x.T @ d, x.T @ d * 0.5], mode=c_mode)
+
+
+def test_subnormal_operands_give_numpys_products(c_mode) -> None:
+    """A panel of b holding subnormals is scaled by 2^64 as it is packed, and its alpha by 2^-64: the results are
+    NumPy's, to the rounding of partial sums below the smallest normal number."""
+    rng = np.random.default_rng(9)
+    x, d = rng.standard_normal((1000, 32)), _decaying(1000, 32, 9)
+    product, half = _products(c_mode)(x, d)
+    _near_product(product, x.T, d)
+    _near_product(half, x.T, d * 0.5)
+    tiny_only = np.where(np.abs(d) < TINY, d, 0.0)  # products entirely in the subnormal range
+    got = _products(c_mode)(np.abs(x), tiny_only)[0]
+    _near_product(got, np.abs(x).T, tiny_only)
+    assert (got != 0).any()
+
+
+def test_subnormal_operands_beside_large_ones_are_not_scaled_into_overflow(c_mode) -> None:
+    """max|a| max|b| k at least 2^956: scaled sums could overflow; the panel stays as it is, and so does NumPy's
+    result (finite, or NaN and inf where NumPy's are)."""
+    rng = np.random.default_rng(10)
+    x, d = rng.standard_normal((1000, 32)) * 1e270, _decaying(1000, 32, 10) * 1e10
+    got = _products(c_mode)(x, d)[0]
+    assert np.isfinite(got).all()
+    _near_product(got, x.T, d)
+    d[0, 0], d[999, 1] = np.nan, np.inf
+    got, want = _products(c_mode)(x / 1e270, d / 1e10)[0], (x / 1e270).T @ (d / 1e10)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+
+
+def test_subnormals_under_flush_denormals_read_as_zero(cache_dir) -> None:
+    """DAZ reads subnormal operands as zero: nothing is scaled, the products are those of b without them."""
+    if platform.machine().lower() not in {"x86_64", "amd64"}:
+        pytest.skip("flush_denormals sets x86's MXCSR")
+    mode = Mode(backend=CBackend(), options={"cache_dir": str(cache_dir), "threads": 1, "flush_denormals": True})
+    rng = np.random.default_rng(11)
+    x, d = rng.standard_normal((1000, 32)), _decaying(1000, 32, 11)
+    flushed = np.where(np.abs(d) < TINY, 0.0, d)
+    tiny_only = np.where(np.abs(d) < TINY, d, 0.0)
+    _near_product(_products(mode)(x, d)[0], x.T, flushed)
+    assert not _products(mode)(np.abs(x), tiny_only)[0].any()
+
+
+def test_a_loops_packed_subnormal_operand_and_a_step_too_large_for_it(c_mode) -> None:
+    """U with subnormal entries is packed, scaled, once for the loop; a step whose h is too large for the scaled
+    panels (max|h| max|U| k at least 2^956) packs U for itself, unscaled: every step is NumPy's."""
+    rng = np.random.default_rng(12)
+    s, h0, u = tensor("float64", (None,), "s"), dmatrix("h0"), dmatrix("U")
+    hs, _ = ac.scan(lambda s_t, h, u: (h @ u) * s_t, sequences=s, outputs_info=h0, non_sequences=[u])
+    f = function([s, h0, u], hs, mode=c_mode)
+    uv, h0v = _decaying(512, 512, 12) / 16, rng.standard_normal((32, 512))
+    for scales in ([1.0, 0.5, 2.0], [1.0, 1e290, 1e-290, 1.0]):
+        got = f(np.array(scales), h0v, uv)
+        h = h0v
+        for g, s_t in zip(got, scales, strict=True):  # each step against NumPy's product of the step before
+            assert np.isfinite(g).all()
+            _near_product(g / s_t, h, uv)
+            h = g

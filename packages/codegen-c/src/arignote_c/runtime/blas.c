@@ -142,10 +142,14 @@ static void ag_gemm_call(int t, const ag_mat *a, const ag_mat *b, char *c, int64
             }
         return;
     }
-    if (t && ag_pk_ok(m, n, k) &&
-        ag_pk_gemm(m, n, k, (const double *)a->data, a->rs, a->cs, (const double *)b->data, b->rs, b->cs, packed,
-                   (double *)c, ldc64, alpha_value, beta_value) == 0)
-        return;
+    if (t && ag_pk_ok(m, n, k)) {
+        int rc = ag_pk_gemm(m, n, k, (const double *)a->data, a->rs, a->cs, (const double *)b->data, b->rs, b->cs,
+                            packed, (double *)c, ldc64, alpha_value, beta_value);
+        if (rc == -2) /* packed for the loop with a scaled panel that this a forbids */
+            rc = ag_pk_gemm(m, n, k, (const double *)a->data, a->rs, a->cs, (const double *)b->data, b->rs, b->cs,
+                            NULL, (double *)c, ldc64, alpha_value, beta_value);
+        if (rc == 0) return;
+    }
     ag_mat bt = {b->data, b->cols, b->rows, b->cs, b->rs}, at = {a->data, a->cols, a->rows, a->cs, a->rs};
     char tb, ta;
     if (!ag_blas_layout(&bt, &tb, &ldb) || !ag_blas_layout(&at, &ta, &lda)) {

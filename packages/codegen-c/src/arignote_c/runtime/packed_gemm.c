@@ -8,11 +8,21 @@
  * reads them contiguously, zero-padded to whole panels. The kernel keeps a 6 x 32 tile of c in 24 registers
  * over a block of the contracted dimension. Which kernel computes a product depends on its sizes alone (and the
  * CPU), never on whether b was packed before: a function gives the same result on every call, in a loop or
- * not. */
+ * not.
+ *
+ * Subnormal numbers: an x86 instruction with a subnormal operand takes a microcode assist (39 ns per FMA here, 60
+ * times a normal one), and a gradient decaying through a long loop is full of them (W8's small gradient: 1536 of
+ * the 32000 entries of the product after its loop made it 5 times slower). A panel of b holding subnormals is
+ * scaled by 2^64 as it is packed (exact: a power of two), and its tiles' alpha by 2^-64 (exact), where the sizes
+ * of a and b show that the scaled sums cannot overflow: the results are the same but for the rounding of partial
+ * sums below DBL_MIN, which the scaled sums do not lose (a subnormal result is rounded once). Not under
+ * flush_denormals (DAZ reads subnormals as zero, and is fast). */
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define AG_PK_AVAILABLE 1
+#include <float.h>
 #include <immintrin.h>
+#include <math.h>
 
 #define AG_PK_MR 6
 #define AG_PK_NR 32
@@ -23,11 +33,20 @@
 
 /* Products below these sizes stay with the BLAS, whose kernels for small matrices pack nothing (measured with
  * per-call packing, benchmarks/workloads/w8_scan_rnn.py's machine: 16x128x128 took 1.2x OpenBLAS's time,
- * 32x256x64 1.16x, 64x128x128 0.71x, 256x64x256 0.73x). */
-#define AG_PK_MIN_M 8
-#define AG_PK_MIN_N 128
+ * 32x256x64 1.16x, 64x128x128 0.71x, 256x64x256 0.73x; with n < 128 a long contraction pays: 32x1000x32 0.99x,
+ * 64x1000x32 0.87x, 1000x1000x32 0.81x), and so do products whose columns pad their last panel by more than a
+ * quarter. */
+#define AG_PK_MIN_M 32
+#define AG_PK_MIN_N 32
 #define AG_PK_MIN_K 32
-#define AG_PK_MIN_MACS (1 << 20)
+#define AG_PK_WIDE_N 128 /* below it, k must be at least AG_PK_LONG_K */
+#define AG_PK_LONG_K 512
+#define AG_PK_MIN_MACS 1000000
+
+/* Subnormal panels of b (see above): the factor, and the bound that the scaled sums of a tile stay under. */
+#define AG_PK_UNSCALE 0x1p-64
+#define AG_PK_SAFE_SUM 0x1p956 /* max|a| max|b| k: scaled by 2^64, at most 2^1020 */
+#define AG_PK_MIN_ALPHA 0x1p-900 /* alpha 2^-64 stays a normal number */
 
 static int ag_pk_cpu = -1;
 
@@ -37,14 +56,118 @@ static int ag_pk_ok(int64_t m, int64_t n, int64_t k) {
         __builtin_cpu_init();
         ag_pk_cpu = __builtin_cpu_supports("avx512f") != 0;
     }
+    const int64_t padded = (n + AG_PK_NR - 1) / AG_PK_NR * AG_PK_NR;
     return ag_pk_cpu && m >= AG_PK_MIN_M && n >= AG_PK_MIN_N && k >= AG_PK_MIN_K &&
+           (n >= AG_PK_WIDE_N || k >= AG_PK_LONG_K) && padded * 4 <= n * 5 &&
            (double)m * (double)n * (double)k >= AG_PK_MIN_MACS;
 }
 
 static int64_t ag_pk_padded(int64_t n) { return (n + AG_PK_NR - 1) / AG_PK_NR * AG_PK_NR; }
 
-/* The doubles a packed k x n operand takes. */
-static int64_t ag_pk_packed_size(int64_t k, int64_t n) { return k * ag_pk_padded(n); }
+static int64_t ag_pk_panels(int64_t n) { return ag_pk_padded(n) / AG_PK_NR; }
+
+static int64_t ag_pk_blocks(int64_t k) { return (k + AG_PK_KC - 1) / AG_PK_KC; }
+
+/* The doubles a packed k x n operand takes: its panels, then two per panel (its factor, its largest magnitude:
+ * ag_pk_pack_all). */
+static int64_t ag_pk_packed_size(int64_t k, int64_t n) {
+    return k * ag_pk_padded(n) + 2 * ag_pk_blocks(k) * ag_pk_panels(n);
+}
+
+/* Whether this thread reads subnormal operands as zero (DAZ: flush_denormals): then nothing is scaled. */
+static int ag_pk_daz(void) { return (_mm_getcsr() & 0x40) != 0; }
+
+/* The scan and the scaling read the numbers' bits with integer instructions: a floating-point instruction with a
+ * subnormal operand is what takes the assist. */
+#define AG_PK_MAGNITUDE 0x7fffffffffffffffLL
+#define AG_PK_SMALLEST_NORMAL 0x0010000000000000LL /* DBL_MIN's bits */
+#define AG_PK_INFINITY 0x7ff0000000000000LL
+
+static double ag_pk_double(long long bits) {
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+/* Whether the n doubles at p (a packed panel: aligned, a whole number of vectors) hold a subnormal number;
+ * *largest := their largest magnitude (NaN where one is NaN). */
+AG_PK_TARGET static int ag_pk_scan_panel(const double *p, int64_t n, double *largest) {
+    const __m512i magnitude = _mm512_set1_epi64(AG_PK_MAGNITUDE), normal = _mm512_set1_epi64(AG_PK_SMALLEST_NORMAL);
+    __m512i top = _mm512_setzero_si512();
+    __mmask8 sub = 0;
+    for (int64_t i = 0; i < n; i += 8) {
+        __m512i bits = _mm512_and_si512(_mm512_load_si512((const void *)(p + i)), magnitude);
+        sub |= _mm512_test_epi64_mask(bits, bits) & _mm512_cmplt_epu64_mask(bits, normal);
+        top = _mm512_max_epu64(top, bits);
+    }
+    long long most = (long long)_mm512_reduce_max_epu64(top);
+    _mm256_zeroupper();
+    *largest = most > AG_PK_INFINITY ? NAN : ag_pk_double(most);
+    return sub != 0;
+}
+
+/* The largest magnitude's bits of the n doubles at p. */
+AG_PK_TARGET static long long ag_pk_largest_run(const double *p, int64_t n) {
+    const __m512i magnitude = _mm512_set1_epi64(AG_PK_MAGNITUDE);
+    __m512i top = _mm512_setzero_si512();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        top = _mm512_max_epu64(top, _mm512_and_si512(_mm512_loadu_si512((const void *)(p + i)), magnitude));
+    long long most = (long long)_mm512_reduce_max_epu64(top);
+    _mm256_zeroupper();
+    for (; i < n; ++i) {
+        long long bits;
+        memcpy(&bits, p + i, sizeof bits);
+        bits &= AG_PK_MAGNITUDE;
+        if (bits > most) most = bits;
+    }
+    return most;
+}
+
+/* The largest magnitude of a (rows x cols, strides in elements), compared as bits; NaN where one is NaN. */
+static double ag_pk_largest(const double *a, int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
+    long long top = 0;
+    if ((cs == 1 && rs == cols) || (rs == 1 && cs == rows)) { /* contiguous in one order or the other */
+        top = ag_pk_largest_run(a, rows * cols);
+    } else {
+        for (int64_t i = 0; i < rows; ++i) {
+            long long row = cs == 1 ? ag_pk_largest_run(a + i * rs, cols) : 0;
+            for (int64_t j = 0; cs != 1 && j < cols; ++j) {
+                long long bits;
+                memcpy(&bits, a + i * rs + j * cs, sizeof bits);
+                bits &= AG_PK_MAGNITUDE;
+                if (bits > row) row = bits;
+            }
+            if (row > top) top = row;
+        }
+    }
+    return top > AG_PK_INFINITY ? NAN : ag_pk_double(top);
+}
+
+/* Whether a panel of kc rows whose largest magnitude is ``largest`` may be scaled for a of largest magnitude
+ * ``a_largest`` (false for NaN and infinities). */
+static int ag_pk_scalable(double largest, double a_largest, int64_t kc, double alpha) {
+    return a_largest * largest * (double)kc < AG_PK_SAFE_SUM && fabs(alpha) >= AG_PK_MIN_ALPHA;
+}
+
+/* The n doubles at p (as ag_pk_scan_panel's) times 2^64, exactly: a normal number's exponent raised by 64 (the
+ * caller knows none overflows), a subnormal one rebuilt from its integer significand m as m 2^-1010, m made
+ * exactly as (2^52 + m) - 2^52 from normal numbers. */
+AG_PK_TARGET static void ag_pk_scale(double *p, int64_t n) {
+    const __m512i magnitude = _mm512_set1_epi64(AG_PK_MAGNITUDE), normal = _mm512_set1_epi64(AG_PK_SMALLEST_NORMAL),
+                  raise = _mm512_set1_epi64(64LL << 52), two52_bits = _mm512_set1_epi64(0x4330000000000000LL);
+    const __m512d two52 = _mm512_set1_pd(0x1p52), down = _mm512_set1_pd(0x1p-1010);
+    for (int64_t i = 0; i < n; i += 8) {
+        __m512i bits = _mm512_load_si512((const void *)(p + i)), abs = _mm512_and_si512(bits, magnitude);
+        __m512i sign = _mm512_andnot_si512(magnitude, bits);
+        __mmask8 nonzero = _mm512_test_epi64_mask(abs, abs), small = _mm512_cmplt_epu64_mask(abs, normal);
+        __m512d m = _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(two52_bits, abs)), two52);
+        __m512i rebuilt = _mm512_or_si512(_mm512_castpd_si512(_mm512_mul_pd(m, down)), sign);
+        __m512i raised = _mm512_mask_add_epi64(bits, nonzero & (__mmask8)~small, bits, raise);
+        _mm512_store_si512((void *)(p + i), _mm512_mask_mov_epi64(raised, nonzero & small, rebuilt));
+    }
+    _mm256_zeroupper();
+}
 
 /* b (k x n, strides in elements) packed for the kernel: panels of AG_PK_NR columns, each kc x AG_PK_NR row by
  * row, zero-padded on the right; the panels of one block of kc rows follow each other. */
@@ -65,11 +188,27 @@ static void ag_pk_pack_b(const double *b, int64_t k, int64_t n, int64_t rs, int6
     }
 }
 
-/* All of b packed: its blocks of AG_PK_KC rows one after the other, as ag_pk_gemm reads them. */
+/* All of b packed: its blocks of AG_PK_KC rows one after the other, as ag_pk_gemm reads them, then for each
+ * panel of each block its factor (AG_PK_UNSCALE where it holds subnormals, scaled, else 1; see above: a panel
+ * whose largest magnitude is below 2^400 is scaled, ag_pk_gemm checking a's sizes at each use) and its largest
+ * magnitude. */
 static void ag_pk_pack_all(const double *b, int64_t k, int64_t n, int64_t rs, int64_t cs, double *out) {
-    const int64_t padded = ag_pk_padded(n);
-    for (int64_t k0 = 0; k0 < k; k0 += AG_PK_KC)
-        ag_pk_pack_b(b + k0 * rs, k - k0 < AG_PK_KC ? k - k0 : AG_PK_KC, n, rs, cs, out + k0 * padded);
+    const int64_t padded = ag_pk_padded(n), panels = ag_pk_panels(n);
+    double *info = out + k * padded;
+    const int scaling = !ag_pk_daz();
+    for (int64_t k0 = 0; k0 < k; k0 += AG_PK_KC) {
+        const int64_t kc = k - k0 < AG_PK_KC ? k - k0 : AG_PK_KC;
+        double *block = out + k0 * padded;
+        ag_pk_pack_b(b + k0 * rs, kc, n, rs, cs, block);
+        for (int64_t p = 0; p < panels; ++p, info += 2) {
+            int sub = ag_pk_scan_panel(block + p * kc * AG_PK_NR, kc * AG_PK_NR, &info[1]);
+            info[0] = 1.0;
+            if (scaling && sub && info[1] < 0x1p400) {
+                ag_pk_scale(block + p * kc * AG_PK_NR, kc * AG_PK_NR);
+                info[0] = AG_PK_UNSCALE;
+            }
+        }
+    }
 }
 
 /* a (rows x k) packed in panels of AG_PK_MR rows, column by column, zero-padded below. */
@@ -158,20 +297,50 @@ static double *ag_pk_aligned(double **buffer, size_t doubles) {
 }
 
 /* c (m x n, row stride ldc) = alpha a (m x k) b (k x n) + beta c (not read when beta is 0), strides in elements;
- * ``packed``: b already packed by ag_pk_pack_all, or NULL. Returns -1, having done nothing, when out of memory. */
+ * ``packed``: b already packed by ag_pk_pack_all, or NULL. Returns -1, having done nothing, when out of memory,
+ * and -2 when ``packed`` has a scaled panel that a's sizes (or DAZ) forbid using: the caller then calls again
+ * without it. */
 static int ag_pk_gemm(int64_t m, int64_t n, int64_t k, const double *a, int64_t ars, int64_t acs, const double *b,
                       int64_t brs, int64_t bcs, const double *packed, double *c, int64_t ldc, double alpha,
                       double beta) {
     double *pa = ag_pk_aligned(&ag_pk_a_buffer, (size_t)AG_PK_MC * AG_PK_KC);
     double *pb = packed ? NULL : ag_pk_aligned(&ag_pk_b_buffer, (size_t)AG_PK_KC * AG_PK_NC);
     if (!pa || (!packed && !pb)) return -1;
-    const int64_t padded = ag_pk_padded(n);
+    const int64_t padded = ag_pk_padded(n), panels = ag_pk_panels(n);
+    const int scaling = !ag_pk_daz();
+    double a_largest = -1.0; /* not measured yet: only a subnormal panel needs it */
+    if (packed) {
+        const double *info = packed + k * padded;
+        for (int64_t kb = 0; kb < ag_pk_blocks(k); ++kb)
+            for (int64_t p = 0; p < panels; ++p, info += 2) {
+                if (info[0] == 1.0) continue;
+                if (a_largest < 0) a_largest = ag_pk_largest(a, m, k, ars, acs);
+                int64_t kc = k - kb * AG_PK_KC < AG_PK_KC ? k - kb * AG_PK_KC : AG_PK_KC;
+                if (!scaling || !ag_pk_scalable(info[1], a_largest, kc, alpha)) return -2;
+            }
+    }
+    double factors[AG_PK_NC / AG_PK_NR];
     for (int64_t j0 = 0; j0 < n; j0 += AG_PK_NC) {
         int64_t nc = n - j0 < AG_PK_NC ? n - j0 : AG_PK_NC;
         for (int64_t k0 = 0; k0 < k; k0 += AG_PK_KC) {
             int64_t kc = k - k0 < AG_PK_KC ? k - k0 : AG_PK_KC;
             const double *block = packed ? packed + k0 * padded + j0 * kc : pb;
-            if (!packed) ag_pk_pack_b(b + k0 * brs + j0 * bcs, kc, nc, brs, bcs, pb);
+            if (packed) {
+                const double *info = packed + k * padded + 2 * ((k0 / AG_PK_KC) * panels + j0 / AG_PK_NR);
+                for (int64_t p = 0; p * AG_PK_NR < nc; ++p) factors[p] = info[2 * p];
+            } else {
+                ag_pk_pack_b(b + k0 * brs + j0 * bcs, kc, nc, brs, bcs, pb);
+                for (int64_t p = 0; p * AG_PK_NR < nc; ++p) {
+                    double largest, *panel = pb + p * kc * AG_PK_NR;
+                    factors[p] = 1.0;
+                    if (!scaling || !ag_pk_scan_panel(panel, kc * AG_PK_NR, &largest)) continue;
+                    if (a_largest < 0) a_largest = ag_pk_largest(a, m, k, ars, acs);
+                    if (ag_pk_scalable(largest, a_largest, kc, alpha)) {
+                        ag_pk_scale(panel, kc * AG_PK_NR);
+                        factors[p] = AG_PK_UNSCALE;
+                    }
+                }
+            }
             double step_beta = k0 == 0 ? beta : 1.0;
             for (int64_t i0 = 0; i0 < m; i0 += AG_PK_MC) {
                 int64_t mc = m - i0 < AG_PK_MC ? m - i0 : AG_PK_MC;
@@ -180,7 +349,7 @@ static int ag_pk_gemm(int64_t m, int64_t n, int64_t k, const double *a, int64_t 
                     for (int64_t i = 0; i < mc; i += AG_PK_MR)
                         ag_pk_kernel(kc, pa + i * kc, block + j * kc, c + (i0 + i) * ldc + j0 + j, ldc,
                                      mc - i < AG_PK_MR ? mc - i : AG_PK_MR, nc - j < AG_PK_NR ? nc - j : AG_PK_NR,
-                                     alpha, step_beta);
+                                     alpha * factors[j / AG_PK_NR], step_beta);
             }
         }
     }
