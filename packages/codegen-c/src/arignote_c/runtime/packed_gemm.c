@@ -47,6 +47,7 @@
 #define AG_PK_UNSCALE 0x1p-64
 #define AG_PK_SAFE_SUM 0x1p956 /* max|a| max|b| k: scaled by 2^64, at most 2^1020 */
 #define AG_PK_MIN_ALPHA 0x1p-900 /* alpha 2^-64 stays a normal number */
+#define AG_PK_MAX_SCALED 0x1p400 /* panels with larger numbers are not scaled */
 
 static int ag_pk_cpu = -1;
 
@@ -67,6 +68,10 @@ static int64_t ag_pk_padded(int64_t n) { return (n + AG_PK_NR - 1) / AG_PK_NR * 
 static int64_t ag_pk_panels(int64_t n) { return ag_pk_padded(n) / AG_PK_NR; }
 
 static int64_t ag_pk_blocks(int64_t k) { return (k + AG_PK_KC - 1) / AG_PK_KC; }
+
+/* The rows of the contracted dimension per block: k split evenly into ag_pk_blocks(k) blocks of at most
+ * AG_PK_KC (784 is 4 x 196, not 3 x 256 and a block of 16 that would read and write c for little). */
+static int64_t ag_pk_block_rows(int64_t k) { return (k + ag_pk_blocks(k) - 1) / ag_pk_blocks(k); }
 
 /* The doubles a packed k x n operand takes: its panels, then two per panel (its factor, its largest magnitude:
  * ag_pk_pack_all). */
@@ -144,10 +149,15 @@ static double ag_pk_largest(const double *a, int64_t rows, int64_t cols, int64_t
     return top > AG_PK_INFINITY ? NAN : ag_pk_double(top);
 }
 
-/* Whether a panel of kc rows whose largest magnitude is ``largest`` may be scaled for a of largest magnitude
- * ``a_largest`` (false for NaN and infinities). */
+/* Whether a panel holding subnormals, of largest magnitude ``largest``, is scaled as it is packed for a loop,
+ * whatever a will be (false for NaN and infinities). */
+static int ag_pk_may_scale(double largest) { return largest < AG_PK_MAX_SCALED; }
+
+/* Whether such a panel of kc rows is scaled for a of largest magnitude ``a_largest``: in a loop and out of one
+ * alike, so that both compute the same. */
 static int ag_pk_scalable(double largest, double a_largest, int64_t kc, double alpha) {
-    return a_largest * largest * (double)kc < AG_PK_SAFE_SUM && fabs(alpha) >= AG_PK_MIN_ALPHA;
+    return ag_pk_may_scale(largest) && a_largest * largest * (double)kc < AG_PK_SAFE_SUM &&
+           fabs(alpha) >= AG_PK_MIN_ALPHA;
 }
 
 /* The n doubles at p (as ag_pk_scan_panel's) times 2^64, exactly: a normal number's exponent raised by 64 (the
@@ -188,22 +198,22 @@ static void ag_pk_pack_b(const double *b, int64_t k, int64_t n, int64_t rs, int6
     }
 }
 
-/* All of b packed: its blocks of AG_PK_KC rows one after the other, as ag_pk_gemm reads them, then for each
- * panel of each block its factor (AG_PK_UNSCALE where it holds subnormals, scaled, else 1; see above: a panel
- * whose largest magnitude is below 2^400 is scaled, ag_pk_gemm checking a's sizes at each use) and its largest
- * magnitude. */
+/* All of b packed: its blocks of ag_pk_block_rows(k) rows one after the other, as ag_pk_gemm reads them, then for each
+ * panel of each block its factor (AG_PK_UNSCALE where it holds subnormals and ag_pk_may_scale, scaled, else 1;
+ * ag_pk_gemm checks a's sizes at each use) and its largest magnitude. */
 static void ag_pk_pack_all(const double *b, int64_t k, int64_t n, int64_t rs, int64_t cs, double *out) {
     const int64_t padded = ag_pk_padded(n), panels = ag_pk_panels(n);
     double *info = out + k * padded;
     const int scaling = !ag_pk_daz();
-    for (int64_t k0 = 0; k0 < k; k0 += AG_PK_KC) {
-        const int64_t kc = k - k0 < AG_PK_KC ? k - k0 : AG_PK_KC;
+    const int64_t rows = ag_pk_block_rows(k);
+    for (int64_t k0 = 0; k0 < k; k0 += rows) {
+        const int64_t kc = k - k0 < rows ? k - k0 : rows;
         double *block = out + k0 * padded;
         ag_pk_pack_b(b + k0 * rs, kc, n, rs, cs, block);
         for (int64_t p = 0; p < panels; ++p, info += 2) {
             int sub = ag_pk_scan_panel(block + p * kc * AG_PK_NR, kc * AG_PK_NR, &info[1]);
             info[0] = 1.0;
-            if (scaling && sub && info[1] < 0x1p400) {
+            if (scaling && sub && ag_pk_may_scale(info[1])) {
                 ag_pk_scale(block + p * kc * AG_PK_NR, kc * AG_PK_NR);
                 info[0] = AG_PK_UNSCALE;
             }
@@ -306,7 +316,7 @@ static int ag_pk_gemm(int64_t m, int64_t n, int64_t k, const double *a, int64_t 
     double *pa = ag_pk_aligned(&ag_pk_a_buffer, (size_t)AG_PK_MC * AG_PK_KC);
     double *pb = packed ? NULL : ag_pk_aligned(&ag_pk_b_buffer, (size_t)AG_PK_KC * AG_PK_NC);
     if (!pa || (!packed && !pb)) return -1;
-    const int64_t padded = ag_pk_padded(n), panels = ag_pk_panels(n);
+    const int64_t padded = ag_pk_padded(n), panels = ag_pk_panels(n), rows = ag_pk_block_rows(k);
     const int scaling = !ag_pk_daz();
     double a_largest = -1.0; /* not measured yet: only a subnormal panel needs it */
     if (packed) {
@@ -315,18 +325,18 @@ static int ag_pk_gemm(int64_t m, int64_t n, int64_t k, const double *a, int64_t 
             for (int64_t p = 0; p < panels; ++p, info += 2) {
                 if (info[0] == 1.0) continue;
                 if (a_largest < 0) a_largest = ag_pk_largest(a, m, k, ars, acs);
-                int64_t kc = k - kb * AG_PK_KC < AG_PK_KC ? k - kb * AG_PK_KC : AG_PK_KC;
+                int64_t kc = k - kb * rows < rows ? k - kb * rows : rows;
                 if (!scaling || !ag_pk_scalable(info[1], a_largest, kc, alpha)) return -2;
             }
     }
     double factors[AG_PK_NC / AG_PK_NR];
     for (int64_t j0 = 0; j0 < n; j0 += AG_PK_NC) {
         int64_t nc = n - j0 < AG_PK_NC ? n - j0 : AG_PK_NC;
-        for (int64_t k0 = 0; k0 < k; k0 += AG_PK_KC) {
-            int64_t kc = k - k0 < AG_PK_KC ? k - k0 : AG_PK_KC;
+        for (int64_t k0 = 0; k0 < k; k0 += rows) {
+            int64_t kc = k - k0 < rows ? k - k0 : rows;
             const double *block = packed ? packed + k0 * padded + j0 * kc : pb;
             if (packed) {
-                const double *info = packed + k * padded + 2 * ((k0 / AG_PK_KC) * panels + j0 / AG_PK_NR);
+                const double *info = packed + k * padded + 2 * ((k0 / rows) * panels + j0 / AG_PK_NR);
                 for (int64_t p = 0; p * AG_PK_NR < nc; ++p) factors[p] = info[2 * p];
             } else {
                 ag_pk_pack_b(b + k0 * brs + j0 * bcs, kc, nc, brs, bcs, pb);
