@@ -247,3 +247,27 @@ def test_a_product_whose_kind_depends_on_its_order_is_excluded_downstream_too() 
     plain = one_node("float64", [np.inf, 1.0, 2.0], "{m}.prod({0})", "prod")
     assert outcome(verdict_for(plain, np.array(np.nan))) == ({"nan"}, set())
     assert outcome(verdict_for(case, np.array(2.0)))[0] == {"value"}
+
+
+def test_a_product_of_a_stabilized_formula_is_judged_by_the_stable_terms() -> None:
+    """log(softmax) of int32 logits of +-2**31 is -inf in NumPy (the softmax underflows) and about -4.3e9 where the
+    rewrite computes log_softmax; a product of it by weights of 2e9 cancels terms of 1.7e19 down to 1.3e10, known
+    to a few ulp of those terms, not of the plain twin's finite ones (fuzz case 120721:842). A product far from
+    the stable one stays a finding."""
+    from arignote_fuzz.twin import log_softmax
+
+    logits = np.array([[2**31 - 1, 2**31 - 1], [-2**31, -2**31]], dtype=np.int32)
+    weights = np.array([[2e9, 1.0], [3.0 - 2e9, 1.0]])
+    x, w = Input("x", "int32", (None, None)), Input("w", "float64", (None, None))
+    nodes = (Node("v", "log(softmax)", ("x",), "ar.log(ar.softmax({0}, axis=-2))",
+                  numpy="np.log(softmax({0}, axis=-2))", helpers=("softmax", "log_softmax"),
+                  stable="log_softmax({0}, axis=-2)"),
+             Node("p", "dot", ("v", "w"), "{m}.dot({0}, {1})"))
+    case = Case("t", Graph((x, w), nodes, ("p",)), ({"x": Value(logits), "w": Value(weights)},))
+    stable = np.dot(log_softmax(logits, axis=-2), weights)
+    assert np.isnan(Oracle(case).calls[0].outputs[0][1, 0])
+    terms = np.abs(log_softmax(logits, axis=-2)) @ np.abs(weights)
+    assert terms[1, 0] > 1e9 * abs(stable[1, 0])  # the cancellation
+    rounded = stable + 1e-14 * terms
+    assert outcome(verdict_for(case, rounded)) == (set(), {"stabilized"})
+    assert outcome(verdict_for(case, stable + 1e-7 * terms))[0]  # beyond any rounding of those terms

@@ -144,7 +144,8 @@ def scan_carries_window_entry(fgraph: FunctionGraph, node: Apply, op: Scan) -> d
         [n_steps, *outer.sequences, *outer.states,
          *(as_tensor(v)[0] if m in windows else v for m, v in enumerate(outer.carried)), *outer.non_sequences]))
     old = info.split_outer_outputs(node.outputs)
-    last = [v.dimshuffle("x", *range(v.type.ndim)) if m in windows else v for m, v in enumerate(new.carried)]
+    last = [as_tensor(v).dimshuffle("x", *range(v.type.ndim)) if m in windows else v
+            for m, v in enumerate(new.carried)]
     return dict(zip([*old.states, *old.outputs, *old.carried], [*new.states, *new.outputs, *last], strict=True))
 
 
