@@ -1,14 +1,14 @@
 /* Float64 products by a kernel of our own, on CPUs with AVX-512 (chosen at run time: the prebuilt runtime is
  * portable). OpenBLAS repacks both operands at every call; a loop's step multiplying by the same matrix at every
- * step (a recurrent network's h @ U) packs it once for the whole loop here (ag_pk_cache, used by blas.c), and
+ * step (a recurrent network's h @ U) packs it once for the whole loop here (ag_pk_cache, kept by program.c), and
  * the kernel itself reaches 75 GFLOP/s where OpenBLAS's reaches 55 on the shapes of such a step (64 x 256 x 256).
  *
- * The product is blocked as BLIS blocks it: b in panels of AG_PK_NR columns and AG_PK_KC rows (a panel stays in
- * L1 while every row block of a uses it), a in blocks of AG_PK_MC rows (in L2), both packed so that the kernel
- * reads them contiguously, zero-padded to whole panels. The kernel keeps a 6 x 32 tile of c in 24 registers
- * over a block of the contracted dimension. Which kernel computes a product depends on its sizes alone (and the
- * CPU), never on whether b was packed before: a function gives the same result on every call, in a loop or
- * not.
+ * The product is blocked as BLIS blocks it: b in panels of AG_PK_NR columns and up to AG_PK_KC rows (the
+ * contracted dimension split evenly; a panel stays in L1 while every row block of a uses it), a in blocks of
+ * AG_PK_MC rows (in L2), both packed so that the kernel reads them contiguously, zero-padded to whole panels.
+ * The kernel keeps a 6 x 32 tile of c in 24 registers over a block of the contracted dimension. Which kernel
+ * computes a product depends on its sizes alone (and the CPU), never on whether b was packed before: a function
+ * gives the same result on every call, in a loop or not.
  *
  * Subnormal numbers: an x86 instruction with a subnormal operand takes a microcode assist (39 ns per FMA here, 60
  * times a normal one), and a gradient decaying through a long loop is full of them (W8's small gradient: 1536 of
@@ -19,7 +19,6 @@
  * flush_denormals (DAZ reads subnormals as zero, and is fast). */
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define AG_PK_AVAILABLE 1
 #include <float.h>
 #include <immintrin.h>
 #include <math.h>
@@ -367,7 +366,6 @@ static int ag_pk_gemm(int64_t m, int64_t n, int64_t k, const double *a, int64_t 
 }
 
 #else
-#define AG_PK_AVAILABLE 0
 static int ag_pk_ok(int64_t m, int64_t n, int64_t k) { (void)m; (void)n; (void)k; return 0; }
 static int64_t ag_pk_packed_size(int64_t k, int64_t n) { (void)k; (void)n; return 0; }
 static void ag_pk_pack_all(const double *b, int64_t k, int64_t n, int64_t rs, int64_t cs, double *out) {
