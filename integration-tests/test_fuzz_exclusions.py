@@ -271,3 +271,16 @@ def test_a_product_of_a_stabilized_formula_is_judged_by_the_stable_terms() -> No
     rounded = stable + 1e-14 * terms
     assert outcome(verdict_for(case, rounded)) == (set(), {"stabilized"})
     assert outcome(verdict_for(case, stable + 1e-7 * terms))[0]  # beyond any rounding of those terms
+
+
+def test_an_exponential_of_a_sum_scales_the_sums_rounding() -> None:
+    """sinh of a float32 sum: terms of 5.6 summing to 28.4 are known to a few ulp of 5.6 (another order gives
+    28.429947 for NumPy's 28.43), and sinh turns that absolute error into a relative one of 5e-5 (fuzz case
+    120722:627). A result off by more than the terms' rounding stays a finding."""
+    rng = np.random.default_rng(627)
+    values = (rng.standard_normal(8192) * 1.5).astype(np.float32)
+    values[0] += np.float32(28.43 - float(np.sum(values.astype(np.float64))))
+    case = chain("float32", values, ("sum", "{m}.sum({0})"), ("sinh", "{m}.sinh({0})"))
+    other_order = np.sinh(np.float32(np.sum(values) - np.float32(5e-5)))
+    assert outcome(verdict_for(case, np.array(other_order)))[0] == set()
+    assert outcome(verdict_for(case, np.array(np.float32(other_order * 1.01))))[0] == {"value"}
