@@ -283,8 +283,7 @@ def _argument_rounding(node: Node, expected: CallOracle) -> float:
     value = np.asarray(expected.values.get(node.args[0], 0.0))
     if value.dtype.kind != "f" or not value.size:
         return 0.0
-    finite = np.abs(value[np.isfinite(value)]).astype(np.float64)
-    return 4 * float(np.max(finite, initial=0.0)) * float(np.finfo(value.dtype).eps)
+    return 4 * _largest_finite(value) * float(np.finfo(value.dtype).eps)
 
 
 def _tolerance(case: Case, expression: str, expected: CallOracle) -> Tolerance:
